@@ -1,0 +1,45 @@
+/*
+ * Engine-internal declarations shared by the modules in engine/: the
+ * definition of loc_ctx and access to its GEOS and PROJ contexts.  Nothing
+ * here is part of the public API; tests may include it to reach the same
+ * contexts the engine uses.
+ */
+#ifndef LOCALITIES_INTERNAL_H
+#define LOCALITIES_INTERNAL_H
+
+#define GEOS_USE_ONLY_R_API
+#include <geos_c.h>
+#include <proj.h>
+
+#include "localities/ctx.h"
+
+#define LOC_ERRMSG_MAX 1024
+
+struct loc_ctx {
+    loc_allocator alloc;          /* allocator hooks, never NULL members */
+    GEOSContextHandle_t geos;     /* one reentrant GEOS context per loc_ctx */
+    PJ_CONTEXT *proj;             /* PROJ context, log routed to geos_msg */
+    loc_report_fn report;         /* diagnostics sink, may be NULL */
+    void *report_ud;              /* user data for report */
+    loc_status errcode;           /* last error, LOC_OK when none */
+    char errmsg[LOC_ERRMSG_MAX];  /* last error message, "" when none */
+    char geos_msg[LOC_ERRMSG_MAX];/* last message from GEOS or PROJ; cleared before each operation */
+};
+
+/* The context's GEOS handle; valid for the life of ctx. */
+static inline GEOSContextHandle_t loc_geos(loc_ctx *ctx) { return ctx->geos; }
+
+/* The context's PROJ context; valid for the life of ctx. */
+static inline PJ_CONTEXT *loc_proj(loc_ctx *ctx) { return ctx->proj; }
+
+/* Clear the GEOS/PROJ message buffer before an operation whose failure
+ * message we want to quote. */
+static inline void loc_geos_clear(loc_ctx *ctx) { ctx->geos_msg[0] = '\0'; }
+
+/* The last GEOS/PROJ message, or "unknown error" when there is none. */
+static inline const char *loc_geos_msg(const loc_ctx *ctx)
+{
+    return ctx->geos_msg[0] ? ctx->geos_msg : "unknown error";
+}
+
+#endif
