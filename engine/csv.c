@@ -456,6 +456,16 @@ static int is_missing_mark(const char *s, size_t n)
     return 0;
 }
 
+/* Error values a spreadsheet writes into cells it could not compute. */
+static int is_errval(const char *s, size_t n)
+{
+    static const char *const vals[] = {"#VALUE!", "#DIV/0!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#N/A!"};
+    for (size_t i = 0; i < sizeof vals / sizeof *vals; i++)
+        if (strlen(vals[i]) == n && strncasecmp(s, vals[i], n) == 0)
+            return 1;
+    return 0;
+}
+
 loc_num loc_parse_number(const char *s, double *out)
 {
     while (isspace((unsigned char)*s))
@@ -465,6 +475,8 @@ loc_num loc_parse_number(const char *s, double *out)
         n--;
     if (n == 0 || is_missing_mark(s, n))
         return LOC_NUM_MISSING;
+    if (is_errval(s, n))
+        return LOC_NUM_ERRVAL;
     if (s[n - 1] == '%')
         n--;
     char buf[64];

@@ -96,6 +96,8 @@ def read_spec(path):
         if not any(c.strip() for c in r):
             continue
         d = {c: "" for c in SPEC_COLUMNS}
+        if any(c.strip() for c in r[len(head):]):
+            errors.append("line %d: non-empty cell beyond the header (unquoted comma?)" % lineno)
         for i, h in enumerate(head):
             if h in d and i < len(r):
                 d[h] = r[i]
@@ -106,7 +108,7 @@ def read_spec(path):
         if d["name"].startswith("#"):
             continue
         where = "line %d (%s)" % (lineno, d["name"])
-        if not re.fullmatch(r"[a-z0-9_]+", d["name"]):
+        if not re.fullmatch(r"[a-z0-9_]{1,63}", d["name"]):
             errors.append("%s: bad name" % where)
         if d["name"] in names:
             errors.append("%s: duplicate name" % where)
@@ -131,6 +133,9 @@ def read_spec(path):
         for k in SPEC_COLUMNS:
             if k not in allowed and d[k].strip() != "":
                 errors.append("%s: '%s' must be empty for type %s" % (where, k, t))
+        for k in COLUMN_FIELDS:
+            if d[k] and "" in d[k].split("|"):
+                errors.append("%s: empty alternative in %s" % (where, k))
         if d["worse"] and d["worse"] not in ("higher", "lower"):
             errors.append("%s: worse must be higher or lower" % where)
         if d["method"] and d["method"] not in ("none", "normal"):

@@ -75,7 +75,8 @@ LOC_API long loc_csv_column(const loc_csv *csv, const char *name);
 typedef enum loc_num {
     LOC_NUM_OK = 0,   /* *out holds the value */
     LOC_NUM_MISSING,  /* empty or a suppression mark: "*", "NA", "..", "-", "n/a", "x", "c" */
-    LOC_NUM_BAD       /* not a number */
+    LOC_NUM_BAD,      /* not a number */
+    LOC_NUM_ERRVAL    /* a spreadsheet error value ("#VALUE!", "#DIV/0!", ...): missing, but worth reporting */
 } loc_num;
 
 /*

@@ -1,0 +1,203 @@
+/*
+ * Shared command-line plumbing: messages, the embedded default data, and
+ * loading the inputs every command starts from.  The default data is found
+ * through LOCALITIES_DATA, then beside the executable (../data and
+ * ../share/localities), then in the source tree the binary was built from.
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <limits.h>
+#include <unistd.h>
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, CLI_PROG ": error: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, CLI_PROG ": warning: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, CLI_PROG ": ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    fprintf(stderr, "Try '" CLI_PROG "%s%s --help' for more information.\n", cmd ? " " : "", cmd ? cmd : "");
+    return CLI_EXIT_USAGE;
+}
+
+void cli_report(void *ud, loc_level level, const char *msg)
+{
+    const cli_args *a = ud;
+    if (level == LOC_WARN)
+        cli_warn("%s", msg);
+    else if (!a || !a->quiet)
+        fprintf(stderr, CLI_PROG ": %s\n", msg);
+}
+
+int cli_fail(loc_ctx *ctx)
+{
+    cli_error("%s", loc_errmsg(ctx)[0] ? loc_errmsg(ctx) : loc_strstatus(loc_errcode(ctx)));
+    return CLI_EXIT_DATA;
+}
+
+const char *cli_count(char *buf, size_t size, double v)
+{
+    char digits[64];
+    snprintf(digits, sizeof digits, "%.0f", v);
+    size_t n = strlen(digits), k = 0, start = digits[0] == '-';
+    for (size_t i = 0; i < n && k + 2 < size; i++) {
+        if (i > start && (n - i) % 3 == 0)
+            buf[k++] = ',';
+        buf[k++] = digits[i];
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
+/* ---------------------------------------------------------------------
+ * Embedded default data
+ * --------------------------------------------------------------------- */
+
+static int is_dir_with(const char *dir, const char *file)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    return access(path, R_OK) == 0;
+}
+
+#define PROBE "specs/simd2020v2.csv"
+
+/* The folder holding the default data, or NULL. */
+static const char *data_dir(void)
+{
+    static char found[PATH_MAX];
+    const char *env = getenv("LOCALITIES_DATA");
+    if (env && *env)
+        return env;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            const char *rel[] = {"/../data", "/../share/localities", "/data"};
+            for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+                snprintf(found, sizeof found, "%s%s", exe, rel[i]);
+                if (is_dir_with(found, PROBE))
+                    return found;
+            }
+        }
+    }
+#ifdef LOC_DATA_DIR
+    if (is_dir_with(LOC_DATA_DIR, PROBE))
+        return LOC_DATA_DIR;
+#endif
+    return NULL;
+}
+
+/* data_dir() without "..": paths in messages should read cleanly. */
+static const char *clean_data_dir(void)
+{
+    static char clean[PATH_MAX];
+    const char *dir = data_dir();
+    if (dir && realpath(dir, clean))
+        return clean;
+    return dir;
+}
+
+static const char *data_path(const char *dir, const char *rel)
+{
+    /* Paths live as long as the process; a handful at most. */
+    static char paths[8][4096];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, 4096, "%s/%s", dir, rel);
+    return p;
+}
+
+int cli_apply_defaults(cli_args *a)
+{
+    if (a->boundaries && a->indicators && a->spec)
+        return CLI_EXIT_OK;
+    const char *dir = clean_data_dir();
+    if (!dir) {
+        cli_error("the embedded default data was not found (looked for '%s' beside the program and in "
+                  "LOCALITIES_DATA); give --boundaries, --indicators and --spec",
+                  PROBE);
+        return CLI_EXIT_DATA;
+    }
+    if (!a->boundaries) {
+        a->boundaries = data_path(dir, "stirling/dz2011_stirling.gpkg");
+        a->defaults = 1;
+        /* the embedded boundaries cover Stirling; the indicator file is
+         * national, so the rest of Scotland serves as the comparator */
+        if (!a->ncouncils)
+            a->councils[a->ncouncils++] = "S12000030";
+    }
+    if (!a->indicators)
+        a->indicators = data_path(dir, "scotland/simd2020v2_withinds.csv");
+    if (!a->spec)
+        a->spec = data_path(dir, "specs/simd2020v2.csv");
+    if (!a->nlookups && !a->council_field)
+        a->lookups[a->nlookups++] = data_path(dir, "scotland/dz2011_iz2011_council_lookup.csv");
+    return CLI_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Loading
+ * --------------------------------------------------------------------- */
+
+int cli_load(loc_ctx *ctx, const cli_args *a, cli_inputs *in)
+{
+    memset(in, 0, sizeof *in);
+    loc_boundary_opts bo = {.layer = a->layer, .zone_field = a->zone_field, .assume_crs = a->crs};
+    if (!(in->boundaries = loc_boundaries_read(ctx, a->boundaries, &bo)))
+        return cli_fail(ctx);
+    if (!(in->spec = loc_spec_read(ctx, a->spec)))
+        return cli_fail(ctx);
+    if (!(in->indicators = loc_csv_read(ctx, a->indicators)))
+        return cli_fail(ctx);
+    for (size_t i = 0; i < a->nlookups; i++) {
+        if (!(in->lookups[i] = loc_lookup_read(ctx, a->lookups[i], NULL)))
+            return cli_fail(ctx);
+        in->nlookups++;
+    }
+    loc_join_opts jo = {.councils = a->councils, .ncouncils = a->ncouncils, .council_field = a->council_field,
+                        .strict = a->strict};
+    in->zones = loc_zones_join(ctx, in->boundaries, in->indicators, in->spec,
+                               (const loc_lookup *const *)in->lookups, in->nlookups, &jo, &in->coverage);
+    if (!in->zones)
+        return cli_fail(ctx);
+    return CLI_EXIT_OK;
+}
+
+void cli_inputs_free(cli_inputs *in)
+{
+    loc_zones_destroy(in->zones);
+    for (size_t i = 0; i < in->nlookups; i++)
+        loc_lookup_destroy(in->lookups[i]);
+    loc_csv_destroy(in->indicators);
+    loc_spec_destroy(in->spec);
+    loc_boundaries_destroy(in->boundaries);
+    memset(in, 0, sizeof *in);
+}

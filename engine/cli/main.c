@@ -1,0 +1,218 @@
+/*
+ * `localities`: entry point.  Parses the command line with one option table,
+ * creates an engine context, hands over to the command, and turns the
+ * outcome into an exit status.  Nothing else: every command's work is in
+ * the engine, and its printing in cmd_<name>.c.
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Commands, in the order --help lists them.  Add a command here. */
+static const cli_command commands[] = {
+    {"info", "what the inputs hold: zones, councils, population, indicators, geometry",
+     "  (no options of its own; see the common inputs)\n", cmd_info},
+};
+#define NCOMMANDS (sizeof commands / sizeof *commands)
+
+/* The command run when none is named, until `run` lands. */
+#define DEFAULT_COMMAND "info"
+
+enum opt_id {
+    O_BOUNDARIES, O_LAYER, O_ZONE_FIELD, O_CRS, O_INDICATORS, O_SPEC, O_LOOKUP, O_COUNCIL, O_COUNCIL_FIELD,
+    O_OUT, O_STRICT, O_QUIET, O_HELP, O_VERSION
+};
+
+typedef struct cli_option {
+    const char *name; /* long name without the dashes */
+    int has_arg;      /* 1 when it takes a value */
+    enum opt_id id;
+    const char *arg;  /* value placeholder for help */
+    const char *help;
+} cli_option;
+
+/* Sorted by name: looked up with bsearch. */
+static const cli_option options[] = {
+    {"boundaries", 1, O_BOUNDARIES, "PATH", "zone boundaries: any GDAL vector source"},
+    {"council", 1, O_COUNCIL, "CODE", "restrict the study area to a council (code or name; repeatable)"},
+    {"council-field", 1, O_COUNCIL_FIELD, "NAME", "council column in a lookup, the boundaries or the indicators"},
+    {"crs", 1, O_CRS, "CRS", "CRS of boundaries that declare none (e.g. EPSG:27700)"},
+    {"help", 0, O_HELP, NULL, "show help and exit"},
+    {"indicators", 1, O_INDICATORS, "PATH", "indicator CSV (e.g. a SIMD release)"},
+    {"layer", 1, O_LAYER, "NAME", "layer of the boundary source (default: the first)"},
+    {"lookup", 1, O_LOOKUP, "PATH", "zone -> group CSV (repeatable)"},
+    {"out", 1, O_OUT, "DIR", "output folder (default ./localities-out)"},
+    {"quiet", 0, O_QUIET, NULL, "print warnings and errors only"},
+    {"spec", 1, O_SPEC, "PATH", "indicator spec CSV (see data/specs/README.md)"},
+    {"strict", 0, O_STRICT, NULL, "treat partial coverage of the join as an error"},
+    {"version", 0, O_VERSION, NULL, "print the version and exit"},
+    {"zone-field", 1, O_ZONE_FIELD, "NAME", "zone code field of the boundaries (default: detected)"},
+};
+#define NOPTIONS (sizeof options / sizeof *options)
+
+static int cmp_option(const void *key, const void *elem)
+{
+    const char *k = key;
+    const cli_option *o = elem;
+    size_t n = strcspn(k, "=");
+    int c = strncmp(k, o->name, n);
+    return c ? c : (o->name[n] ? -1 : 0);
+}
+
+static void print_options(FILE *f)
+{
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", options[i].name, options[i].arg ? " " : "",
+                 options[i].arg ? options[i].arg : "");
+        fprintf(f, "  %-24s %s\n", left, options[i].help);
+    }
+}
+
+static void print_help(FILE *f)
+{
+    fprintf(f,
+            "usage: " CLI_PROG " [COMMAND] [OPTIONS]\n\n"
+            "Builds candidate locality-planning areas from Scottish data zones and says which\n"
+            "experience significantly poorer outcomes (Community Empowerment (Scotland) Act 2015, Part 2).\n"
+            "With no command it runs '" DEFAULT_COMMAND "' on the embedded default data (Stirling, SIMD 2020v2).\n\n"
+            "commands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\noptions:\n");
+    print_options(f);
+    fprintf(f,
+            "\nexit status:\n"
+            "  %d  success\n  %d  data or run failure (the message names the file, line or feature)\n"
+            "  %d  usage error\n\n"
+            "'" CLI_PROG " COMMAND --help' shows a command's own options.\n",
+            CLI_EXIT_OK, CLI_EXIT_DATA, CLI_EXIT_USAGE);
+}
+
+static void print_command_help(const cli_command *c)
+{
+    printf("usage: " CLI_PROG " %s [OPTIONS]\n\n%s\n\n%s options:\n%s\ncommon options:\n", c->name, c->summary,
+           c->name, c->usage);
+    print_options(stdout);
+}
+
+static int add_repeat(const char **arr, size_t *n, const char *v, const char *opt)
+{
+    if (*n >= CLI_MAX_REPEAT)
+        return cli_usage_error(NULL, "--%s given more than %d times", opt, CLI_MAX_REPEAT);
+    arr[(*n)++] = v;
+    return CLI_EXIT_OK;
+}
+
+static int set_option(cli_args *a, const cli_option *o, const char *v)
+{
+    switch (o->id) {
+    case O_BOUNDARIES: a->boundaries = v; break;
+    case O_LAYER: a->layer = v; break;
+    case O_ZONE_FIELD: a->zone_field = v; break;
+    case O_CRS: a->crs = v; break;
+    case O_INDICATORS: a->indicators = v; break;
+    case O_SPEC: a->spec = v; break;
+    case O_LOOKUP: return add_repeat(a->lookups, &a->nlookups, v, o->name);
+    case O_COUNCIL: return add_repeat(a->councils, &a->ncouncils, v, o->name);
+    case O_COUNCIL_FIELD: a->council_field = v; break;
+    case O_OUT: a->out = v; break;
+    case O_STRICT: a->strict = 1; break;
+    case O_QUIET: a->quiet = 1; break;
+    case O_HELP: a->help = 1; break;
+    case O_VERSION: break;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* Parse argv[first..] into a.  "--name value" and "--name=value" both work. */
+static int parse(int argc, char **argv, int first, cli_args *a, const char *cmd)
+{
+    for (int i = first; i < argc; i++) {
+        const char *s = argv[i];
+        if (strcmp(s, "--") == 0) {
+            while (++i < argc)
+                if (add_repeat(a->positional, &a->npositional, argv[i], "argument"))
+                    return CLI_EXIT_USAGE;
+            break;
+        }
+        if (strncmp(s, "--", 2) != 0 || !s[2]) {
+            if (s[0] == '-' && s[1] == 'h' && !s[2]) {
+                a->help = 1;
+                continue;
+            }
+            if (s[0] == '-' && s[1])
+                return cli_usage_error(cmd, "unknown option '%s'", s);
+            if (add_repeat(a->positional, &a->npositional, s, "argument"))
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        const cli_option *o = bsearch(s + 2, options, NOPTIONS, sizeof *options, cmp_option);
+        if (!o)
+            return cli_usage_error(cmd, "unknown option '%s'", s);
+        const char *eq = strchr(s, '=');
+        const char *v = NULL;
+        if (o->has_arg) {
+            if (eq)
+                v = eq + 1;
+            else if (i + 1 < argc)
+                v = argv[++i];
+            else
+                return cli_usage_error(cmd, "option '--%s' needs a value (%s)", o->name, o->arg);
+            if (!*v)
+                return cli_usage_error(cmd, "option '--%s' has an empty value", o->name);
+        } else if (eq) {
+            return cli_usage_error(cmd, "option '--%s' takes no value", o->name);
+        }
+        if (o->id == O_VERSION) {
+            printf(CLI_PROG " %s\n", LOC_VERSION);
+            exit(CLI_EXIT_OK);
+        }
+        if (set_option(a, o, v))
+            return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+static const cli_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    cli_args args = {0};
+    int first = 1;
+    const cli_command *cmd = NULL;
+    if (argc > 1 && argv[1][0] != '-') {
+        cmd = find_command(argv[1]);
+        if (!cmd)
+            return cli_usage_error(NULL, "unknown command '%s'", argv[1]);
+        first = 2;
+    }
+    if (parse(argc, argv, first, &args, cmd ? cmd->name : NULL))
+        return CLI_EXIT_USAGE;
+    if (args.help) {
+        if (cmd)
+            print_command_help(cmd);
+        else
+            print_help(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (!cmd)
+        cmd = find_command(DEFAULT_COMMAND);
+    loc_ctx *ctx = loc_ctx_create(NULL);
+    if (!ctx) {
+        cli_error("cannot start: out of memory");
+        return CLI_EXIT_DATA;
+    }
+    loc_ctx_set_report(ctx, cli_report, &args);
+    int rc = cmd->run(ctx, &args);
+    loc_ctx_destroy(ctx);
+    return rc;
+}
