@@ -319,7 +319,8 @@ done:
  * to keep, or NULL: with *st set on a hard failure, or with *why set when
  * the zone is to be excluded.
  */
-static GEOSGeometry *clean(rd *r, GEOSGeometry *g, const char *code, long fid, loc_status *st, const char **why)
+static GEOSGeometry *clean(rd *r, GEOSGeometry *g, const char *code, long fid, loc_status *st, const char **why,
+                           char **repaired)
 {
     GEOSContextHandle_t h = r->gh;
     int npts = GEOSGetNumCoordinates_r(h, g);
@@ -357,25 +358,17 @@ static GEOSGeometry *clean(rd *r, GEOSGeometry *g, const char *code, long fid, l
             GEOSFree_r(h, reason);
             return NULL;
         }
-        loc_report(r->ctx, LOC_WARN, "'%s' feature %ld (zone '%s'): invalid geometry repaired (%s)", r->b->path, fid,
-                   code, reason ? reason : "unknown reason");
-        GEOSFree_r(h, reason);
-        r->b->repaired++;
+        /* reported by the caller once the zone is known to be kept */
+        *repaired = reason;
         g = fixed;
     }
     GEOSGeometry *poly = polygonal_part(r, g, st);
-    int orig_type = GEOSGeomTypeId_r(h, g);
     GEOSGeom_destroy_r(h, g);
     if (!poly)
         return NULL;
     double area = 0;
-    if (GEOSisEmpty_r(h, poly) == 1) {
-        *why = orig_type == GEOS_POLYGON || orig_type == GEOS_MULTIPOLYGON || orig_type == GEOS_GEOMETRYCOLLECTION
-                   ? "empty geometry"
-                   : "not a polygon";
-    } else if (!GEOSArea_r(h, poly, &area) || !(area > 0)) {
+    if (GEOSisEmpty_r(h, poly) == 1 || !GEOSArea_r(h, poly, &area) || !(area > 0))
         *why = "zero-area geometry";
-    }
     if (*why) {
         GEOSGeom_destroy_r(h, poly);
         return NULL;
@@ -452,12 +445,23 @@ static loc_status read_feature(rd *r, OGRFeatureH f)
     OGRGeometryH og = OGR_F_GetGeometryRef(f);
     if (!og || OGR_G_IsEmpty(og))
         return exclude(r, code, fid, og ? "empty geometry" : "no geometry");
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(og));
+    if (t != wkbPolygon && t != wkbMultiPolygon && t != wkbCurvePolygon && t != wkbMultiSurface &&
+        t != wkbGeometryCollection)
+        return exclude(r, code, fid, "not a polygon");
     loc_status st = LOC_OK;
     GEOSGeometry *g = to_geos(r, og, fid, &st);
     if (!g)
         return st;
     const char *why = NULL;
-    g = clean(r, g, code, fid, &st, &why);
+    char *repaired = NULL;
+    g = clean(r, g, code, fid, &st, &why, &repaired);
+    if (g && repaired) {
+        loc_report(r->ctx, LOC_WARN, "'%s' feature %ld (zone '%s'): invalid geometry repaired (%s)", b->path, fid,
+                   code, repaired);
+        b->repaired++;
+    }
+    GEOSFree_r(r->gh, repaired);
     if (!g)
         return st ? st : exclude(r, code, fid, why);
     if ((st = grow_zones(r))) {

@@ -184,16 +184,21 @@ static double gamma_log_prefix(double a, double x)
     if (a < 10.0)
         return a * log(x) - x - lgamma(a);
     double t = (x - a) / a;
-    return -a * t_minus_log1p(t) + 0.5 * log(a / (2.0 * PI)) - stirling_corr(a);
+    double core = fabs(t) < 0.5 ? -a * t_minus_log1p(t)
+                                : a * log(x / a) - (x - a); /* 1 + t would lose digits of x/a */
+    return core + 0.5 * log(a / (2.0 * PI)) - stirling_corr(a);
 }
 
 /* P(a, x) and Q(a, x) for a > 0, x > 0 finite: the series for P where it
  * converges fast (x < a + 1), else the continued fraction for Q; the other
- * is 1 minus, which loses nothing since then it is the larger one. */
+ * is 1 minus, which loses little since then it is the larger one.  The
+ * exception is a < 1, where Q is already small at x = 1 (Q(0.01, 1) is
+ * 0.002) and 1 - P would lose digits: there the fraction, which still
+ * converges in a few dozen terms, takes over from x = 0.5. */
 static void gamma_pq(double a, double x, double *P, double *Q)
 {
     double lp = gamma_log_prefix(a, x);
-    if (x < a + 1.0) {
+    if (x < a + 1.0 && !(a < 1.0 && x >= 0.5)) {
         /* P = prefix * sum_{n>=0} x^n / (a (a+1) ... (a+n)) */
         double term = 1.0 / a, sum = term;
         for (int n = 1; n < MAX_TERMS; n++) {
