@@ -413,10 +413,10 @@ static loc_status mark_study(join *j)
         goto done;
     }
     char what[600];
-    snprintf(what, sizeof what, "have a boundary but no row in '%s'", loc_csv_name(j->csv));
+    snprintf(what, sizeof what, "with a boundary but no row in '%s'", loc_csv_name(j->csv));
     if ((st = report_zones(j, what, bonly, cov->boundary_only, j->opts->strict)))
         goto done;
-    snprintf(what, sizeof what, "have a row in '%s' but no usable boundary%s", loc_csv_name(j->csv),
+    snprintf(what, sizeof what, "with a row in '%s' but no usable boundary%s", loc_csv_name(j->csv),
              j->opts->ncouncils ? " in the chosen councils" : "");
     if (j->b && (st = report_zones(j, what, ionly, cov->indicator_only, j->opts->strict)))
         goto done;
@@ -574,7 +574,7 @@ static loc_status parse_values(join *j)
         for (size_t i = 0; i < j->cov->missing_population; i++)
             if (j->csv_row[loc_strmap_get(z->index, nopop[i])] >= 0)
                 nopop[n++] = nopop[i];
-        st = report_zones(j, "have no population value", nopop, n, j->opts->strict);
+        st = report_zones(j, "with no population value", nopop, n, j->opts->strict);
     }
     loc_free(j->ctx, nopop);
     return st;

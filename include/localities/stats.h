@@ -50,7 +50,8 @@
 #include "localities/ctx.h"
 
 /* Counts below this use the exact Poisson interval, counts at or above it
- * Byar's approximation (whose error is then below 0.2% of the limits). */
+ * Byar's approximation, whose limits are then within 0.2% of the exact ones
+ * at 95% confidence (0.7% at 99%, 2% at 99.9%; less as counts grow). */
 #define LOC_STATS_EXACT_BELOW 10.0
 
 /* A point estimate and its two-sided confidence interval, low <= est <= high
@@ -74,8 +75,9 @@ LOC_API double loc_stats_norm_cdf(double x);
 LOC_API double loc_stats_norm_quantile(double p);
 
 /* Regularised incomplete gamma functions P(a, x) = gamma(a, x) / Gamma(a)
- * and Q(a, x) = 1 - P(a, x), each computed directly (not as 1 - the other)
- * so that small tails keep their relative accuracy, about 1e-14.
+ * and Q(a, x) = 1 - P(a, x).  The smaller tail is computed directly (not as
+ * 1 - the other), so it keeps a relative accuracy of about 1e-13, except
+ * Q for a < 1 and x < 0.5, which is 1 - P (absolute error about 1e-16).
  * NaN when a <= 0, x < 0 or either is NaN; x = +inf gives P = 1. */
 LOC_API double loc_stats_gamma_p(double a, double x);
 LOC_API double loc_stats_gamma_q(double a, double x);
@@ -89,10 +91,12 @@ LOC_API double loc_stats_gamma_p_inv(double a, double p);
 LOC_API double loc_stats_gamma_q_inv(double a, double q);
 
 /* Student's t distribution function with df > 0 degrees of freedom (real
- * df allowed; +inf gives the normal).  NaN when df <= 0 or either is NaN. */
+ * df allowed; +inf gives the normal), to about 1e-11 relative (the
+ * incomplete beta continued fraction loses digits for df above 1e4).
+ * NaN when df <= 0 or either is NaN. */
 LOC_API double loc_stats_t_cdf(double t, double df);
 
-/* Inverse of loc_stats_t_cdf, to about 1e-12 relative.  -inf for p == 0,
+/* Inverse of loc_stats_t_cdf, to about 1e-11 relative.  -inf for p == 0,
  * +inf for p == 1, NaN when df <= 0 or p is outside [0, 1] or NaN. */
 LOC_API double loc_stats_t_quantile(double p, double df);
 
@@ -146,7 +150,8 @@ LOC_API loc_status loc_stats_prop_diff_p(double x1, double n1, double x2, double
  * exact interval of Garwood (1936) from gamma quantiles:
  *   low = P^-1(count, alpha/2) (0 when count == 0),
  *   high = Q^-1(count + 1, alpha/2);
- * otherwise Byar's approximation (Breslow & Day 1987, p. 69):
+ * otherwise Byar's approximation (as given by Breslow & Day 1987,
+ * Statistical Methods in Cancer Research vol. II):
  *   low = c (1 - 1/(9c) - z/(3 sqrt c))^3,
  *   high = (c+1) (1 - 1/(9(c+1)) + z/(3 sqrt(c+1)))^3.
  * LOC_EINVAL for a negative or non-finite count or exact_below NaN.
