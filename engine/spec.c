@@ -82,14 +82,14 @@ static loc_status need(loc_spec *spec, const row *w, const char *val, const char
                      loc_csv_line(w->csv, w->r), type, col);
 }
 
+/* Names appear in output files and column headers: keep them plain. */
 static int valid_name(const char *s)
 {
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (!(isalnum((unsigned char)*s) || *s == '_' || *s == '-' || *s == '.'))
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '_'))
             return 0;
-    return 1;
+    return n >= 1 && n <= 63;
 }
 
 /* Structural rows: zone, population, council. */
@@ -139,7 +139,7 @@ static loc_status indicator(loc_spec *spec, const row *w, const char *type)
     ind.type = (loc_ind_type)t;
     const char *name = get(w, C_NAME);
     if (!valid_name(name))
-        return bad(spec, w, "indicator name must be letters, digits, '_', '-' or '.'", name);
+        return bad(spec, w, "indicator name must be 1 to 63 of a-z, 0-9 and '_'", name);
     for (size_t i = 0; i < spec->n; i++)
         if (strcasecmp(spec->inds[i].name, name) == 0)
             return loc_error(spec->ctx, LOC_EDATA, "'%s' line %zu: indicator '%s' already defined on line %zu",
@@ -164,12 +164,15 @@ static loc_status indicator(loc_spec *spec, const row *w, const char *type)
     if (ind.type == LOC_IND_SHARE && isnan(ind.threshold))
         return loc_error(spec->ctx, LOC_EDATA, "'%s' line %zu: a share indicator needs a 'threshold'",
                          spec->name, ind.line);
+    if (ind.type == LOC_IND_RATE && !*get(w, C_PER))
+        return loc_error(spec->ctx, LOC_EDATA, "'%s' line %zu: a rate indicator needs 'per' (e.g. 10000)",
+                         spec->name, ind.line);
     if (!(ind.per > 0))
         return bad(spec, w, "'per' must be a positive number", get(w, C_PER));
     const char *worse = get(w, C_WORSE);
-    if (strncasecmp(worse, "higher", 6) == 0)
+    if (strcasecmp(worse, "higher") == 0)
         ind.higher_is_worse = 1;
-    else if (strncasecmp(worse, "lower", 5) == 0)
+    else if (strcasecmp(worse, "lower") == 0)
         ind.higher_is_worse = 0;
     else
         return bad(spec, w, "'worse' must be 'higher' or 'lower'", worse);
