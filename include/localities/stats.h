@@ -78,12 +78,14 @@ LOC_API double loc_stats_norm_quantile(double p);
  * and Q(a, x) = 1 - P(a, x).  The smaller tail is computed directly (not as
  * 1 - the other), so it keeps a relative accuracy of about 1e-13, except
  * Q for a < 1 and x < 0.5, which is 1 - P (absolute error about 1e-16).
+ * Above a = 1e8 both use the Wilson-Hilferty approximation (absolute error
+ * about 1e-9), because the exact series grows as sqrt(a) terms.
  * NaN when a <= 0, x < 0 or either is NaN; x = +inf gives P = 1. */
 LOC_API double loc_stats_gamma_p(double a, double x);
 LOC_API double loc_stats_gamma_q(double a, double x);
 
 /* Inverses in x: the x >= 0 with P(a, x) = p, resp. Q(a, x) = q, to about
- * 1e-13 relative.  P^-1(a, 0) = 0, P^-1(a, 1) = +inf (and the reverse for
+ * 1e-13 relative (Wilson-Hilferty above a = 1e8, as above).  P^-1(a, 0) = 0, P^-1(a, 1) = +inf (and the reverse for
  * Q).  NaN when a <= 0 or the probability is outside [0, 1] or NaN.
  * The chi-square quantile with k degrees of freedom is
  * 2 * loc_stats_gamma_p_inv(k / 2, p). */
