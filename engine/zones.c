@@ -450,9 +450,10 @@ static loc_status bad_value(join *j, size_t r, long col, const char *why)
                      loc_csv_field(j->csv, r, (size_t)col));
 }
 
-/* Parse a count-like cell: missing -> NaN; must be finite, >= 0 and
- * plausible. */
-static loc_status parse_count(join *j, size_t r, long col, double *out)
+/* Parse one cell: missing -> NaN.  Counts (populations, numerators,
+ * denominators, weights) must be >= 0 and plausible for one zone; other
+ * values (ratios, scores) may be negative. */
+static loc_status parse_cell(join *j, size_t r, long col, int is_count, double *out)
 {
     switch (loc_parse_number(loc_csv_field(j->csv, r, (size_t)col), out)) {
     case LOC_NUM_MISSING:
@@ -467,28 +468,10 @@ static loc_status parse_count(join *j, size_t r, long col, double *out)
     case LOC_NUM_OK:
         break;
     }
-    if (*out < 0)
+    if (is_count && *out < 0)
         return bad_value(j, r, col, "is negative");
-    if (*out > MAX_ZONE_COUNT)
+    if (is_count && *out > MAX_ZONE_COUNT)
         return bad_value(j, r, col, "is implausibly large for one zone");
-    return LOC_OK;
-}
-
-static loc_status parse_value(join *j, size_t r, long col, double *out)
-{
-    switch (loc_parse_number(loc_csv_field(j->csv, r, (size_t)col), out)) {
-    case LOC_NUM_MISSING:
-        *out = NAN;
-        return LOC_OK;
-    case LOC_NUM_ERRVAL:
-        note_errval(j, r, col);
-        *out = NAN;
-        return LOC_OK;
-    case LOC_NUM_BAD:
-        return bad_value(j, r, col, "is not a number");
-    case LOC_NUM_OK:
-        break;
-    }
     if (fabs(*out) > 1e12)
         return bad_value(j, r, col, "is implausibly large");
     return LOC_OK;
@@ -529,15 +512,14 @@ static loc_status parse_row(join *j, size_t i)
     }
     if (r < 0)
         return LOC_OK;
-    if ((st = parse_count(j, (size_t)r, j->pop_col, &z->population[i])))
+    if ((st = parse_cell(j, (size_t)r, j->pop_col, 1, &z->population[i])))
         return st;
     for (size_t k = 0; k < z->nind; k++) {
         const loc_indicator *ind = &z->ind[k];
         double *a = &z->cols[2 * k][i], *b = &z->cols[2 * k + 1][i];
         int counts = ind->type == LOC_IND_PROPORTION || ind->type == LOC_IND_RATE;
-        if ((st = counts ? parse_count(j, (size_t)r, j->ind_cols[2 * k], a)
-                         : parse_value(j, (size_t)r, j->ind_cols[2 * k], a)) ||
-            (st = parse_count(j, (size_t)r, j->ind_cols[2 * k + 1], b)))
+        if ((st = parse_cell(j, (size_t)r, j->ind_cols[2 * k], counts, a)) ||
+            (st = parse_cell(j, (size_t)r, j->ind_cols[2 * k + 1], 1, b)))
             return st;
     }
     return LOC_OK;
