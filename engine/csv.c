@@ -51,7 +51,11 @@ typedef struct reader {
     size_t rec_start;      /* index in cells of the current record's first cell */
     size_t rec_text;       /* text_len when the current record started */
     size_t rec_bytes;      /* bytes fed since the current record started */
+    size_t line_bytes;     /* bytes of the current physical line fed so far */
     int in_record;         /* a field of the current record has been seen */
+    int rec_open;          /* a byte other than a blank or a line end has been fed
+                            * since the last record ended: a record is under way,
+                            * even if no field of it is complete (an open quote) */
 } reader;
 
 /* ---------------------------------------------------------------------
@@ -167,6 +171,7 @@ static void on_record(int c, void *ud)
 {
     reader *r = ud;
     (void)c;
+    r->rec_open = 0;
     if (r->st || !r->in_record)
         return;
     loc_csv *csv = r->csv;
@@ -211,17 +216,33 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
+/* Bytes at the end of buf[0..n) that begin a multi-byte sequence the
+ * buffer does not complete; a file chunk holds them back for the next. */
+static size_t utf8_incomplete_tail(const unsigned char *buf, size_t n)
+{
+    for (size_t k = 1; k <= 3 && k <= n; k++) {
+        unsigned c = buf[n - k];
+        if ((c & 0xC0) == 0x80)
+            continue;
+        size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        return len > k ? k : 0;
+    }
+    return 0;
+}
+
+/* Check one piece of the current physical line; positions in messages
+ * count from the start of the line, which may have come in earlier pieces. */
 static loc_status check_line(reader *r, const unsigned char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
         if (s[i] == 0)
             return loc_error(r->csv->ctx, LOC_EPARSE, "'%s' line %zu: NUL byte at column %zu; not a text file",
-                             r->csv->name, r->line, i + 1);
+                             r->csv->name, r->line, r->line_bytes + i + 1);
         size_t k = utf8_len(s + i, n - i);
         if (!k)
             return loc_error(r->csv->ctx, LOC_EPARSE,
                              "'%s' line %zu: invalid UTF-8 at byte %zu (save the file as UTF-8)",
-                             r->csv->name, r->line, i + 1);
+                             r->csv->name, r->line, r->line_bytes + i + 1);
         i += k;
     }
     return LOC_OK;
@@ -231,8 +252,14 @@ static loc_status check_line(reader *r, const unsigned char *s, size_t n)
  * ends_line) to libcsv. */
 static loc_status feed(reader *r, struct csv_parser *p, const char *s, size_t n, int ends_line)
 {
-    if (!r->in_record && r->rec_bytes == 0)
+    if (!r->rec_open) {
+        /* libcsv skips blank lines and leading blanks, so a record starts
+         * at the first piece holding anything else. */
         r->rec_line = r->line;
+        r->rec_bytes = 0;
+        for (size_t i = 0; i < n && !r->rec_open; i++)
+            r->rec_open = !(s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n');
+    }
     r->rec_bytes += n;
     if (r->rec_bytes > LOC_CSV_MAX_RECORD)
         return loc_error(r->csv->ctx, LOC_ELIMIT, "'%s' line %zu: a row longer than %zu bytes; refusing to read it",
@@ -240,6 +267,11 @@ static loc_status feed(reader *r, struct csv_parser *p, const char *s, size_t n,
     loc_status st = check_line(r, (const unsigned char *)s, n);
     if (st)
         return st;
+    /* libcsv grows its field buffer by blk_size bytes at a time; the
+     * default 128 makes a long field quadratic wherever realloc copies
+     * (sanitizers, valgrind, many allocators).  A field is no longer than
+     * its record so far, so one step of that size always suffices. */
+    csv_set_blk_size(p, r->rec_bytes > 128 ? r->rec_bytes : 128);
     if (csv_parse(p, s, n, on_field, on_record, r) != n && !r->st) {
         int e = csv_error(p);
         if (e == CSV_ENOMEM || e == CSV_ETOOBIG)
@@ -249,10 +281,10 @@ static loc_status feed(reader *r, struct csv_parser *p, const char *s, size_t n,
     }
     if (r->st)
         return r->st;
+    r->line_bytes += n;
     if (ends_line) {
         r->line++;
-        if (!r->in_record)
-            r->rec_bytes = 0;
+        r->line_bytes = 0;
     }
     return LOC_OK;
 }
@@ -266,6 +298,7 @@ static loc_status feed_chunk(reader *r, struct csv_parser *p, const char *buf, s
         loc_status st = feed(r, p, buf, 1, 0);
         if (st)
             return st;
+        r->line_bytes = 0; /* the LF ended the previous line */
         i = 1;
     }
     *pending_cr = 0;
@@ -322,6 +355,8 @@ static loc_status finish(reader *r, struct csv_parser *p)
     return LOC_OK;
 }
 
+#define CSV_CHUNK 65536 /* bytes read from a file at a time */
+
 static loc_csv *read_source(loc_ctx *ctx, const char *name, FILE *f, const char *buf, size_t len)
 {
     loc_csv *csv = csv_new(ctx, name);
@@ -336,17 +371,24 @@ static loc_csv *read_source(loc_ctx *ctx, const char *name, FILE *f, const char 
     reader r = {.csv = csv, .line = 1, .rec_line = 1};
     int pending_cr = 0, first = 1;
     loc_status st = LOC_OK;
-    char chunk[65536];
+    /* A file is read in chunks; a UTF-8 sequence cut by the end of a chunk
+     * is held back (carry bytes) and completed by the next. */
+    char chunk[CSV_CHUNK + 4];
+    size_t carry = 0;
     for (;;) {
         const char *s;
         size_t n;
         if (f) {
-            n = fread(chunk, 1, sizeof chunk, f);
-            if (n == 0) {
-                if (ferror(f))
-                    st = loc_error(ctx, LOC_EIO, "'%s': read error: %s", name, strerror(errno));
+            size_t got = fread(chunk + carry, 1, CSV_CHUNK, f);
+            if (got == 0 && ferror(f)) {
+                st = loc_error(ctx, LOC_EIO, "'%s': read error: %s", name, strerror(errno));
                 break;
             }
+            if (got == 0 && carry == 0)
+                break;
+            n = carry + got;
+            carry = got ? utf8_incomplete_tail((const unsigned char *)chunk, n) : 0;
+            n -= carry;
             s = chunk;
         } else {
             if (!first)
@@ -361,6 +403,8 @@ static loc_csv *read_source(loc_ctx *ctx, const char *name, FILE *f, const char 
         first = 0;
         if ((st = feed_chunk(&r, &p, s, n, &pending_cr)))
             break;
+        if (carry)
+            memmove(chunk, s + n, carry);
     }
     if (!st)
         st = finish(&r, &p);
@@ -494,8 +538,9 @@ loc_num loc_parse_number(const char *s, double *out)
                 group++;
             buf[k++] = c;
         } else if (c == ',' && digits && !seen_point && !seen_exp) {
-            /* thousands separator: groups of exactly three digits */
-            if (grouped && group != 3)
+            /* thousands separator: one to three digits, then groups of
+             * exactly three */
+            if (grouped ? group != 3 : digits > 3)
                 return LOC_NUM_BAD;
             grouped = 1;
             group = 0;

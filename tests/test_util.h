@@ -1,0 +1,100 @@
+/*
+ * Helpers shared by the cmocka programs: an allocator for loc_ctx that
+ * counts live blocks and can fail every allocation after the first N, and a
+ * driver that runs a constructor with N = 0, 1, 2, ... until it succeeds,
+ * checking on the way that each failure is a clean LOC_ENOMEM that leaks
+ * nothing.  Include after <cmocka.h>.
+ */
+#ifndef LOC_TEST_UTIL_H
+#define LOC_TEST_UTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "localities/ctx.h"
+
+/* State of the counting allocator. */
+typedef struct test_alloc {
+    long fail_after; /* allocations (and reallocations) allowed before failing; -1 never */
+    long calls;      /* successful allocations and reallocations so far */
+    long live;       /* blocks allocated and not yet freed */
+    long failures;   /* allocations refused */
+} test_alloc;
+
+static void *alloc_realloc(void *ud, void *ptr, size_t size)
+{
+    test_alloc *t = ud;
+    if (t->fail_after >= 0 && t->calls >= t->fail_after) {
+        t->failures++;
+        return NULL;
+    }
+    void *p = realloc(ptr, size ? size : 1);
+    if (!p)
+        return NULL;
+    t->calls++;
+    if (!ptr)
+        t->live++;
+    return p;
+}
+
+static void alloc_free(void *ud, void *ptr)
+{
+    test_alloc *t = ud;
+    if (ptr) {
+        t->live--;
+        free(ptr);
+    }
+}
+
+/* A context whose allocations go through t (which must outlive it). */
+static inline loc_ctx *test_ctx(test_alloc *t)
+{
+    memset(t, 0, sizeof *t);
+    t->fail_after = -1;
+    loc_allocator a = {alloc_realloc, alloc_free, t};
+    loc_ctx *ctx = loc_ctx_create(&a);
+    assert_non_null(ctx);
+    return ctx;
+}
+
+/*
+ * Run make(ctx, arg) with the allocator failing after n allocations, for
+ * n = 0, 1, 2, ... until it returns non-NULL.  Every failure must return
+ * NULL with LOC_ENOMEM on the context, and nothing may stay allocated once
+ * the object (on success) and the context are destroyed.  Returns the
+ * number of allocations the successful run made.
+ */
+typedef void *(*test_make_fn)(loc_ctx *ctx, void *arg);
+typedef void (*test_free_fn)(void *obj);
+
+static inline long test_alloc_failures(test_make_fn make, test_free_fn destroy, void *arg)
+{
+    for (long n = 0; n < 100000; n++) {
+        test_alloc t;
+        loc_ctx *ctx = test_ctx(&t);
+        long base = t.calls; /* the context itself */
+        t.fail_after = base + n;
+        void *obj = make(ctx, arg);
+        if (obj) {
+            long used = t.calls - base;
+            assert_int_equal(t.failures, 0);
+            assert_int_equal(loc_errcode(ctx), LOC_OK);
+            destroy(obj);
+            loc_ctx_destroy(ctx);
+            assert_int_equal(t.live, 0);
+            assert_true(n > 0); /* at least one failure was injected */
+            return used;
+        }
+        if (loc_errcode(ctx) != LOC_ENOMEM || t.failures == 0)
+            fail_msg("allocation %ld: error %d '%s' with %ld failures injected", n, (int)loc_errcode(ctx),
+                     loc_errmsg(ctx), t.failures);
+        loc_ctx_destroy(ctx);
+        if (t.live != 0)
+            fail_msg("allocation %ld failed: %ld blocks leaked", n, t.live);
+    }
+    fail_msg("constructor never succeeded");
+    return -1;
+}
+
+#endif
