@@ -42,6 +42,8 @@ typedef struct cli_args {
     int strict;                   /* --strict */
     int quiet;                    /* --quiet: warnings only */
     int help;                     /* --help */
+    int queen;                    /* --queen */
+    const char *snap;             /* --snap METRES */
     const char *positional[CLI_MAX_REPEAT]; /* arguments that are not options */
     size_t npositional;
     int defaults;                 /* 1 when the embedded default data is used */
@@ -95,5 +97,6 @@ const char *cli_count(char *buf, size_t size, double v);
 
 /* Commands. */
 int cmd_info(loc_ctx *ctx, cli_args *args);
+int cmd_graph(loc_ctx *ctx, cli_args *args);
 
 #endif

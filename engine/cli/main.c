@@ -14,6 +14,10 @@
 static const cli_command commands[] = {
     {"info", "what the inputs hold: zones, councils, population, indicators, geometry",
      "  (no options of its own; see the common inputs)\n", cmd_info},
+    {"graph", "contiguity graph of the study zones: graph.gal, graph.gwt, graph.csv in --out",
+     "  --queen             zones touching at a point are neighbours too (default: rook)\n"
+     "  --snap METRES       boundaries running this close count as shared (default 0.1;\n"
+     "                      boundaries simplified zone by zone need about their tolerance)\n", cmd_graph},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
@@ -22,7 +26,7 @@ static const cli_command commands[] = {
 
 enum opt_id {
     O_BOUNDARIES, O_LAYER, O_ZONE_FIELD, O_CRS, O_INDICATORS, O_SPEC, O_LOOKUP, O_COUNCIL, O_COUNCIL_FIELD,
-    O_OUT, O_STRICT, O_QUIET, O_HELP, O_VERSION
+    O_OUT, O_STRICT, O_QUIET, O_HELP, O_VERSION, O_QUEEN, O_SNAP
 };
 
 typedef struct cli_option {
@@ -44,7 +48,9 @@ static const cli_option options[] = {
     {"layer", 1, O_LAYER, "NAME", "layer of the boundary source (default: the first)"},
     {"lookup", 1, O_LOOKUP, "PATH", "zone -> group CSV (repeatable)"},
     {"out", 1, O_OUT, "DIR", "output folder (default ./localities-out)"},
+    {"queen", 0, O_QUEEN, NULL, "graph: zones touching at a point are neighbours too"},
     {"quiet", 0, O_QUIET, NULL, "print warnings and errors only"},
+    {"snap", 1, O_SNAP, "METRES", "graph: boundaries this close count as shared (default 0.1)"},
     {"spec", 1, O_SPEC, "PATH", "indicator spec CSV (see data/specs/README.md)"},
     {"strict", 0, O_STRICT, NULL, "treat partial coverage of the join as an error"},
     {"version", 0, O_VERSION, NULL, "print the version and exit"},
@@ -123,6 +129,8 @@ static int set_option(cli_args *a, const cli_option *o, const char *v)
     case O_QUIET: a->quiet = 1; break;
     case O_HELP: a->help = 1; break;
     case O_VERSION: break;
+    case O_QUEEN: a->queen = 1; break;
+    case O_SNAP: a->snap = v; break;
     }
     return CLI_EXIT_OK;
 }

@@ -1,0 +1,142 @@
+/*
+ * `localities graph`: the contiguity graph of the study zones, written as
+ * graph.gal and graph.gwt (for PySAL and GeoDa) and graph.csv, with a
+ * summary an analyst can check: how many neighbours, which councils fall
+ * apart into islands and how they were linked.  The island links themselves
+ * are reported by the engine as it makes them.
+ */
+#include "cli.h"
+
+#include "localities/graph.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define DEFAULT_OUT "localities-out"
+
+/* The output folder, created when missing (its parent must exist). */
+static int make_out_dir(const char *dir)
+{
+    if (mkdir(dir, 0777) == 0 || errno == EEXIST)
+        return CLI_EXIT_OK;
+    cli_error("cannot create the output folder '%s': %s", dir, strerror(errno));
+    return CLI_EXIT_DATA;
+}
+
+/* --snap METRES: a finite number of metres from 0 to 1,000. */
+static int parse_snap(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (end == v || *end || errno || !isfinite(d) || d < 0 || d > 1000)
+        return cli_usage_error("graph", "--snap needs a distance in metres from 0 to 1000, not '%s'", v);
+    *out = d;
+    return CLI_EXIT_OK;
+}
+
+static void print_summary(const cli_inputs *in, const loc_graph *g, double snap_m, const char *dir)
+{
+    const loc_graph_stats *s = loc_graph_stats_get(g);
+    char n1[32], n2[32], n3[32];
+    printf("graph        %s zones, %s edges: %s rook", cli_count(n1, sizeof n1, (double)s->zones),
+           cli_count(n2, sizeof n2, (double)s->edges), cli_count(n3, sizeof n3, (double)s->rook));
+    if (s->queen)
+        printf(", %zu queen", s->queen);
+    printf(", %zu island link%s\n", s->island_links, s->island_links == 1 ? "" : "s");
+    printf("  degree     mean %.2f, max %zu\n", s->mean_degree, s->max_degree);
+    printf("  snapping   %zu pair%s found only within %g m\n", s->snapped, s->snapped == 1 ? "" : "s",
+           snap_m);
+    printf("  isolated   %zu zone%s with no neighbour before linking\n", s->isolated, s->isolated == 1 ? "" : "s");
+    if (s->unlinked)
+        printf("  unlinked   %zu council%s still in parts\n", s->unlinked, s->unlinked == 1 ? "" : "s");
+
+    const loc_zones *z = in->zones;
+    printf("\nparts per council before linking (%zu council%s, %zu in more than one part):\n", s->councils,
+           s->councils == 1 ? "" : "s", s->split_councils);
+    for (size_t k = 0; k < loc_graph_ncouncils(g); k++) {
+        int32_t c = loc_graph_council_id(g, k);
+        size_t parts = loc_graph_components(g, c);
+        printf("  %-10s %-28s %3zu part%s\n", loc_zones_council_code(z, (size_t)c), loc_zones_council_name(z, (size_t)c),
+               parts, parts == 1 ? "" : "s");
+    }
+    printf("\nwrote        %s/graph.gal, %s/graph.gwt, %s/graph.csv\n", dir, dir, dir);
+}
+
+int cmd_graph(loc_ctx *ctx, cli_args *a)
+{
+    if (a->npositional)
+        return cli_usage_error("graph", "unexpected argument '%s'", a->positional[0]);
+    loc_graph_opts o;
+    loc_graph_opts_init(&o);
+    o.queen = a->queen;
+    int rc = a->snap ? parse_snap(a->snap, &o.snap_m) : CLI_EXIT_OK;
+    if (rc)
+        return rc;
+    if ((rc = cli_apply_defaults(a)))
+        return rc;
+    cli_inputs in;
+    if ((rc = cli_load(ctx, a, &in))) {
+        cli_inputs_free(&in);
+        return rc;
+    }
+    const loc_zones *z = in.zones;
+    const loc_boundaries *b = in.boundaries;
+    const char *dir = a->out ? a->out : DEFAULT_OUT;
+    size_t ns = loc_zones_nstudy(z), n = 0;
+    const GEOSGeometry **geoms = malloc((ns ? ns : 1) * sizeof *geoms);
+    const char **codes = malloc((ns ? ns : 1) * sizeof *codes);
+    int32_t *council = malloc((ns ? ns : 1) * sizeof *council);
+    loc_graph *g = NULL;
+    char path[4096];
+    if (!geoms || !codes || !council) {
+        cli_error("out of memory");
+        rc = CLI_EXIT_DATA;
+        goto done;
+    }
+    /* the study zones that have a polygon, in table order */
+    for (size_t s = 0; s < ns; s++) {
+        uint32_t row = loc_zones_study(z)[s];
+        long bi = loc_zones_boundary(z, row);
+        if (bi < 0)
+            continue;
+        geoms[n] = loc_boundaries_geom(b, (size_t)bi);
+        codes[n] = loc_zones_code(z, row);
+        council[n] = loc_zones_councils(z)[row];
+        n++;
+    }
+    o.codes = codes;
+    if (!(g = loc_graph_build(ctx, n, geoms, council, &o))) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
+    if ((rc = make_out_dir(dir)))
+        goto done;
+    const char *layer = loc_boundaries_layer(b), *field = loc_boundaries_zone_field(b);
+    snprintf(path, sizeof path, "%s/graph.gal", dir);
+    if (loc_graph_write_gal(ctx, g, codes, path, layer, field)) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/graph.gwt", dir);
+    if (loc_graph_write_gwt(ctx, g, codes, path, layer, field)) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/graph.csv", dir);
+    if (loc_graph_write_csv(ctx, g, codes, path)) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
+    print_summary(&in, g, o.snap_m, dir);
+done:
+    loc_graph_destroy(g);
+    free(geoms);
+    free(codes);
+    free(council);
+    cli_inputs_free(&in);
+    return rc;
+}
