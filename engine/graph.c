@@ -1450,101 +1450,25 @@ const char *loc_edge_kind_name(loc_edge_kind kind)
  * Writers: temporary file in the same folder, renamed at the end
  * --------------------------------------------------------------------- */
 
-typedef struct afile {
-    FILE *f;
-    char *tmp;          /* temporary path, owned */
-    const char *path;   /* final path */
-} afile;
-
-static loc_status afile_open(loc_ctx *ctx, afile *af, const char *path)
-{
-    af->f = NULL;
-    af->path = path;
-    size_t size = strlen(path) + 48;
-    if (!(af->tmp = loc_malloc(ctx, size)))
-        return LOC_ENOMEM;
-    for (int attempt = 0; attempt < 100; attempt++) {
-        snprintf(af->tmp, size, "%s.tmp%ld.%d", path, (long)getpid(), attempt);
-        /* O_EXCL: never write through a name someone else holds; 0666 lets
-         * the umask decide, as for any new file */
-        int fd = open(af->tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-        if (fd < 0 && errno == EEXIST)
-            continue;
-        if (fd < 0)
-            break;
-        if (!(af->f = fdopen(fd, "w"))) {
-            int e = errno;
-            close(fd);
-            unlink(af->tmp);
-            errno = e;
-            break;
-        }
-        return LOC_OK;
-    }
-    loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
-    loc_free(ctx, af->tmp);
-    af->tmp = NULL;
-    return LOC_EIO;
-}
-
-/* Finish: close and rename when ok, else remove the temporary. */
-static loc_status afile_close(loc_ctx *ctx, afile *af, loc_status st)
-{
-    if (af->f) {
-        if (!st && (fflush(af->f) != 0 || ferror(af->f) || fsync(fileno(af->f)) != 0))
-            st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", af->path, strerror(errno));
-        if (fclose(af->f) != 0 && !st)
-            st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", af->path, strerror(errno));
-        af->f = NULL;
-    }
-    if (af->tmp) {
-        if (!st && rename(af->tmp, af->path) != 0)
-            st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", af->path, strerror(errno));
-        if (st)
-            unlink(af->tmp);
-        loc_free(ctx, af->tmp);
-        af->tmp = NULL;
-    }
-    return st;
-}
-
-static loc_status write_failed(loc_ctx *ctx, const afile *af)
-{
-    return loc_error(ctx, LOC_EIO, "cannot write '%s': %s", af->path, strerror(errno));
-}
-
-/* A CSV field, quoted when it holds a comma, quote or line break. */
-static int put_csv_field(FILE *f, const char *s)
-{
-    if (!s[strcspn(s, ",\"\r\n")])
-        return fputs(s, f);
-    if (fputc('"', f) == EOF)
-        return EOF;
-    for (; *s; s++)
-        if ((*s == '"' && fputc('"', f) == EOF) || fputc(*s, f) == EOF)
-            return EOF;
-    return fputc('"', f);
-}
-
 loc_status loc_graph_write_csv(loc_ctx *ctx, const loc_graph *g, const char *const *codes, const char *path)
 {
-    afile af;
-    loc_status st = afile_open(ctx, &af, path);
+    loc_afile af;
+    loc_status st = loc_afile_open(ctx, &af, path);
     if (st)
         return st;
     if (fputs("zone_a,zone_b,shared_len_m,kind\n", af.f) == EOF)
-        st = write_failed(ctx, &af);
+        st = loc_afile_failed(ctx, &af);
     for (size_t i = 0; !st && i < g->n; i++) {
         for (size_t k = g->offsets[i]; !st && k < g->offsets[i + 1]; k++) {
             if (g->adj[k] < i)
                 continue;
-            if (put_csv_field(af.f, codes[i]) == EOF || fputc(',', af.f) == EOF
-                || put_csv_field(af.f, codes[g->adj[k]]) == EOF
+            if (loc_put_csv_field(af.f, codes[i]) == EOF || fputc(',', af.f) == EOF
+                || loc_put_csv_field(af.f, codes[g->adj[k]]) == EOF
                 || fprintf(af.f, ",%.2f,%s\n", g->len_m[k], loc_edge_kind_name((loc_edge_kind)g->kind[k])) < 0)
-                st = write_failed(ctx, &af);
+                st = loc_afile_failed(ctx, &af);
         }
     }
-    return afile_close(ctx, &af, st);
+    return loc_afile_close(ctx, &af, st);
 }
 
 /* GAL and GWT split on white space, so a code holding any cannot be
@@ -1572,45 +1496,45 @@ static int put_word(FILE *f, const char *s, const char *dflt)
     return 0;
 }
 
-static loc_status write_header(loc_ctx *ctx, afile *af, const loc_graph *g, const char *layer, const char *id_field)
+static loc_status write_header(loc_ctx *ctx, loc_afile *af, const loc_graph *g, const char *layer, const char *id_field)
 {
     if (fprintf(af->f, "0 %zu ", g->n) < 0 || put_word(af->f, layer, "unknown") == EOF || fputc(' ', af->f) == EOF
         || put_word(af->f, id_field, "id") == EOF || fputc('\n', af->f) == EOF)
-        return write_failed(ctx, af);
+        return loc_afile_failed(ctx, af);
     return LOC_OK;
 }
 
 loc_status loc_graph_write_gal(loc_ctx *ctx, const loc_graph *g, const char *const *codes, const char *path,
                                const char *layer, const char *id_field)
 {
-    afile af;
+    loc_afile af;
     loc_status st = check_codes(ctx, g, codes, path);
-    if (st || (st = afile_open(ctx, &af, path)))
+    if (st || (st = loc_afile_open(ctx, &af, path)))
         return st;
     st = write_header(ctx, &af, g, layer, id_field);
     for (size_t i = 0; !st && i < g->n; i++) {
         if (fprintf(af.f, "%s %zu\n", codes[i], g->offsets[i + 1] - g->offsets[i]) < 0)
-            st = write_failed(ctx, &af);
+            st = loc_afile_failed(ctx, &af);
         for (size_t k = g->offsets[i]; !st && k < g->offsets[i + 1]; k++)
             if (fprintf(af.f, k > g->offsets[i] ? " %s" : "%s", codes[g->adj[k]]) < 0)
-                st = write_failed(ctx, &af);
+                st = loc_afile_failed(ctx, &af);
         if (!st && fputc('\n', af.f) == EOF)
-            st = write_failed(ctx, &af);
+            st = loc_afile_failed(ctx, &af);
     }
-    return afile_close(ctx, &af, st);
+    return loc_afile_close(ctx, &af, st);
 }
 
 loc_status loc_graph_write_gwt(loc_ctx *ctx, const loc_graph *g, const char *const *codes, const char *path,
                                const char *layer, const char *id_field)
 {
-    afile af;
+    loc_afile af;
     loc_status st = check_codes(ctx, g, codes, path);
-    if (st || (st = afile_open(ctx, &af, path)))
+    if (st || (st = loc_afile_open(ctx, &af, path)))
         return st;
     st = write_header(ctx, &af, g, layer, id_field);
     for (size_t i = 0; !st && i < g->n; i++)
         for (size_t k = g->offsets[i]; !st && k < g->offsets[i + 1]; k++)
             if (fprintf(af.f, "%s %s %.2f\n", codes[i], codes[g->adj[k]], g->len_m[k]) < 0)
-                st = write_failed(ctx, &af);
-    return afile_close(ctx, &af, st);
+                st = loc_afile_failed(ctx, &af);
+    return loc_afile_close(ctx, &af, st);
 }

@@ -10,6 +10,7 @@
 #define GEOS_USE_ONLY_R_API
 #include <geos_c.h>
 #include <proj.h>
+#include <stdio.h>
 
 #include "localities/ctx.h"
 
@@ -41,5 +42,28 @@ static inline const char *loc_geos_msg(const loc_ctx *ctx)
 {
     return ctx->geos_msg[0] ? ctx->geos_msg : "unknown error";
 }
+
+/* ---------------------------------------------------------------------
+ * Atomic output files (engine/afile.c)
+ * --------------------------------------------------------------------- */
+
+typedef struct loc_afile {
+    FILE *f;            /* open for writing after loc_afile_open */
+    char *tmp;          /* temporary path, owned */
+    const char *path;   /* final path, borrowed */
+} loc_afile;
+
+/* Open a new temporary file beside path (O_EXCL, unique name).  LOC_EIO
+ * names path; LOC_ENOMEM. */
+loc_status loc_afile_open(loc_ctx *ctx, loc_afile *af, const char *path);
+/* Finish: when st is LOC_OK flush, fsync, close and rename over path;
+ * otherwise (or when any of those fails) remove the temporary.  Returns the
+ * final status.  Safe on a loc_afile whose open failed. */
+loc_status loc_afile_close(loc_ctx *ctx, loc_afile *af, loc_status st);
+/* Record a write failure on af (errno's text) and return LOC_EIO. */
+loc_status loc_afile_failed(loc_ctx *ctx, const loc_afile *af);
+/* Write one CSV field, quoted when it holds a comma, quote or line break;
+ * EOF on a write error. */
+int loc_put_csv_field(FILE *f, const char *s);
 
 #endif

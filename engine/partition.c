@@ -1,0 +1,295 @@
+/*
+ * Partition: zones -> localities, shared by the builder, `assess`, the
+ * statistics and the writers.  Holds per-row labels and, per locality, its
+ * code, name, council, population and member rows in compressed sparse
+ * rows, so that every later stage can walk a locality's zones without
+ * scanning the table.
+ */
+#include "localities/partition.h"
+#include "localities/strmap.h"
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+struct loc_partition {
+    loc_ctx *ctx;
+    const loc_zones *z;
+    size_t n;            /* zone rows */
+    size_t nloc;         /* localities */
+    int32_t *label;      /* per row */
+    size_t *start;       /* nloc + 1 offsets into members */
+    uint32_t *members;   /* rows, grouped by locality, ascending within */
+    const char **codes;  /* per locality, in strings */
+    const char **names;
+    int32_t *council;    /* per locality, -1 when several or none */
+    uint32_t *ncouncils; /* per locality: distinct councils */
+    double *pop;
+    size_t unassigned;
+    loc_strmap *index;   /* code -> locality */
+    loc_arena *strings;
+};
+
+void loc_partition_destroy(loc_partition *p)
+{
+    if (!p)
+        return;
+    loc_ctx *ctx = p->ctx;
+    loc_free(ctx, p->label);
+    loc_free(ctx, p->start);
+    loc_free(ctx, p->members);
+    loc_free(ctx, p->codes);
+    loc_free(ctx, p->names);
+    loc_free(ctx, p->council);
+    loc_free(ctx, p->ncouncils);
+    loc_free(ctx, p->pop);
+    loc_strmap_destroy(p->index);
+    loc_arena_destroy(p->strings);
+    loc_free(ctx, p);
+}
+
+/* Check the labels against the table: in range, and only on study rows. */
+static loc_status check_labels(loc_ctx *ctx, const loc_zones *z, const int32_t *label, size_t nloc)
+{
+    for (size_t i = 0; i < loc_zones_count(z); i++) {
+        if (label[i] < -1 || (label[i] >= 0 && (size_t)label[i] >= nloc))
+            return loc_error(ctx, LOC_EINVAL, "zone '%s': locality %ld out of range (%zu localities)",
+                             loc_zones_code(z, i), (long)label[i], nloc);
+        if (label[i] >= 0 && !loc_zones_in_study(z, i))
+            return loc_error(ctx, LOC_EINVAL, "zone '%s' is outside the study area but given locality %ld",
+                             loc_zones_code(z, i), (long)label[i]);
+    }
+    return LOC_OK;
+}
+
+/* Members by counting sort; councils and population per locality. */
+static loc_status fill_members(loc_partition *p)
+{
+    loc_ctx *ctx = p->ctx;
+    const int32_t *council = loc_zones_councils(p->z);
+    const double *pop = loc_zones_population(p->z);
+    size_t nl = p->nloc ? p->nloc : 1;
+    if (!(p->start = loc_calloc(ctx, p->nloc + 1, sizeof *p->start)) ||
+        !(p->members = loc_malloc(ctx, (p->n ? p->n : 1) * sizeof *p->members)) ||
+        !(p->council = loc_malloc(ctx, nl * sizeof *p->council)) ||
+        !(p->ncouncils = loc_calloc(ctx, nl, sizeof *p->ncouncils)) || !(p->pop = loc_calloc(ctx, nl, sizeof *p->pop)))
+        return LOC_ENOMEM;
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->label[i] >= 0)
+            p->start[p->label[i] + 1]++;
+        else if (loc_zones_in_study(p->z, i))
+            p->unassigned++;
+    }
+    for (size_t k = 0; k < p->nloc; k++) {
+        if (p->start[k + 1] == 0)
+            return loc_error(ctx, LOC_EINVAL, "locality '%s' has no zones", p->codes[k]);
+        p->start[k + 1] += p->start[k];
+        p->council[k] = -2; /* none seen yet */
+    }
+    size_t *fill = loc_malloc(ctx, nl * sizeof *fill);
+    if (!fill)
+        return LOC_ENOMEM;
+    memcpy(fill, p->start, p->nloc * sizeof *fill);
+    for (size_t i = 0; i < p->n; i++) {
+        int32_t k = p->label[i];
+        if (k < 0)
+            continue;
+        p->members[fill[k]++] = (uint32_t)i;
+        if (!isnan(pop[i]))
+            p->pop[k] += pop[i];
+    }
+    loc_free(ctx, fill);
+    /* distinct councils: members are in row order, so count changes of a
+     * small set; localities span at most a handful */
+    for (size_t k = 0; k < p->nloc; k++) {
+        int32_t seen[8];
+        size_t nseen = 0;
+        for (size_t m = p->start[k]; m < p->start[k + 1]; m++) {
+            int32_t c = council[p->members[m]];
+            size_t s = 0;
+            while (s < nseen && seen[s] != c)
+                s++;
+            if (s == nseen) {
+                if (nseen < 8)
+                    seen[nseen++] = c;
+                p->ncouncils[k]++;
+            }
+        }
+        p->council[k] = p->ncouncils[k] == 1 && seen[0] >= 0 ? seen[0] : -1;
+    }
+    return LOC_OK;
+}
+
+static loc_partition *part_new(loc_ctx *ctx, const loc_zones *z, size_t nloc)
+{
+    loc_partition *p = loc_calloc(ctx, 1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->ctx = ctx;
+    p->z = z;
+    p->n = loc_zones_count(z);
+    p->nloc = nloc;
+    size_t nl = nloc ? nloc : 1;
+    if (!(p->label = loc_malloc(ctx, (p->n ? p->n : 1) * sizeof *p->label)) ||
+        !(p->codes = loc_calloc(ctx, nl, sizeof *p->codes)) || !(p->names = loc_calloc(ctx, nl, sizeof *p->names)) ||
+        !(p->strings = loc_arena_create(ctx)) || !(p->index = loc_strmap_create(ctx, nl))) {
+        loc_partition_destroy(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* Store locality k's code and name; a repeated code is an error. */
+static loc_status set_locality(loc_partition *p, size_t k, const char *code, const char *name)
+{
+    long have;
+    if (!(p->codes[k] = loc_arena_strdup(p->strings, code)) ||
+        !(p->names[k] = loc_arena_strdup(p->strings, name ? name : "")) ||
+        loc_strmap_put(p->index, p->codes[k], (long)k, &have))
+        return LOC_ENOMEM;
+    if (have >= 0)
+        return loc_error(p->ctx, LOC_EINVAL, "locality code '%s' given twice", code);
+    return LOC_OK;
+}
+
+loc_partition *loc_partition_create(loc_ctx *ctx, const loc_zones *z, const int32_t *label, size_t nloc,
+                                    const char *const *codes, const char *const *names)
+{
+    if (!z || !label || (nloc && !codes)) {
+        loc_error(ctx, LOC_EINVAL, "partition: missing zones, labels or codes");
+        return NULL;
+    }
+    if (check_labels(ctx, z, label, nloc))
+        return NULL;
+    loc_partition *p = part_new(ctx, z, nloc);
+    if (!p)
+        return NULL;
+    memcpy(p->label, label, p->n * sizeof *label);
+    for (size_t k = 0; k < nloc; k++)
+        if (set_locality(p, k, codes[k], names ? names[k] : NULL))
+            goto fail;
+    if (fill_members(p))
+        goto fail;
+    return p;
+fail:
+    loc_partition_destroy(p);
+    return NULL;
+}
+
+/* Up to `max` codes of study zones the lookup leaves out, for the warning. */
+static void report_unlisted(loc_ctx *ctx, const loc_zones *z, const loc_grouping *g)
+{
+    char msg[900];
+    size_t len = 0, shown = 0;
+    len += (size_t)snprintf(msg, sizeof msg, "'%s': %zu study zone%s not listed, left out of every locality:",
+                            g->label, g->unlisted, g->unlisted == 1 ? "" : "s");
+    for (size_t i = 0; i < loc_zones_count(z) && shown < 10; i++) {
+        if (!loc_zones_in_study(z, i) || g->member[i] >= 0)
+            continue;
+        if (len < sizeof msg)
+            len += (size_t)snprintf(msg + len, sizeof msg - len, "%s %s", shown ? "," : "", loc_zones_code(z, i));
+        shown++;
+    }
+    if (g->unlisted > shown && len < sizeof msg)
+        snprintf(msg + len, sizeof msg - len, " and %zu more", g->unlisted - shown);
+    loc_report(ctx, LOC_WARN, "%s", msg);
+}
+
+loc_partition *loc_partition_from_lookup(loc_ctx *ctx, const loc_zones *z, const loc_lookup *lookup,
+                                         const char *column)
+{
+    if (!column) {
+        long zc = loc_lookup_col(lookup, loc_lookup_zone_column(lookup));
+        for (size_t c = 0; c < loc_lookup_ncols(lookup); c++)
+            if ((long)c != zc) {
+                column = loc_lookup_col_name(lookup, c);
+                break;
+            }
+        if (!column) {
+            loc_error(ctx, LOC_EDATA, "'%s': no locality column beside the zone column", loc_lookup_path(lookup));
+            return NULL;
+        }
+    }
+    loc_grouping *g = loc_zones_grouping(ctx, z, lookup, column);
+    if (!g)
+        return NULL;
+    loc_partition *p = NULL;
+    /* groups of study zones only, renumbered in order of first appearance */
+    int32_t *map = loc_malloc(ctx, (g->ngroups ? g->ngroups : 1) * sizeof *map);
+    if (!map)
+        goto done;
+    for (size_t k = 0; k < g->ngroups; k++)
+        map[k] = -1;
+    size_t nloc = 0, listed = 0;
+    for (size_t i = 0; i < loc_zones_count(z); i++)
+        if (loc_zones_in_study(z, i) && g->member[i] >= 0) {
+            listed++;
+            if (map[g->member[i]] < 0)
+                map[g->member[i]] = (int32_t)nloc++;
+        }
+    if (!listed) {
+        loc_error(ctx, LOC_EDATA, "'%s': lists none of the %zu study zones", g->label, loc_zones_nstudy(z));
+        goto done;
+    }
+    if (!(p = part_new(ctx, z, nloc)))
+        goto done;
+    for (size_t i = 0; i < p->n; i++)
+        p->label[i] = loc_zones_in_study(z, i) && g->member[i] >= 0 ? map[g->member[i]] : -1;
+    for (size_t k = 0; k < g->ngroups; k++)
+        if (map[k] >= 0 && set_locality(p, (size_t)map[k], g->codes[k], g->names[k]))
+            goto fail;
+    if (fill_members(p))
+        goto fail;
+    if (g->unlisted)
+        report_unlisted(ctx, z, g);
+    goto done;
+fail:
+    loc_partition_destroy(p);
+    p = NULL;
+done:
+    loc_free(ctx, map);
+    loc_grouping_destroy(g);
+    return p;
+}
+
+const loc_zones *loc_partition_zones(const loc_partition *p) { return p->z; }
+size_t loc_partition_count(const loc_partition *p) { return p->nloc; }
+const int32_t *loc_partition_labels(const loc_partition *p) { return p->label; }
+size_t loc_partition_unassigned(const loc_partition *p) { return p->unassigned; }
+long loc_partition_find(const loc_partition *p, const char *code) { return loc_strmap_get(p->index, code); }
+const char *loc_partition_code(const loc_partition *p, size_t k) { return p->codes[k]; }
+const char *loc_partition_name(const loc_partition *p, size_t k) { return p->names[k]; }
+int32_t loc_partition_council(const loc_partition *p, size_t k) { return p->council[k]; }
+double loc_partition_population(const loc_partition *p, size_t k) { return p->pop[k]; }
+size_t loc_partition_ncouncils_of(const loc_partition *p, size_t k) { return p->ncouncils[k]; }
+
+const uint32_t *loc_partition_members(const loc_partition *p, size_t k, size_t *n)
+{
+    *n = p->start[k + 1] - p->start[k];
+    return p->members + p->start[k];
+}
+
+loc_status loc_partition_write_zones_csv(loc_ctx *ctx, const loc_partition *p, const char *path)
+{
+    loc_afile af;
+    loc_status st = loc_afile_open(ctx, &af, path);
+    if (st)
+        return st;
+    const loc_zones *z = p->z;
+    const int32_t *council = loc_zones_councils(z);
+    if (fputs("zone_code,locality_code,locality_name,council_code\n", af.f) == EOF)
+        st = loc_afile_failed(ctx, &af);
+    for (size_t i = 0; i < p->n && !st; i++) {
+        if (!loc_zones_in_study(z, i))
+            continue;
+        int32_t k = p->label[i];
+        const char *cc = council[i] >= 0 ? loc_zones_council_code(z, (size_t)council[i]) : "";
+        if (loc_put_csv_field(af.f, loc_zones_code(z, i)) == EOF || fputc(',', af.f) == EOF ||
+            loc_put_csv_field(af.f, k >= 0 ? p->codes[k] : "") == EOF || fputc(',', af.f) == EOF ||
+            loc_put_csv_field(af.f, k >= 0 ? p->names[k] : "") == EOF || fputc(',', af.f) == EOF ||
+            loc_put_csv_field(af.f, cc) == EOF || fputc('\n', af.f) == EOF)
+            st = loc_afile_failed(ctx, &af);
+    }
+    return loc_afile_close(ctx, &af, st);
+}

@@ -1,0 +1,82 @@
+/*
+ * Partition: which locality each study zone belongs to.
+ *
+ * The builder produces a partition, `assess` reads one from a zone ->
+ * locality lookup the CPP already has, and the statistics and the writers
+ * consume one.  A partition refers to the rows of one zone table
+ * (loc_zones): each row has a locality index, or -1 for rows outside the
+ * study area (reference zones) and study zones the partition leaves out.
+ * Each locality has a code, a name, its council (or -1 when its zones lie
+ * in more than one council, which `assess` reports), its population
+ * (missing populations count as 0) and its member rows in table order.
+ */
+#ifndef LOCALITIES_PARTITION_H
+#define LOCALITIES_PARTITION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "localities/lookup.h"
+#include "localities/zones.h"
+
+typedef struct loc_partition loc_partition;
+
+/*
+ * Build from labels: label[i] is row i's locality in 0..nloc-1, or -1.
+ * codes and names give each locality's code and name (copied; names may be
+ * NULL for empty names).  Rows outside the study area must be -1.  Every
+ * locality must have at least one zone.  The zone table must outlive the
+ * partition.  NULL with the error set (LOC_EINVAL for a label out of range,
+ * a reference row with a label, an empty locality or a duplicate code;
+ * LOC_ENOMEM).  Free with loc_partition_destroy.
+ */
+LOC_API loc_partition *loc_partition_create(loc_ctx *ctx, const loc_zones *z, const int32_t *label, size_t nloc,
+                                            const char *const *codes, const char *const *names);
+
+/*
+ * Read localities from a lookup column (`assess --localities`): the group
+ * of each study zone in lookup column `column` (NULL: the first column
+ * after the zone column) is its locality; the paired name column, when the
+ * lookup has one, names it.  Study zones the lookup does not list are left
+ * out and reported as one warning naming them; lookup zones that are not
+ * study zones are ignored (they may be other councils' zones).  NULL with
+ * the error set when the column is missing or no study zone is listed.
+ */
+LOC_API loc_partition *loc_partition_from_lookup(loc_ctx *ctx, const loc_zones *z, const loc_lookup *lookup,
+                                                 const char *column);
+
+/* Free.  NULL does nothing. */
+LOC_API void loc_partition_destroy(loc_partition *p);
+
+/* The zone table it refers to. */
+LOC_API const loc_zones *loc_partition_zones(const loc_partition *p);
+
+/* Localities. */
+LOC_API size_t loc_partition_count(const loc_partition *p);
+/* Per zone row: locality index or -1; borrowed, loc_zones_count long. */
+LOC_API const int32_t *loc_partition_labels(const loc_partition *p);
+/* Study zones left out (label -1 although in the study area). */
+LOC_API size_t loc_partition_unassigned(const loc_partition *p);
+/* Index of a locality code, or -1. */
+LOC_API long loc_partition_find(const loc_partition *p, const char *code);
+
+/* Locality k: code, name ("" when none), council index (-1 when it spans
+ * councils or its zones have none), population, zone rows (borrowed,
+ * ascending, *n set). */
+LOC_API const char *loc_partition_code(const loc_partition *p, size_t k);
+LOC_API const char *loc_partition_name(const loc_partition *p, size_t k);
+LOC_API int32_t loc_partition_council(const loc_partition *p, size_t k);
+LOC_API double loc_partition_population(const loc_partition *p, size_t k);
+LOC_API const uint32_t *loc_partition_members(const loc_partition *p, size_t k, size_t *n);
+/* Councils the locality's zones lie in (1 for most). */
+LOC_API size_t loc_partition_ncouncils_of(const loc_partition *p, size_t k);
+
+/*
+ * zones.csv: header "zone_code,locality_code,locality_name,council_code",
+ * one line per study zone in table order (locality fields empty for zones
+ * left out).  Written to a temporary name beside path and renamed at the
+ * end.  LOC_EIO names the file.
+ */
+LOC_API loc_status loc_partition_write_zones_csv(loc_ctx *ctx, const loc_partition *p, const char *path);
+
+#endif

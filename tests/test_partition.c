@@ -1,0 +1,255 @@
+/*
+ * Tests for the partition (zones -> localities): building from labels,
+ * every refusal, reading localities from a lookup with unlisted zones and
+ * councils spanned, zones.csv, allocation failures, and the real
+ * intermediate zones of Stirling read as localities.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "localities/partition.h"
+#include "test_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char SPEC[] = "name,type,numerator,denominator,value,threshold,per,worse\n"
+                           "zone,zone,,,Data_Zone,,,\n"
+                           "pop,population,,,Total_population,,,\n"
+                           "income,proportion,income_count,Total_population,,,,higher\n";
+
+static const char IND[] = "Data_Zone,Total_population,income_count\n"
+                          "Z1,1000,100\nZ2,500,50\nZ3,0,0\nZ4,*,5\nZ5,700,70\n";
+
+static const char COUNCILS[] = "dz11_code,ca_code,ca_name\nZ1,C1,Alpha\nZ2,C1,Alpha\nZ3,C2,Beta\nZ4,C2,Beta\nZ5,C2,Beta\n";
+
+static const char LOCS[] = "dz11_code,loc_code,loc_name\nZ1,L1,North\nZ2,L1,North\nZ3,L2,Mixed\nZ4,L2,Mixed\n"
+                           "Z9,L3,Elsewhere\n";
+
+typedef struct fx {
+    test_alloc ta;
+    loc_ctx *ctx;
+    loc_csv *ind;
+    loc_spec *spec;
+    loc_lookup *councils, *locs;
+    loc_zones *z;
+    int nwarn;
+    char warn[2048];
+} fx;
+
+static void collect(void *ud, loc_level level, const char *msg)
+{
+    fx *f = ud;
+    if (level != LOC_WARN)
+        return;
+    f->nwarn++;
+    size_t len = strlen(f->warn);
+    snprintf(f->warn + len, sizeof f->warn - len, "%s\n", msg);
+}
+
+static void fx_load(fx *f, const char *councils)
+{
+    memset(f, 0, sizeof *f);
+    f->ctx = test_ctx(&f->ta);
+    loc_ctx_set_report(f->ctx, collect, f);
+    assert_non_null(f->ind = loc_csv_parse(f->ctx, "ind.csv", IND, strlen(IND)));
+    assert_non_null(f->spec = loc_spec_parse(f->ctx, "spec.csv", SPEC, strlen(SPEC)));
+    assert_non_null(f->councils = loc_lookup_parse(f->ctx, "councils.csv", councils, strlen(councils), NULL));
+    assert_non_null(f->locs = loc_lookup_parse(f->ctx, "locs.csv", LOCS, strlen(LOCS), NULL));
+    const loc_lookup *l[] = {f->councils};
+    loc_join_opts o = {0};
+    assert_non_null(f->z = loc_zones_join(f->ctx, NULL, f->ind, f->spec, l, 1, &o, NULL));
+    f->nwarn = 0;
+    f->warn[0] = 0;
+}
+
+static void fx_free(fx *f)
+{
+    loc_zones_destroy(f->z);
+    loc_lookup_destroy(f->councils);
+    loc_lookup_destroy(f->locs);
+    loc_spec_destroy(f->spec);
+    loc_csv_destroy(f->ind);
+    loc_ctx_destroy(f->ctx);
+    assert_int_equal(f->ta.live, 0);
+}
+
+static void test_from_labels(void **state)
+{
+    (void)state;
+    fx f;
+    fx_load(&f, COUNCILS);
+    int32_t label[] = {0, 0, 1, 1, -1};
+    const char *codes[] = {"A", "B"}, *names[] = {"Alpha one", NULL};
+    loc_partition *p = loc_partition_create(f.ctx, f.z, label, 2, codes, names);
+    assert_non_null(p);
+    assert_int_equal(loc_partition_count(p), 2);
+    assert_int_equal(loc_partition_unassigned(p), 1);
+    assert_string_equal(loc_partition_code(p, 1), "B");
+    assert_string_equal(loc_partition_name(p, 0), "Alpha one");
+    assert_string_equal(loc_partition_name(p, 1), "");
+    assert_int_equal(loc_partition_find(p, "B"), 1);
+    assert_int_equal(loc_partition_find(p, "C"), -1);
+    assert_true(loc_partition_population(p, 0) == 1500);
+    assert_true(loc_partition_population(p, 1) == 0); /* 0 and a missing population */
+    size_t n;
+    const uint32_t *m = loc_partition_members(p, 1, &n);
+    assert_int_equal(n, 2);
+    assert_int_equal(m[0], 2);
+    assert_int_equal(m[1], 3);
+    assert_int_equal(loc_partition_ncouncils_of(p, 0), 1);
+    assert_string_equal(loc_zones_council_code(f.z, (size_t)loc_partition_council(p, 0)), "C1");
+    assert_ptr_equal(loc_partition_zones(p), f.z);
+    loc_partition_destroy(p);
+    loc_partition_destroy(NULL);
+    fx_free(&f);
+}
+
+static void test_refusals(void **state)
+{
+    (void)state;
+    fx f;
+    fx_load(&f, COUNCILS);
+    const char *codes[] = {"A", "A"};
+    int32_t out_of_range[] = {0, 2, 0, 0, 0};
+    assert_null(loc_partition_create(f.ctx, f.z, out_of_range, 2, codes, NULL));
+    assert_string_equal(loc_errmsg(f.ctx), "zone 'Z2': locality 2 out of range (2 localities)");
+    int32_t empty[] = {0, 0, 0, 0, 0};
+    const char *two[] = {"A", "B"};
+    assert_null(loc_partition_create(f.ctx, f.z, empty, 2, two, NULL));
+    assert_string_equal(loc_errmsg(f.ctx), "locality 'B' has no zones");
+    int32_t dup[] = {0, 1, 0, 0, 0};
+    assert_null(loc_partition_create(f.ctx, f.z, dup, 2, codes, NULL));
+    assert_string_equal(loc_errmsg(f.ctx), "locality code 'A' given twice");
+    assert_null(loc_partition_from_lookup(f.ctx, f.z, f.locs, "nope"));
+    assert_string_equal(loc_errmsg(f.ctx), "'locs.csv': no column 'nope'");
+    fx_free(&f);
+}
+
+static void test_from_lookup(void **state)
+{
+    (void)state;
+    fx f;
+    fx_load(&f, COUNCILS);
+    loc_partition *p = loc_partition_from_lookup(f.ctx, f.z, f.locs, NULL);
+    assert_non_null(p);
+    assert_int_equal(loc_partition_count(p), 2); /* L3 lists no study zone */
+    assert_string_equal(loc_partition_code(p, 0), "L1");
+    assert_string_equal(loc_partition_name(p, 0), "North");
+    assert_int_equal(loc_partition_council(p, 0), 0);
+    assert_int_equal(loc_partition_unassigned(p), 1);
+    assert_int_equal(f.nwarn, 1);
+    assert_string_equal(f.warn, "'locs.csv:loc_code': 1 study zone not listed, left out of every locality: Z5\n");
+    loc_partition_destroy(p);
+    fx_free(&f);
+
+    /* a locality spanning two councils has none */
+    static const char SPLIT[] = "dz11_code,ca_code\nZ1,C1\nZ2,C1\nZ3,C1\nZ4,C2\nZ5,C2\n";
+    fx_load(&f, SPLIT);
+    p = loc_partition_from_lookup(f.ctx, f.z, f.locs, "loc_code");
+    assert_non_null(p);
+    assert_int_equal(loc_partition_council(p, 1), -1);
+    assert_int_equal(loc_partition_ncouncils_of(p, 1), 2);
+    loc_partition_destroy(p);
+    fx_free(&f);
+}
+
+static void test_zones_csv(void **state)
+{
+    (void)state;
+    fx f;
+    fx_load(&f, COUNCILS);
+    loc_partition *p = loc_partition_from_lookup(f.ctx, f.z, f.locs, NULL);
+    assert_non_null(p);
+    char path[] = "/tmp/loc-partition-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(loc_partition_write_zones_csv(f.ctx, p, path), LOC_OK);
+    FILE *in = fopen(path, "r");
+    char buf[512] = {0};
+    size_t got = fread(buf, 1, sizeof buf - 1, in);
+    fclose(in);
+    unlink(path);
+    buf[got] = 0;
+    assert_string_equal(buf, "zone_code,locality_code,locality_name,council_code\n"
+                             "Z1,L1,North,C1\nZ2,L1,North,C1\nZ3,L2,Mixed,C2\nZ4,L2,Mixed,C2\nZ5,,,C2\n");
+    assert_int_equal(loc_partition_write_zones_csv(f.ctx, p, "/nonexistent-dir/zones.csv"), LOC_EIO);
+    loc_partition_destroy(p);
+    fx_free(&f);
+}
+
+static void test_partition_alloc(void **state)
+{
+    (void)state;
+    fx f;
+    fx_load(&f, COUNCILS);
+    for (long k = 0;; k++) {
+        f.ta.fail_after = f.ta.calls + k;
+        long live = f.ta.live;
+        loc_partition *p = loc_partition_from_lookup(f.ctx, f.z, f.locs, NULL);
+        f.ta.fail_after = -1;
+        if (p) {
+            loc_partition_destroy(p);
+            break;
+        }
+        assert_int_equal(loc_errcode(f.ctx), LOC_ENOMEM);
+        assert_int_equal(f.ta.live, live);
+    }
+    fx_free(&f);
+}
+
+/* Stirling's intermediate zones as localities, from the real lookup. */
+static void test_stirling_iz(void **state)
+{
+    (void)state;
+    const char *lk = LOC_DATA_DIR "/stirling/lookup_stirling.csv";
+    const char *ind = LOC_DATA_DIR "/stirling/simd2020v2_stirling.csv";
+    if (access(lk, R_OK) || access(ind, R_OK))
+        skip();
+    loc_ctx *ctx = loc_ctx_create(NULL);
+    loc_csv *csv = loc_csv_read(ctx, ind);
+    loc_spec *spec = loc_spec_read(ctx, LOC_DATA_DIR "/specs/simd2020v2.csv");
+    loc_lookup *l = loc_lookup_read(ctx, lk, NULL);
+    assert_non_null(csv);
+    assert_non_null(spec);
+    assert_non_null(l);
+    const loc_lookup *ls[] = {l};
+    loc_zones *z = loc_zones_join(ctx, NULL, csv, spec, ls, 1, NULL, NULL);
+    assert_non_null(z);
+    loc_partition *p = loc_partition_from_lookup(ctx, z, l, "iz11_code");
+    assert_non_null(p);
+    assert_int_equal(loc_partition_unassigned(p), 0);
+    double total = 0;
+    size_t zones = 0;
+    for (size_t k = 0; k < loc_partition_count(p); k++) {
+        size_t n;
+        loc_partition_members(p, k, &n);
+        zones += n;
+        total += loc_partition_population(p, k);
+        assert_true(loc_partition_council(p, k) >= 0);
+    }
+    assert_int_equal(zones, 121);
+    print_message("Stirling: %zu intermediate zones, %.0f residents\n", loc_partition_count(p), total);
+    assert_int_equal(loc_partition_count(p), 24); /* distinct iz11_code in the lookup */
+    loc_partition_destroy(p);
+    loc_zones_destroy(z);
+    loc_lookup_destroy(l);
+    loc_spec_destroy(spec);
+    loc_csv_destroy(csv);
+    loc_ctx_destroy(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_from_labels), cmocka_unit_test(test_refusals),       cmocka_unit_test(test_from_lookup),
+        cmocka_unit_test(test_zones_csv),   cmocka_unit_test(test_partition_alloc), cmocka_unit_test(test_stirling_iz),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
