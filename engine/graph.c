@@ -139,6 +139,7 @@ struct loc_graph {
     double *len_m;           /* shared length per directed edge */
     uint8_t *kind;           /* loc_edge_kind per directed edge */
     double *perimeter_m;     /* per zone */
+    double *area_m2;         /* per zone */
     size_t ncouncils;        /* distinct councils with zones */
     int32_t *council_ids;    /* their ids as the caller gave them, ascending */
     size_t *components;      /* parts per council before linking, by position in council_ids */
@@ -1342,6 +1343,17 @@ loc_graph *loc_graph_build(loc_ctx *ctx, size_t n, const GEOSGeometry *const *ge
         st = LOC_ENOMEM;
         goto done;
     }
+    if (!(g->area_m2 = loc_calloc(ctx, n ? n : 1, sizeof *g->area_m2))) {
+        st = LOC_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!GEOSArea_r(loc_geos(ctx), geoms[i], &g->area_m2[i])) {
+            char buf[32];
+            st = loc_error(ctx, LOC_EGEOM, "zone '%s': cannot measure its area: GEOS: %s", zname(&b, i, buf, sizeof buf),
+                           loc_geos_msg(ctx));
+            goto done;
+        }
     if ((st = read_rings(&b, g->perimeter_m)) || (st = exact_pass(&b)))
         goto done;
     if (b.o.queen && (st = queen_pass(&b)))
@@ -1382,6 +1394,7 @@ void loc_graph_destroy(loc_graph *g)
     loc_free(ctx, g->len_m);
     loc_free(ctx, g->kind);
     loc_free(ctx, g->perimeter_m);
+    loc_free(ctx, g->area_m2);
     loc_free(ctx, g->components);
     loc_free(ctx, g->council_ids);
     loc_free(ctx, g->links);
@@ -1398,6 +1411,7 @@ const uint32_t *loc_graph_neighbours(const loc_graph *g, size_t i) { return g->a
 const double *loc_graph_row_lengths(const loc_graph *g, size_t i) { return g->len_m + g->offsets[i]; }
 const uint8_t *loc_graph_row_kinds(const loc_graph *g, size_t i) { return g->kind + g->offsets[i]; }
 const double *loc_graph_perimeters(const loc_graph *g) { return g->perimeter_m; }
+const double *loc_graph_areas(const loc_graph *g) { return g->area_m2; }
 const loc_graph_stats *loc_graph_stats_get(const loc_graph *g) { return &g->stats; }
 size_t loc_graph_ncouncils(const loc_graph *g) { return g->ncouncils; }
 int32_t loc_graph_council_id(const loc_graph *g, size_t k) { return g->council_ids[k]; }

@@ -11,6 +11,9 @@
 #include <stdio.h>
 
 #include "localities/boundary.h"
+#include "localities/builder.h"
+#include "localities/graph.h"
+#include "localities/partition.h"
 #include "localities/csv.h"
 #include "localities/lookup.h"
 #include "localities/spec.h"
@@ -44,6 +47,13 @@ typedef struct cli_args {
     int help;                     /* --help */
     int queen;                    /* --queen */
     const char *snap;             /* --snap METRES */
+    const char *command;          /* the command's name, for messages */
+    /* build (strings, parsed by the command so that messages name it) */
+    const char *max_pop, *min_pop, *seed, *threads, *starts;
+    const char *w_het, *w_compact, *w_soft;
+    const char *build_indicators; /* --build-indicators a,b */
+    const char *respect[CLI_MAX_REPEAT]; /* --respect FILE:COLUMN:hard|soft */
+    size_t nrespect;
     const char *positional[CLI_MAX_REPEAT]; /* arguments that are not options */
     size_t npositional;
     int defaults;                 /* 1 when the embedded default data is used */
@@ -95,8 +105,49 @@ int cli_fail(loc_ctx *ctx);
 /* Thousands-separated integer into buf (for readable counts). */
 const char *cli_count(char *buf, size_t size, double v);
 
+/* What `build` made, shared with `run`: the graph's nodes (study zones
+ * with a polygon), the build's inputs and result, and the partition of
+ * the zone table.  Free with cli_built_free. */
+typedef struct cli_built {
+    size_t n;                     /* nodes */
+    uint32_t *rows;               /* node -> zone row */
+    const GEOSGeometry **geoms;
+    const char **codes;
+    int32_t *council;
+    double *pop;
+    double *x;                    /* n * nfeat feature values */
+    size_t nfeat;
+    size_t feat[64];              /* indicator index of each feature */
+    char feat_names[1024];
+    size_t no_boundary;           /* study zones with no polygon */
+    loc_grouping *groupings[LOC_BUILD_MAX_GROUPINGS];
+    int32_t *member[LOC_BUILD_MAX_GROUPINGS]; /* per node */
+    int hard[LOC_BUILD_MAX_GROUPINGS];
+    size_t ngroupings;
+    int default_respect;          /* the intermediate zones were taken by default */
+    loc_lookup *own_lookups[CLI_MAX_REPEAT]; /* lookups read for --respect */
+    size_t nown;
+    loc_graph *graph;
+    loc_build_input input;
+    loc_build_opts opts;
+    loc_build_result *result;
+    loc_partition *partition;
+} cli_built;
+
+/* Graph and build from loaded inputs.  Prints the error and returns an
+ * exit status on failure; b is to be freed either way. */
+int cli_build(loc_ctx *ctx, const cli_args *args, const cli_inputs *in, cli_built *b);
+void cli_built_free(cli_built *b);
+
+/* A number option within [lo, hi]; usage error otherwise. */
+int cli_number(const char *cmd, const char *opt, const char *v, double lo, double hi, double *out);
+
+/* The output folder, created when missing (its parent must exist). */
+int cli_make_out_dir(const char *dir);
+
 /* Commands. */
 int cmd_info(loc_ctx *ctx, cli_args *args);
 int cmd_graph(loc_ctx *ctx, cli_args *args);
+int cmd_build(loc_ctx *ctx, cli_args *args);
 
 #endif

@@ -18,6 +18,17 @@ static const cli_command commands[] = {
      "  --queen             zones touching at a point are neighbours too (default: rook)\n"
      "  --snap METRES       boundaries running this close count as shared (default 0.1;\n"
      "                      boundaries simplified zone by zone need about their tolerance)\n", cmd_graph},
+    {"build", "zones -> localities: contiguous, within one council, under the ceiling; zones.csv in --out",
+     "  --max-pop N         population ceiling (default 10000); a zone above it is a locality of its own\n"
+     "  --min-pop N         population floor, met wherever the council's geography allows (default 2500)\n"
+     "  --respect F:COL:K   keep the groups of lookup F's column COL whole: K hard (never split) or soft\n"
+     "                      (split as little as the objective allows); repeatable; 'none' for no grouping.\n"
+     "                      Default: the intermediate zones of a --lookup that has them, soft\n"
+     "  --build-indicators A,B  spec indicators the localities should be alike in (default income,employment)\n"
+     "  --w-het W, --w-compact W, --w-soft W  objective weights (defaults 1, 0.1, 0.5)\n"
+     "  --seed N, --starts N, --threads N     search (defaults 1, 4, 2); the result depends on the seed\n"
+     "                      and the starts, never on the threads\n"
+     "  --queen, --snap METRES                as for graph\n", cmd_build},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
@@ -26,7 +37,8 @@ static const cli_command commands[] = {
 
 enum opt_id {
     O_BOUNDARIES, O_LAYER, O_ZONE_FIELD, O_CRS, O_INDICATORS, O_SPEC, O_LOOKUP, O_COUNCIL, O_COUNCIL_FIELD,
-    O_OUT, O_STRICT, O_QUIET, O_HELP, O_VERSION, O_QUEEN, O_SNAP
+    O_OUT, O_STRICT, O_QUIET, O_HELP, O_VERSION, O_QUEEN, O_SNAP, O_MAX_POP, O_MIN_POP, O_SEED, O_THREADS,
+    O_STARTS, O_W_HET, O_W_COMPACT, O_W_SOFT, O_BUILD_INDICATORS, O_RESPECT
 };
 
 typedef struct cli_option {
@@ -40,6 +52,7 @@ typedef struct cli_option {
 /* Sorted by name: looked up with bsearch. */
 static const cli_option options[] = {
     {"boundaries", 1, O_BOUNDARIES, "PATH", "zone boundaries: any GDAL vector source"},
+    {"build-indicators", 1, O_BUILD_INDICATORS, "A,B", "build: indicators the localities should be alike in"},
     {"council", 1, O_COUNCIL, "CODE", "restrict the study area to a council (code or name; repeatable)"},
     {"council-field", 1, O_COUNCIL_FIELD, "NAME", "council column in a lookup, the boundaries or the indicators"},
     {"crs", 1, O_CRS, "CRS", "CRS of boundaries that declare none (e.g. EPSG:27700)"},
@@ -47,13 +60,22 @@ static const cli_option options[] = {
     {"indicators", 1, O_INDICATORS, "PATH", "indicator CSV (e.g. a SIMD release)"},
     {"layer", 1, O_LAYER, "NAME", "layer of the boundary source (default: the first)"},
     {"lookup", 1, O_LOOKUP, "PATH", "zone -> group CSV (repeatable)"},
+    {"max-pop", 1, O_MAX_POP, "N", "build: population ceiling of a locality (default 10000)"},
+    {"min-pop", 1, O_MIN_POP, "N", "build: population floor where geography allows (default 2500)"},
     {"out", 1, O_OUT, "DIR", "output folder (default ./localities-out)"},
     {"queen", 0, O_QUEEN, NULL, "graph: zones touching at a point are neighbours too"},
     {"quiet", 0, O_QUIET, NULL, "print warnings and errors only"},
+    {"respect", 1, O_RESPECT, "F:COL:hard|soft", "build: keep groups of lookup F column COL whole (repeatable)"},
+    {"seed", 1, O_SEED, "N", "build: random seed (default 1)"},
     {"snap", 1, O_SNAP, "METRES", "graph: boundaries this close count as shared (default 0.1)"},
     {"spec", 1, O_SPEC, "PATH", "indicator spec CSV (see data/specs/README.md)"},
+    {"starts", 1, O_STARTS, "N", "build: annealing starts after the descent (default 4)"},
     {"strict", 0, O_STRICT, NULL, "treat partial coverage of the join as an error"},
+    {"threads", 1, O_THREADS, "N", "build: threads for the starts (default 2; never changes the result)"},
     {"version", 0, O_VERSION, NULL, "print the version and exit"},
+    {"w-compact", 1, O_W_COMPACT, "W", "build: weight of boundary length between localities (default 0.1)"},
+    {"w-het", 1, O_W_HET, "W", "build: weight of within-locality heterogeneity (default 1)"},
+    {"w-soft", 1, O_W_SOFT, "W", "build: weight of soft groups split (default 0.5)"},
     {"zone-field", 1, O_ZONE_FIELD, "NAME", "zone code field of the boundaries (default: detected)"},
 };
 #define NOPTIONS (sizeof options / sizeof *options)
@@ -131,6 +153,16 @@ static int set_option(cli_args *a, const cli_option *o, const char *v)
     case O_VERSION: break;
     case O_QUEEN: a->queen = 1; break;
     case O_SNAP: a->snap = v; break;
+    case O_MAX_POP: a->max_pop = v; break;
+    case O_MIN_POP: a->min_pop = v; break;
+    case O_SEED: a->seed = v; break;
+    case O_THREADS: a->threads = v; break;
+    case O_STARTS: a->starts = v; break;
+    case O_W_HET: a->w_het = v; break;
+    case O_W_COMPACT: a->w_compact = v; break;
+    case O_W_SOFT: a->w_soft = v; break;
+    case O_BUILD_INDICATORS: a->build_indicators = v; break;
+    case O_RESPECT: return add_repeat(a->respect, &a->nrespect, v, o->name);
     }
     return CLI_EXIT_OK;
 }
@@ -214,6 +246,7 @@ int main(int argc, char **argv)
     }
     if (!cmd)
         cmd = find_command(DEFAULT_COMMAND);
+    args.command = cmd->name;
     loc_ctx *ctx = loc_ctx_create(NULL);
     if (!ctx) {
         cli_error("cannot start: out of memory");

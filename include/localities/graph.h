@@ -126,6 +126,8 @@ LOC_API double loc_graph_shared_len(const loc_graph *g, size_t a, size_t b, loc_
 /* Perimeter of each zone in metres (every ring, islands and holes
  * included); borrowed array of count entries. */
 LOC_API const double *loc_graph_perimeters(const loc_graph *g);
+/* Area of each zone in square metres; borrowed array of count entries. */
+LOC_API const double *loc_graph_areas(const loc_graph *g);
 
 LOC_API const loc_graph_stats *loc_graph_stats_get(const loc_graph *g);
 

@@ -1,0 +1,2075 @@
+/*
+ * Locality builder: construction and local search (see builder.h for the
+ * rules and the objective).
+ *
+ * The work happens on units: a unit is a node, or a hard group's nodes in
+ * one council contracted into one.  Each unit carries its population, its
+ * feature sums (weight W, weighted sum S, weighted sum of squares Q per
+ * feature, so that a locality's heterogeneity is sum_f Q - S^2 / W), its
+ * soft-group memberships and its edges to other units with the summed
+ * shared boundary length.  The construction makes regions, the local search
+ * moves units; both keep these sums additive so that every change costs
+ * the unit's degree, features and soft groups, never the locality's size.
+ */
+#include "localities/builder.h"
+#include "internal.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* ---------------------------------------------------------------------
+ * Small tools
+ * --------------------------------------------------------------------- */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* splitmix64: seeds and a small fast generator in one. */
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static double rng_unit(uint64_t *s) { return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0); }
+
+static uint32_t rng_below(uint64_t *s, uint32_t n) { return (uint32_t)(((rng_next(s) >> 32) * n) >> 32); }
+
+static void shuffle(uint32_t *a, size_t n, uint64_t *s)
+{
+    for (size_t i = n; i > 1; i--) {
+        uint32_t j = rng_below(s, (uint32_t)i);
+        uint32_t t = a[i - 1];
+        a[i - 1] = a[j];
+        a[j] = t;
+    }
+}
+
+static uint32_t uf_find(uint32_t *parent, uint32_t x)
+{
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+void loc_build_opts_init(loc_build_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_pop = 10000;
+    o->min_pop = 2500;
+    o->w_het = 1;
+    o->w_compact = 0.1;
+    o->w_soft = 0.5;
+    o->seed = 1;
+    o->starts = 4;
+    o->threads = 2;
+    o->max_passes = 100;
+    o->anneal_moves = 40;
+}
+
+/* ---------------------------------------------------------------------
+ * The problem on units
+ * --------------------------------------------------------------------- */
+
+typedef struct problem {
+    loc_ctx *ctx;
+    const loc_build_input *in;
+    loc_build_opts o;
+    size_t n, nu, nf;
+    uint32_t *unit_of;      /* node -> unit */
+    size_t *mstart;         /* unit -> nodes, CSR */
+    uint32_t *members;
+    double *upop;
+    int32_t *ucouncil;
+    double *uf;             /* nu * nf * 3: W, S, Q */
+    size_t *astart;         /* unit edges, CSR */
+    uint32_t *adj;
+    double *alen;
+    size_t *sstart;         /* unit soft memberships, CSR */
+    uint64_t *skey;         /* grouping << 32 | group */
+    uint32_t *scnt;         /* nodes of the unit in that group */
+    size_t nsoftgroups;     /* soft groups with a node: P_total */
+    double htot, ctot, ptot;
+    double kh, kc, ks;      /* weight / normaliser per term */
+} problem;
+
+static void problem_free(problem *p)
+{
+    loc_ctx *ctx = p->ctx;
+    loc_free(ctx, p->unit_of);
+    loc_free(ctx, p->mstart);
+    loc_free(ctx, p->members);
+    loc_free(ctx, p->upop);
+    loc_free(ctx, p->ucouncil);
+    loc_free(ctx, p->uf);
+    loc_free(ctx, p->astart);
+    loc_free(ctx, p->adj);
+    loc_free(ctx, p->alen);
+    loc_free(ctx, p->sstart);
+    loc_free(ctx, p->skey);
+    loc_free(ctx, p->scnt);
+    memset(p, 0, sizeof *p);
+}
+
+static const char *node_name(const loc_build_input *in, size_t i, char *buf, size_t size)
+{
+    if (in->codes && in->codes[i])
+        return in->codes[i];
+    snprintf(buf, size, "#%zu", i);
+    return buf;
+}
+
+static loc_status check_input(loc_ctx *ctx, const loc_build_input *in, const loc_build_opts *o)
+{
+    if (!in || !in->graph || !in->pop || !in->council || (in->nfeat && !in->x))
+        return loc_error(ctx, LOC_EINVAL, "build: missing graph, population, councils or features");
+    if (loc_graph_count(in->graph) != in->n)
+        return loc_error(ctx, LOC_EINVAL, "build: the graph has %zu zones, the input %zu", loc_graph_count(in->graph),
+                         in->n);
+    if (in->n > 0x3FFFFFFF)
+        return loc_error(ctx, LOC_ELIMIT, "build: %zu zones is more than the builder accepts", in->n);
+    if (in->ngroupings > LOC_BUILD_MAX_GROUPINGS)
+        return loc_error(ctx, LOC_EINVAL, "build: at most %d groupings", LOC_BUILD_MAX_GROUPINGS);
+    if (!(o->max_pop > 0) || !isfinite(o->max_pop) || !(o->min_pop >= 0) || o->min_pop > o->max_pop)
+        return loc_error(ctx, LOC_EINVAL, "build: population bounds must satisfy 0 <= min (%g) <= max (%g)",
+                         o->min_pop, o->max_pop);
+    if (!(o->w_het >= 0) || !(o->w_compact >= 0) || !(o->w_soft >= 0) || !isfinite(o->w_het + o->w_compact + o->w_soft))
+        return loc_error(ctx, LOC_EINVAL, "build: weights must be finite and not negative");
+    if (o->starts < 0 || o->threads < 1 || o->max_passes < 0 || !(o->anneal_moves >= 0))
+        return loc_error(ctx, LOC_EINVAL, "build: starts, passes and moves must not be negative, threads at least 1");
+    char buf[32];
+    for (size_t i = 0; i < in->n; i++) {
+        if (in->council[i] < 0)
+            return loc_error(ctx, LOC_EINVAL, "build: zone '%s' is in no council", node_name(in, i, buf, sizeof buf));
+        if (in->pop[i] < 0 || isinf(in->pop[i]))
+            return loc_error(ctx, LOC_EINVAL, "build: zone '%s' has population %g", node_name(in, i, buf, sizeof buf),
+                             in->pop[i]);
+    }
+    for (size_t k = 0; k < in->ngroupings; k++)
+        for (size_t i = 0; i < in->n; i++) {
+            int32_t g = in->groupings[k].member[i];
+            if (g < -1 || (g >= 0 && (size_t)g >= in->groupings[k].ngroups))
+                return loc_error(ctx, LOC_EINVAL, "build: zone '%s' has group %ld in '%s' (%zu groups)",
+                                 node_name(in, i, buf, sizeof buf), (long)g,
+                                 in->groupings[k].label ? in->groupings[k].label : "grouping", in->groupings[k].ngroups);
+        }
+    return LOC_OK;
+}
+
+typedef struct keyed {
+    uint64_t key;
+    uint32_t node;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->node < y->node ? -1 : x->node > y->node;
+}
+
+/* Units: nodes sharing council and every hard group (a node in no hard
+ * group of a grouping is a unit on its own for it).  Ids in order of the
+ * smallest node. */
+static loc_status make_units(problem *p)
+{
+    loc_ctx *ctx = p->ctx;
+    const loc_build_input *in = p->in;
+    size_t n = p->n;
+    keyed *k = loc_malloc(ctx, (n ? n : 1) * sizeof *k);
+    uint32_t *first = loc_malloc(ctx, (n ? n : 1) * sizeof *first);
+    if (!k || !first || !(p->unit_of = loc_malloc(ctx, (n ? n : 1) * sizeof *p->unit_of))) {
+        loc_free(ctx, k);
+        loc_free(ctx, first);
+        return LOC_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        p->unit_of[i] = (uint32_t)in->council[i];
+    for (size_t g = 0; g < in->ngroupings; g++) {
+        if (!in->groupings[g].hard)
+            continue;
+        uint64_t span = (uint64_t)in->groupings[g].ngroups + n;
+        for (size_t i = 0; i < n; i++) {
+            int32_t m = in->groupings[g].member[i];
+            uint64_t sub = m >= 0 ? (uint64_t)m : in->groupings[g].ngroups + i;
+            k[i].key = (uint64_t)p->unit_of[i] * span + sub;
+            k[i].node = (uint32_t)i;
+        }
+        qsort(k, n, sizeof *k, cmp_keyed);
+        uint32_t id = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (i && k[i].key != k[i - 1].key)
+                id++;
+            p->unit_of[k[i].node] = id;
+        }
+    }
+    /* renumber by smallest node: first[old id] = new id */
+    size_t nu = 0;
+    for (size_t i = 0; i < n; i++)
+        first[i] = UINT32_MAX;
+    int any_hard = 0;
+    for (size_t g = 0; g < in->ngroupings; g++)
+        any_hard |= in->groupings[g].hard;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t old = any_hard ? p->unit_of[i] : (uint32_t)i;
+        if (first[old] == UINT32_MAX)
+            first[old] = (uint32_t)nu++;
+        p->unit_of[i] = first[old];
+    }
+    loc_free(ctx, k);
+    loc_free(ctx, first);
+    p->nu = nu;
+    if (!(p->mstart = loc_calloc(ctx, nu + 1, sizeof *p->mstart)) ||
+        !(p->members = loc_malloc(ctx, (n ? n : 1) * sizeof *p->members)))
+        return LOC_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        p->mstart[p->unit_of[i] + 1]++;
+    for (size_t u = 0; u < nu; u++)
+        p->mstart[u + 1] += p->mstart[u];
+    size_t *fill = loc_malloc(ctx, (nu ? nu : 1) * sizeof *fill);
+    if (!fill)
+        return LOC_ENOMEM;
+    memcpy(fill, p->mstart, nu * sizeof *fill);
+    for (size_t i = 0; i < n; i++)
+        p->members[fill[p->unit_of[i]]++] = (uint32_t)i;
+    loc_free(ctx, fill);
+    return LOC_OK;
+}
+
+/* Standardised features summed per unit. */
+static loc_status make_features(problem *p)
+{
+    loc_ctx *ctx = p->ctx;
+    const loc_build_input *in = p->in;
+    size_t nf = p->nf, n = p->n;
+    if (!(p->upop = loc_calloc(ctx, p->nu ? p->nu : 1, sizeof *p->upop)) ||
+        !(p->ucouncil = loc_malloc(ctx, (p->nu ? p->nu : 1) * sizeof *p->ucouncil)) ||
+        !(p->uf = loc_calloc(ctx, (p->nu ? p->nu : 1) * (nf ? nf : 1) * 3, sizeof *p->uf)))
+        return LOC_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        double w = isnan(in->pop[i]) ? 0 : in->pop[i];
+        p->upop[p->unit_of[i]] += w;
+        p->ucouncil[p->unit_of[i]] = in->council[i];
+    }
+    p->htot = 0;
+    for (size_t f = 0; f < nf; f++) {
+        double sw = 0, sx = 0;
+        for (size_t i = 0; i < n; i++) {
+            double x = in->x[i * nf + f], w = isnan(in->pop[i]) ? 0 : in->pop[i];
+            if (!isnan(x) && isfinite(x) && w > 0) {
+                sw += w;
+                sx += w * x;
+            }
+        }
+        double mean = sw > 0 ? sx / sw : 0, ss = 0;
+        for (size_t i = 0; i < n; i++) {
+            double x = in->x[i * nf + f], w = isnan(in->pop[i]) ? 0 : in->pop[i];
+            if (!isnan(x) && isfinite(x) && w > 0)
+                ss += w * (x - mean) * (x - mean);
+        }
+        double sd = sw > 0 ? sqrt(ss / sw) : 0;
+        for (size_t i = 0; i < n; i++) {
+            double x = in->x[i * nf + f], w = isnan(in->pop[i]) ? 0 : in->pop[i];
+            if (isnan(x) || !isfinite(x) || !(w > 0))
+                continue;
+            double z = sd > 0 ? (x - mean) / sd : 0;
+            double *s = p->uf + ((size_t)p->unit_of[i] * nf + f) * 3;
+            s[0] += w;
+            s[1] += w * z;
+            s[2] += w * z * z;
+            p->htot += w * z * z;
+        }
+    }
+    return LOC_OK;
+}
+
+/* Unit edges: every graph edge between different units, lengths summed. */
+static loc_status make_edges(problem *p)
+{
+    loc_ctx *ctx = p->ctx;
+    const loc_graph *g = p->in->graph;
+    size_t nu = p->nu, cap = loc_graph_offsets(g)[p->n] + 1, m = 0;
+    uint32_t *pos = loc_malloc(ctx, (nu ? nu : 1) * sizeof *pos);
+    uint32_t *owner = loc_malloc(ctx, (nu ? nu : 1) * sizeof *owner);
+    loc_status st = LOC_ENOMEM;
+    if (!pos || !owner || !(p->astart = loc_calloc(ctx, nu + 1, sizeof *p->astart)) ||
+        !(p->adj = loc_malloc(ctx, cap * sizeof *p->adj)) || !(p->alen = loc_malloc(ctx, cap * sizeof *p->alen)))
+        goto done;
+    for (size_t u = 0; u < nu; u++)
+        owner[u] = UINT32_MAX;
+    p->ctot = 0;
+    for (size_t u = 0; u < nu; u++) {
+        p->astart[u] = m;
+        for (size_t k = p->mstart[u]; k < p->mstart[u + 1]; k++) {
+            uint32_t i = p->members[k];
+            const uint32_t *nb = loc_graph_neighbours(g, i);
+            const double *len = loc_graph_row_lengths(g, i);
+            for (size_t e = 0; e < loc_graph_degree(g, i); e++) {
+                uint32_t v = p->unit_of[nb[e]];
+                if (v == u)
+                    continue;
+                if (owner[v] != u) {
+                    owner[v] = (uint32_t)u;
+                    pos[v] = (uint32_t)m;
+                    p->adj[m] = v;
+                    p->alen[m] = 0;
+                    m++;
+                }
+                p->alen[pos[v]] += len[e];
+                if (v > u)
+                    p->ctot += len[e];
+            }
+        }
+    }
+    p->astart[nu] = m;
+    st = LOC_OK;
+done:
+    loc_free(ctx, pos);
+    loc_free(ctx, owner);
+    return st;
+}
+
+/* Soft memberships per unit: (grouping, group) with node counts. */
+static loc_status make_soft(problem *p)
+{
+    loc_ctx *ctx = p->ctx;
+    const loc_build_input *in = p->in;
+    size_t cap = 0;
+    for (size_t g = 0; g < in->ngroupings; g++)
+        cap += !in->groupings[g].hard;
+    cap = cap * p->n + 1;
+    if (!(p->sstart = loc_calloc(ctx, p->nu + 1, sizeof *p->sstart)) ||
+        !(p->skey = loc_malloc(ctx, cap * sizeof *p->skey)) || !(p->scnt = loc_malloc(ctx, cap * sizeof *p->scnt)))
+        return LOC_ENOMEM;
+    size_t m = 0;
+    for (size_t u = 0; u < p->nu; u++) {
+        p->sstart[u] = m;
+        for (size_t k = p->mstart[u]; k < p->mstart[u + 1]; k++) {
+            uint32_t i = p->members[k];
+            for (size_t g = 0; g < in->ngroupings; g++) {
+                int32_t grp = in->groupings[g].member[i];
+                if (in->groupings[g].hard || grp < 0)
+                    continue;
+                uint64_t key = (uint64_t)g << 32 | (uint32_t)grp;
+                size_t s = p->sstart[u];
+                while (s < m && p->skey[s] != key)
+                    s++;
+                if (s == m) {
+                    p->skey[m] = key;
+                    p->scnt[m++] = 0;
+                }
+                p->scnt[s]++;
+            }
+        }
+    }
+    p->sstart[p->nu] = m;
+    /* soft groups that have a node */
+    p->nsoftgroups = 0;
+    for (size_t g = 0; g < in->ngroupings; g++) {
+        if (in->groupings[g].hard)
+            continue;
+        uint8_t *seen = loc_calloc(ctx, in->groupings[g].ngroups + 1, 1);
+        if (!seen)
+            return LOC_ENOMEM;
+        for (size_t i = 0; i < p->n; i++) {
+            int32_t grp = in->groupings[g].member[i];
+            if (grp >= 0 && !seen[grp]) {
+                seen[grp] = 1;
+                p->nsoftgroups++;
+            }
+        }
+        loc_free(ctx, seen);
+    }
+    return LOC_OK;
+}
+
+static loc_status problem_init(problem *p, loc_ctx *ctx, const loc_build_input *in, const loc_build_opts *o)
+{
+    memset(p, 0, sizeof *p);
+    p->ctx = ctx;
+    p->in = in;
+    if (o)
+        p->o = *o;
+    else
+        loc_build_opts_init(&p->o);
+    loc_status st = check_input(ctx, in, &p->o);
+    if (st)
+        return st;
+    p->n = in->n;
+    p->nf = in->nfeat;
+    if ((st = make_units(p)) || (st = make_features(p)) || (st = make_edges(p)) || (st = make_soft(p))) {
+        problem_free(p);
+        return st;
+    }
+    p->ptot = (double)p->nsoftgroups;
+    p->kh = p->htot > 0 ? p->o.w_het / p->htot : 0;
+    p->kc = p->ctot > 0 ? p->o.w_compact / p->ctot : 0;
+    p->ks = p->ptot > 0 ? p->o.w_soft / p->ptot : 0;
+    return LOC_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Search state: a labelling of the units with incremental sums
+ * --------------------------------------------------------------------- */
+
+/* Soft counts: (grouping, group, locality) -> nodes, open addressing. */
+typedef struct softmap {
+    uint64_t *keys; /* 0 = empty; stored as key + 1 */
+    uint32_t *vals;
+    size_t cap, used;
+} softmap;
+
+struct loc_build_state {
+    const problem *p;
+    problem own;            /* filled when the state was created on its own */
+    int owns_problem;
+    size_t nloc;
+    int32_t *lab;           /* per unit */
+    int32_t *node_lab;      /* per node, kept for loc_build_state_labels */
+    double *lpop;
+    uint32_t *lcount;
+    int32_t *lcouncil;
+    double *lf;             /* nloc * nf * 3 */
+    double *lh;             /* heterogeneity per locality */
+    softmap sm;
+    double H, C, P;         /* raw terms */
+    uint32_t *stamp, cur;   /* per unit, for searches */
+    uint32_t *queue;
+    uint32_t *cand;         /* candidate localities of a move */
+    double *cand_len;
+    uint64_t evaluated, made, searches;
+};
+
+static uint64_t soft_key(uint64_t gk, int32_t loc) { return (gk << 30 | (uint32_t)loc) + 1; }
+
+static size_t soft_slot(const softmap *m, uint64_t key)
+{
+    uint64_t h = key * 0x9E3779B97F4A7C15ULL;
+    size_t i = (size_t)(h >> 20) & (m->cap - 1);
+    while (m->keys[i] && m->keys[i] != key)
+        i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+static uint32_t soft_get(const softmap *m, uint64_t gk, int32_t loc)
+{
+    size_t i = soft_slot(m, soft_key(gk, loc));
+    return m->keys[i] ? m->vals[i] : 0;
+}
+
+/* Rebuild the table at twice the size, dropping zero counts. */
+static loc_status soft_grow(loc_ctx *ctx, softmap *m)
+{
+    softmap nm = {0};
+    nm.cap = m->cap * 2;
+    if (!(nm.keys = loc_calloc(ctx, nm.cap, sizeof *nm.keys)) || !(nm.vals = loc_malloc(ctx, nm.cap * sizeof *nm.vals))) {
+        loc_free(ctx, nm.keys);
+        return LOC_ENOMEM;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->keys[i] && m->vals[i]) {
+            size_t j = soft_slot(&nm, m->keys[i]);
+            nm.keys[j] = m->keys[i];
+            nm.vals[j] = m->vals[i];
+            nm.used++;
+        }
+    loc_free(ctx, m->keys);
+    loc_free(ctx, m->vals);
+    *m = nm;
+    return LOC_OK;
+}
+
+/* Add d to a count; the table was sized so that it never needs to grow
+ * inside a search (see state_reserve). */
+static void soft_add(softmap *m, uint64_t gk, int32_t loc, int32_t d)
+{
+    uint64_t key = soft_key(gk, loc);
+    size_t i = soft_slot(m, key);
+    if (!m->keys[i]) {
+        m->keys[i] = key;
+        m->vals[i] = 0;
+        m->used++;
+    }
+    m->vals[i] = (uint32_t)((int32_t)m->vals[i] + d);
+}
+
+static double loc_het(const problem *p, const double *f)
+{
+    double h = 0;
+    for (size_t k = 0; k < p->nf; k++, f += 3)
+        if (f[0] > 0)
+            h += f[2] - f[1] * f[1] / f[0];
+    return h;
+}
+
+void loc_build_state_destroy(loc_build_state *s)
+{
+    if (!s)
+        return;
+    loc_ctx *ctx = s->p->ctx;
+    loc_free(ctx, s->lab);
+    loc_free(ctx, s->node_lab);
+    loc_free(ctx, s->lpop);
+    loc_free(ctx, s->lcount);
+    loc_free(ctx, s->lcouncil);
+    loc_free(ctx, s->lf);
+    loc_free(ctx, s->lh);
+    loc_free(ctx, s->sm.keys);
+    loc_free(ctx, s->sm.vals);
+    loc_free(ctx, s->stamp);
+    loc_free(ctx, s->queue);
+    loc_free(ctx, s->cand);
+    loc_free(ctx, s->cand_len);
+    if (s->owns_problem)
+        problem_free(&s->own);
+    loc_free(ctx, s);
+}
+
+/* Recompute every sum from the unit labels. */
+static void state_recompute(loc_build_state *s)
+{
+    const problem *p = s->p;
+    size_t nf3 = p->nf * 3;
+    memset(s->lpop, 0, s->nloc * sizeof *s->lpop);
+    memset(s->lcount, 0, s->nloc * sizeof *s->lcount);
+    memset(s->lf, 0, s->nloc * (nf3 ? nf3 : 1) * sizeof *s->lf);
+    memset(s->sm.keys, 0, s->sm.cap * sizeof *s->sm.keys);
+    s->sm.used = 0;
+    for (size_t u = 0; u < p->nu; u++) {
+        int32_t l = s->lab[u];
+        s->lpop[l] += p->upop[u];
+        s->lcount[l]++;
+        s->lcouncil[l] = p->ucouncil[u];
+        const double *uf = p->uf + u * nf3;
+        double *lf = s->lf + (size_t)l * nf3;
+        for (size_t k = 0; k < nf3; k++)
+            lf[k] += uf[k];
+        for (size_t k = p->sstart[u]; k < p->sstart[u + 1]; k++)
+            soft_add(&s->sm, p->skey[k], l, (int32_t)p->scnt[k]);
+    }
+    s->H = 0;
+    for (size_t l = 0; l < s->nloc; l++) {
+        s->lh[l] = loc_het(p, s->lf + l * nf3);
+        s->H += s->lh[l];
+    }
+    s->C = 0;
+    for (size_t u = 0; u < p->nu; u++)
+        for (size_t e = p->astart[u]; e < p->astart[u + 1]; e++)
+            if (p->adj[e] > u && s->lab[p->adj[e]] != s->lab[u])
+                s->C += p->alen[e];
+    s->P = 0;
+    for (size_t i = 0; i < s->sm.cap; i++)
+        if (s->sm.keys[i] && s->sm.vals[i])
+            s->P += 1;
+    s->P -= (double)p->nsoftgroups;
+    for (size_t i = 0; i < p->n; i++)
+        s->node_lab[i] = s->lab[p->unit_of[i]];
+}
+
+static double state_objective(const loc_build_state *s)
+{
+    return s->p->kh * s->H + s->p->kc * s->C + s->p->ks * s->P;
+}
+
+/* A state over units; labels given per unit. */
+static loc_build_state *state_new(const problem *p, const int32_t *ulab, size_t nloc)
+{
+    loc_ctx *ctx = p->ctx;
+    loc_build_state *s = loc_calloc(ctx, 1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->p = p;
+    s->nloc = nloc;
+    size_t nu = p->nu ? p->nu : 1, nl = nloc ? nloc : 1, nf3 = p->nf ? p->nf * 3 : 1;
+    size_t pairs = p->sstart[p->nu], cap = 16;
+    while (cap < 4 * pairs + 16)
+        cap *= 2;
+    s->sm.cap = cap;
+    if (!(s->lab = loc_malloc(ctx, nu * sizeof *s->lab)) ||
+        !(s->node_lab = loc_malloc(ctx, (p->n ? p->n : 1) * sizeof *s->node_lab)) ||
+        !(s->lpop = loc_malloc(ctx, nl * sizeof *s->lpop)) || !(s->lcount = loc_malloc(ctx, nl * sizeof *s->lcount)) ||
+        !(s->lcouncil = loc_malloc(ctx, nl * sizeof *s->lcouncil)) ||
+        !(s->lf = loc_malloc(ctx, nl * nf3 * sizeof *s->lf)) || !(s->lh = loc_malloc(ctx, nl * sizeof *s->lh)) ||
+        !(s->sm.keys = loc_calloc(ctx, cap, sizeof *s->sm.keys)) ||
+        !(s->sm.vals = loc_malloc(ctx, cap * sizeof *s->sm.vals)) ||
+        !(s->stamp = loc_calloc(ctx, nu, sizeof *s->stamp)) || !(s->queue = loc_malloc(ctx, nu * sizeof *s->queue)) ||
+        !(s->cand = loc_malloc(ctx, nu * sizeof *s->cand)) || !(s->cand_len = loc_malloc(ctx, nu * sizeof *s->cand_len))) {
+        loc_build_state_destroy(s);
+        return NULL;
+    }
+    memcpy(s->lab, ulab, p->nu * sizeof *s->lab);
+    state_recompute(s);
+    return s;
+}
+
+/* Keep the soft table under half full so that soft_add never grows it
+ * during a move. */
+static loc_status state_reserve(loc_build_state *s, size_t extra)
+{
+    while (2 * (s->sm.used + extra) > s->sm.cap)
+        if (soft_grow(s->p->ctx, &s->sm))
+            return LOC_ENOMEM;
+    return LOC_OK;
+}
+
+static uint32_t next_stamp(loc_build_state *s)
+{
+    if (++s->cur == 0) {
+        memset(s->stamp, 0, s->p->nu * sizeof *s->stamp);
+        s->cur = 1;
+    }
+    return s->cur;
+}
+
+/* Heterogeneity change of taking unit u out of A and into B. */
+static double delta_het(const loc_build_state *s, uint32_t u, int32_t A, int32_t B)
+{
+    const problem *p = s->p;
+    size_t nf = p->nf;
+    const double *uf = p->uf + (size_t)u * nf * 3, *fa = s->lf + (size_t)A * nf * 3, *fb = s->lf + (size_t)B * nf * 3;
+    double ha = 0, hb = 0;
+    for (size_t k = 0; k < nf; k++) {
+        const double *x = uf + 3 * k, *a = fa + 3 * k, *b = fb + 3 * k;
+        double wa = a[0] - x[0], sa = a[1] - x[1], qa = a[2] - x[2];
+        double wb = b[0] + x[0], sb = b[1] + x[1], qb = b[2] + x[2];
+        if (wa > 1e-9 * a[0] && wa > 0)
+            ha += qa - sa * sa / wa;
+        if (wb > 0)
+            hb += qb - sb * sb / wb;
+    }
+    return ha + hb - s->lh[A] - s->lh[B];
+}
+
+/* Soft-split change of moving unit u from A to B. */
+static double delta_soft(const loc_build_state *s, uint32_t u, int32_t A, int32_t B)
+{
+    const problem *p = s->p;
+    double d = 0;
+    for (size_t k = p->sstart[u]; k < p->sstart[u + 1]; k++) {
+        if (soft_get(&s->sm, p->skey[k], A) == p->scnt[k])
+            d -= 1;
+        if (soft_get(&s->sm, p->skey[k], B) == 0)
+            d += 1;
+    }
+    return d;
+}
+
+/* Boundary length from u to units of locality l. */
+static double len_to(const loc_build_state *s, uint32_t u, int32_t l)
+{
+    const problem *p = s->p;
+    double len = 0;
+    for (size_t e = p->astart[u]; e < p->astart[u + 1]; e++)
+        if (s->lab[p->adj[e]] == l)
+            len += p->alen[e];
+    return len;
+}
+
+static double move_delta(loc_build_state *s, uint32_t u, int32_t B)
+{
+    const problem *p = s->p;
+    int32_t A = s->lab[u];
+    if (A == B)
+        return 0;
+    s->evaluated++;
+    return p->kh * delta_het(s, u, A, B) + p->kc * (len_to(s, u, A) - len_to(s, u, B)) + p->ks * delta_soft(s, u, A, B);
+}
+
+/* Does locality A stay connected without unit u?  First the cheap test:
+ * u's neighbours in A, linked among themselves; then a search of A from
+ * one of them that stops as soon as all are reached. */
+static int stays_connected(loc_build_state *s, uint32_t u)
+{
+    const problem *p = s->p;
+    int32_t A = s->lab[u];
+    uint32_t mark = next_stamp(s);
+    size_t nn = 0;
+    uint32_t *nbr = s->cand; /* borrowed scratch: u's neighbours in A */
+    for (size_t e = p->astart[u]; e < p->astart[u + 1]; e++) {
+        uint32_t v = p->adj[e];
+        if (s->lab[v] == A && s->stamp[v] != mark) {
+            s->stamp[v] = mark;
+            nbr[nn++] = v;
+        }
+    }
+    if (nn <= 1)
+        return 1;
+    /* local: search among u's A-neighbours only */
+    uint32_t local = next_stamp(s);
+    size_t head = 0, tail = 0, reached = 0;
+    s->queue[tail++] = nbr[0];
+    s->stamp[nbr[0]] = local;
+    while (head < tail) {
+        uint32_t v = s->queue[head++];
+        reached++;
+        for (size_t e = p->astart[v]; e < p->astart[v + 1]; e++) {
+            uint32_t w = p->adj[e];
+            if (s->stamp[w] == mark) {
+                s->stamp[w] = local;
+                s->queue[tail++] = w;
+            }
+        }
+    }
+    if (reached == nn)
+        return 1;
+    /* full search of A without u, until every neighbour is reached */
+    s->searches++;
+    for (size_t k = 0; k < nn; k++)
+        s->stamp[nbr[k]] = mark; /* 'mark' = a neighbour not yet reached */
+    uint32_t seen = next_stamp(s);
+    size_t left = nn;
+    head = tail = 0;
+    s->queue[tail++] = nbr[0];
+    s->stamp[nbr[0]] = seen;
+    left--;
+    s->stamp[u] = seen; /* never enter u */
+    while (head < tail && left) {
+        uint32_t v = s->queue[head++];
+        for (size_t e = p->astart[v]; e < p->astart[v + 1]; e++) {
+            uint32_t w = p->adj[e];
+            if (s->lab[w] != A || s->stamp[w] == seen)
+                continue;
+            if (s->stamp[w] == mark)
+                left--;
+            s->stamp[w] = seen;
+            s->queue[tail++] = w;
+        }
+    }
+    return left == 0;
+}
+
+/* Population and council rules for moving u from A to B. */
+static int bounds_ok(const loc_build_state *s, uint32_t u, int32_t B)
+{
+    const problem *p = s->p;
+    int32_t A = s->lab[u];
+    if (A == B || s->lcount[A] <= 1 || s->lcouncil[B] != p->ucouncil[u])
+        return 0;
+    if (s->lpop[B] + p->upop[u] > p->o.max_pop)
+        return 0;
+    /* the floor: A may not go below it, nor further below it */
+    if (p->upop[u] > 0 && s->lpop[A] - p->upop[u] < p->o.min_pop)
+        return 0;
+    return 1;
+}
+
+static int adjacent_to(const loc_build_state *s, uint32_t u, int32_t B)
+{
+    const problem *p = s->p;
+    for (size_t e = p->astart[u]; e < p->astart[u + 1]; e++)
+        if (s->lab[p->adj[e]] == B)
+            return 1;
+    return 0;
+}
+
+static void apply_move(loc_build_state *s, uint32_t u, int32_t B)
+{
+    const problem *p = s->p;
+    int32_t A = s->lab[u];
+    size_t nf3 = p->nf * 3;
+    double dc = len_to(s, u, A) - len_to(s, u, B), dp = delta_soft(s, u, A, B);
+    const double *uf = p->uf + (size_t)u * nf3;
+    double *fa = s->lf + (size_t)A * nf3, *fb = s->lf + (size_t)B * nf3;
+    for (size_t k = 0; k < nf3; k++) {
+        fa[k] -= uf[k];
+        fb[k] += uf[k];
+    }
+    s->H -= s->lh[A] + s->lh[B];
+    s->lh[A] = loc_het(p, fa);
+    s->lh[B] = loc_het(p, fb);
+    s->H += s->lh[A] + s->lh[B];
+    s->C += dc;
+    s->P += dp;
+    for (size_t k = p->sstart[u]; k < p->sstart[u + 1]; k++) {
+        soft_add(&s->sm, p->skey[k], A, -(int32_t)p->scnt[k]);
+        soft_add(&s->sm, p->skey[k], B, (int32_t)p->scnt[k]);
+    }
+    s->lpop[A] -= p->upop[u];
+    s->lpop[B] += p->upop[u];
+    s->lcount[A]--;
+    s->lcount[B]++;
+    s->lab[u] = B;
+    for (size_t k = p->mstart[u]; k < p->mstart[u + 1]; k++)
+        s->node_lab[p->members[k]] = B;
+    s->made++;
+}
+
+/* ---------------------------------------------------------------------
+ * Local search
+ * --------------------------------------------------------------------- */
+
+/* Candidate localities of u: its neighbours' localities in its council,
+ * other than its own; deduplicated. */
+static size_t candidates(loc_build_state *s, uint32_t u, uint32_t *out, size_t cap)
+{
+    const problem *p = s->p;
+    int32_t A = s->lab[u];
+    size_t nc = 0;
+    for (size_t e = p->astart[u]; e < p->astart[u + 1]; e++) {
+        int32_t l = s->lab[p->adj[e]];
+        if (l == A || s->lcouncil[l] != p->ucouncil[u])
+            continue;
+        size_t k = 0;
+        while (k < nc && out[k] != (uint32_t)l)
+            k++;
+        if (k == nc && nc < cap)
+            out[nc++] = (uint32_t)l;
+    }
+    return nc;
+}
+
+/* Greedy descent: best improving move of each unit in a random order,
+ * pass after pass, until a pass makes no move. */
+static loc_status descend(loc_build_state *s, uint32_t *order, uint64_t *rng, int max_passes)
+{
+    const problem *p = s->p;
+    uint32_t cand[64];
+    for (int pass = 0; pass < max_passes; pass++) {
+        size_t moved = 0;
+        shuffle(order, p->nu, rng);
+        for (size_t k = 0; k < p->nu; k++) {
+            uint32_t u = order[k];
+            int32_t A = s->lab[u];
+            if (s->lcount[A] <= 1 || (p->upop[u] > 0 && s->lpop[A] - p->upop[u] < p->o.min_pop))
+                continue;
+            size_t nc = candidates(s, u, cand, sizeof cand / sizeof *cand);
+            double best = -1e-12;
+            int32_t bestB = -1;
+            for (size_t c = 0; c < nc; c++) {
+                int32_t B = (int32_t)cand[c];
+                if (!bounds_ok(s, u, B))
+                    continue;
+                double d = move_delta(s, u, B);
+                if (d < best) {
+                    best = d;
+                    bestB = B;
+                }
+            }
+            if (bestB >= 0 && stays_connected(s, u)) {
+                if (state_reserve(s, p->sstart[u + 1] - p->sstart[u]))
+                    return LOC_ENOMEM;
+                apply_move(s, u, bestB);
+                moved++;
+            }
+        }
+        if (!moved)
+            break;
+    }
+    return LOC_OK;
+}
+
+/* Simulated annealing: random boundary moves, a worse one accepted with
+ * probability exp(-delta / T), T falling geometrically.  The best
+ * labelling seen at the end of each temperature step is kept in best. */
+static loc_status anneal(loc_build_state *s, uint64_t *rng, double moves, int32_t *best, double *best_obj)
+{
+    const problem *p = s->p;
+    if (p->nu < 2 || moves < 1)
+        return LOC_OK;
+    /* starting temperature: the mean worsening of a sample of moves */
+    double sum = 0;
+    size_t cnt = 0;
+    for (int t = 0; t < 2000; t++) {
+        uint32_t u = rng_below(rng, (uint32_t)p->nu);
+        size_t deg = p->astart[u + 1] - p->astart[u];
+        if (!deg)
+            continue;
+        int32_t B = s->lab[p->adj[p->astart[u] + rng_below(rng, (uint32_t)deg)]];
+        if (!bounds_ok(s, u, B))
+            continue;
+        double d = move_delta(s, u, B);
+        if (d > 0) {
+            sum += d;
+            cnt++;
+        }
+    }
+    if (!cnt)
+        return LOC_OK;
+    double t0 = 0.3 * sum / (double)cnt, t1 = t0 * 1e-3;
+    const int steps = 50;
+    size_t per = (size_t)(moves / steps) + 1;
+    double T = t0, cool = pow(t1 / t0, 1.0 / steps);
+    *best_obj = state_objective(s);
+    memcpy(best, s->lab, p->nu * sizeof *best);
+    for (int step = 0; step < steps; step++, T *= cool) {
+        for (size_t m = 0; m < per; m++) {
+            uint32_t u = rng_below(rng, (uint32_t)p->nu);
+            size_t deg = p->astart[u + 1] - p->astart[u];
+            if (!deg)
+                continue;
+            int32_t B = s->lab[p->adj[p->astart[u] + rng_below(rng, (uint32_t)deg)]];
+            if (!bounds_ok(s, u, B))
+                continue;
+            double d = move_delta(s, u, B);
+            if (d > 0 && rng_unit(rng) >= exp(-d / T))
+                continue;
+            if (!stays_connected(s, u))
+                continue;
+            if (state_reserve(s, p->sstart[u + 1] - p->sstart[u]))
+                return LOC_ENOMEM;
+            apply_move(s, u, B);
+        }
+        double obj = state_objective(s);
+        if (obj < *best_obj) {
+            *best_obj = obj;
+            memcpy(best, s->lab, p->nu * sizeof *best);
+        }
+    }
+    return LOC_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Construction
+ * --------------------------------------------------------------------- */
+
+typedef struct regions {
+    size_t nr;
+    int32_t *of;        /* unit -> region */
+    uint32_t *head, *tail, *next, *size; /* member lists per region */
+    double *pop;
+    double *f;          /* nr * nf * 3 */
+    int32_t *council;
+    uint8_t *alive;
+} regions;
+
+static void regions_free(loc_ctx *ctx, regions *r)
+{
+    loc_free(ctx, r->of);
+    loc_free(ctx, r->head);
+    loc_free(ctx, r->tail);
+    loc_free(ctx, r->next);
+    loc_free(ctx, r->size);
+    loc_free(ctx, r->pop);
+    loc_free(ctx, r->f);
+    loc_free(ctx, r->council);
+    loc_free(ctx, r->alive);
+}
+
+static loc_status regions_alloc(loc_ctx *ctx, regions *r, size_t nu, size_t nf)
+{
+    size_t m = nu ? nu : 1;
+    memset(r, 0, sizeof *r);
+    if (!(r->of = loc_malloc(ctx, m * sizeof *r->of)) || !(r->head = loc_malloc(ctx, m * sizeof *r->head)) ||
+        !(r->tail = loc_malloc(ctx, m * sizeof *r->tail)) || !(r->next = loc_malloc(ctx, m * sizeof *r->next)) ||
+        !(r->size = loc_calloc(ctx, m, sizeof *r->size)) || !(r->pop = loc_calloc(ctx, m, sizeof *r->pop)) ||
+        !(r->f = loc_calloc(ctx, m * (nf ? nf * 3 : 1), sizeof *r->f)) ||
+        !(r->council = loc_malloc(ctx, m * sizeof *r->council)) || !(r->alive = loc_calloc(ctx, m, 1)))
+        return LOC_ENOMEM;
+    return LOC_OK;
+}
+
+/* Start a new region and return its id. */
+static int32_t region_new(regions *r, int32_t council)
+{
+    int32_t id = (int32_t)r->nr++;
+    r->head[id] = r->tail[id] = UINT32_MAX;
+    r->size[id] = 0;
+    r->pop[id] = 0;
+    r->council[id] = council;
+    r->alive[id] = 1;
+    return id;
+}
+
+static void region_add(regions *r, const problem *p, int32_t id, uint32_t u)
+{
+    r->of[u] = id;
+    r->next[u] = UINT32_MAX;
+    if (r->tail[id] == UINT32_MAX)
+        r->head[id] = u;
+    else
+        r->next[r->tail[id]] = u;
+    r->tail[id] = u;
+    r->size[id]++;
+    r->pop[id] += p->upop[u];
+    size_t nf3 = p->nf * 3;
+    for (size_t k = 0; k < nf3; k++)
+        r->f[(size_t)id * nf3 + k] += p->uf[(size_t)u * nf3 + k];
+}
+
+/* Seed regions: connected pieces of (council, first soft group) in the
+ * unit graph; with no soft grouping, connected pieces of each council. */
+static loc_status seed_regions(const problem *p, regions *r, uint32_t *queue)
+{
+    const loc_build_input *in = p->in;
+    long soft = -1;
+    for (size_t g = 0; g < in->ngroupings && soft < 0; g++)
+        if (!in->groupings[g].hard)
+            soft = (long)g;
+    /* a unit's key: its council and the soft group of its first node */
+    for (size_t u = 0; u < p->nu; u++)
+        r->of[u] = -1;
+    for (size_t u0 = 0; u0 < p->nu; u0++) {
+        if (r->of[u0] >= 0)
+            continue;
+        int32_t c = p->ucouncil[u0];
+        int32_t grp = soft >= 0 ? in->groupings[soft].member[p->members[p->mstart[u0]]] : 0;
+        int32_t id = region_new(r, c);
+        size_t head = 0, tail = 0;
+        queue[tail++] = (uint32_t)u0;
+        region_add(r, p, id, (uint32_t)u0);
+        while (head < tail) {
+            uint32_t u = queue[head++];
+            if (grp < 0)
+                break; /* a unit in no soft group seeds a region of its own */
+            for (size_t e = p->astart[u]; e < p->astart[u + 1]; e++) {
+                uint32_t v = p->adj[e];
+                if (r->of[v] >= 0 || p->ucouncil[v] != c)
+                    continue;
+                if (soft >= 0 && in->groupings[soft].member[p->members[p->mstart[v]]] != grp)
+                    continue;
+                region_add(r, p, id, v);
+                queue[tail++] = v;
+            }
+        }
+    }
+    return LOC_OK;
+}
+
+typedef struct wedge {
+    double w;
+    uint32_t a, b;
+} wedge;
+
+static int cmp_wedge(const void *x, const void *y)
+{
+    const wedge *a = x, *b = y;
+    if (a->w != b->w)
+        return a->w < b->w ? -1 : 1;
+    if (a->a != b->a)
+        return a->a < b->a ? -1 : 1;
+    return (a->b > b->b) - (a->b < b->b);
+}
+
+/* Dissimilarity of two units: squared distance of their feature means. */
+static double dissim(const problem *p, uint32_t a, uint32_t b)
+{
+    double d = 0;
+    const double *fa = p->uf + (size_t)a * p->nf * 3, *fb = p->uf + (size_t)b * p->nf * 3;
+    for (size_t k = 0; k < p->nf; k++) {
+        double ma = fa[3 * k] > 0 ? fa[3 * k + 1] / fa[3 * k] : 0;
+        double mb = fb[3 * k] > 0 ? fb[3 * k + 1] / fb[3 * k] : 0;
+        d += (ma - mb) * (ma - mb);
+    }
+    return d;
+}
+
+/* Scratch for splitting regions. */
+typedef struct split_ws {
+    uint32_t *list, *parent_uf, *tparent, *order, *tstart, *tadj, *local;
+    double *sub;
+    wedge *edges;
+    size_t edges_cap;
+} split_ws;
+
+/*
+ * Split region id in two by cutting one edge of a minimum spanning tree of
+ * its units (weights: feature dissimilarity), so both parts are connected.
+ * The cut leaves the fewest parts needed, keeps both parts above the floor
+ * where it can, and among such cuts takes the most dissimilar edge.
+ * Returns the new region's id, or -1 when the region cannot be split.
+ */
+static int32_t split_region(loc_ctx *ctx, const problem *p, regions *r, int32_t id, split_ws *ws, loc_status *st)
+{
+    size_t m = 0;
+    for (uint32_t u = r->head[id]; u != UINT32_MAX; u = r->next[u]) {
+        ws->local[u] = (uint32_t)m;
+        ws->list[m++] = u;
+    }
+    if (m < 2)
+        return -1;
+    /* internal edges, once each */
+    size_t ne = 0;
+    for (size_t i = 0; i < m; i++) {
+        uint32_t u = ws->list[i];
+        for (size_t e = p->astart[u]; e < p->astart[u + 1]; e++) {
+            uint32_t v = p->adj[e];
+            if (r->of[v] != id || v < u)
+                continue;
+            if (ne == ws->edges_cap && loc_grow(ctx, (void **)&ws->edges, &ws->edges_cap, ne + 1, sizeof *ws->edges)) {
+                *st = LOC_ENOMEM;
+                return -1;
+            }
+            ws->edges[ne++] = (wedge){dissim(p, u, v), ws->local[u], ws->local[v]};
+        }
+    }
+    qsort(ws->edges, ne, sizeof *ws->edges, cmp_wedge);
+    for (size_t i = 0; i < m; i++)
+        ws->parent_uf[i] = (uint32_t)i;
+    /* Kruskal: tree edges kept at the front of ws->edges */
+    size_t nt = 0;
+    for (size_t k = 0; k < ne; k++) {
+        uint32_t a = uf_find(ws->parent_uf, ws->edges[k].a), b = uf_find(ws->parent_uf, ws->edges[k].b);
+        if (a == b)
+            continue;
+        ws->parent_uf[a] = b;
+        ws->edges[nt++] = ws->edges[k];
+    }
+    if (nt + 1 != m)
+        return -1; /* not connected: should not happen for a region */
+    /* tree adjacency (CSR over local ids) */
+    memset(ws->tstart, 0, (m + 1) * sizeof *ws->tstart);
+    for (size_t k = 0; k < nt; k++) {
+        ws->tstart[ws->edges[k].a + 1]++;
+        ws->tstart[ws->edges[k].b + 1]++;
+    }
+    for (size_t i = 0; i < m; i++)
+        ws->tstart[i + 1] += ws->tstart[i];
+    for (size_t i = 0; i < m; i++)
+        ws->order[i] = ws->tstart[i]; /* fill positions */
+    for (size_t k = 0; k < nt; k++) {
+        ws->tadj[ws->order[ws->edges[k].a]++] = ws->edges[k].b;
+        ws->tadj[ws->order[ws->edges[k].b]++] = ws->edges[k].a;
+    }
+    /* BFS order from local 0, subtree populations bottom-up */
+    size_t head = 0, tail = 0;
+    for (size_t i = 0; i < m; i++)
+        ws->tparent[i] = UINT32_MAX;
+    ws->order[tail++] = 0;
+    ws->tparent[0] = 0;
+    while (head < tail) {
+        uint32_t v = ws->order[head++];
+        for (size_t k = ws->tstart[v]; k < ws->tstart[v + 1]; k++) {
+            uint32_t w = ws->tadj[k];
+            if (ws->tparent[w] == UINT32_MAX) {
+                ws->tparent[w] = v;
+                ws->order[tail++] = w;
+            }
+        }
+    }
+    for (size_t i = 0; i < m; i++)
+        ws->sub[i] = p->upop[ws->list[i]];
+    for (size_t i = m; i-- > 1;) {
+        uint32_t v = ws->order[i];
+        ws->sub[ws->tparent[v]] += ws->sub[v];
+    }
+    double P = r->pop[id], mx = p->o.max_pop, mn = p->o.min_pop;
+    double need = ceil(P / mx);
+    /* best cut: among cuts that need no extra part, prefer both sides
+     * above the floor, then the most dissimilar edge among cuts at least
+     * half as balanced as the most balanced one (so that repeated splits
+     * halve the region and the whole stays O(n log n)); fall back to the
+     * most balanced cut */
+    long best = -1, balanced = -1;
+    double best_bal = -1, feas_bal[2] = {-1, -1};
+    for (size_t i = 1; i < m; i++) {
+        uint32_t v = ws->order[i];
+        double s = ws->sub[v], rest = P - s, bal = fmin(s, rest) / P;
+        if (bal > best_bal) {
+            best_bal = bal;
+            balanced = (long)v;
+        }
+        if (ceil(s / mx) + ceil(rest / mx) > need && need >= 1)
+            continue;
+        int floor_ok = s >= mn && rest >= mn;
+        if (bal > feas_bal[floor_ok])
+            feas_bal[floor_ok] = bal;
+    }
+    int want_floor = feas_bal[1] >= 0;
+    double thresh = 0.5 * feas_bal[want_floor], best_w = -1;
+    for (size_t i = 1; i < m && feas_bal[want_floor] >= 0; i++) {
+        uint32_t v = ws->order[i];
+        double s = ws->sub[v], rest = P - s, bal = fmin(s, rest) / P;
+        if (ceil(s / mx) + ceil(rest / mx) > need && need >= 1)
+            continue;
+        if ((s >= mn && rest >= mn) != want_floor || bal < thresh)
+            continue;
+        double w = dissim(p, ws->list[v], ws->list[ws->tparent[v]]);
+        if (w > best_w) {
+            best_w = w;
+            best = (long)v;
+        }
+    }
+    if (best < 0)
+        best = balanced;
+    if (best < 0)
+        return -1;
+    /* the subtree of best becomes the new region: mark it by walking the
+     * BFS order (a node is in the subtree when its parent is) */
+    uint32_t root = (uint32_t)best;
+    for (size_t i = 0; i < m; i++)
+        ws->parent_uf[i] = 0; /* reuse: 1 = in the subtree */
+    ws->parent_uf[root] = 1;
+    for (size_t i = 1; i < m; i++) {
+        uint32_t v = ws->order[i];
+        if (v != root && ws->parent_uf[ws->tparent[v]])
+            ws->parent_uf[v] = 1;
+    }
+    int32_t nid = region_new(r, r->council[id]);
+    /* rebuild both regions' lists and sums */
+    r->head[id] = r->tail[id] = UINT32_MAX;
+    r->size[id] = 0;
+    r->pop[id] = 0;
+    memset(r->f + (size_t)id * p->nf * 3, 0, p->nf * 3 * sizeof *r->f);
+    for (size_t i = 0; i < m; i++)
+        region_add(r, p, ws->parent_uf[i] ? nid : id, ws->list[i]);
+    return nid;
+}
+
+/* Split every region above the ceiling until none is (a single unit above
+ * it cannot be split). */
+static loc_status split_oversized(loc_ctx *ctx, const problem *p, regions *r)
+{
+    split_ws ws = {0};
+    size_t m = p->nu ? p->nu : 1;
+    loc_status st = LOC_ENOMEM;
+    if (!(ws.list = loc_malloc(ctx, m * sizeof *ws.list)) || !(ws.parent_uf = loc_malloc(ctx, m * sizeof *ws.parent_uf)) ||
+        !(ws.tparent = loc_malloc(ctx, m * sizeof *ws.tparent)) || !(ws.order = loc_malloc(ctx, m * sizeof *ws.order)) ||
+        !(ws.tstart = loc_malloc(ctx, (m + 1) * sizeof *ws.tstart)) ||
+        !(ws.tadj = loc_malloc(ctx, 2 * m * sizeof *ws.tadj)) || !(ws.local = loc_malloc(ctx, m * sizeof *ws.local)) ||
+        !(ws.sub = loc_malloc(ctx, m * sizeof *ws.sub)))
+        goto done;
+    st = LOC_OK;
+    for (size_t id = 0; id < r->nr; id++) {
+        /* a region can be split more than once: loop on it until it fits */
+        while (r->pop[id] > p->o.max_pop && r->size[id] > 1) {
+            if (split_region(ctx, p, r, (int32_t)id, &ws, &st) < 0)
+                break;
+        }
+        if (st)
+            break;
+    }
+done:
+    loc_free(ctx, ws.list);
+    loc_free(ctx, ws.parent_uf);
+    loc_free(ctx, ws.tparent);
+    loc_free(ctx, ws.order);
+    loc_free(ctx, ws.tstart);
+    loc_free(ctx, ws.tadj);
+    loc_free(ctx, ws.local);
+    loc_free(ctx, ws.sub);
+    loc_free(ctx, ws.edges);
+    return st;
+}
+
+/* Heap of regions by population (smallest first), lazily invalidated. */
+typedef struct heap_item {
+    double pop;
+    int32_t id;
+} heap_item;
+
+static int heap_less(const heap_item *a, const heap_item *b)
+{
+    return a->pop < b->pop || (a->pop == b->pop && a->id < b->id);
+}
+
+static void heap_push(heap_item *h, size_t *n, heap_item x)
+{
+    size_t i = (*n)++;
+    while (i && heap_less(&x, &h[(i - 1) / 2])) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = x;
+}
+
+static heap_item heap_pop(heap_item *h, size_t *n)
+{
+    heap_item top = h[0], x = h[--(*n)];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && heap_less(&h[c + 1], &h[c]))
+            c++;
+        if (!heap_less(&h[c], &x))
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (*n)
+        h[i] = x;
+    return top;
+}
+
+/* Merge regions below the floor, smallest first, each into the
+ * neighbouring region of its council that raises the objective least
+ * without passing the ceiling. */
+static loc_status merge_undersized(loc_ctx *ctx, const problem *p, regions *r)
+{
+    if (p->o.min_pop <= 0)
+        return LOC_OK;
+    size_t nf3 = p->nf * 3, cap = r->nr + 1, nh = 0;
+    heap_item *h = loc_malloc(ctx, 2 * cap * sizeof *h + sizeof *h);
+    double *shared = loc_calloc(ctx, cap, sizeof *shared);
+    int32_t *nbrs = loc_malloc(ctx, cap * sizeof *nbrs);
+    uint32_t *gmark = NULL;
+    double *tmp = loc_malloc(ctx, (nf3 ? nf3 : 1) * sizeof *tmp);
+    size_t total_groups = 0;
+    const loc_build_input *in = p->in;
+    for (size_t g = 0; g < in->ngroupings; g++)
+        total_groups += in->groupings[g].hard ? 0 : in->groupings[g].ngroups;
+    size_t *goff = loc_calloc(ctx, in->ngroupings + 1, sizeof *goff);
+    loc_status st = LOC_ENOMEM;
+    if (!h || !shared || !nbrs || !tmp || !goff || !(gmark = loc_calloc(ctx, total_groups + 1, sizeof *gmark)))
+        goto done;
+    for (size_t g = 0, o = 0; g < in->ngroupings; g++) {
+        goff[g] = o;
+        o += in->groupings[g].hard ? 0 : in->groupings[g].ngroups;
+    }
+    for (size_t id = 0; id < r->nr; id++)
+        if (r->alive[id] && r->pop[id] < p->o.min_pop)
+            heap_push(h, &nh, (heap_item){r->pop[id], (int32_t)id});
+    uint32_t gstamp = 0;
+    while (nh) {
+        heap_item it = heap_pop(h, &nh);
+        int32_t a = it.id;
+        if (!r->alive[a] || r->pop[a] != it.pop || r->pop[a] >= p->o.min_pop)
+            continue;
+        /* neighbouring regions and the boundary shared with each */
+        size_t nn = 0;
+        for (uint32_t u = r->head[a]; u != UINT32_MAX; u = r->next[u])
+            for (size_t e = p->astart[u]; e < p->astart[u + 1]; e++) {
+                int32_t b = r->of[p->adj[e]];
+                if (b == a || r->council[b] != r->council[a])
+                    continue;
+                if (shared[b] == 0) {
+                    nbrs[nn++] = b;
+                    shared[b] = 1e-300; /* present, even with a zero-length island link */
+                }
+                shared[b] += p->alen[e];
+            }
+        /* soft groups present in a */
+        if (++gstamp == 0) {
+            memset(gmark, 0, (total_groups + 1) * sizeof *gmark);
+            gstamp = 1;
+        }
+        for (uint32_t u = r->head[a]; u != UINT32_MAX; u = r->next[u])
+            for (size_t k = p->sstart[u]; k < p->sstart[u + 1]; k++)
+                gmark[goff[p->skey[k] >> 32] + (uint32_t)p->skey[k]] = gstamp;
+        double ha = loc_het(p, r->f + (size_t)a * nf3), best = INFINITY;
+        int32_t bestb = -1;
+        for (size_t k = 0; k < nn; k++) {
+            int32_t b = nbrs[k];
+            if (r->pop[a] + r->pop[b] > p->o.max_pop)
+                continue;
+            const double *fb = r->f + (size_t)b * nf3;
+            for (size_t q = 0; q < nf3; q++)
+                tmp[q] = r->f[(size_t)a * nf3 + q] + fb[q];
+            double dh = loc_het(p, tmp) - ha - loc_het(p, fb);
+            double common = 0;
+            for (uint32_t u = r->head[b]; u != UINT32_MAX; u = r->next[u])
+                for (size_t q = p->sstart[u]; q < p->sstart[u + 1]; q++) {
+                    size_t gi = goff[p->skey[q] >> 32] + (uint32_t)p->skey[q];
+                    if (gmark[gi] == gstamp) {
+                        gmark[gi] = gstamp - 1 ? gstamp - 1 : UINT32_MAX; /* count each group once */
+                        common += 1;
+                    }
+                }
+            /* restore the marks taken by this neighbour */
+            for (uint32_t u = r->head[a]; u != UINT32_MAX; u = r->next[u])
+                for (size_t q = p->sstart[u]; q < p->sstart[u + 1]; q++)
+                    gmark[goff[p->skey[q] >> 32] + (uint32_t)p->skey[q]] = gstamp;
+            double cost = p->kh * dh - p->kc * shared[b] - p->ks * common;
+            if (cost < best || (cost == best && b < bestb)) {
+                best = cost;
+                bestb = b;
+            }
+        }
+        for (size_t k = 0; k < nn; k++)
+            shared[nbrs[k]] = 0;
+        if (bestb < 0)
+            continue; /* stays below the floor: reported later */
+        /* merge a into bestb */
+        int32_t b = bestb;
+        for (uint32_t u = r->head[a]; u != UINT32_MAX; u = r->next[u])
+            r->of[u] = b;
+        r->next[r->tail[b]] = r->head[a];
+        r->tail[b] = r->tail[a];
+        r->size[b] += r->size[a];
+        r->pop[b] += r->pop[a];
+        for (size_t q = 0; q < nf3; q++)
+            r->f[(size_t)b * nf3 + q] += r->f[(size_t)a * nf3 + q];
+        r->alive[a] = 0;
+        if (r->pop[b] < p->o.min_pop)
+            heap_push(h, &nh, (heap_item){r->pop[b], b});
+    }
+    st = LOC_OK;
+done:
+    loc_free(ctx, h);
+    loc_free(ctx, shared);
+    loc_free(ctx, nbrs);
+    loc_free(ctx, gmark);
+    loc_free(ctx, tmp);
+    loc_free(ctx, goff);
+    return st;
+}
+
+/* Construction: unit labels in 0..nloc-1. */
+static loc_status construct(const problem *p, int32_t *ulab, size_t *nloc)
+{
+    loc_ctx *ctx = p->ctx;
+    regions r;
+    uint32_t *queue = NULL;
+    int32_t *newid = NULL;
+    loc_status st = regions_alloc(ctx, &r, p->nu * 2 + 1, p->nf);
+    if (st)
+        goto done;
+    st = LOC_ENOMEM;
+    if (!(queue = loc_malloc(ctx, (p->nu ? p->nu : 1) * sizeof *queue)) ||
+        !(newid = loc_malloc(ctx, (p->nu * 2 + 1) * sizeof *newid)))
+        goto done;
+    if ((st = seed_regions(p, &r, queue)) || (st = split_oversized(ctx, p, &r)) || (st = merge_undersized(ctx, p, &r)))
+        goto done;
+    size_t k = 0;
+    for (size_t id = 0; id < r.nr; id++)
+        newid[id] = r.alive[id] ? (int32_t)k++ : -1;
+    for (size_t u = 0; u < p->nu; u++)
+        ulab[u] = newid[r.of[u]];
+    *nloc = k;
+done:
+    regions_free(ctx, &r);
+    loc_free(ctx, queue);
+    loc_free(ctx, newid);
+    return st;
+}
+
+/* ---------------------------------------------------------------------
+ * Starts in parallel
+ * --------------------------------------------------------------------- */
+
+typedef struct start_job {
+    loc_build_state *s;
+    int32_t *best;
+    uint32_t *order;
+    uint64_t rng;
+    double moves;
+    int passes;
+    double obj;
+    loc_status st;
+} start_job;
+
+typedef struct start_pool {
+    start_job *jobs;
+    int njobs, nthreads, t;
+} start_pool;
+
+static void run_job(start_job *j)
+{
+    double best_obj;
+    j->st = anneal(j->s, &j->rng, j->moves, j->best, &best_obj);
+    if (j->st)
+        return;
+    /* descend from the best labelling seen */
+    memcpy(j->s->lab, j->best, j->s->p->nu * sizeof *j->best);
+    state_recompute(j->s);
+    if ((j->st = descend(j->s, j->order, &j->rng, j->passes)))
+        return;
+    state_recompute(j->s); /* exact objective, free of drift */
+    j->obj = state_objective(j->s);
+}
+
+typedef struct thread_arg {
+    start_pool *pool;
+    int t;
+} thread_arg;
+
+static void *thread_main(void *arg)
+{
+    thread_arg *a = arg;
+    for (int k = a->t; k < a->pool->njobs; k += a->pool->nthreads)
+        run_job(&a->pool->jobs[k]);
+    return NULL;
+}
+
+/* Thread t runs starts t, t + nthreads, ...; a thread that cannot be
+ * started has its starts run by the calling thread, so the set of starts,
+ * and so the result, never depends on the threads. */
+static void run_starts(start_pool *pool)
+{
+    enum { MAXT = 16 };
+    pthread_t tid[MAXT];
+    thread_arg args[MAXT];
+    int started[MAXT] = {0};
+    int nt = pool->nthreads > MAXT ? MAXT : pool->nthreads;
+    pool->nthreads = nt;
+    for (int t = 0; t < nt; t++)
+        args[t] = (thread_arg){pool, t};
+    for (int t = 1; t < nt; t++)
+        started[t] = pthread_create(&tid[t], NULL, thread_main, &args[t]) == 0;
+    thread_main(&args[0]);
+    for (int t = 1; t < nt; t++)
+        if (!started[t])
+            thread_main(&args[t]);
+    for (int t = 1; t < nt; t++)
+        if (started[t])
+            pthread_join(tid[t], NULL);
+}
+
+/* ---------------------------------------------------------------------
+ * Result
+ * --------------------------------------------------------------------- */
+
+struct loc_build_result {
+    loc_ctx *ctx;
+    size_t n;           /* nodes */
+    int32_t *labels;
+    size_t nloc;
+    loc_build_stats stats;
+};
+
+void loc_build_result_destroy(loc_build_result *r)
+{
+    if (!r)
+        return;
+    loc_free(r->ctx, r->labels);
+    loc_free(r->ctx, r);
+}
+
+const int32_t *loc_build_labels(const loc_build_result *r) { return r->labels; }
+size_t loc_build_count(const loc_build_result *r) { return r->nloc; }
+const loc_build_stats *loc_build_stats_get(const loc_build_result *r) { return &r->stats; }
+
+typedef struct lockey {
+    int32_t council;
+    uint32_t first;
+    int32_t old;
+} lockey;
+
+static int cmp_lockey(const void *a, const void *b)
+{
+    const lockey *x = a, *y = b;
+    if (x->council != y->council)
+        return x->council < y->council ? -1 : 1;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
+/* Number localities by council, then smallest node; fill node labels. */
+static loc_status renumber(const problem *p, const int32_t *ulab, size_t nloc, int32_t *labels)
+{
+    loc_ctx *ctx = p->ctx;
+    lockey *k = loc_malloc(ctx, (nloc ? nloc : 1) * sizeof *k);
+    int32_t *map = loc_malloc(ctx, (nloc ? nloc : 1) * sizeof *map);
+    if (!k || !map) {
+        loc_free(ctx, k);
+        loc_free(ctx, map);
+        return LOC_ENOMEM;
+    }
+    for (size_t l = 0; l < nloc; l++)
+        k[l] = (lockey){0, UINT32_MAX, (int32_t)l};
+    for (size_t i = 0; i < p->n; i++) {
+        int32_t l = ulab[p->unit_of[i]];
+        if ((uint32_t)i < k[l].first) {
+            k[l].first = (uint32_t)i;
+            k[l].council = p->in->council[i];
+        }
+    }
+    qsort(k, nloc, sizeof *k, cmp_lockey);
+    for (size_t l = 0; l < nloc; l++)
+        map[k[l].old] = (int32_t)l;
+    for (size_t i = 0; i < p->n; i++)
+        labels[i] = map[ulab[p->unit_of[i]]];
+    loc_free(ctx, k);
+    loc_free(ctx, map);
+    return LOC_OK;
+}
+
+/* Warnings an analyst must see: units over the ceiling, localities left
+ * under the floor, hard groups not contiguous. */
+static void report_result(const problem *p, const loc_build_state *s, loc_build_stats *st)
+{
+    loc_ctx *ctx = p->ctx;
+    char buf[32];
+    for (size_t l = 0; l < s->nloc; l++) {
+        if (s->lpop[l] > p->o.max_pop) {
+            st->over_ceiling++;
+            size_t u = 0;
+            while (s->lab[u] != (int32_t)l)
+                u++;
+            loc_report(ctx, LOC_WARN, "zone '%s'%s has %.0f residents, above the ceiling of %.0f: it is a locality on its own",
+                       node_name(p->in, p->members[p->mstart[u]], buf, sizeof buf),
+                       p->mstart[u + 1] - p->mstart[u] > 1 ? " and its hard group" : "", s->lpop[l], p->o.max_pop);
+        } else if (s->lpop[l] < p->o.min_pop) {
+            st->under_floor++;
+        }
+    }
+    if (st->under_floor)
+        loc_report(ctx, LOC_WARN,
+                   "%zu localit%s below the floor of %.0f residents: no neighbour in the council could take %s without "
+                   "passing the ceiling",
+                   st->under_floor, st->under_floor == 1 ? "y stays" : "ies stay", p->o.min_pop,
+                   st->under_floor == 1 ? "it" : "them");
+}
+
+/* Hard groups whose nodes are not connected within the group. */
+static loc_status report_hard_parts(const problem *p, loc_build_stats *st)
+{
+    loc_ctx *ctx = p->ctx;
+    const loc_graph *g = p->in->graph;
+    uint32_t *parent = loc_malloc(ctx, (p->n ? p->n : 1) * sizeof *parent);
+    if (!parent)
+        return LOC_ENOMEM;
+    for (size_t i = 0; i < p->n; i++)
+        parent[i] = (uint32_t)i;
+    for (size_t i = 0; i < p->n; i++)
+        for (size_t e = 0; e < loc_graph_degree(g, i); e++) {
+            uint32_t j = loc_graph_neighbours(g, i)[e];
+            if (p->unit_of[j] == p->unit_of[i] && loc_graph_row_kinds(g, i)[e] != LOC_EDGE_ISLAND) {
+                uint32_t a = uf_find(parent, (uint32_t)i), b = uf_find(parent, j);
+                if (a != b)
+                    parent[a] = b;
+            }
+        }
+    char buf[32];
+    for (size_t u = 0; u < p->nu; u++) {
+        size_t parts = 0;
+        for (size_t k = p->mstart[u]; k < p->mstart[u + 1]; k++)
+            parts += uf_find(parent, p->members[k]) == p->members[k];
+        if (parts > 1) {
+            st->hard_split_parts++;
+            loc_report(ctx, LOC_INFO,
+                       "hard group of zone '%s' is in %zu parts by land: kept whole, its parts joined across the water",
+                       node_name(p->in, p->members[p->mstart[u]], buf, sizeof buf), parts);
+        }
+    }
+    loc_free(ctx, parent);
+    return LOC_OK;
+}
+
+loc_build_result *loc_build(loc_ctx *ctx, const loc_build_input *in, const loc_build_opts *opts)
+{
+    problem p;
+    if (problem_init(&p, ctx, in, opts))
+        return NULL;
+    loc_build_result *res = NULL;
+    loc_build_state *s = NULL;
+    int32_t *ulab = NULL;
+    uint32_t *order = NULL;
+    start_job *jobs = NULL;
+    int njobs = p.o.starts;
+    loc_build_stats st = {0};
+    st.units = p.nu;
+    double t0 = now_s();
+    size_t nloc = 0;
+    if (!(ulab = loc_malloc(ctx, (p.nu ? p.nu : 1) * sizeof *ulab)) ||
+        !(order = loc_malloc(ctx, (p.nu ? p.nu : 1) * sizeof *order)))
+        goto fail;
+    if (construct(&p, ulab, &nloc) || !(s = state_new(&p, ulab, nloc)) || report_hard_parts(&p, &st))
+        goto fail;
+    st.objective_construct = state_objective(s);
+    double t1 = now_s();
+    st.t_construct_s = t1 - t0;
+    for (size_t u = 0; u < p.nu; u++)
+        order[u] = (uint32_t)u;
+    uint64_t rng = p.o.seed;
+    if (descend(s, order, &rng, p.o.max_passes))
+        goto fail;
+    state_recompute(s);
+    st.objective_greedy = state_objective(s);
+    double t2 = now_s();
+    st.t_greedy_s = t2 - t1;
+    st.best_start = -1;
+    double best = st.objective_greedy;
+    if (njobs > 0 && p.nu > 1) {
+        if (!(jobs = loc_calloc(ctx, (size_t)njobs, sizeof *jobs)))
+            goto fail;
+        for (int k = 0; k < njobs; k++) {
+            jobs[k].rng = p.o.seed ^ (0xA5A5A5A5ULL * (uint64_t)(k + 1));
+            rng_next(&jobs[k].rng);
+            jobs[k].moves = p.o.anneal_moves * (double)p.nu;
+            jobs[k].passes = p.o.max_passes;
+            if (!(jobs[k].s = state_new(&p, s->lab, nloc)) ||
+                !(jobs[k].best = loc_malloc(ctx, p.nu * sizeof *jobs[k].best)) ||
+                !(jobs[k].order = loc_malloc(ctx, p.nu * sizeof *jobs[k].order)) ||
+                state_reserve(jobs[k].s, p.n * (in->ngroupings + 1)))
+                goto fail;
+            memcpy(jobs[k].order, order, p.nu * sizeof *order);
+        }
+        start_pool pool = {jobs, njobs, p.o.threads > njobs ? njobs : p.o.threads, 0};
+        run_starts(&pool);
+        for (int k = 0; k < njobs; k++) {
+            if (jobs[k].st) {
+                loc_error(ctx, jobs[k].st, "build: out of memory in the local search");
+                goto fail;
+            }
+            if (jobs[k].obj < best) {
+                best = jobs[k].obj;
+                st.best_start = k;
+            }
+            st.moves_evaluated += jobs[k].s->evaluated;
+            st.moves_made += jobs[k].s->made;
+            st.contiguity_searches += jobs[k].s->searches;
+        }
+        if (st.best_start >= 0) {
+            memcpy(s->lab, jobs[st.best_start].s->lab, p.nu * sizeof *s->lab);
+            state_recompute(s);
+        }
+    }
+    st.t_anneal_s = now_s() - t2;
+    st.moves_evaluated += s->evaluated;
+    st.moves_made += s->made;
+    st.contiguity_searches += s->searches;
+    st.objective = state_objective(s);
+    st.r2 = p.htot > 0 ? 1 - s->H / p.htot : 1;
+    st.compact_cut = p.ctot > 0 ? s->C / p.ctot : 0;
+    st.soft_split = p.ptot > 0 ? s->P / p.ptot : 0;
+    st.localities = nloc;
+    report_result(&p, s, &st);
+    if (!(res = loc_calloc(ctx, 1, sizeof *res)))
+        goto fail;
+    res->ctx = ctx;
+    res->n = p.n;
+    res->nloc = nloc;
+    res->stats = st;
+    if (!(res->labels = loc_malloc(ctx, (p.n ? p.n : 1) * sizeof *res->labels)) || renumber(&p, s->lab, nloc, res->labels))
+        goto fail;
+    goto done;
+fail:
+    if (!loc_errcode(ctx))
+        loc_error(ctx, LOC_ENOMEM, "build: out of memory");
+    loc_build_result_destroy(res);
+    res = NULL;
+done:
+    if (jobs)
+        for (int k = 0; k < njobs; k++) {
+            loc_build_state_destroy(jobs[k].s);
+            loc_free(ctx, jobs[k].best);
+            loc_free(ctx, jobs[k].order);
+        }
+    loc_free(ctx, jobs);
+    loc_build_state_destroy(s);
+    loc_free(ctx, ulab);
+    loc_free(ctx, order);
+    problem_free(&p);
+    return res;
+}
+
+/* ---------------------------------------------------------------------
+ * Evaluation and the exposed state
+ * --------------------------------------------------------------------- */
+
+/* Unit labels from node labels; LOC_EINVAL when a hard unit is split. */
+static loc_status unit_labels(const problem *p, const int32_t *labels, size_t nloc, int32_t *ulab)
+{
+    for (size_t u = 0; u < p->nu; u++) {
+        int32_t l = labels[p->members[p->mstart[u]]];
+        for (size_t k = p->mstart[u]; k < p->mstart[u + 1]; k++)
+            if (labels[p->members[k]] != l)
+                return loc_error(p->ctx, LOC_EINVAL, "build: labels split a hard group");
+        if (l < 0 || (size_t)l >= nloc)
+            return loc_error(p->ctx, LOC_EINVAL, "build: label %ld out of range (%zu localities)", (long)l, nloc);
+        ulab[u] = l;
+    }
+    return LOC_OK;
+}
+
+/* The objective straight from node labels, without the unit machinery:
+ * what a test compares the incremental state with. */
+loc_status loc_build_evaluate(loc_ctx *ctx, const loc_build_input *in, const loc_build_opts *opts,
+                              const int32_t *labels, size_t nloc, double *objective, double *r2, double *compact_cut,
+                              double *soft_split)
+{
+    problem p;
+    loc_status st = problem_init(&p, ctx, in, opts);
+    if (st)
+        return st;
+    size_t n = in->n, nf = in->nfeat;
+    double *w = loc_calloc(ctx, (nloc ? nloc : 1) * (nf ? nf : 1) * 3, sizeof *w);
+    if (!w) {
+        problem_free(&p);
+        return LOC_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (labels[i] < 0 || (size_t)labels[i] >= nloc) {
+            st = loc_error(ctx, LOC_EINVAL, "build: label %ld out of range (%zu localities)", (long)labels[i], nloc);
+            goto done;
+        }
+    /* heterogeneity from the unit sums per locality (units are additive) */
+    for (size_t u = 0; u < p.nu; u++) {
+        int32_t l = labels[p.members[p.mstart[u]]];
+        for (size_t k = 0; k < nf * 3; k++)
+            w[(size_t)l * nf * 3 + k] += p.uf[u * nf * 3 + k];
+    }
+    double H = 0, C = 0, P = 0;
+    for (size_t l = 0; l < nloc; l++)
+        H += loc_het(&p, w + l * nf * 3);
+    const loc_graph *g = in->graph;
+    for (size_t i = 0; i < n; i++)
+        for (size_t e = 0; e < loc_graph_degree(g, i); e++) {
+            uint32_t j = loc_graph_neighbours(g, i)[e];
+            if (j > i && labels[j] != labels[i])
+                C += loc_graph_row_lengths(g, i)[e];
+        }
+    /* soft splits: distinct (group, locality) pairs minus groups */
+    for (size_t gi = 0; gi < in->ngroupings; gi++) {
+        const loc_build_grouping *gr = &in->groupings[gi];
+        if (gr->hard)
+            continue;
+        keyed *k = loc_malloc(ctx, (n ? n : 1) * sizeof *k);
+        if (!k) {
+            st = LOC_ENOMEM;
+            goto done;
+        }
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (gr->member[i] >= 0)
+                k[m++] = (keyed){(uint64_t)gr->member[i] << 32 | (uint32_t)labels[i], 0};
+        qsort(k, m, sizeof *k, cmp_keyed);
+        for (size_t i = 0; i < m; i++) {
+            if (!i || k[i].key != k[i - 1].key)
+                P += 1;
+            if (!i || k[i].key >> 32 != k[i - 1].key >> 32)
+                P -= 1;
+        }
+        loc_free(ctx, k);
+    }
+    if (objective)
+        *objective = p.kh * H + p.kc * C + p.ks * P;
+    if (r2)
+        *r2 = p.htot > 0 ? 1 - H / p.htot : 1;
+    if (compact_cut)
+        *compact_cut = p.ctot > 0 ? C / p.ctot : 0;
+    if (soft_split)
+        *soft_split = p.ptot > 0 ? P / p.ptot : 0;
+done:
+    loc_free(ctx, w);
+    problem_free(&p);
+    return st;
+}
+
+loc_build_state *loc_build_state_create(loc_ctx *ctx, const loc_build_input *in, const loc_build_opts *opts,
+                                        const int32_t *labels, size_t nloc)
+{
+    problem p;
+    if (problem_init(&p, ctx, in, opts))
+        return NULL;
+    int32_t *ulab = loc_malloc(ctx, (p.nu ? p.nu : 1) * sizeof *ulab);
+    loc_build_state *s = NULL;
+    if (!ulab || unit_labels(&p, labels, nloc, ulab)) {
+        loc_free(ctx, ulab);
+        problem_free(&p);
+        return NULL;
+    }
+    /* the state keeps its own copy of the problem */
+    s = loc_calloc(ctx, 1, sizeof *s);
+    if (!s) {
+        loc_free(ctx, ulab);
+        problem_free(&p);
+        return NULL;
+    }
+    s->own = p;
+    loc_build_state *t = state_new(&s->own, ulab, nloc);
+    loc_free(ctx, ulab);
+    if (!t) {
+        problem_free(&s->own);
+        loc_free(ctx, s);
+        return NULL;
+    }
+    /* move the problem into t */
+    t->own = s->own;
+    t->p = &t->own;
+    t->owns_problem = 1;
+    loc_free(ctx, s);
+    if (state_reserve(t, p.n * (in->ngroupings + 1))) {
+        loc_build_state_destroy(t);
+        return NULL;
+    }
+    return t;
+}
+
+double loc_build_state_objective(const loc_build_state *s) { return state_objective(s); }
+
+double loc_build_state_delta(loc_build_state *s, size_t node, int32_t to)
+{
+    return move_delta(s, s->p->unit_of[node], to);
+}
+
+int loc_build_state_move_ok(loc_build_state *s, size_t node, int32_t to)
+{
+    uint32_t u = s->p->unit_of[node];
+    if (to < 0 || (size_t)to >= s->nloc)
+        return 0;
+    return bounds_ok(s, u, to) && adjacent_to(s, u, to) && stays_connected(s, u);
+}
+
+void loc_build_state_apply(loc_build_state *s, size_t node, int32_t to)
+{
+    uint32_t u = s->p->unit_of[node];
+    if (s->lab[u] != to)
+        apply_move(s, u, to);
+}
+
+const int32_t *loc_build_state_labels(const loc_build_state *s, size_t *nloc)
+{
+    if (nloc)
+        *nloc = s->nloc;
+    return s->node_lab;
+}
+
+/* ---------------------------------------------------------------------
+ * Quality and the partition
+ * --------------------------------------------------------------------- */
+
+double loc_build_r2(size_t n, const double *x, const double *w, const int32_t *labels, size_t nloc)
+{
+    /* two passes over the items; the per-locality sums fit in a small
+     * array allocated here with the C library, as this is a pure function */
+    double *sw = calloc(nloc ? 2 * nloc : 1, sizeof *sw);
+    if (!sw)
+        return NAN;
+    double tw = 0, tx = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (labels[i] < 0 || (size_t)labels[i] >= nloc || !isfinite(x[i]) || !(w[i] > 0))
+            continue;
+        sw[2 * labels[i]] += w[i];
+        sw[2 * labels[i] + 1] += w[i] * x[i];
+        tw += w[i];
+        tx += w[i] * x[i];
+    }
+    double mean = tw > 0 ? tx / tw : 0, sst = 0, ssw = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (labels[i] < 0 || (size_t)labels[i] >= nloc || !isfinite(x[i]) || !(w[i] > 0))
+            continue;
+        double ml = sw[2 * labels[i] + 1] / sw[2 * labels[i]];
+        sst += w[i] * (x[i] - mean) * (x[i] - mean);
+        ssw += w[i] * (x[i] - ml) * (x[i] - ml);
+    }
+    free(sw);
+    return sst > 0 ? 1 - ssw / sst : 1;
+}
+
+/* The name of the group holding most of locality k's residents, and of a
+ * second one holding a third or more, into buf. */
+static void locality_name(const loc_partition *base, const loc_zones *z, const loc_grouping *names, size_t k,
+                          char *buf, size_t size, double *gpop)
+{
+    buf[0] = 0;
+    if (!names)
+        return;
+    size_t n;
+    const uint32_t *m = loc_partition_members(base, k, &n);
+    const double *pop = loc_zones_population(z);
+    double total = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t g = names->member[m[i]];
+        double w = isnan(pop[m[i]]) ? 0 : pop[m[i]];
+        if (g >= 0)
+            gpop[g] += w + 1e-9; /* a zone with no residents still names */
+        total += w;
+    }
+    int32_t g1 = -1, g2 = -1;
+    for (size_t i = 0; i < n; i++) {
+        int32_t g = names->member[m[i]];
+        if (g < 0)
+            continue;
+        if (g1 < 0 || gpop[g] > gpop[g1] || (gpop[g] == gpop[g1] && g < g1)) {
+            if (g != g1)
+                g2 = g1;
+            g1 = g;
+        } else if (g != g1 && (g2 < 0 || gpop[g] > gpop[g2] || (gpop[g] == gpop[g2] && g < g2))) {
+            g2 = g;
+        }
+    }
+    if (g1 >= 0 && names->names[g1][0]) {
+        if (g2 >= 0 && names->names[g2][0] && gpop[g2] >= total / 3)
+            snprintf(buf, size, "%s & %s", names->names[g1], names->names[g2]);
+        else
+            snprintf(buf, size, "%s", names->names[g1]);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (names->member[m[i]] >= 0)
+            gpop[names->member[m[i]]] = 0;
+}
+
+loc_partition *loc_build_partition(loc_ctx *ctx, const loc_zones *z, const loc_build_result *r, const uint32_t *rows,
+                                   const loc_grouping *names)
+{
+    size_t nrows = loc_zones_count(z), nloc = r->nloc;
+    int32_t *label = loc_malloc(ctx, (nrows ? nrows : 1) * sizeof *label);
+    char **codes = loc_calloc(ctx, nloc ? nloc : 1, sizeof *codes);
+    char **lnames = loc_calloc(ctx, nloc ? nloc : 1, sizeof *lnames);
+    double *gpop = NULL;
+    loc_partition *base = NULL, *out = NULL;
+    int32_t *lcouncil = loc_malloc(ctx, (nloc ? nloc : 1) * sizeof *lcouncil);
+    if (!label || !codes || !lnames || !lcouncil ||
+        (names && !(gpop = loc_calloc(ctx, names->ngroups ? names->ngroups : 1, sizeof *gpop))))
+        goto done;
+    for (size_t i = 0; i < nrows; i++)
+        label[i] = -1;
+    /* the number of nodes is the number of labels the builder gave */
+    for (size_t l = 0; l < nloc; l++)
+        lcouncil[l] = -1;
+    const int32_t *council = loc_zones_councils(z);
+    /* rows has one entry per node of the build */
+    size_t nodes = r->n;
+    for (size_t i = 0; i < nodes; i++) {
+        label[rows[i]] = r->labels[i];
+        lcouncil[r->labels[i]] = council[rows[i]];
+    }
+    /* a first partition with placeholder codes, to get members and
+     * populations; then codes and names */
+    char tmp[32];
+    for (size_t l = 0; l < nloc; l++) {
+        snprintf(tmp, sizeof tmp, "#%zu", l);
+        if (!(codes[l] = loc_strdup(ctx, tmp)))
+            goto done;
+    }
+    if (!(base = loc_partition_create(ctx, z, label, nloc, (const char *const *)codes, NULL)))
+        goto done;
+    size_t first = 0;
+    while (first < nloc) {
+        size_t last = first;
+        while (last < nloc && lcouncil[last] == lcouncil[first])
+            last++;
+        size_t count = last - first;
+        const char *cc = lcouncil[first] >= 0 ? loc_zones_council_code(z, (size_t)lcouncil[first]) : "X";
+        const char *cn = lcouncil[first] >= 0 ? loc_zones_council_name(z, (size_t)lcouncil[first]) : "";
+        for (size_t l = first; l < last; l++) {
+            char code[160], name[600];
+            snprintf(code, sizeof code, count > 99 ? "%s-L%03zu" : "%s-L%02zu", cc, l - first + 1);
+            locality_name(base, z, names, l, name, sizeof name, gpop);
+            if (!name[0])
+                snprintf(name, sizeof name, "%s %zu", cn && cn[0] ? cn : cc, l - first + 1);
+            loc_free(ctx, codes[l]);
+            if (!(codes[l] = loc_strdup(ctx, code)) || !(lnames[l] = loc_strdup(ctx, name)))
+                goto done;
+        }
+        /* repeated names within the council: " (2)", " (3)"... in order */
+        for (size_t l = first; l < last; l++) {
+            size_t seen = 1;
+            for (size_t q = first; q < l; q++)
+                if (strcmp(lnames[q], lnames[l]) == 0 || (strncmp(lnames[q], lnames[l], strlen(lnames[l])) == 0 &&
+                                                          strncmp(lnames[q] + strlen(lnames[l]), " (", 2) == 0))
+                    seen++;
+            if (seen > 1) {
+                size_t len = strlen(lnames[l]) + 24;
+                char *s2 = loc_malloc(ctx, len);
+                if (!s2)
+                    goto done;
+                snprintf(s2, len, "%s (%zu)", lnames[l], seen);
+                loc_free(ctx, lnames[l]);
+                lnames[l] = s2;
+            }
+        }
+        first = last;
+    }
+    out = loc_partition_create(ctx, z, label, nloc, (const char *const *)codes, (const char *const *)lnames);
+done:
+    if (!out && !loc_errcode(ctx))
+        loc_error(ctx, LOC_ENOMEM, "build: out of memory");
+    loc_partition_destroy(base);
+    for (size_t l = 0; codes && l < nloc; l++) {
+        loc_free(ctx, codes[l]);
+        if (lnames)
+            loc_free(ctx, lnames[l]);
+    }
+    loc_free(ctx, codes);
+    loc_free(ctx, lnames);
+    loc_free(ctx, label);
+    loc_free(ctx, lcouncil);
+    loc_free(ctx, gpop);
+    return out;
+}

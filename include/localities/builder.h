@@ -1,0 +1,183 @@
+/*
+ * Locality builder: partitions each council's zones into contiguous
+ * localities under a population ceiling that respect natural communities.
+ *
+ * Every locality the builder returns lies in one council, is connected in
+ * the contiguity graph (island links count), has at most max_pop residents
+ * (a single zone or hard group above it becomes a locality of its own and
+ * is reported) and at least min_pop wherever the council's geography
+ * allows, never splits a hard group, and splits soft groups as little as
+ * the objective allows.
+ *
+ * Objective, minimised (each term normalised so that the weights are
+ * comparable across councils and data sets):
+ *
+ *   w_het     * H / H_total   within-locality heterogeneity: population-
+ *                             weighted sum of squared deviations of the
+ *                             standardised features from the locality mean,
+ *                             over the study area's total (so the term is
+ *                             1 - R^2 of the locality means)
+ * + w_compact * C / C_total   boundary length between different localities
+ *                             over the total boundary length between zones
+ * + w_soft    * P / P_total   soft groups split: for each soft group, the
+ *                             localities it touches beyond the first, over
+ *                             the number of soft groups
+ *
+ * Method: hard groups are contracted into units; a construction seeds one
+ * region per soft group (or per council) cut into connected pieces, splits
+ * regions above the ceiling by cutting a minimum spanning tree of feature
+ * dissimilarity, and merges regions below the floor into the neighbour
+ * that costs least; then local search moves boundary units between
+ * neighbouring localities of the same council: a greedy descent, then
+ * several annealing starts run in parallel, each followed by descent.  A
+ * move costs O(degree + features + soft groups of the unit); contiguity of
+ * the locality a unit leaves is decided from the unit's neighbours when
+ * they are linked around it, by a bounded search otherwise.  The result
+ * depends on the seed and the number of starts, never on the thread count.
+ */
+#ifndef LOCALITIES_BUILDER_H
+#define LOCALITIES_BUILDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "localities/graph.h"
+#include "localities/partition.h"
+#include "localities/zones.h"
+
+#define LOC_BUILD_MAX_GROUPINGS 8
+
+typedef struct loc_build_opts {
+    double max_pop;    /* ceiling (default 10000) */
+    double min_pop;    /* floor (default 2500); 0 for none */
+    double w_het;      /* weight of heterogeneity (default 1) */
+    double w_compact;  /* weight of compactness (default 0.1) */
+    double w_soft;     /* weight of soft-group splits (default 0.5) */
+    uint64_t seed;     /* random seed (default 1) */
+    int starts;        /* annealing starts after the greedy descent (default 4); 0 for descent only */
+    int threads;       /* threads for the starts (default 2); never changes the result */
+    int max_passes;    /* greedy passes over the units (default 100) */
+    double anneal_moves; /* annealing moves per start, per unit (default 40) */
+} loc_build_opts;
+
+LOC_API void loc_build_opts_init(loc_build_opts *o);
+
+/* A grouping to respect: group per node (-1: in no group), hard or soft. */
+typedef struct loc_build_grouping {
+    const int32_t *member;
+    size_t ngroups;
+    int hard;
+    const char *label; /* for messages, e.g. "lookup.csv:iz11_code" */
+} loc_build_grouping;
+
+/*
+ * The problem, over the graph's nodes 0..n-1.  pop per node (NaN counts as
+ * 0); council per node (>= 0; the graph must have been built with the same
+ * councils so that island links stay inside them); x is n * nfeat feature
+ * values, row-major (node i's features at x[i * nfeat]), NaN where missing
+ * (a missing value carries no weight); features are standardised by the
+ * builder (population-weighted over all nodes).  codes (optional) names
+ * nodes in messages.  All arrays are borrowed for the call.
+ */
+typedef struct loc_build_input {
+    size_t n;
+    const loc_graph *graph;
+    const double *pop;
+    const int32_t *council;
+    const double *x;
+    size_t nfeat;
+    const loc_build_grouping *groupings;
+    size_t ngroupings;
+    const char *const *codes;
+} loc_build_input;
+
+/* What the build did and how good the result is. */
+typedef struct loc_build_stats {
+    size_t localities;
+    size_t units;              /* zones after contracting hard groups */
+    size_t over_ceiling;       /* localities above max_pop (one unit each) */
+    size_t under_floor;        /* localities below min_pop that no merge could fix */
+    size_t hard_split_parts;   /* hard groups not connected in the graph (kept whole) */
+    double objective_construct;/* objective after the construction */
+    double objective_greedy;   /* after the greedy descent */
+    double objective;          /* final */
+    double r2;                 /* 1 - H / H_total over all features */
+    double compact_cut;        /* C / C_total */
+    double soft_split;         /* P / P_total */
+    uint64_t moves_evaluated;  /* candidate moves costed */
+    uint64_t moves_made;
+    uint64_t contiguity_searches; /* moves that needed a search to decide contiguity */
+    double t_construct_s, t_greedy_s, t_anneal_s; /* wall seconds per stage */
+    int best_start;            /* -1: the greedy descent; else the annealing start that won */
+} loc_build_stats;
+
+typedef struct loc_build_result loc_build_result;
+
+/*
+ * Build.  NULL with the error set: LOC_EINVAL for bad options or inputs
+ * (negative population, node in no council, groups out of range),
+ * LOC_ENOMEM.  Over-ceiling units, floors that cannot be met and hard
+ * groups that are not contiguous are reported through the context's
+ * report callback.  Free with loc_build_result_destroy.
+ */
+LOC_API loc_build_result *loc_build(loc_ctx *ctx, const loc_build_input *in, const loc_build_opts *opts);
+LOC_API void loc_build_result_destroy(loc_build_result *r);
+
+/* Locality per node (0..localities-1), borrowed.  Localities are numbered
+ * by council in order of council id, then by their smallest node index,
+ * so the numbering is stable. */
+LOC_API const int32_t *loc_build_labels(const loc_build_result *r);
+LOC_API size_t loc_build_count(const loc_build_result *r);
+LOC_API const loc_build_stats *loc_build_stats_get(const loc_build_result *r);
+
+/*
+ * The result as a partition of a zone table: node i is zone row rows[i].
+ * Locality codes are the council code, "-L" and the locality's number in
+ * its council (two digits, three when the council has more than 99), in
+ * the builder's stable order.  Names come from `names` (a grouping over
+ * zone rows, such as intermediate zones; may be NULL): the name of the
+ * group holding most of the locality's residents, "A & B" when a second
+ * group holds at least a third of them; a name repeated within a council
+ * gets " (2)", " (3)"...  With no names, or a locality whose zones have
+ * none, the council's name and the number.  Free with
+ * loc_partition_destroy.
+ */
+LOC_API loc_partition *loc_build_partition(loc_ctx *ctx, const loc_zones *z, const loc_build_result *r,
+                                           const uint32_t *rows, const loc_grouping *names);
+
+/*
+ * Share of the weighted variance of x explained by the locality means:
+ * 1 - sum w (x - mean_locality)^2 / sum w (x - mean)^2, over the n items
+ * with label >= 0, finite x and w > 0.  1 when there is no variance.
+ */
+LOC_API double loc_build_r2(size_t n, const double *x, const double *w, const int32_t *labels, size_t nloc);
+
+/*
+ * The objective of any labelling of the same problem, computed from
+ * scratch (no incremental state), with its three normalised terms; for
+ * tests and for comparing partitions.  labels[i] in 0..nloc-1 for every
+ * node.  LOC_EINVAL on bad labels.
+ */
+LOC_API loc_status loc_build_evaluate(loc_ctx *ctx, const loc_build_input *in, const loc_build_opts *opts,
+                                      const int32_t *labels, size_t nloc, double *objective, double *r2,
+                                      double *compact_cut, double *soft_split);
+
+/*
+ * Incremental state, exposed for tests and benchmarks: start from labels,
+ * cost and apply single-unit moves, read the objective kept incrementally.
+ * With no hard groupings a unit is a node.
+ */
+typedef struct loc_build_state loc_build_state;
+LOC_API loc_build_state *loc_build_state_create(loc_ctx *ctx, const loc_build_input *in, const loc_build_opts *opts,
+                                                const int32_t *labels, size_t nloc);
+LOC_API void loc_build_state_destroy(loc_build_state *s);
+LOC_API double loc_build_state_objective(const loc_build_state *s);
+/* Change in objective if node's unit moved to locality `to`. */
+LOC_API double loc_build_state_delta(loc_build_state *s, size_t node, int32_t to);
+/* 1 when the move keeps every rule (council, contiguity, bounds). */
+LOC_API int loc_build_state_move_ok(loc_build_state *s, size_t node, int32_t to);
+/* Apply the move (no checks). */
+LOC_API void loc_build_state_apply(loc_build_state *s, size_t node, int32_t to);
+LOC_API const int32_t *loc_build_state_labels(const loc_build_state *s, size_t *nloc);
+
+#endif
