@@ -19,9 +19,11 @@
  *                             1 - R^2 of the locality means)
  * + w_compact * C / C_total   boundary length between different localities
  *                             over the total boundary length between zones
- * + w_soft    * P / P_total   soft groups split: for each soft group, the
- *                             localities it touches beyond the first, over
- *                             the number of soft groups
+ * + w_soft    * P / P_total   soft groups split: the soft groups that touch
+ *                             two localities or more, over the number of
+ *                             soft groups (1 - the share kept whole; once a
+ *                             group is split, splitting it further is free,
+ *                             so the splits gather and the rest stay whole)
  *
  * Method: hard groups are contracted into units; a construction seeds one
  * region per soft group (or per council) cut into connected pieces, splits
@@ -52,12 +54,12 @@ typedef struct loc_build_opts {
     double min_pop;    /* floor (default 2500); 0 for none */
     double w_het;      /* weight of heterogeneity (default 1) */
     double w_compact;  /* weight of compactness (default 0.1) */
-    double w_soft;     /* weight of soft-group splits (default 0.5) */
+    double w_soft;     /* weight of soft groups split (default 0.2) */
     uint64_t seed;     /* random seed (default 1) */
     int starts;        /* annealing starts after the greedy descent (default 4); 0 for descent only */
     int threads;       /* threads for the starts (default 2); never changes the result */
     int max_passes;    /* greedy passes over the units (default 100) */
-    double anneal_moves; /* annealing moves per start, per unit (default 40) */
+    double anneal_moves; /* annealing moves per start, per unit (default 300) */
 } loc_build_opts;
 
 LOC_API void loc_build_opts_init(loc_build_opts *o);
