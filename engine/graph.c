@@ -1347,6 +1347,9 @@ loc_graph *loc_graph_build(loc_ctx *ctx, size_t n, const GEOSGeometry *const *ge
         st = LOC_ENOMEM;
         goto done;
     }
+    if ((st = read_rings(&b, g->perimeter_m)))
+        goto done;
+    /* read_rings has checked every geometry */
     for (size_t i = 0; i < n; i++)
         if (!GEOSArea_r(loc_geos(ctx), geoms[i], &g->area_m2[i])) {
             char buf[32];
@@ -1354,7 +1357,7 @@ loc_graph *loc_graph_build(loc_ctx *ctx, size_t n, const GEOSGeometry *const *ge
                            loc_geos_msg(ctx));
             goto done;
         }
-    if ((st = read_rings(&b, g->perimeter_m)) || (st = exact_pass(&b)))
+    if ((st = exact_pass(&b)))
         goto done;
     if (b.o.queen && (st = queen_pass(&b)))
         goto done;
