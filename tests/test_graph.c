@@ -211,9 +211,10 @@ static void test_lattice(void **state)
         assert_true(loc_graph_lengths(g)[e] == 100);
         assert_int_equal(loc_graph_kinds(g)[e], LOC_EDGE_ROOK);
     }
-    for (size_t i = 0; i < 12; i++)
+    for (size_t i = 0; i < 12; i++) {
         assert_true(loc_graph_perimeters(g)[i] == 400);
         assert_true(loc_graph_areas(g)[i] == 10000);
+    }
     assert_true(loc_graph_shared_len(g, 0, 5, NULL) == -1);
     assert_true(loc_graph_shared_len(g, 0, 99, NULL) == -1);
     loc_graph_destroy(g);
