@@ -911,6 +911,9 @@ static loc_status descend(loc_build_state *s, uint32_t *order, uint64_t *rng, in
 static loc_status anneal(loc_build_state *s, uint64_t *rng, double moves, int32_t *best, double *best_obj)
 {
     const problem *p = s->p;
+    /* best starts as the current labelling, whatever happens below */
+    *best_obj = state_objective(s);
+    memcpy(best, s->lab, p->nu * sizeof *best);
     if (p->nu < 2 || moves < 1)
         return LOC_OK;
     /* starting temperature: the mean worsening of a sample of moves */
@@ -939,8 +942,6 @@ static loc_status anneal(loc_build_state *s, uint64_t *rng, double moves, int32_
     const int steps = 50;
     size_t per = (size_t)(moves / steps) + 1;
     double T = t0, cool = pow(t1 / t0, 1.0 / steps);
-    *best_obj = state_objective(s);
-    memcpy(best, s->lab, p->nu * sizeof *best);
     for (int step = 0; step < steps; step++, T *= cool) {
         for (size_t m = 0; m < per; m++) {
             uint32_t u = rng_below(rng, (uint32_t)p->nu);

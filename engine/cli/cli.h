@@ -145,9 +145,37 @@ int cli_number(const char *cmd, const char *opt, const char *v, double lo, doubl
 /* The output folder, created when missing (its parent must exist). */
 int cli_make_out_dir(const char *dir);
 
+/* Progress lines on stderr: rewritten in place on a terminal, plain
+ * "localities: [k/n] ..." lines otherwise, nothing with --quiet. */
+typedef struct cli_progress {
+    int quiet, tty, stage, stages;
+    double t0;
+} cli_progress;
+void cli_progress_init(cli_progress *p, const cli_args *a, int stages);
+void cli_step(cli_progress *p, const char *fmt, ...) LOC_PRINTF(2, 3);
+void cli_progress_done(cli_progress *p);
+
+/* A staging folder inside the output folder: every output is written
+ * there (cli_stage_path gives the path of a named file and remembers the
+ * name), then cli_stage_commit moves each into the output folder; on
+ * failure cli_stage_abort removes the staging folder and the previous
+ * outputs stay as they were. */
+typedef struct cli_stage {
+    const char *out;
+    char dir[4096];
+    char path[4200];
+    const char *names[32];
+    size_t nnames;
+} cli_stage;
+int cli_stage_open(cli_stage *s, const char *out);
+const char *cli_stage_path(cli_stage *s, const char *name);
+int cli_stage_commit(cli_stage *s);
+void cli_stage_abort(cli_stage *s);
+
 /* Commands. */
 int cmd_info(loc_ctx *ctx, cli_args *args);
 int cmd_graph(loc_ctx *ctx, cli_args *args);
 int cmd_build(loc_ctx *ctx, cli_args *args);
+int cmd_run(loc_ctx *ctx, cli_args *args);
 
 #endif

@@ -12,6 +12,9 @@
 
 /* Commands, in the order --help lists them.  Add a command here. */
 static const cli_command commands[] = {
+    {"run", "the main job: build localities, assess them, write every output to --out",
+     "  takes the build options (see 'build --help') and writes zones.csv, graph.csv, graph.gal and\n"
+     "  graph.gwt into --out (default ./localities-out), all at once at the end of the run\n", cmd_run},
     {"info", "what the inputs hold: zones, councils, population, indicators, geometry",
      "  (no options of its own; see the common inputs)\n", cmd_info},
     {"graph", "contiguity graph of the study zones: graph.gal, graph.gwt, graph.csv in --out",
@@ -32,8 +35,8 @@ static const cli_command commands[] = {
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
-/* The command run when none is named, until `run` lands. */
-#define DEFAULT_COMMAND "info"
+/* The command run when none is named. */
+#define DEFAULT_COMMAND "run"
 
 enum opt_id {
     O_BOUNDARIES, O_LAYER, O_ZONE_FIELD, O_CRS, O_INDICATORS, O_SPEC, O_LOOKUP, O_COUNCIL, O_COUNCIL_FIELD,
