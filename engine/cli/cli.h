@@ -81,7 +81,9 @@ typedef struct cli_command {
 /* Program name for messages. */
 #define CLI_PROG "localities"
 
-/* Messages on stderr, one line each, prefixed with the program name. */
+/* Messages on stderr, one line each, prefixed with the program name (and
+ * with cli_msg_prefix in brackets when set: the run of a batch). */
+extern _Thread_local const char *cli_msg_prefix;
 void cli_error(const char *fmt, ...) LOC_PRINTF(1, 2);
 void cli_warn(const char *fmt, ...) LOC_PRINTF(1, 2);
 /* A usage error: message, hint to run --help, returns CLI_EXIT_USAGE. */
@@ -171,6 +173,14 @@ int cli_stage_open(cli_stage *s, const char *out);
 const char *cli_stage_path(cli_stage *s, const char *name);
 int cli_stage_commit(cli_stage *s);
 void cli_stage_abort(cli_stage *s);
+
+/* The whole of `run` into folder out, its summary printed to summary:
+ * shared with `batch`.  Inputs must have been completed with
+ * cli_apply_defaults. */
+int cli_run_pipeline(loc_ctx *ctx, cli_args *args, const char *out, FILE *summary);
+
+/* Parse options argv[first..] into args (the option table of main.c). */
+int cli_parse(int argc, char **argv, int first, cli_args *args, const char *cmd);
 
 /* Commands. */
 int cmd_info(loc_ctx *ctx, cli_args *args);

@@ -28,7 +28,7 @@ void cli_progress_init(cli_progress *p, const cli_args *a, int stages)
 {
     memset(p, 0, sizeof *p);
     p->quiet = a->quiet;
-    p->tty = isatty(2);
+    p->tty = isatty(2) && !cli_msg_prefix; /* runs of a batch share the terminal */
     p->stages = stages;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -50,6 +50,8 @@ void cli_step(cli_progress *p, const char *fmt, ...)
     p->stage++;
     if (p->tty)
         fprintf(stderr, "\r\033[K[%d/%d %5.1fs] %s", p->stage, p->stages, t, msg);
+    else if (cli_msg_prefix)
+        fprintf(stderr, CLI_PROG ": [%s] [%d/%d] %s\n", cli_msg_prefix, p->stage, p->stages, msg);
     else
         fprintf(stderr, CLI_PROG ": [%d/%d] %s\n", p->stage, p->stages, msg);
     fflush(stderr);
@@ -132,21 +134,17 @@ void cli_stage_abort(cli_stage *s) { stage_remove(s); }
  * The command
  * --------------------------------------------------------------------- */
 
-int cmd_run(loc_ctx *ctx, cli_args *a)
+int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
 {
-    if (a->npositional)
-        return cli_usage_error("run", "unexpected argument '%s'", a->positional[0]);
-    int rc = cli_apply_defaults(a);
-    if (rc)
-        return rc;
     cli_progress pr;
     cli_progress_init(&pr, a, 4);
     cli_inputs in;
     cli_built b;
     cli_stage st;
+    int rc;
+    memset(&in, 0, sizeof in);
     memset(&b, 0, sizeof b);
     memset(&st, 0, sizeof st);
-    const char *out = a->out ? a->out : DEFAULT_OUT;
     cli_step(&pr, "loading '%s' and '%s'", a->boundaries, a->indicators);
     if ((rc = cli_load(ctx, a, &in)))
         goto done;
@@ -156,11 +154,11 @@ int cmd_run(loc_ctx *ctx, cli_args *a)
     cli_step(&pr, "writing outputs to '%s'", out);
     if ((rc = cli_stage_open(&st, out)))
         goto done;
-    const char *codes_layer = loc_boundaries_layer(in.boundaries), *field = loc_boundaries_zone_field(in.boundaries);
+    const char *layer = loc_boundaries_layer(in.boundaries), *field = loc_boundaries_zone_field(in.boundaries);
     if (loc_partition_write_zones_csv(ctx, b.partition, cli_stage_path(&st, "zones.csv")) ||
         loc_graph_write_csv(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.csv")) ||
-        loc_graph_write_gal(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.gal"), codes_layer, field) ||
-        loc_graph_write_gwt(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.gwt"), codes_layer, field)) {
+        loc_graph_write_gal(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.gal"), layer, field) ||
+        loc_graph_write_gwt(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.gwt"), layer, field)) {
         rc = cli_fail(ctx);
         goto done;
     }
@@ -173,17 +171,31 @@ int cmd_run(loc_ctx *ctx, cli_args *a)
     double total = 0;
     for (size_t l = 0; l < loc_partition_count(b.partition); l++)
         total += loc_partition_population(b.partition, l);
-    printf("localities   %zu from %zu zones (%s residents) in %zu council%s\n", loc_partition_count(b.partition), b.n,
-           cli_count(n1, sizeof n1, total), loc_graph_ncouncils(b.graph), loc_graph_ncouncils(b.graph) == 1 ? "" : "s");
-    printf("  quality    R^2 %.3f over %s; %.1f%% of soft groups kept whole\n", s->r2,
-           b.nfeat ? b.feat_names : "no features", 100 * (1 - s->soft_split));
-    printf("wrote        %s/: zones.csv graph.csv graph.gal graph.gwt\n", out);
+    fprintf(summary, "localities   %zu from %zu zones (%s residents) in %zu council%s\n",
+            loc_partition_count(b.partition), b.n, cli_count(n1, sizeof n1, total), loc_graph_ncouncils(b.graph),
+            loc_graph_ncouncils(b.graph) == 1 ? "" : "s");
+    fprintf(summary, "  quality    R^2 %.3f over %s; %.1f%% of soft groups kept whole\n", s->r2,
+            b.nfeat ? b.feat_names : "no features", 100 * (1 - s->soft_split));
+    fprintf(summary, "wrote        %s/:", out);
+    for (size_t k = 0; k < st.nnames; k++)
+        fprintf(summary, " %s", st.names[k]);
+    fprintf(summary, "\n");
 done:
-    if (rc)
+    if (rc) {
         cli_stage_abort(&st);
-    if (rc && !pr.quiet && pr.tty)
         cli_progress_done(&pr);
+    }
     cli_built_free(&b);
     cli_inputs_free(&in);
     return rc;
+}
+
+int cmd_run(loc_ctx *ctx, cli_args *a)
+{
+    if (a->npositional)
+        return cli_usage_error("run", "unexpected argument '%s'", a->positional[0]);
+    int rc = cli_apply_defaults(a);
+    if (rc)
+        return rc;
+    return cli_run_pipeline(ctx, a, a->out ? a->out : DEFAULT_OUT, stdout);
 }

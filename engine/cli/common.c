@@ -12,13 +12,34 @@
 #include <limits.h>
 #include <unistd.h>
 
+/* Set by `batch` in each run's thread, so that every message names its
+ * run: "localities: [simd2016] error: ...". */
+_Thread_local const char *cli_msg_prefix;
+
+/* "localities: " or "localities: [run] " into buf. */
+static const char *lead(char *buf, size_t size)
+{
+    if (cli_msg_prefix)
+        snprintf(buf, size, CLI_PROG ": [%s] ", cli_msg_prefix);
+    else
+        snprintf(buf, size, CLI_PROG ": ");
+    return buf;
+}
+
+/* One message line written with a single call, so that lines from runs
+ * in parallel never interleave. */
+static void emit(const char *kind, const char *fmt, va_list ap)
+{
+    char head[160], body[2048];
+    vsnprintf(body, sizeof body, fmt, ap);
+    fprintf(stderr, "%s%s%s\n", lead(head, sizeof head), kind, body);
+}
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, CLI_PROG ": error: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    emit("error: ", fmt, ap);
     va_end(ap);
 }
 
@@ -26,9 +47,7 @@ void cli_warn(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, CLI_PROG ": warning: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    emit("warning: ", fmt, ap);
     va_end(ap);
 }
 
@@ -36,9 +55,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, CLI_PROG ": ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    emit("", fmt, ap);
     va_end(ap);
     fprintf(stderr, "Try '" CLI_PROG "%s%s --help' for more information.\n", cmd ? " " : "", cmd ? cmd : "");
     return CLI_EXIT_USAGE;
@@ -47,10 +64,11 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 void cli_report(void *ud, loc_level level, const char *msg)
 {
     const cli_args *a = ud;
+    char head[160];
     if (level == LOC_WARN)
         cli_warn("%s", msg);
     else if (!a || !a->quiet)
-        fprintf(stderr, CLI_PROG ": %s\n", msg);
+        fprintf(stderr, "%s%s\n", lead(head, sizeof head), msg);
 }
 
 int cli_fail(loc_ctx *ctx)

@@ -171,7 +171,7 @@ static int set_option(cli_args *a, const cli_option *o, const char *v)
 }
 
 /* Parse argv[first..] into a.  "--name value" and "--name=value" both work. */
-static int parse(int argc, char **argv, int first, cli_args *a, const char *cmd)
+int cli_parse(int argc, char **argv, int first, cli_args *a, const char *cmd)
 {
     for (int i = first; i < argc; i++) {
         const char *s = argv[i];
@@ -238,7 +238,7 @@ int main(int argc, char **argv)
             return cli_usage_error(NULL, "unknown command '%s'", argv[1]);
         first = 2;
     }
-    if (parse(argc, argv, first, &args, cmd ? cmd->name : NULL))
+    if (cli_parse(argc, argv, first, &args, cmd ? cmd->name : NULL))
         return CLI_EXIT_USAGE;
     if (args.help) {
         if (cmd)
