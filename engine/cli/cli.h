@@ -54,6 +54,9 @@ typedef struct cli_args {
     const char *build_indicators; /* --build-indicators a,b */
     const char *respect[CLI_MAX_REPEAT]; /* --respect FILE:COLUMN:hard|soft */
     size_t nrespect;
+    /* batch */
+    const char *jobs;             /* --jobs N */
+    int fail_fast;                /* --fail-fast */
     const char *positional[CLI_MAX_REPEAT]; /* arguments that are not options */
     size_t npositional;
     int defaults;                 /* 1 when the embedded default data is used */
@@ -187,5 +190,6 @@ int cmd_info(loc_ctx *ctx, cli_args *args);
 int cmd_graph(loc_ctx *ctx, cli_args *args);
 int cmd_build(loc_ctx *ctx, cli_args *args);
 int cmd_run(loc_ctx *ctx, cli_args *args);
+int cmd_batch(loc_ctx *ctx, cli_args *args);
 
 #endif

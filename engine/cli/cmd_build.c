@@ -126,7 +126,7 @@ static int make_features(const cli_args *a, const cli_inputs *in, cli_built *b)
     if (a->build_indicators) {
         char buf[1024];
         snprintf(buf, sizeof buf, "%s", a->build_indicators);
-        for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
             size_t k = 0;
             while (k < ni && strcmp(loc_zones_indicator(z, k)->name, tok) != 0)
                 k++;

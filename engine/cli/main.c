@@ -32,6 +32,14 @@ static const cli_command commands[] = {
      "  --seed N, --starts N, --threads N     search (defaults 1, 4, 2); the result depends on the seed\n"
      "                      and the starts, never on the threads\n"
      "  --queen, --snap METRES                as for graph\n", cmd_build},
+    {"batch", "several runs from a manifest CSV (one row per release), in parallel, each in its own folder",
+     "  usage: localities batch MANIFEST.csv [--out DIR] [--jobs N] [--fail-fast]\n"
+     "  manifest columns: name, boundaries, indicators, spec (required); lookups (';'-separated),\n"
+     "  respect (';'-separated F:COL:hard|soft), options (more options for the run, space-separated),\n"
+     "  out (folder; default DIR/name).\n"
+     "  Relative paths are taken from the manifest's folder.  A failed run is reported with its\n"
+     "  manifest line and does not stop the others unless --fail-fast; exit status 0 only when all ran.\n"
+     "  --jobs N            runs at a time (default 2)\n", cmd_batch},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
@@ -41,7 +49,7 @@ static const cli_command commands[] = {
 enum opt_id {
     O_BOUNDARIES, O_LAYER, O_ZONE_FIELD, O_CRS, O_INDICATORS, O_SPEC, O_LOOKUP, O_COUNCIL, O_COUNCIL_FIELD,
     O_OUT, O_STRICT, O_QUIET, O_HELP, O_VERSION, O_QUEEN, O_SNAP, O_MAX_POP, O_MIN_POP, O_SEED, O_THREADS,
-    O_STARTS, O_W_HET, O_W_COMPACT, O_W_SOFT, O_BUILD_INDICATORS, O_RESPECT
+    O_STARTS, O_W_HET, O_W_COMPACT, O_W_SOFT, O_BUILD_INDICATORS, O_RESPECT, O_JOBS, O_FAIL_FAST
 };
 
 typedef struct cli_option {
@@ -59,8 +67,10 @@ static const cli_option options[] = {
     {"council", 1, O_COUNCIL, "CODE", "restrict the study area to a council (code or name; repeatable)"},
     {"council-field", 1, O_COUNCIL_FIELD, "NAME", "council column in a lookup, the boundaries or the indicators"},
     {"crs", 1, O_CRS, "CRS", "CRS of boundaries that declare none (e.g. EPSG:27700)"},
+    {"fail-fast", 0, O_FAIL_FAST, NULL, "batch: stop at the first run that fails"},
     {"help", 0, O_HELP, NULL, "show help and exit"},
     {"indicators", 1, O_INDICATORS, "PATH", "indicator CSV (e.g. a SIMD release)"},
+    {"jobs", 1, O_JOBS, "N", "batch: runs at a time (default 2)"},
     {"layer", 1, O_LAYER, "NAME", "layer of the boundary source (default: the first)"},
     {"lookup", 1, O_LOOKUP, "PATH", "zone -> group CSV (repeatable)"},
     {"max-pop", 1, O_MAX_POP, "N", "build: population ceiling of a locality (default 10000)"},
@@ -166,6 +176,8 @@ static int set_option(cli_args *a, const cli_option *o, const char *v)
     case O_W_SOFT: a->w_soft = v; break;
     case O_BUILD_INDICATORS: a->build_indicators = v; break;
     case O_RESPECT: return add_repeat(a->respect, &a->nrespect, v, o->name);
+    case O_JOBS: a->jobs = v; break;
+    case O_FAIL_FAST: a->fail_fast = 1; break;
     }
     return CLI_EXIT_OK;
 }
