@@ -697,15 +697,20 @@ static double delta_soft(const loc_build_state *s, uint32_t u, int32_t A, int32_
     return d;
 }
 
-/* Boundary length from u to units of locality l. */
-static double len_to(const loc_build_state *s, uint32_t u, int32_t l)
+/* Boundary length from u to localities A and B, in one pass over u's
+ * edges (the compactness change of a move is their difference). */
+static double len_diff(const loc_build_state *s, uint32_t u, int32_t A, int32_t B)
 {
     const problem *p = s->p;
-    double len = 0;
-    for (size_t e = p->astart[u]; e < p->astart[u + 1]; e++)
-        if (s->lab[p->adj[e]] == l)
-            len += p->alen[e];
-    return len;
+    double la = 0, lb = 0;
+    for (size_t e = p->astart[u]; e < p->astart[u + 1]; e++) {
+        int32_t l = s->lab[p->adj[e]];
+        if (l == A)
+            la += p->alen[e];
+        else if (l == B)
+            lb += p->alen[e];
+    }
+    return la - lb;
 }
 
 static double move_delta(loc_build_state *s, uint32_t u, int32_t B)
@@ -715,7 +720,8 @@ static double move_delta(loc_build_state *s, uint32_t u, int32_t B)
     if (A == B)
         return 0;
     s->evaluated++;
-    return p->kh * delta_het(s, u, A, B) + p->kc * (len_to(s, u, A) - len_to(s, u, B)) + p->ks * delta_soft(s, u, A, B);
+    double d = p->kh * delta_het(s, u, A, B) + p->kc * len_diff(s, u, A, B);
+    return p->sstart[u] == p->sstart[u + 1] ? d : d + p->ks * delta_soft(s, u, A, B);
 }
 
 /* Does locality A stay connected without unit u?  First the cheap test:
@@ -810,7 +816,7 @@ static void apply_move(loc_build_state *s, uint32_t u, int32_t B)
     const problem *p = s->p;
     int32_t A = s->lab[u];
     size_t nf3 = p->nf * 3;
-    double dc = len_to(s, u, A) - len_to(s, u, B), dp = delta_soft(s, u, A, B);
+    double dc = len_diff(s, u, A, B), dp = delta_soft(s, u, A, B);
     const double *uf = p->uf + (size_t)u * nf3;
     double *fa = s->lf + (size_t)A * nf3, *fb = s->lf + (size_t)B * nf3;
     for (size_t k = 0; k < nf3; k++) {
@@ -949,7 +955,7 @@ static loc_status anneal(loc_build_state *s, uint64_t *rng, double moves, int32_
             if (!deg)
                 continue;
             int32_t B = s->lab[p->adj[p->astart[u] + rng_below(rng, (uint32_t)deg)]];
-            if (!bounds_ok(s, u, B))
+            if (B == s->lab[u] || !bounds_ok(s, u, B)) /* most picks are inside a locality */
                 continue;
             double d = move_delta(s, u, B);
             if (d > 0 && rng_unit(rng) >= exp(-d / T))
