@@ -293,3 +293,129 @@ loc_status loc_partition_write_zones_csv(loc_ctx *ctx, const loc_partition *p, c
     }
     return loc_afile_close(ctx, &af, st);
 }
+
+/* ---------------------------------------------------------------------
+ * Carrying held localities across releases
+ * --------------------------------------------------------------------- */
+
+/* Column of a CSV by name, or an error naming the file. */
+static long need_col(loc_ctx *ctx, const loc_csv *c, const char *name)
+{
+    long k = loc_csv_column(c, name);
+    if (k < 0)
+        loc_error(ctx, LOC_EDATA, "'%s': no column '%s'", loc_csv_name(c), name);
+    return k;
+}
+
+loc_partition *loc_partition_carry(loc_ctx *ctx, const loc_zones *z, const loc_csv *held, const loc_csv *map,
+                                   const char *from_col, const char *to_col, double *unplaced_pop,
+                                   size_t *unplaced_zones)
+{
+    long hz = need_col(ctx, held, "zone_code"), hl = hz >= 0 ? need_col(ctx, held, "locality_code") : -1;
+    long hn = loc_csv_column(held, "locality_name"), mf = -1, mt = -1;
+    if (hl < 0)
+        return NULL;
+    if (map && ((mf = need_col(ctx, map, from_col)) < 0 || (mt = need_col(ctx, map, to_col)) < 0))
+        return NULL;
+    size_t nh = loc_csv_nrows(held), nrows = loc_zones_count(z);
+    loc_strmap *zone_loc = loc_strmap_create(ctx, nh), *loc_index = loc_strmap_create(ctx, 256);
+    int32_t *label = loc_malloc(ctx, (nrows ? nrows : 1) * sizeof *label);
+    const char **codes = loc_calloc(ctx, nh ? nh : 1, sizeof *codes), **names = loc_calloc(ctx, nh ? nh : 1, sizeof *names);
+    loc_partition *out = NULL;
+    size_t nloc = 0;
+    if (!zone_loc || !loc_index || !label || !codes || !names)
+        goto done;
+    /* held: zone -> locality index */
+    for (size_t r = 0; r < nh; r++) {
+        const char *lc = loc_csv_field(held, r, (size_t)hl);
+        if (!lc[0])
+            continue; /* a zone the held run left out */
+        long k = loc_strmap_get(loc_index, lc);
+        if (k < 0) {
+            k = (long)nloc;
+            codes[nloc] = lc;
+            names[nloc] = hn >= 0 ? loc_csv_field(held, r, (size_t)hn) : "";
+            if (loc_strmap_put(loc_index, lc, k, NULL))
+                goto done;
+            nloc++;
+        }
+        if (loc_strmap_put(zone_loc, loc_csv_field(held, r, (size_t)hz), k, NULL))
+            goto done;
+    }
+    for (size_t i = 0; i < nrows; i++)
+        label[i] = -1;
+    if (!map) {
+        for (size_t i = 0; i < nrows; i++)
+            if (loc_zones_in_study(z, i))
+                label[i] = (int32_t)loc_strmap_get(zone_loc, loc_zones_code(z, i));
+    } else {
+        /* -2: no mapped zone seen yet; -3: mapped zones disagree */
+        for (size_t i = 0; i < nrows; i++)
+            label[i] = loc_zones_in_study(z, i) ? -2 : -1;
+        for (size_t r = 0; r < loc_csv_nrows(map); r++) {
+            long row = loc_zones_find(z, loc_csv_field(map, r, (size_t)mf));
+            if (row < 0 || label[row] == -1 || label[row] == -3)
+                continue;
+            long k = loc_strmap_get(zone_loc, loc_csv_field(map, r, (size_t)mt));
+            if (k < 0)
+                continue;
+            label[row] = label[row] == -2 || label[row] == k ? (int32_t)k : -3;
+        }
+        for (size_t i = 0; i < nrows; i++)
+            if (label[i] < 0)
+                label[i] = -1;
+    }
+    /* drop localities that received no zone, renumbering the rest */
+    int32_t *renum = loc_malloc(ctx, (nloc ? nloc : 1) * sizeof *renum);
+    size_t *count = loc_calloc(ctx, nloc ? nloc : 1, sizeof *count);
+    if (!renum || !count) {
+        loc_free(ctx, renum);
+        loc_free(ctx, count);
+        goto done;
+    }
+    for (size_t i = 0; i < nrows; i++)
+        if (label[i] >= 0)
+            count[label[i]]++;
+    size_t kept = 0;
+    for (size_t k = 0; k < nloc; k++) {
+        renum[k] = count[k] ? (int32_t)kept : -1;
+        if (count[k]) {
+            codes[kept] = codes[k];
+            names[kept] = names[k];
+            kept++;
+        }
+    }
+    for (size_t i = 0; i < nrows; i++)
+        if (label[i] >= 0)
+            label[i] = renum[label[i]];
+    loc_free(ctx, renum);
+    loc_free(ctx, count);
+    double lost_pop = 0;
+    size_t lost = 0;
+    const double *pop = loc_zones_population(z);
+    for (size_t i = 0; i < nrows; i++)
+        if (loc_zones_in_study(z, i) && label[i] < 0) {
+            lost++;
+            lost_pop += isnan(pop[i]) ? 0 : pop[i];
+        }
+    if (unplaced_pop)
+        *unplaced_pop = lost_pop;
+    if (unplaced_zones)
+        *unplaced_zones = lost;
+    if (!kept) {
+        loc_error(ctx, LOC_EDATA, "'%s': none of its localities could be placed on these zones%s", loc_csv_name(held),
+                  map ? " through the zone lookup" : " (different zone codes? give a zone lookup)");
+        goto done;
+    }
+    if (lost)
+        loc_report(ctx, LOC_WARN, "'%s': %zu study zone%s (%.0f residents) could not be placed in a held locality",
+                   loc_csv_name(held), lost, lost == 1 ? "" : "s", lost_pop);
+    out = loc_partition_create(ctx, z, label, kept, codes, names);
+done:
+    loc_strmap_destroy(zone_loc);
+    loc_strmap_destroy(loc_index);
+    loc_free(ctx, label);
+    loc_free(ctx, codes);
+    loc_free(ctx, names);
+    return out;
+}

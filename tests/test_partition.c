@@ -204,6 +204,57 @@ static void test_partition_alloc(void **state)
     fx_free(&f);
 }
 
+/* Held localities carried onto the same zones, and through a
+ * many-to-many zone lookup: Y1 maps to Z1 and Z2 (both L1) and is placed;
+ * Y2 maps to Z2 and Z3 (L1 and L2) and is not; Y3 maps to Z4 only. */
+static void test_carry(void **state)
+{
+    (void)state;
+    fx f;
+    fx_load(&f, COUNCILS);
+    static const char HELD[] = "zone_code,locality_code,locality_name\nZ1,L1,North\nZ2,L1,North\nZ3,L2,South\n"
+                               "Z4,L2,South\nZ5,,\n";
+    loc_csv *held = loc_csv_parse(f.ctx, "held.csv", HELD, strlen(HELD));
+    assert_non_null(held);
+    double lost_pop;
+    size_t lost;
+    loc_partition *p = loc_partition_carry(f.ctx, f.z, held, NULL, NULL, NULL, &lost_pop, &lost);
+    assert_non_null(p);
+    assert_int_equal(loc_partition_count(p), 2);
+    assert_int_equal(lost, 1);
+    assert_true(lost_pop == 700);
+    assert_string_equal(loc_partition_name(p, 1), "South");
+    assert_string_equal(f.warn, "'held.csv': 1 study zone (700 residents) could not be placed in a held locality\n");
+    loc_partition_destroy(p);
+
+    /* the held zones are Z*, this table's zones are looked up through a map */
+    static const char MAP[] = "from,to\nZ1,Z1\nZ1,Z2\nZ2,Z2\nZ2,Z3\nZ4,Z4\nZ9,Z1\n";
+    loc_csv *map = loc_csv_parse(f.ctx, "map.csv", MAP, strlen(MAP));
+    assert_non_null(map);
+    p = loc_partition_carry(f.ctx, f.z, held, map, "from", "to", &lost_pop, &lost);
+    assert_non_null(p);
+    const int32_t *lab = loc_partition_labels(p);
+    assert_int_equal(lab[0], 0);  /* Z1 -> Z1, Z2: both L1 */
+    assert_int_equal(lab[1], -1); /* Z2 -> Z2 (L1), Z3 (L2): disagree */
+    assert_int_equal(lab[2], -1); /* Z3: not in the map */
+    assert_int_equal(lab[3], 1);  /* Z4 -> Z4: L2 */
+    assert_int_equal(lost, 3);
+    assert_true(lost_pop == 1200); /* Z2 500, Z3 0, Z5 700 */
+    loc_partition_destroy(p);
+    assert_null(loc_partition_carry(f.ctx, f.z, held, map, "from", "nope", NULL, NULL));
+    assert_string_equal(loc_errmsg(f.ctx), "'map.csv': no column 'nope'");
+    static const char OTHER[] = "zone_code,locality_code\nQ1,L1\n";
+    loc_csv *other = loc_csv_parse(f.ctx, "other.csv", OTHER, strlen(OTHER));
+    assert_null(loc_partition_carry(f.ctx, f.z, other, NULL, NULL, NULL, NULL, NULL));
+    assert_string_equal(loc_errmsg(f.ctx),
+                        "'other.csv': none of its localities could be placed on these zones (different zone codes? "
+                        "give a zone lookup)");
+    loc_csv_destroy(other);
+    loc_csv_destroy(map);
+    loc_csv_destroy(held);
+    fx_free(&f);
+}
+
 /* Stirling's intermediate zones as localities, from the real lookup. */
 static void test_stirling_iz(void **state)
 {
@@ -250,6 +301,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_from_labels), cmocka_unit_test(test_refusals),       cmocka_unit_test(test_from_lookup),
         cmocka_unit_test(test_zones_csv),   cmocka_unit_test(test_partition_alloc), cmocka_unit_test(test_stirling_iz),
+        cmocka_unit_test(test_carry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

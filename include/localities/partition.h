@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "localities/csv.h"
 #include "localities/lookup.h"
 #include "localities/zones.h"
 
@@ -44,6 +45,25 @@ LOC_API loc_partition *loc_partition_create(loc_ctx *ctx, const loc_zones *z, co
  */
 LOC_API loc_partition *loc_partition_from_lookup(loc_ctx *ctx, const loc_zones *z, const loc_lookup *lookup,
                                                  const char *column);
+
+/*
+ * Carry localities held fixed from one release onto another's zones
+ * (`batch --hold-localities`).  held is a CSV of zone -> locality (a run's
+ * zones.csv: columns zone_code and locality_code, and locality_name when
+ * present).  When the releases use the same zones, map is NULL and each
+ * study zone takes the locality its code has in held.  Otherwise map is a
+ * zone -> zone CSV (many-to-many, e.g. dz01_code,dz11_code) whose
+ * from_col holds this table's zone codes and to_col the held zones': a
+ * zone is placed in a locality when every zone it maps to that held lists
+ * lies in that one locality; a zone whose mapped zones lie in several
+ * localities, or that maps to none, is left out.  *unplaced_pop and
+ * *unplaced_zones (either may be NULL) receive the population and count
+ * of study zones left out, which are also reported as one warning.  NULL
+ * with the error set when a column is missing or nothing can be placed.
+ */
+LOC_API loc_partition *loc_partition_carry(loc_ctx *ctx, const loc_zones *z, const loc_csv *held, const loc_csv *map,
+                                           const char *from_col, const char *to_col, double *unplaced_pop,
+                                           size_t *unplaced_zones);
 
 /* Free.  NULL does nothing. */
 LOC_API void loc_partition_destroy(loc_partition *p);
