@@ -421,8 +421,8 @@ loc_status loc_attrs_add(loc_ctx *ctx, loc_attrs *a, const char *name, loc_attr_
         return loc_error(ctx, LOC_EINVAL, "attribute column with no name");
     if (type != LOC_ATTR_REAL && type != LOC_ATTR_INT && type != LOC_ATTR_TEXT)
         return loc_error(ctx, LOC_EINVAL, "attribute column '%s': unknown type %d", name, (int)type);
-    for (size_t i = 0; i < NFIXED; i++)
-        if (strcmp(fixed_fields[i], name) == 0)
+    for (size_t i = 0; i <= NFIXED; i++)
+        if (strcmp(i < NFIXED ? fixed_fields[i] : "id", name) == 0)
             return loc_error(ctx, LOC_EINVAL, "attribute column '%s' would hide the writers' own field", name);
     if (loc_attrs_find(a, name) >= 0)
         return loc_error(ctx, LOC_EINVAL, "attribute column '%s' added twice", name);
@@ -694,7 +694,7 @@ static OGRSpatialReferenceH bng(void)
 
 /* The localities layer: fixed fields, attribute columns, one feature per
  * locality. */
-static loc_status write_localities(gout *o, const loc_dissolved *d, const loc_attrs *a, char **lco)
+static loc_status write_localities(gout *o, const loc_dissolved *d, const loc_attrs *a, char **lco, int id_field)
 {
     loc_ctx *ctx = o->ctx;
     const loc_partition *p = d->p;
@@ -715,6 +715,11 @@ static loc_status write_localities(gout *o, const loc_dissolved *d, const loc_at
     size_t na = a ? loc_attrs_ncols(a) : 0;
     for (size_t c = 0; c < na && !st; c++)
         st = add_field(o, l, loc_attrs_name(a, c), atypes[loc_attrs_type(a, c)]);
+    /* the GeoJSON driver moves its ID_FIELD out of the properties, so the
+     * feature id gets a copy of the code and "code" stays a property */
+    int id_idx = (int)(NFIXED + na);
+    if (!st && id_field)
+        st = add_field(o, l, "id", OFTString);
     if (st)
         return st;
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
@@ -756,6 +761,8 @@ static loc_status write_localities(gout *o, const loc_dissolved *d, const loc_at
             else
                 OGR_F_SetFieldString(f, fi, loc_attrs_text(a, col, k));
         }
+        if (id_field)
+            OGR_F_SetFieldString(f, id_idx, loc_partition_code(p, k));
         char what[300];
         snprintf(what, sizeof what, "locality '%s'", loc_partition_code(p, k));
         OGRGeometryH g = to_ogr(o, d->geoms[k], what, &st);
@@ -846,10 +853,10 @@ loc_status loc_write_geojson(loc_ctx *ctx, const loc_dissolved *d, const loc_att
         /* RFC7946 reprojects to WGS 84 lon/lat, drops crs, fixes winding */
         lco = CSLSetNameValue(lco, "RFC7946", "YES");
         lco = CSLSetNameValue(lco, "COORDINATE_PRECISION", "6");
-        lco = CSLSetNameValue(lco, "ID_FIELD", "code");
+        lco = CSLSetNameValue(lco, "ID_FIELD", "id");
         lco = CSLSetNameValue(lco, "ID_TYPE", "String");
         lco = CSLSetNameValue(lco, "WRITE_NAME", "NO");
-        st = write_localities(&o, d, attrs, lco);
+        st = write_localities(&o, d, attrs, lco, 1);
     }
     CSLDestroy(lco);
     return gout_close(&o, st);
@@ -861,7 +868,7 @@ loc_status loc_write_gpkg(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs 
     if (st)
         return st;
     gout o;
-    if (!(st = gout_open(ctx, &o, "GPKG", path, ".gpkg")) && !(st = write_localities(&o, d, attrs, NULL)))
+    if (!(st = gout_open(ctx, &o, "GPKG", path, ".gpkg")) && !(st = write_localities(&o, d, attrs, NULL, 0)))
         st = write_zones(&o, d);
     return gout_close(&o, st);
 }
@@ -1081,7 +1088,7 @@ static loc_status put_map(rep *r, const size_t *list, size_t n, const frame *fr,
 {
     FILE *f = r->f;
     loc_status st = LOC_OK;
-    fprintf(f, "<svg class=\"map\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" "
+    fprintf(f, "<svg class=\"map\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" "
                "height=\"%.0f\" role=\"img\" aria-label=\"", fr->w, fr->h, fr->w, fr->h);
     esc(f, label);
     fputs("\">\n", f);
@@ -1260,7 +1267,7 @@ static loc_status put_funnel(rep *r, const loc_funnel *fu, size_t id)
     const double L = 64, R = 16, T = 12, B = 44, W = PLOT_W - L - R, H = PLOT_H - T - B;
 #define PX(m) (L + (m) / nmax * W)
 #define PY(v) (T + (ymax - (v)) / (ymax - ymin) * H)
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
+    fprintf(f, "<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
                "role=\"img\" aria-label=\"funnel plot\">\n", PLOT_W, PLOT_H, PLOT_W, PLOT_H);
     fprintf(f, "<defs><clipPath id=\"clip%zu\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/></clipPath></defs>\n",
             id, L, T, W, H);

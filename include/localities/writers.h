@@ -98,7 +98,7 @@ LOC_API void loc_attrs_destroy(loc_attrs *a);
  * Add a column; every cell starts null.  The name (copied) must be
  * non-empty, unique and not one of the writers' own fields (code, name,
  * council_code, council_name, population, zones, area_km2, perimeter_km,
- * compactness): LOC_EINVAL.  *col (may be NULL) gets its index.
+ * compactness, id): LOC_EINVAL.  *col (may be NULL) gets its index.
  */
 LOC_API loc_status loc_attrs_add(loc_ctx *ctx, loc_attrs *a, const char *name, loc_attr_type type, size_t *col);
 
