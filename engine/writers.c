@@ -1264,7 +1264,7 @@ static loc_status put_funnel(rep *r, const loc_funnel *fu, size_t id)
     if (fu->kind == LOC_FUNNEL_PROPORTION && ymin < 0)
         ymin = 0;
     nmax *= 1.05;
-    const double L = 64, R = 16, T = 12, B = 44, W = PLOT_W - L - R, H = PLOT_H - T - B;
+    const double L = 56, R = 16, T = 24, B = 44, W = PLOT_W - L - R, H = PLOT_H - T - B;
 #define PX(m) (L + (m) / nmax * W)
 #define PY(v) (T + (ymax - (v)) / (ymax - ymin) * H)
     fprintf(f, "<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
@@ -1275,22 +1275,33 @@ static loc_status put_funnel(rep *r, const loc_funnel *fu, size_t id)
             W, H);
     /* axes */
     double ys = nice_step((ymax - ymin) * sc) / sc;
-    for (double v = ceil(ymin / ys) * ys; v <= ymax + 1e-12; v += ys) {
+    /* ticks from whole multiples of the step, so that labels never show
+     * accumulated rounding (14.999...) */
+    int ydec = (int)fmax(0, -floor(log10(ys * sc) + 1e-9));
+    for (long i = (long)ceil(ymin / ys - 1e-9); i * ys <= ymax + 1e-12; i++) {
+        double v = (double)i * ys;
         fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
                    "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">", L, L + W, PY(v), PY(v), L - 4,
                 PY(v) + 4);
-        num(f, fabs(v * sc) < 1e-12 ? 0 : v * sc);
-        esc(f, fu->unit);
-        fputs("</text>\n", f);
+        fprintf(f, "%.*f</text>\n", ydec, fabs(v * sc) < 1e-12 ? 0 : v * sc);
     }
     double xs = nice_step(nmax);
-    for (double m = 0; m <= nmax + 1e-9; m += xs) {
+    for (long i = 0; (double)i * xs <= nmax + 1e-9; i++) {
+        double m = (double)i * xs;
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"middle\">", PX(m), T + H + 16);
         num(f, m);
         fputs("</text>\n", f);
     }
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"axis\" text-anchor=\"middle\">population or denominator</text>\n",
             L + W / 2, PLOT_H - 6);
+    /* the unit once, over the y axis, rather than on every tick */
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"axis\">value", 4.0, T - 8);
+    if (fu->unit && *fu->unit) {
+        fputs(" (", f);
+        esc(f, fu->unit[0] == ' ' ? fu->unit + 1 : fu->unit);
+        fputc(')', f);
+    }
+    fputs("</text>\n", f);
     /* limits: sampled on a grid dense near zero, where they curve most */
     fprintf(f, "<g clip-path=\"url(#clip%zu)\" fill=\"none\">\n", id);
     fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", L, L + W,

@@ -447,7 +447,11 @@ static loc_attrs *some_attrs(fx *f)
     assert_int_equal(loc_attrs_add(f->ctx, a, "income_rate", LOC_ATTR_REAL, NULL), LOC_OK);
     assert_int_equal(loc_attrs_add(f->ctx, a, "plan", LOC_ATTR_INT, NULL), LOC_OK);
     assert_int_equal(loc_attrs_add(f->ctx, a, "income_flag", LOC_ATTR_TEXT, NULL), LOC_OK);
-    const double *num = loc_zones_column(f->z, 0, 0), *den = loc_zones_column(f->z, 0, 1);
+    size_t ind = 0;
+    while (ind < loc_zones_nindicators(f->z) && strcmp(loc_zones_indicator(f->z, ind)->name, "income"))
+        ind++;
+    assert_true(ind < loc_zones_nindicators(f->z));
+    const double *num = loc_zones_column(f->z, ind, 0), *den = loc_zones_column(f->z, ind, 1);
     for (size_t k = 0; k < n; k++) {
         size_t nm;
         const uint32_t *m = loc_partition_members(f->p, k, &nm);
