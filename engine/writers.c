@@ -898,7 +898,7 @@ typedef struct rep {
     const loc_attrs *a;
     const loc_report_opts *o;
     long flag_col, value_col;    /* attrs columns, -1 when none */
-    double vmin, vmax;           /* value_column range over all localities */
+    double breaks[NCLASS + 1];   /* value_column class limits: quantiles over all localities, NaN when none */
     GEOSGeometry **simple;       /* per locality, simplified for the current map, owned */
 } rep;
 
@@ -951,14 +951,49 @@ static int flagged(const rep *r, size_t k)
            loc_attrs_int(r->a, (size_t)r->flag_col, k) != 0;
 }
 
+/* The class of v: the last class whose lower limit it reaches. */
 static int value_class(const rep *r, double v)
 {
-    if (isnan(v))
+    if (isnan(v) || isnan(r->breaks[0]))
         return -1;
-    if (!(r->vmax > r->vmin))
-        return NCLASS / 2;
-    int c = (int)floor((v - r->vmin) / (r->vmax - r->vmin) * NCLASS);
-    return c < 0 ? 0 : c >= NCLASS ? NCLASS - 1 : c;
+    int c = 0;
+    while (c + 1 < NCLASS && v >= r->breaks[c + 1])
+        c++;
+    return c;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Quantile classes: indicator values are skewed (most localities near
+ * the middle, a few far out), and equal-interval classes would paint
+ * nearly every locality one colour.  Each class holds about 1/NCLASS of
+ * the localities, so neighbouring colours always mean a real ranking. */
+static loc_status value_breaks(rep *r)
+{
+    size_t m = 0, n = r->d->n;
+    for (int c = 0; c <= NCLASS; c++)
+        r->breaks[c] = NAN;
+    if (r->value_col < 0)
+        return LOC_OK;
+    double *v = loc_malloc(r->ctx, (n ? n : 1) * sizeof *v);
+    if (!v)
+        return LOC_ENOMEM;
+    for (size_t k = 0; k < n; k++) {
+        double x = value_of(r, k);
+        if (!isnan(x))
+            v[m++] = x;
+    }
+    if (m) {
+        qsort(v, m, sizeof *v, cmp_double);
+        for (int c = 0; c <= NCLASS; c++)
+            r->breaks[c] = v[(size_t)c * (m - 1) / NCLASS];
+    }
+    loc_free(r->ctx, v);
+    return LOC_OK;
 }
 
 /* ---------------------------------------------------------------------
@@ -1130,13 +1165,15 @@ static void put_legends(rep *r, int by_value)
     } else {
         fputs("<b>", f);
         esc(f, r->o->value_label ? r->o->value_label : loc_attrs_name(r->a, (size_t)r->value_col));
-        fputs("</b> ", f);
-        double step = (r->vmax - r->vmin) / NCLASS;
-        for (int c = 0; c < NCLASS; c++) {
+        fprintf(f, "</b> (%d classes of about equal numbers of localities, all councils) ", NCLASS);
+        for (int c = 0; c < NCLASS && !isnan(r->breaks[0]); c++) {
+            /* classes emptied by tied values are left out of the legend */
+            if (c > 0 && c + 1 < NCLASS && r->breaks[c] == r->breaks[c + 1])
+                continue;
             fprintf(f, "<span><i style=\"background:%s\"></i>", seq_colours[c]);
-            num(f, r->vmin + c * step);
+            num(f, r->breaks[c]);
             fputs("&ndash;", f);
-            num(f, r->vmin + (c + 1) * step);
+            num(f, r->breaks[c + 1]);
             fputs("</span>", f);
         }
         fprintf(f, "<span><i style=\"background:%s\"></i>no value</span>", NO_DATA);
@@ -1550,17 +1587,8 @@ loc_status loc_write_report(loc_ctx *ctx, const loc_dissolved *d, const loc_attr
         if (!r.o->funnels[i].value || !r.o->funnels[i].denom)
             return loc_error(ctx, LOC_EINVAL, "cannot write '%s': funnel plot %zu has no values or denominators",
                              path, i + 1);
-    r.vmin = INFINITY;
-    r.vmax = -INFINITY;
-    for (size_t k = 0; k < d->n; k++) {
-        double v = value_of(&r, k);
-        if (!isnan(v)) {
-            r.vmin = fmin(r.vmin, v);
-            r.vmax = fmax(r.vmax, v);
-        }
-    }
-    if (!(r.vmax >= r.vmin))
-        r.vmin = r.vmax = NAN;
+    if ((st = value_breaks(&r)))
+        return st;
     if (!(r.simple = loc_calloc(ctx, d->n ? d->n : 1, sizeof *r.simple)))
         return LOC_ENOMEM;
     loc_afile af;
