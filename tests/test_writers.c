@@ -544,7 +544,8 @@ static void check_geojson(const char *path, size_t nloc, const char *first_code)
     GDALClose(ds);
 }
 
-static void check_gpkg(const char *path, size_t nloc, size_t nzones)
+/* Layers, counts and SRS of a written GeoPackage. */
+static void check_gpkg_counts(const char *path, size_t nloc, size_t nzones)
 {
     GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     assert_non_null(ds);
@@ -559,6 +560,15 @@ static void check_gpkg(const char *path, size_t nloc, size_t nzones)
         assert_non_null(s);
         assert_string_equal(OSRGetAuthorityCode(s, NULL), "27700");
     }
+    GDALClose(ds);
+}
+
+static void check_gpkg(const char *path, size_t nloc, size_t nzones)
+{
+    check_gpkg_counts(path, nloc, nzones);
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    assert_non_null(ds);
+    OGRLayerH zl = GDALDatasetGetLayerByName(ds, "zones");
     int floc = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(zl), "locality_code");
     assert_true(floc >= 0);
     OGRFeatureH ft = OGR_L_GetNextFeature(zl);
@@ -956,6 +966,46 @@ static void test_report_stirling(void **state)
     fx_free(&f);
 }
 
+/* Zones joined without boundaries: every locality is empty, and the
+ * writers still write every feature (with no geometry). */
+static void test_no_boundaries(void **state)
+{
+    (void)state;
+    fx f;
+    fx_squares(&f);
+    GDALAllRegister();
+    const loc_lookup *l[] = {f.councils};
+    loc_zones *z = loc_zones_join(f.ctx, NULL, f.ind, f.spec, l, 1, NULL, NULL);
+    assert_non_null(z);
+    loc_partition *p = loc_partition_from_lookup(f.ctx, z, f.locs, "loc_code");
+    assert_non_null(p);
+    loc_dissolved *d = loc_dissolve(f.ctx, p, f.b);
+    assert_non_null(d);
+    assert_int_equal(loc_dissolved_missing(d), NSQ);
+    for (size_t k = 0; k < loc_dissolved_count(d); k++) {
+        assert_int_equal(GEOSisEmpty_r(loc_geos(f.ctx), loc_dissolved_geom(d, k)), 1);
+        assert_true(loc_dissolved_area_m2(d, k) == 0 && isnan(loc_dissolved_compactness(d, k)));
+    }
+    char gj[128], gp[128], html[128];
+    path_in(&f, gj, sizeof gj, "localities.geojson");
+    path_in(&f, gp, sizeof gp, "localities.gpkg");
+    path_in(&f, html, sizeof html, "report.html");
+    assert_int_equal(loc_write_geojson(f.ctx, d, NULL, gj), LOC_OK);
+    char *text = slurp(gj, NULL);
+    assert_int_equal(count_of(text, "\"geometry\": null"), 3);
+    free(text);
+    assert_int_equal(loc_write_gpkg(f.ctx, d, NULL, gp), LOC_OK);
+    check_gpkg_counts(gp, 3, 0);
+    assert_int_equal(loc_write_report(f.ctx, d, NULL, NULL, html), LOC_OK);
+    text = slurp(html, NULL);
+    check_balanced(text);
+    free(text);
+    loc_dissolved_destroy(d);
+    loc_partition_destroy(p);
+    loc_zones_destroy(z);
+    fx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -964,6 +1014,7 @@ int main(void)
         cmocka_unit_test(test_geo_squares),      cmocka_unit_test(test_geo_stirling),
         cmocka_unit_test(test_atomic),           cmocka_unit_test(test_funnel_limits),
         cmocka_unit_test(test_report_squares),   cmocka_unit_test(test_report_stirling),
+        cmocka_unit_test(test_no_boundaries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
