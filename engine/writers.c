@@ -626,14 +626,13 @@ static loc_status gout_close(gout *o, loc_status st)
         if (!st && rename(o->tmp, o->path) != 0)
             st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", o->path, strerror(errno));
         if (st) {
+            /* a stack buffer: an allocation failing here would replace
+             * the error being reported with LOC_ENOMEM */
             static const char *const extra[] = {"", "-journal", "-wal", "-shm"};
-            size_t size = strlen(o->tmp) + 16;
-            char *name = malloc(size);
-            for (size_t i = 0; name && i < sizeof extra / sizeof *extra; i++) {
-                snprintf(name, size, "%s%s", o->tmp, extra[i]);
-                unlink(name);
-            }
-            free(name);
+            char name[4200];
+            for (size_t i = 0; i < sizeof extra / sizeof *extra; i++)
+                if ((size_t)snprintf(name, sizeof name, "%s%s", o->tmp, extra[i]) < sizeof name)
+                    unlink(name);
         }
         loc_free(ctx, o->tmp);
     }

@@ -601,6 +601,16 @@ static void test_geo_squares(void **state)
     assert_non_null(strstr(text, "\"income_rate\": 0.25"));
     assert_non_null(strstr(text, "\"name\": \"Ring \\\"quoted\\\" <b>\""));
     free(text);
+    /* the same inputs give the same bytes */
+    char again[128];
+    path_in(&f, again, sizeof again, "again.geojson");
+    assert_int_equal(loc_write_geojson(f.ctx, d, a, again), LOC_OK);
+    size_t n1, n2;
+    char *x = slurp(gj, &n1), *y = slurp(again, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(x, y, n1);
+    free(x);
+    free(y);
     /* without attributes */
     assert_int_equal(loc_write_geojson(f.ctx, d, NULL, gj), LOC_OK);
     check_geojson(gj, 3, "RING");
