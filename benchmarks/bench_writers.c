@@ -49,7 +49,8 @@ int main(int argc, char **argv)
         return 1;
     const char *bp = pick(LOC_SHARED_DIR "/boundaries/dz2011_scotland_simplified.gpkg",
                           LOC_DATA_DIR "/scotland/dz2011_scotland_simplified.gpkg");
-    const char *ip = pick(LOC_SHARED_DIR "/simd/simd2020v2_withinds.csv", LOC_DATA_DIR "/scotland/simd2020v2_withinds.csv");
+    const char *ip =
+        pick(LOC_SHARED_DIR "/simd/simd2020v2_withinds.csv", LOC_DATA_DIR "/scotland/simd2020v2_withinds.csv");
     const char *lp = pick(LOC_SHARED_DIR "/lookups/dz2011_iz2011_council_lookup.csv",
                           LOC_DATA_DIR "/scotland/dz2011_iz2011_council_lookup.csv");
     loc_boundaries *b = loc_boundaries_read(ctx, bp, NULL);

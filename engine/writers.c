@@ -198,6 +198,14 @@ done:
     return out;
 }
 
+/* clean_union failed: out of memory, or GEOS. */
+static loc_status rebuild_failed(loc_ctx *ctx, const char *code)
+{
+    if (loc_errcode(ctx) == LOC_ENOMEM)
+        return LOC_ENOMEM;
+    return loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot rebuild the union: %s", code, loc_geos_msg(ctx));
+}
+
 /* Dissolve locality k into d->geoms[k]. */
 static loc_status dissolve_one(loc_dissolved *d, size_t k)
 {
@@ -267,7 +275,7 @@ static loc_status dissolve_one(loc_dissolved *d, size_t k)
         }
     }
     if (!(d->geoms[k] = clean_union(d, u))) {
-        st = loc_errcode(ctx) == LOC_ENOMEM ? LOC_ENOMEM : loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot rebuild the union: %s", code, loc_geos_msg(ctx));
+        st = rebuild_failed(ctx, code);
         goto done;
     }
     char valid = GEOSisValid_r(h, d->geoms[k]);
@@ -286,7 +294,7 @@ static loc_status dissolve_one(loc_dissolved *d, size_t k)
         d->geoms[k] = clean_union(d, fixed);
         d->slivers = before;
         if (!d->geoms[k]) {
-            st = loc_errcode(ctx) == LOC_ENOMEM ? LOC_ENOMEM : loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot rebuild the union: %s", code, loc_geos_msg(ctx));
+            st = rebuild_failed(ctx, code);
             goto done;
         }
     }
@@ -1305,7 +1313,8 @@ static loc_status put_funnel(rep *r, const loc_funnel *fu, size_t id)
 #define PY(v) (T + (ymax - (v)) / (ymax - ymin) * H)
     fprintf(f, "<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
                "role=\"img\" aria-label=\"funnel plot\">\n", PLOT_W, PLOT_H, PLOT_W, PLOT_H);
-    fprintf(f, "<defs><clipPath id=\"clip%zu\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/></clipPath></defs>\n",
+    fprintf(f, "<defs><clipPath id=\"clip%zu\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>"
+               "</clipPath></defs>\n",
             id, L, T, W, H);
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fafafa\" stroke=\"#999\"/>\n", L, T,
             W, H);
