@@ -17,7 +17,9 @@
  * six decimals, writes no crs member and orients rings counter-clockwise.
  * GDAL creates its files itself, so atomicity is done here: the dataset is
  * created under a reserved temporary name in the output folder and renamed
- * over the final name only after GDALClose reported no error.
+ * over the final name only after GDALClose reported no error.  Each writer
+ * stages its file that way and then commits it; loc_write_outputs stages
+ * all three before committing any, so a run's outputs change together.
  *
  * The report is plain HTML with inline SVG and an inline style sheet: no
  * scripts, fonts or images to fetch, so it opens anywhere, offline.  Map
@@ -570,13 +572,72 @@ typedef struct gout {
     gdal_err err;          /* pushed handler state */
 } gout;
 
+/* ---------------------------------------------------------------------
+ * Temporary files: every output is staged under a temporary name beside
+ * its final one and renamed over it only when complete
+ * --------------------------------------------------------------------- */
+
 /*
- * Reserve a temporary name beside path ending in ext (GDAL's drivers look
- * at the extension) and create the dataset there.  Creating the name with
- * O_EXCL first is how an unwritable folder gets a plain "cannot write"
- * message rather than a driver's; the file is removed again for GDAL to
- * create.
+ * Create a new temporary file beside path, named path.tmpPID.N + ext (GDAL
+ * drivers look at the extension), with O_EXCL so that no one else's file
+ * is ever written through.  *tmp (owned, loc_free) and *fd are set.  An
+ * unwritable folder gets a plain "cannot write" message here rather than
+ * a driver's.
  */
+static loc_status reserve_temp(loc_ctx *ctx, const char *path, const char *ext, char **tmp, int *fd)
+{
+    size_t size = strlen(path) + strlen(ext) + 48;
+    *fd = -1;
+    if (!(*tmp = loc_malloc(ctx, size)))
+        return LOC_ENOMEM;
+    for (int attempt = 0; attempt < 100 && *fd < 0; attempt++) {
+        snprintf(*tmp, size, "%s.tmp%ld.%d%s", path, (long)getpid(), attempt, ext);
+        *fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (*fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (*fd >= 0)
+        return LOC_OK;
+    loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
+    loc_free(ctx, *tmp);
+    *tmp = NULL;
+    return LOC_EIO;
+}
+
+/* Remove a temporary and whatever SQLite left beside it.  A stack
+ * buffer: an allocation failing here would replace the error being
+ * reported with LOC_ENOMEM. */
+static void remove_temp(const char *tmp)
+{
+    static const char *const extra[] = {"", "-journal", "-wal", "-shm"};
+    char name[4200];
+    for (size_t i = 0; tmp && i < sizeof extra / sizeof *extra; i++)
+        if ((size_t)snprintf(name, sizeof name, "%s%s", tmp, extra[i]) < sizeof name)
+            unlink(name);
+}
+
+/* Rename a staged file over path (removing it when that fails) and free
+ * the name. */
+static loc_status commit_temp(loc_ctx *ctx, char *tmp, const char *path)
+{
+    loc_status st = LOC_OK;
+    if (rename(tmp, path) != 0) {
+        st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
+        remove_temp(tmp);
+    }
+    loc_free(ctx, tmp);
+    return st;
+}
+
+/* Remove a staged file and free the name. */
+static void discard_temp(loc_ctx *ctx, char *tmp)
+{
+    remove_temp(tmp);
+    loc_free(ctx, tmp);
+}
+
+/* Reserve a temporary name for path and create the GDAL dataset there
+ * (the reserved file is removed again for the driver to create). */
 static loc_status gout_open(loc_ctx *ctx, gout *o, const char *driver, const char *path, const char *ext)
 {
     memset(o, 0, sizeof *o);
@@ -585,22 +646,10 @@ static loc_status gout_open(loc_ctx *ctx, gout *o, const char *driver, const cha
     o->err.ctx = ctx;
     GDALAllRegister();
     CPLPushErrorHandlerEx(cpl_handler, &o->err);
-    size_t size = strlen(path) + strlen(ext) + 48;
-    if (!(o->tmp = loc_malloc(ctx, size)))
-        return LOC_ENOMEM;
-    int fd = -1;
-    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        snprintf(o->tmp, size, "%s.tmp%ld.%d%s", path, (long)getpid(), attempt, ext);
-        fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-        if (fd < 0 && errno != EEXIST)
-            break;
-    }
-    if (fd < 0) {
-        loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
-        loc_free(ctx, o->tmp);
-        o->tmp = NULL;
-        return LOC_EIO;
-    }
+    int fd;
+    loc_status st = reserve_temp(ctx, path, ext, &o->tmp, &fd);
+    if (st)
+        return st;
     close(fd);
     unlink(o->tmp);
     GDALDriverH drv = GDALGetDriverByName(driver);
@@ -616,11 +665,13 @@ static loc_status gout_open(loc_ctx *ctx, gout *o, const char *driver, const cha
     return LOC_OK;
 }
 
-/* Close; when st is LOC_OK and GDAL reported no failure, rename over the
- * final path, else remove the temporary and whatever SQLite left. */
-static loc_status gout_close(gout *o, loc_status st)
+/* Close the dataset.  When st is LOC_OK and GDAL reported no failure, hand
+ * the finished temporary to *staged (owned by the caller); otherwise
+ * remove it.  Returns the final status. */
+static loc_status gout_close(gout *o, loc_status st, char **staged)
 {
     loc_ctx *ctx = o->ctx;
+    *staged = NULL;
     if (o->wkb)
         GEOSWKBWriter_destroy_r(loc_geos(ctx), o->wkb);
     if (o->ds) {
@@ -631,18 +682,10 @@ static loc_status gout_close(gout *o, loc_status st)
             st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", o->path, loc_geos_msg(ctx));
     }
     if (o->tmp) {
-        if (!st && rename(o->tmp, o->path) != 0)
-            st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", o->path, strerror(errno));
-        if (st) {
-            /* a stack buffer: an allocation failing here would replace
-             * the error being reported with LOC_ENOMEM */
-            static const char *const extra[] = {"", "-journal", "-wal", "-shm"};
-            char name[4200];
-            for (size_t i = 0; i < sizeof extra / sizeof *extra; i++)
-                if ((size_t)snprintf(name, sizeof name, "%s%s", o->tmp, extra[i]) < sizeof name)
-                    unlink(name);
-        }
-        loc_free(ctx, o->tmp);
+        if (st)
+            discard_temp(ctx, o->tmp);
+        else
+            *staged = o->tmp;
     }
     CPLPopErrorHandler();
     return st;
@@ -849,8 +892,11 @@ static loc_status check_attrs(loc_ctx *ctx, const loc_dissolved *d, const loc_at
     return LOC_OK;
 }
 
-loc_status loc_write_geojson(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path)
+/* Write localities.geojson to a temporary beside path; *tmp gets it. */
+static loc_status stage_geojson(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path,
+                                char **tmp)
 {
+    *tmp = NULL;
     loc_status st = check_attrs(ctx, d, attrs, path);
     if (st)
         return st;
@@ -866,18 +912,34 @@ loc_status loc_write_geojson(loc_ctx *ctx, const loc_dissolved *d, const loc_att
         st = write_localities(&o, d, attrs, lco, 1);
     }
     CSLDestroy(lco);
-    return gout_close(&o, st);
+    return gout_close(&o, st, tmp);
 }
 
-loc_status loc_write_gpkg(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path)
+static loc_status stage_gpkg(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path,
+                             char **tmp)
 {
+    *tmp = NULL;
     loc_status st = check_attrs(ctx, d, attrs, path);
     if (st)
         return st;
     gout o;
     if (!(st = gout_open(ctx, &o, "GPKG", path, ".gpkg")) && !(st = write_localities(&o, d, attrs, NULL, 0)))
         st = write_zones(&o, d);
-    return gout_close(&o, st);
+    return gout_close(&o, st, tmp);
+}
+
+loc_status loc_write_geojson(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path)
+{
+    char *tmp;
+    loc_status st = stage_geojson(ctx, d, attrs, path, &tmp);
+    return st ? st : commit_temp(ctx, tmp, path);
+}
+
+loc_status loc_write_gpkg(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path)
+{
+    char *tmp;
+    loc_status st = stage_gpkg(ctx, d, attrs, path, &tmp);
+    return st ? st : commit_temp(ctx, tmp, path);
 }
 
 /* =====================================================================
@@ -1582,11 +1644,13 @@ static loc_status report_column(loc_ctx *ctx, const loc_attrs *a, const char *na
     return LOC_OK;
 }
 
-loc_status loc_write_report(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs,
-                            const loc_report_opts *opts, const char *path)
+/* Write report.html to a temporary beside path; *tmp gets it. */
+static loc_status stage_report(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs,
+                               const loc_report_opts *opts, const char *path, char **tmp)
 {
     loc_report_opts none = {0};
     rep r = {.ctx = ctx, .d = d, .a = attrs, .o = opts ? opts : &none};
+    *tmp = NULL;
     loc_status st = check_attrs(ctx, d, attrs, path);
     if (st || (st = report_column(ctx, attrs, r.o->flag_column, LOC_ATTR_INT, &r.flag_col, path)) ||
         (st = report_column(ctx, attrs, r.o->value_column, LOC_ATTR_REAL, &r.value_col, path)))
@@ -1599,15 +1663,74 @@ loc_status loc_write_report(loc_ctx *ctx, const loc_dissolved *d, const loc_attr
         return st;
     if (!(r.simple = loc_calloc(ctx, d->n ? d->n : 1, sizeof *r.simple)))
         return LOC_ENOMEM;
-    loc_afile af;
-    if (!(st = loc_afile_open(ctx, &af, path))) {
-        r.f = af.f;
-        st = put_page(&r);
-        st = loc_afile_close(ctx, &af, st);
+    int fd;
+    if (!(st = reserve_temp(ctx, path, "", tmp, &fd))) {
+        if (!(r.f = fdopen(fd, "w"))) {
+            st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
+            close(fd);
+        } else {
+            st = put_page(&r);
+            /* flushed and on disk before anyone renames it into place */
+            if (!st && (fflush(r.f) != 0 || ferror(r.f) || fsync(fileno(r.f)) != 0))
+                st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
+            if (fclose(r.f) != 0 && !st)
+                st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
+        }
+        if (st) {
+            discard_temp(ctx, *tmp);
+            *tmp = NULL;
+        }
     }
     for (size_t k = 0; k < d->n; k++)
         if (r.simple[k])
             GEOSGeom_destroy_r(loc_geos(ctx), r.simple[k]);
     loc_free(ctx, r.simple);
+    return st;
+}
+
+loc_status loc_write_report(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs,
+                            const loc_report_opts *opts, const char *path)
+{
+    char *tmp;
+    loc_status st = stage_report(ctx, d, attrs, opts, path, &tmp);
+    return st ? st : commit_temp(ctx, tmp, path);
+}
+
+/* =====================================================================
+ * All outputs together
+ * ===================================================================== */
+
+loc_status loc_write_outputs(loc_ctx *ctx, const char *dir, const loc_dissolved *d, const loc_attrs *attrs,
+                             const loc_report_opts *opts)
+{
+    static const char *const names[] = {"localities.geojson", "localities.gpkg", "report.html"};
+    enum { NOUT = sizeof names / sizeof *names };
+    char *path[NOUT] = {NULL}, *tmp[NOUT] = {NULL};
+    loc_status st = LOC_OK;
+    for (size_t i = 0; i < NOUT && !st; i++) {
+        size_t size = strlen(dir) + strlen(names[i]) + 2;
+        if (!(path[i] = loc_malloc(ctx, size)))
+            st = LOC_ENOMEM;
+        else
+            snprintf(path[i], size, "%s/%s", dir, names[i]);
+    }
+    /* every file complete under its temporary name before any is renamed */
+    if (!st)
+        st = stage_geojson(ctx, d, attrs, path[0], &tmp[0]);
+    if (!st)
+        st = stage_gpkg(ctx, d, attrs, path[1], &tmp[1]);
+    if (!st)
+        st = stage_report(ctx, d, attrs, opts, path[2], &tmp[2]);
+    for (size_t i = 0; i < NOUT; i++) {
+        if (!tmp[i])
+            continue;
+        if (st)
+            discard_temp(ctx, tmp[i]);
+        else
+            st = commit_temp(ctx, tmp[i], path[i]);
+        tmp[i] = NULL;
+    }
+    for (size_t i = 0; i < NOUT; i++)
+        loc_free(ctx, path[i]);
     return st;
 }

@@ -1016,6 +1016,64 @@ static void test_no_boundaries(void **state)
     fx_free(&f);
 }
 
+/* The three files as one set: a failure anywhere leaves all three
+ * earlier outputs as they were. */
+static void test_outputs_set(void **state)
+{
+    (void)state;
+    fx f;
+    fx_squares(&f);
+    GDALAllRegister();
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_attrs *a = some_attrs(&f);
+    static const char *const names[] = {"localities.geojson", "localities.gpkg", "report.html"};
+    char path[3][128], msg[256];
+    for (int i = 0; i < 3; i++) {
+        path_in(&f, path[i], sizeof path[i], names[i]);
+        put_file(path[i], "previous output");
+    }
+    /* the report fails after the GeoJSON and GeoPackage were complete */
+    loc_report_opts o = {.flag_column = "nope"};
+    assert_int_equal(loc_write_outputs(f.ctx, f.dir, d, a, &o), LOC_EINVAL);
+    snprintf(msg, sizeof msg, "cannot write '%s': no attribute column 'nope'", path[2]);
+    assert_string_equal(loc_errmsg(f.ctx), msg);
+    for (int i = 0; i < 3; i++) {
+        char *text = slurp(path[i], NULL);
+        assert_string_equal(text, "previous output");
+        free(text);
+    }
+    assert_int_equal(count_entries(f.dir), 3);
+    assert_int_equal(loc_write_outputs(f.ctx, "/nonexistent-dir", d, a, NULL), LOC_EIO);
+    assert_string_equal(loc_errmsg(f.ctx),
+                        "cannot write '/nonexistent-dir/localities.geojson': No such file or directory");
+    /* allocation failures at every point */
+    o.flag_column = "plan";
+    for (long k = 0;; k++) {
+        f.ta.fail_after = f.ta.calls + k;
+        long live = f.ta.live;
+        loc_status st = loc_write_outputs(f.ctx, f.dir, d, a, &o);
+        f.ta.fail_after = -1;
+        assert_int_equal(f.ta.live, live);
+        assert_int_equal(count_entries(f.dir), 3);
+        if (!st)
+            break;
+        assert_int_equal(st, LOC_ENOMEM);
+        for (int i = 0; i < 3; i++) {
+            char *text = slurp(path[i], NULL);
+            assert_string_equal(text, "previous output");
+            free(text);
+        }
+    }
+    check_geojson(path[0], 3, "RING");
+    check_gpkg(path[1], 3, 14);
+    char *html = slurp(path[2], NULL);
+    check_balanced(html);
+    free(html);
+    loc_attrs_destroy(a);
+    loc_dissolved_destroy(d);
+    fx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1024,7 +1082,7 @@ int main(void)
         cmocka_unit_test(test_geo_squares),      cmocka_unit_test(test_geo_stirling),
         cmocka_unit_test(test_atomic),           cmocka_unit_test(test_funnel_limits),
         cmocka_unit_test(test_report_squares),   cmocka_unit_test(test_report_stirling),
-        cmocka_unit_test(test_no_boundaries),
+        cmocka_unit_test(test_no_boundaries),    cmocka_unit_test(test_outputs_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

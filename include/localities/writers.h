@@ -202,6 +202,23 @@ typedef struct loc_report_opts {
 LOC_API loc_status loc_write_report(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs,
                                     const loc_report_opts *opts, const char *path);
 
+/* ---------------------------------------------------------------------
+ * All outputs of a run
+ * --------------------------------------------------------------------- */
+
+/*
+ * localities.geojson, localities.gpkg and report.html in the folder dir
+ * (which must exist), as the three writers above write them, but as one
+ * set: all three are written completely under temporary names first and
+ * renamed into place only when every one succeeded, so that a failure
+ * leaves the folder's earlier outputs exactly as they were, and no
+ * temporary behind.  (Only a rename itself failing, after the first
+ * succeeded, could leave a mixed set; the error then names the file.)
+ * opts as for loc_write_report (may be NULL).  Errors as for the writers.
+ */
+LOC_API loc_status loc_write_outputs(loc_ctx *ctx, const char *dir, const loc_dissolved *d, const loc_attrs *attrs,
+                                     const loc_report_opts *opts);
+
 /* The funnel limits the report draws: lower and upper limit for
  * denominator n at two-sided normal quantile z (1.959964 for 95%,
  * 3.090232 for 99.8%). */
