@@ -1,0 +1,1736 @@
+/*
+ * Writers: dissolve, attribute table, GeoJSON, GeoPackage and the HTML
+ * report.
+ *
+ * The dissolve runs once per locality over its member zones.  Published
+ * boundaries are a clean coverage (neighbours share identical vertices),
+ * and GEOS coverage union merges them by dropping every segment used
+ * twice, which is fast and leaves no internal edges.  Boundaries simplified
+ * zone by zone are not a coverage: coverage union then throws (GEOS checks
+ * that the area is preserved) and ordinary union takes over, which leaves
+ * the thin gaps between neighbours as holes; holes thinner than
+ * LOC_SLIVER_WIDTH_M on average are such gaps and are filled.
+ *
+ * The geographic files go through GDAL so that mapping tools read them
+ * the way GDAL writes them: the GeoJSON driver's RFC 7946 mode reprojects
+ * the British National Grid layer to WGS 84 longitude/latitude, rounds to
+ * six decimals, writes no crs member and orients rings counter-clockwise.
+ * GDAL creates its files itself, so atomicity is done here: the dataset is
+ * created under a reserved temporary name in the output folder and renamed
+ * over the final name only after GDALClose reported no error.  Each writer
+ * stages its file that way and then commits it; loc_write_outputs stages
+ * all three before committing any, so a run's outputs change together.
+ *
+ * The report is plain HTML with inline SVG and an inline style sheet: no
+ * scripts, fonts or images to fetch, so it opens anywhere, offline.  Map
+ * coordinates are British National Grid metres shifted to the map's
+ * corner and scaled to the SVG's pixels, with paths simplified to about
+ * half a pixel so that a council of many localities stays small.
+ */
+#include "localities/writers.h"
+#include "internal.h"
+
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <cpl_string.h>
+#include <cpl_vsi.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+/* =====================================================================
+ * Dissolve
+ * ===================================================================== */
+
+struct loc_dissolved {
+    loc_ctx *ctx;                 /* GEOS context and allocator owner */
+    const loc_partition *p;       /* borrowed */
+    const loc_boundaries *b;      /* borrowed */
+    size_t n;                     /* localities */
+    GEOSGeometry **geoms;         /* per locality, owned, EPSG:27700 */
+    double *area, *perim;         /* per locality, m2 and m */
+    double *zone_area;            /* per locality: sum of member zone areas */
+    size_t fallbacks;             /* localities dissolved with ordinary union */
+    size_t missing;               /* member zones without a boundary */
+    size_t slivers;               /* sliver holes filled */
+};
+
+void loc_dissolved_destroy(loc_dissolved *d)
+{
+    if (!d)
+        return;
+    loc_ctx *ctx = d->ctx;
+    if (d->geoms)
+        for (size_t k = 0; k < d->n; k++)
+            if (d->geoms[k])
+                GEOSGeom_destroy_r(loc_geos(ctx), d->geoms[k]);
+    loc_free(ctx, d->geoms);
+    loc_free(ctx, d->area);
+    loc_free(ctx, d->perim);
+    loc_free(ctx, d->zone_area);
+    loc_free(ctx, d);
+}
+
+/* A ring is a sliver when its mean width 2A/P is below the threshold. */
+static int is_sliver(GEOSContextHandle_t h, const GEOSGeometry *ring)
+{
+    double len = 0, area = 0;
+    GEOSGeometry *poly = NULL;
+    GEOSGeometry *shell = GEOSGeom_clone_r(h, ring);
+    if (!shell)
+        return 0;
+    /* a ring has no area in GEOS; make it a polygon's shell to measure it */
+    if (!(poly = GEOSGeom_createPolygon_r(h, shell, NULL, 0)))
+        return 0;
+    int ok = GEOSArea_r(h, poly, &area) && GEOSLength_r(h, poly, &len);
+    GEOSGeom_destroy_r(h, poly);
+    return ok && len > 0 && 2 * area / len < LOC_SLIVER_WIDTH_M;
+}
+
+/* Polygon pg without its sliver holes (a new geometry), or NULL. */
+static GEOSGeometry *drop_slivers(loc_dissolved *d, const GEOSGeometry *pg)
+{
+    GEOSContextHandle_t h = loc_geos(d->ctx);
+    int nh = GEOSGetNumInteriorRings_r(h, pg);
+    if (nh < 0)
+        return NULL;
+    if (nh == 0)
+        return GEOSGeom_clone_r(h, pg);
+    GEOSGeometry **holes = loc_calloc(d->ctx, (size_t)nh, sizeof *holes);
+    GEOSGeometry *shell = NULL, *out = NULL;
+    size_t kept = 0;
+    if (!holes)
+        return NULL;
+    for (int i = 0; i < nh; i++) {
+        const GEOSGeometry *r = GEOSGetInteriorRingN_r(h, pg, i);
+        if (!r)
+            goto done;
+        if (is_sliver(h, r)) {
+            d->slivers++;
+            continue;
+        }
+        if (!(holes[kept] = GEOSGeom_clone_r(h, r)))
+            goto done;
+        kept++;
+    }
+    const GEOSGeometry *ext = GEOSGetExteriorRing_r(h, pg);
+    if (!ext || !(shell = GEOSGeom_clone_r(h, ext)))
+        goto done;
+    /* createPolygon takes the shell and holes, also when it fails */
+    out = GEOSGeom_createPolygon_r(h, shell, holes, (unsigned)kept);
+    shell = NULL;
+    kept = 0;
+done:
+    for (size_t i = 0; i < kept; i++)
+        GEOSGeom_destroy_r(h, holes[i]);
+    if (shell)
+        GEOSGeom_destroy_r(h, shell);
+    loc_free(d->ctx, holes);
+    return out;
+}
+
+/* Append the polygons of g (recursing into collections), each without
+ * its sliver holes, to *parts.  Lines and points a union or repair leaves
+ * have no area and are dropped. */
+static loc_status collect_polygons(loc_dissolved *d, const GEOSGeometry *g, GEOSGeometry ***parts, size_t *k,
+                                   size_t *cap)
+{
+    GEOSContextHandle_t h = loc_geos(d->ctx);
+    int t = GEOSGeomTypeId_r(h, g);
+    if (t == GEOS_POLYGON) {
+        if (GEOSisEmpty_r(h, g) == 1)
+            return LOC_OK;
+        if (loc_grow(d->ctx, (void **)parts, cap, *k + 1, sizeof **parts))
+            return LOC_ENOMEM;
+        if (!((*parts)[*k] = drop_slivers(d, g)))
+            return LOC_EGEOM;
+        (*k)++;
+        return LOC_OK;
+    }
+    if (t != GEOS_MULTIPOLYGON && t != GEOS_GEOMETRYCOLLECTION)
+        return t < 0 ? LOC_EGEOM : LOC_OK;
+    int n = GEOSGetNumGeometries_r(h, g);
+    if (n < 0)
+        return LOC_EGEOM;
+    for (int i = 0; i < n; i++) {
+        const GEOSGeometry *m = GEOSGetGeometryN_r(h, g, i);
+        loc_status st = m ? collect_polygons(d, m, parts, k, cap) : LOC_EGEOM;
+        if (st)
+            return st;
+    }
+    return LOC_OK;
+}
+
+/* The polygons of g (not owned) without sliver holes, as one Polygon or
+ * MultiPolygon (an empty Polygon when there are none).  NULL on failure,
+ * with LOC_ENOMEM set when memory ran out. */
+static GEOSGeometry *clean_union(loc_dissolved *d, const GEOSGeometry *g)
+{
+    GEOSContextHandle_t h = loc_geos(d->ctx);
+    GEOSGeometry **parts = NULL, *out = NULL;
+    size_t k = 0, cap = 0;
+    if (collect_polygons(d, g, &parts, &k, &cap))
+        goto done;
+    if (k == 1) {
+        out = parts[0];
+        k = 0;
+    } else if (k == 0) {
+        out = GEOSGeom_createEmptyPolygon_r(h);
+    } else {
+        /* takes the parts, also when it fails */
+        out = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts, (unsigned)k);
+        k = 0;
+    }
+done:
+    for (size_t i = 0; i < k; i++)
+        GEOSGeom_destroy_r(h, parts[i]);
+    loc_free(d->ctx, parts);
+    return out;
+}
+
+/* clean_union failed: out of memory, or GEOS. */
+static loc_status rebuild_failed(loc_ctx *ctx, const char *code)
+{
+    if (loc_errcode(ctx) == LOC_ENOMEM)
+        return LOC_ENOMEM;
+    return loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot rebuild the union: %s", code, loc_geos_msg(ctx));
+}
+
+/* Dissolve locality k into d->geoms[k]. */
+static loc_status dissolve_one(loc_dissolved *d, size_t k)
+{
+    loc_ctx *ctx = d->ctx;
+    GEOSContextHandle_t h = loc_geos(ctx);
+    const loc_zones *z = loc_partition_zones(d->p);
+    size_t nm;
+    const uint32_t *m = loc_partition_members(d->p, k, &nm);
+    const char *code = loc_partition_code(d->p, k);
+    size_t nb = loc_boundaries_count(d->b), cap = nm ? nm : 1, np = 0;
+    GEOSGeometry **parts = loc_malloc(ctx, cap * sizeof *parts);
+    GEOSGeometry *coll = NULL, *u = NULL, *fixed = NULL;
+    loc_status st = LOC_OK;
+    if (!parts)
+        return LOC_ENOMEM;
+    for (size_t i = 0; i < nm; i++) {
+        long bi = loc_zones_boundary(z, m[i]);
+        if (bi < 0) {
+            d->missing++;
+            continue;
+        }
+        if ((size_t)bi >= nb) {
+            st = loc_error(ctx, LOC_EINVAL, "zone '%s': boundary %ld out of range (%zu boundaries); "
+                           "are these the boundaries the zones were joined with?", loc_zones_code(z, m[i]), bi, nb);
+            goto done;
+        }
+        const GEOSGeometry *g = loc_boundaries_geom(d->b, (size_t)bi);
+        double a = 0;
+        if (!GEOSArea_r(h, g, &a) || !(parts[np] = GEOSGeom_clone_r(h, g))) {
+            st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot read zone '%s': %s", code,
+                           loc_zones_code(z, m[i]), loc_geos_msg(ctx));
+            goto done;
+        }
+        d->zone_area[k] += a;
+        np++;
+    }
+    if (np == 0) {
+        if (!(d->geoms[k] = GEOSGeom_createEmptyPolygon_r(h)))
+            st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS: %s", code, loc_geos_msg(ctx));
+        goto done;
+    }
+    loc_geos_clear(ctx);
+    /* the collection takes the parts, also when it fails */
+    coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)np);
+    np = 0;
+    if (!coll) {
+        st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot collect its zones: %s", code, loc_geos_msg(ctx));
+        goto done;
+    }
+    u = GEOSCoverageUnion_r(h, coll);
+    if (u) {
+        /* GEOS checks the area itself; check validity too, since a
+         * coverage with overlaps can come out self-intersecting */
+        double a = 0;
+        char valid = GEOSisValid_r(h, u);
+        if (valid != 1 || !GEOSArea_r(h, u, &a) || fabs(a - d->zone_area[k]) > 1e-9 * d->zone_area[k] + 1e-6) {
+            GEOSGeom_destroy_r(h, u);
+            u = NULL;
+        }
+    }
+    if (!u) {
+        d->fallbacks++;
+        loc_geos_clear(ctx);
+        if (!(u = GEOSUnaryUnion_r(h, coll))) {
+            st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS union failed: %s", code, loc_geos_msg(ctx));
+            goto done;
+        }
+    }
+    if (!(d->geoms[k] = clean_union(d, u))) {
+        st = rebuild_failed(ctx, code);
+        goto done;
+    }
+    char valid = GEOSisValid_r(h, d->geoms[k]);
+    if (valid == 2) {
+        st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS validity check failed: %s", code, loc_geos_msg(ctx));
+        goto done;
+    }
+    if (!valid) {
+        /* filling a sliver can make a hole touch the shell twice; repair */
+        if (!(fixed = GEOSMakeValid_r(h, d->geoms[k]))) {
+            st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot repair the union: %s", code, loc_geos_msg(ctx));
+            goto done;
+        }
+        GEOSGeom_destroy_r(h, d->geoms[k]);
+        size_t before = d->slivers;
+        d->geoms[k] = clean_union(d, fixed);
+        d->slivers = before;
+        if (!d->geoms[k]) {
+            st = rebuild_failed(ctx, code);
+            goto done;
+        }
+    }
+    if (!GEOSArea_r(h, d->geoms[k], &d->area[k]) || !GEOSLength_r(h, d->geoms[k], &d->perim[k]))
+        st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot measure the union: %s", code, loc_geos_msg(ctx));
+done:
+    for (size_t i = 0; i < np; i++)
+        GEOSGeom_destroy_r(h, parts[i]);
+    loc_free(ctx, parts);
+    if (coll)
+        GEOSGeom_destroy_r(h, coll);
+    if (u)
+        GEOSGeom_destroy_r(h, u);
+    if (fixed)
+        GEOSGeom_destroy_r(h, fixed);
+    return st;
+}
+
+loc_dissolved *loc_dissolve(loc_ctx *ctx, const loc_partition *p, const loc_boundaries *b)
+{
+    if (!p || !b) {
+        loc_error(ctx, LOC_EINVAL, "dissolve: missing partition or boundaries");
+        return NULL;
+    }
+    loc_clear_error(ctx);
+    loc_dissolved *d = loc_calloc(ctx, 1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->ctx = ctx;
+    d->p = p;
+    d->b = b;
+    d->n = loc_partition_count(p);
+    size_t n = d->n ? d->n : 1;
+    if (!(d->geoms = loc_calloc(ctx, n, sizeof *d->geoms)) || !(d->area = loc_calloc(ctx, n, sizeof *d->area)) ||
+        !(d->perim = loc_calloc(ctx, n, sizeof *d->perim)) ||
+        !(d->zone_area = loc_calloc(ctx, n, sizeof *d->zone_area)))
+        goto fail;
+    for (size_t k = 0; k < d->n; k++)
+        if (dissolve_one(d, k))
+            goto fail;
+    return d;
+fail:
+    loc_dissolved_destroy(d);
+    return NULL;
+}
+
+const loc_partition *loc_dissolved_partition(const loc_dissolved *d) { return d->p; }
+const loc_boundaries *loc_dissolved_boundaries(const loc_dissolved *d) { return d->b; }
+size_t loc_dissolved_count(const loc_dissolved *d) { return d->n; }
+const GEOSGeometry *loc_dissolved_geom(const loc_dissolved *d, size_t k) { return d->geoms[k]; }
+double loc_dissolved_area_m2(const loc_dissolved *d, size_t k) { return d->area[k]; }
+double loc_dissolved_perimeter_m(const loc_dissolved *d, size_t k) { return d->perim[k]; }
+double loc_dissolved_zone_area_m2(const loc_dissolved *d, size_t k) { return d->zone_area[k]; }
+size_t loc_dissolved_fallbacks(const loc_dissolved *d) { return d->fallbacks; }
+size_t loc_dissolved_missing(const loc_dissolved *d) { return d->missing; }
+size_t loc_dissolved_slivers(const loc_dissolved *d) { return d->slivers; }
+
+double loc_dissolved_compactness(const loc_dissolved *d, size_t k)
+{
+    double p = d->perim[k];
+    return p > 0 ? 4 * M_PI * d->area[k] / (p * p) : NAN;
+}
+
+/* =====================================================================
+ * Attribute table
+ * ===================================================================== */
+
+struct attr_col {
+    char *name;            /* owned */
+    loc_attr_type type;
+    double *real;          /* LOC_ATTR_REAL: nrows values */
+    int64_t *ints;         /* LOC_ATTR_INT: nrows values */
+    char **text;           /* LOC_ATTR_TEXT: nrows owned strings or NULL */
+    unsigned char *null;   /* nrows flags, 1 while unset */
+};
+
+struct loc_attrs {
+    loc_ctx *ctx;          /* allocator owner */
+    size_t nrows;          /* localities */
+    size_t ncols, cap;     /* columns, allocated */
+    struct attr_col *cols;
+};
+
+/* The writers' own fields, which attribute columns may not shadow. */
+static const char *const fixed_fields[] = {"code",  "name",     "council_code", "council_name", "population",
+                                           "zones", "area_km2", "perimeter_km", "compactness"};
+#define NFIXED (sizeof fixed_fields / sizeof *fixed_fields)
+
+loc_attrs *loc_attrs_create(loc_ctx *ctx, size_t nrows)
+{
+    loc_attrs *a = loc_calloc(ctx, 1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->ctx = ctx;
+    a->nrows = nrows;
+    return a;
+}
+
+static void free_col(loc_ctx *ctx, struct attr_col *c, size_t nrows)
+{
+    if (c->text)
+        for (size_t r = 0; r < nrows; r++)
+            loc_free(ctx, c->text[r]);
+    loc_free(ctx, c->name);
+    loc_free(ctx, c->real);
+    loc_free(ctx, c->ints);
+    loc_free(ctx, c->text);
+    loc_free(ctx, c->null);
+}
+
+void loc_attrs_destroy(loc_attrs *a)
+{
+    if (!a)
+        return;
+    for (size_t c = 0; c < a->ncols; c++)
+        free_col(a->ctx, &a->cols[c], a->nrows);
+    loc_free(a->ctx, a->cols);
+    loc_free(a->ctx, a);
+}
+
+long loc_attrs_find(const loc_attrs *a, const char *name)
+{
+    for (size_t c = 0; c < a->ncols; c++)
+        if (strcmp(a->cols[c].name, name) == 0)
+            return (long)c;
+    return -1;
+}
+
+loc_status loc_attrs_add(loc_ctx *ctx, loc_attrs *a, const char *name, loc_attr_type type, size_t *col)
+{
+    if (!name || !*name)
+        return loc_error(ctx, LOC_EINVAL, "attribute column with no name");
+    if (type != LOC_ATTR_REAL && type != LOC_ATTR_INT && type != LOC_ATTR_TEXT)
+        return loc_error(ctx, LOC_EINVAL, "attribute column '%s': unknown type %d", name, (int)type);
+    for (size_t i = 0; i <= NFIXED; i++)
+        if (strcmp(i < NFIXED ? fixed_fields[i] : "id", name) == 0)
+            return loc_error(ctx, LOC_EINVAL, "attribute column '%s' would hide the writers' own field", name);
+    if (loc_attrs_find(a, name) >= 0)
+        return loc_error(ctx, LOC_EINVAL, "attribute column '%s' added twice", name);
+    if (loc_grow(ctx, (void **)&a->cols, &a->cap, a->ncols + 1, sizeof *a->cols))
+        return LOC_ENOMEM;
+    struct attr_col c = {.type = type};
+    size_t n = a->nrows ? a->nrows : 1;
+    int ok = (c.name = loc_strdup(ctx, name)) && (c.null = loc_malloc(ctx, n));
+    if (ok && type == LOC_ATTR_REAL)
+        ok = (c.real = loc_malloc(ctx, n * sizeof *c.real)) != NULL;
+    else if (ok && type == LOC_ATTR_INT)
+        ok = (c.ints = loc_calloc(ctx, n, sizeof *c.ints)) != NULL;
+    else if (ok)
+        ok = (c.text = loc_calloc(ctx, n, sizeof *c.text)) != NULL;
+    if (!ok) {
+        free_col(ctx, &c, 0);
+        return LOC_ENOMEM;
+    }
+    memset(c.null, 1, n);
+    if (c.real)
+        for (size_t r = 0; r < n; r++)
+            c.real[r] = NAN;
+    a->cols[a->ncols] = c;
+    if (col)
+        *col = a->ncols;
+    a->ncols++;
+    return LOC_OK;
+}
+
+/* The column to set, or NULL with the error set. */
+static struct attr_col *cell(loc_ctx *ctx, loc_attrs *a, size_t col, size_t row, loc_attr_type type)
+{
+    static const char *const names[] = {"real", "int", "text"};
+    if (col >= a->ncols) {
+        loc_error(ctx, LOC_EINVAL, "attribute column %zu out of range (%zu columns)", col, a->ncols);
+        return NULL;
+    }
+    struct attr_col *c = &a->cols[col];
+    if (row >= a->nrows) {
+        loc_error(ctx, LOC_EINVAL, "attribute column '%s': row %zu out of range (%zu rows)", c->name, row, a->nrows);
+        return NULL;
+    }
+    if (c->type != type) {
+        loc_error(ctx, LOC_EINVAL, "attribute column '%s' holds %s values, not %s", c->name, names[c->type],
+                  names[type]);
+        return NULL;
+    }
+    return c;
+}
+
+loc_status loc_attrs_set_real(loc_ctx *ctx, loc_attrs *a, size_t col, size_t row, double v)
+{
+    struct attr_col *c = cell(ctx, a, col, row, LOC_ATTR_REAL);
+    if (!c)
+        return loc_errcode(ctx);
+    c->real[row] = v;
+    c->null[row] = isnan(v) != 0;
+    return LOC_OK;
+}
+
+loc_status loc_attrs_set_int(loc_ctx *ctx, loc_attrs *a, size_t col, size_t row, int64_t v)
+{
+    struct attr_col *c = cell(ctx, a, col, row, LOC_ATTR_INT);
+    if (!c)
+        return loc_errcode(ctx);
+    c->ints[row] = v;
+    c->null[row] = 0;
+    return LOC_OK;
+}
+
+loc_status loc_attrs_set_text(loc_ctx *ctx, loc_attrs *a, size_t col, size_t row, const char *s)
+{
+    struct attr_col *c = cell(ctx, a, col, row, LOC_ATTR_TEXT);
+    if (!c)
+        return loc_errcode(ctx);
+    char *copy = NULL;
+    if (s && !(copy = loc_strdup(ctx, s)))
+        return LOC_ENOMEM;
+    loc_free(ctx, c->text[row]);
+    c->text[row] = copy;
+    c->null[row] = copy == NULL;
+    return LOC_OK;
+}
+
+size_t loc_attrs_nrows(const loc_attrs *a) { return a->nrows; }
+size_t loc_attrs_ncols(const loc_attrs *a) { return a->ncols; }
+const char *loc_attrs_name(const loc_attrs *a, size_t col) { return a->cols[col].name; }
+loc_attr_type loc_attrs_type(const loc_attrs *a, size_t col) { return a->cols[col].type; }
+int loc_attrs_is_null(const loc_attrs *a, size_t col, size_t row) { return a->cols[col].null[row]; }
+
+double loc_attrs_real(const loc_attrs *a, size_t col, size_t row)
+{
+    const struct attr_col *c = &a->cols[col];
+    return c->type == LOC_ATTR_REAL && !c->null[row] ? c->real[row] : NAN;
+}
+
+int64_t loc_attrs_int(const loc_attrs *a, size_t col, size_t row)
+{
+    const struct attr_col *c = &a->cols[col];
+    return c->type == LOC_ATTR_INT && !c->null[row] ? c->ints[row] : 0;
+}
+
+const char *loc_attrs_text(const loc_attrs *a, size_t col, size_t row)
+{
+    const struct attr_col *c = &a->cols[col];
+    return c->type == LOC_ATTR_TEXT ? c->text[row] : NULL;
+}
+
+/* =====================================================================
+ * GDAL output: GeoJSON and GeoPackage
+ * ===================================================================== */
+
+/* Error-handler state: the first GDAL failure message lands in the
+ * context's message buffer and sets failed. */
+typedef struct gdal_err {
+    loc_ctx *ctx;
+    int failed;
+} gdal_err;
+
+static void cpl_handler(CPLErr cls, CPLErrorNum num, const char *msg)
+{
+    (void)num;
+    gdal_err *e = CPLGetErrorHandlerUserData();
+    if (e && cls >= CE_Failure && !e->failed) {
+        e->failed = 1;
+        snprintf(e->ctx->geos_msg, sizeof e->ctx->geos_msg, "%s", msg);
+    }
+}
+
+/* One GDAL output in progress. */
+typedef struct gout {
+    loc_ctx *ctx;
+    const char *path;      /* final path, borrowed */
+    char *tmp;             /* temporary path, owned */
+    GDALDatasetH ds;       /* open while writing */
+    GEOSWKBWriter *wkb;    /* GEOS -> OGR through ISO WKB */
+    gdal_err err;          /* pushed handler state */
+} gout;
+
+/* ---------------------------------------------------------------------
+ * Temporary files: every output is staged under a temporary name beside
+ * its final one and renamed over it only when complete
+ * --------------------------------------------------------------------- */
+
+/*
+ * Create a new temporary file beside path, named path.tmpPID.N + ext (GDAL
+ * drivers look at the extension), with O_EXCL so that no one else's file
+ * is ever written through.  *tmp (owned, loc_free) and *fd are set.  An
+ * unwritable folder gets a plain "cannot write" message here rather than
+ * a driver's.
+ */
+static loc_status reserve_temp(loc_ctx *ctx, const char *path, const char *ext, char **tmp, int *fd)
+{
+    size_t size = strlen(path) + strlen(ext) + 48;
+    *fd = -1;
+    if (!(*tmp = loc_malloc(ctx, size)))
+        return LOC_ENOMEM;
+    for (int attempt = 0; attempt < 100 && *fd < 0; attempt++) {
+        snprintf(*tmp, size, "%s.tmp%ld.%d%s", path, (long)getpid(), attempt, ext);
+        *fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (*fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (*fd >= 0)
+        return LOC_OK;
+    loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
+    loc_free(ctx, *tmp);
+    *tmp = NULL;
+    return LOC_EIO;
+}
+
+/* Remove a temporary and whatever SQLite left beside it.  A stack
+ * buffer: an allocation failing here would replace the error being
+ * reported with LOC_ENOMEM. */
+static void remove_temp(const char *tmp)
+{
+    static const char *const extra[] = {"", "-journal", "-wal", "-shm"};
+    char name[4200];
+    for (size_t i = 0; tmp && i < sizeof extra / sizeof *extra; i++)
+        if ((size_t)snprintf(name, sizeof name, "%s%s", tmp, extra[i]) < sizeof name)
+            unlink(name);
+}
+
+/* Rename a staged file over path (removing it when that fails) and free
+ * the name. */
+static loc_status commit_temp(loc_ctx *ctx, char *tmp, const char *path)
+{
+    loc_status st = LOC_OK;
+    if (rename(tmp, path) != 0) {
+        st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
+        remove_temp(tmp);
+    }
+    loc_free(ctx, tmp);
+    return st;
+}
+
+/* Remove a staged file and free the name. */
+static void discard_temp(loc_ctx *ctx, char *tmp)
+{
+    remove_temp(tmp);
+    loc_free(ctx, tmp);
+}
+
+/* Reserve a temporary name for path and create the GDAL dataset there
+ * (the reserved file is removed again for the driver to create). */
+static loc_status gout_open(loc_ctx *ctx, gout *o, const char *driver, const char *path, const char *ext)
+{
+    memset(o, 0, sizeof *o);
+    o->ctx = ctx;
+    o->path = path;
+    o->err.ctx = ctx;
+    GDALAllRegister();
+    CPLPushErrorHandlerEx(cpl_handler, &o->err);
+    int fd;
+    loc_status st = reserve_temp(ctx, path, ext, &o->tmp, &fd);
+    if (st)
+        return st;
+    close(fd);
+    unlink(o->tmp);
+    GDALDriverH drv = GDALGetDriverByName(driver);
+    if (!drv)
+        return loc_error(ctx, LOC_EIO, "cannot write '%s': GDAL has no %s driver", path, driver);
+    loc_geos_clear(ctx);
+    o->ds = GDALCreate(drv, o->tmp, 0, 0, 0, GDT_Unknown, NULL);
+    if (!o->ds)
+        return loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, loc_geos_msg(ctx));
+    if (!(o->wkb = GEOSWKBWriter_create_r(loc_geos(ctx))))
+        return loc_error(ctx, LOC_EGEOM, "cannot write '%s': GEOS cannot create a WKB writer", path);
+    GEOSWKBWriter_setByteOrder_r(loc_geos(ctx), o->wkb, GEOS_WKB_NDR);
+    return LOC_OK;
+}
+
+/* Close the dataset.  When st is LOC_OK and GDAL reported no failure, hand
+ * the finished temporary to *staged (owned by the caller); otherwise
+ * remove it.  Returns the final status. */
+static loc_status gout_close(gout *o, loc_status st, char **staged)
+{
+    loc_ctx *ctx = o->ctx;
+    *staged = NULL;
+    if (o->wkb)
+        GEOSWKBWriter_destroy_r(loc_geos(ctx), o->wkb);
+    if (o->ds) {
+        if (!st)
+            loc_geos_clear(ctx);
+        GDALClose(o->ds);
+        if (!st && o->err.failed)
+            st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", o->path, loc_geos_msg(ctx));
+    }
+    if (o->tmp) {
+        if (st)
+            discard_temp(ctx, o->tmp);
+        else
+            *staged = o->tmp;
+    }
+    CPLPopErrorHandler();
+    return st;
+}
+
+/* Record a GDAL failure on o's path. */
+static loc_status gout_fail(gout *o, const char *what)
+{
+    return loc_error(o->ctx, LOC_EIO, "cannot write '%s': %s: %s", o->path, what,
+                     o->err.failed ? loc_geos_msg(o->ctx) : "GDAL error");
+}
+
+/* GEOS geometry -> new OGR MultiPolygon (NULL for an empty one, *st
+ * unchanged).  On failure NULL with *st set. */
+static OGRGeometryH to_ogr(gout *o, const GEOSGeometry *g, const char *what, loc_status *st)
+{
+    GEOSContextHandle_t h = loc_geos(o->ctx);
+    if (GEOSisEmpty_r(h, g) == 1)
+        return NULL;
+    size_t size = 0;
+    unsigned char *buf = GEOSWKBWriter_write_r(h, o->wkb, g, &size);
+    if (!buf) {
+        *st = loc_error(o->ctx, LOC_EGEOM, "cannot write '%s': GEOS cannot export %s", o->path, what);
+        return NULL;
+    }
+    OGRGeometryH og = NULL;
+    OGRErr e = OGR_G_CreateFromWkb(buf, NULL, &og, (int)size);
+    GEOSFree_r(h, buf);
+    if (e != OGRERR_NONE || !og) {
+        *st = loc_error(o->ctx, LOC_EGEOM, "cannot write '%s': GDAL cannot read the geometry of %s", o->path, what);
+        return NULL;
+    }
+    /* one geometry type per layer, as GeoPackage expects */
+    return OGR_G_ForceToMultiPolygon(og);
+}
+
+static loc_status add_field(gout *o, OGRLayerH l, const char *name, OGRFieldType t)
+{
+    OGRFieldDefnH fd = OGR_Fld_Create(name, t);
+    OGRErr e = OGR_L_CreateField(l, fd, TRUE);
+    OGR_Fld_Destroy(fd);
+    return e == OGRERR_NONE ? LOC_OK : gout_fail(o, name);
+}
+
+static OGRSpatialReferenceH bng(void)
+{
+    OGRSpatialReferenceH s = OSRNewSpatialReference(NULL);
+    if (s && OSRImportFromEPSG(s, 27700) != OGRERR_NONE) {
+        OSRDestroySpatialReference(s);
+        return NULL;
+    }
+    if (s)
+        OSRSetAxisMappingStrategy(s, OAMS_TRADITIONAL_GIS_ORDER);
+    return s;
+}
+
+/* The localities layer: fixed fields, attribute columns, one feature per
+ * locality. */
+static loc_status write_localities(gout *o, const loc_dissolved *d, const loc_attrs *a, char **lco, int id_field)
+{
+    loc_ctx *ctx = o->ctx;
+    const loc_partition *p = d->p;
+    const loc_zones *z = loc_partition_zones(p);
+    loc_status st = LOC_OK;
+    OGRSpatialReferenceH srs = bng();
+    if (!srs)
+        return loc_error(ctx, LOC_ECRS, "cannot write '%s': no definition of EPSG:27700", o->path);
+    OGRLayerH l = GDALDatasetCreateLayer(o->ds, "localities", srs, wkbMultiPolygon, lco);
+    OSRDestroySpatialReference(srs);
+    if (!l)
+        return gout_fail(o, "cannot create layer 'localities'");
+    static const OGRFieldType types[NFIXED] = {OFTString, OFTString,  OFTString, OFTString, OFTReal,
+                                                OFTInteger, OFTReal, OFTReal,   OFTReal};
+    for (size_t i = 0; i < NFIXED && !st; i++)
+        st = add_field(o, l, fixed_fields[i], types[i]);
+    static const OGRFieldType atypes[] = {OFTReal, OFTInteger64, OFTString};
+    size_t na = a ? loc_attrs_ncols(a) : 0;
+    for (size_t c = 0; c < na && !st; c++)
+        st = add_field(o, l, loc_attrs_name(a, c), atypes[loc_attrs_type(a, c)]);
+    /* the GeoJSON driver moves its ID_FIELD out of the properties, so the
+     * feature id gets a copy of the code and "code" stays a property */
+    int id_idx = (int)(NFIXED + na);
+    if (!st && id_field)
+        st = add_field(o, l, "id", OFTString);
+    if (st)
+        return st;
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
+    int tx = GDALDatasetStartTransaction(o->ds, FALSE) == OGRERR_NONE;
+    for (size_t k = 0; k < d->n && !st; k++) {
+        OGRFeatureH f = OGR_F_Create(defn);
+        if (!f)
+            return loc_error(ctx, LOC_ENOMEM, "cannot write '%s': out of memory", o->path);
+        int32_t c = loc_partition_council(p, k);
+        size_t nm;
+        loc_partition_members(p, k, &nm);
+        OGR_F_SetFieldString(f, 0, loc_partition_code(p, k));
+        OGR_F_SetFieldString(f, 1, loc_partition_name(p, k));
+        if (c >= 0) {
+            OGR_F_SetFieldString(f, 2, loc_zones_council_code(z, (size_t)c));
+            OGR_F_SetFieldString(f, 3, loc_zones_council_name(z, (size_t)c));
+        } else {
+            OGR_F_SetFieldNull(f, 2);
+            OGR_F_SetFieldNull(f, 3);
+        }
+        OGR_F_SetFieldDouble(f, 4, loc_partition_population(p, k));
+        OGR_F_SetFieldInteger(f, 5, (int)nm);
+        double cpt = loc_dissolved_compactness(d, k);
+        /* fixed decimals keep the files stable across platforms */
+        OGR_F_SetFieldDouble(f, 6, round(d->area[k] / 1e3) / 1e3);
+        OGR_F_SetFieldDouble(f, 7, round(d->perim[k]) / 1e3);
+        if (isnan(cpt))
+            OGR_F_SetFieldNull(f, 8);
+        else
+            OGR_F_SetFieldDouble(f, 8, round(cpt * 1e6) / 1e6);
+        for (size_t col = 0; col < na; col++) {
+            int fi = (int)(NFIXED + col);
+            if (loc_attrs_is_null(a, col, k))
+                OGR_F_SetFieldNull(f, fi);
+            else if (loc_attrs_type(a, col) == LOC_ATTR_REAL)
+                OGR_F_SetFieldDouble(f, fi, loc_attrs_real(a, col, k));
+            else if (loc_attrs_type(a, col) == LOC_ATTR_INT)
+                OGR_F_SetFieldInteger64(f, fi, (GIntBig)loc_attrs_int(a, col, k));
+            else
+                OGR_F_SetFieldString(f, fi, loc_attrs_text(a, col, k));
+        }
+        if (id_field)
+            OGR_F_SetFieldString(f, id_idx, loc_partition_code(p, k));
+        char what[300];
+        snprintf(what, sizeof what, "locality '%s'", loc_partition_code(p, k));
+        OGRGeometryH g = to_ogr(o, d->geoms[k], what, &st);
+        if (g)
+            OGR_F_SetGeometryDirectly(f, g);
+        if (!st && OGR_L_CreateFeature(l, f) != OGRERR_NONE)
+            st = gout_fail(o, what);
+        OGR_F_Destroy(f);
+    }
+    if (tx && GDALDatasetCommitTransaction(o->ds) != OGRERR_NONE && !st)
+        st = gout_fail(o, "layer 'localities'");
+    return st;
+}
+
+/* The zones layer of the GeoPackage. */
+static loc_status write_zones(gout *o, const loc_dissolved *d)
+{
+    loc_ctx *ctx = o->ctx;
+    const loc_partition *p = d->p;
+    const loc_zones *z = loc_partition_zones(p);
+    const int32_t *label = loc_partition_labels(p), *council = loc_zones_councils(z);
+    loc_status st = LOC_OK;
+    OGRSpatialReferenceH srs = bng();
+    if (!srs)
+        return loc_error(ctx, LOC_ECRS, "cannot write '%s': no definition of EPSG:27700", o->path);
+    OGRLayerH l = GDALDatasetCreateLayer(o->ds, "zones", srs, wkbMultiPolygon, NULL);
+    OSRDestroySpatialReference(srs);
+    if (!l)
+        return gout_fail(o, "cannot create layer 'zones'");
+    static const char *const names[] = {"zone_code", "zone_name", "locality_code", "council_code"};
+    for (size_t i = 0; i < 4 && !st; i++)
+        st = add_field(o, l, names[i], OFTString);
+    if (st)
+        return st;
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
+    size_t nb = loc_boundaries_count(d->b);
+    int tx = GDALDatasetStartTransaction(o->ds, FALSE) == OGRERR_NONE;
+    for (size_t s = 0; s < loc_zones_nstudy(z) && !st; s++) {
+        uint32_t i = loc_zones_study(z)[s];
+        long bi = loc_zones_boundary(z, i);
+        if (bi < 0 || (size_t)bi >= nb)
+            continue;
+        OGRFeatureH f = OGR_F_Create(defn);
+        if (!f)
+            return loc_error(ctx, LOC_ENOMEM, "cannot write '%s': out of memory", o->path);
+        OGR_F_SetFieldString(f, 0, loc_zones_code(z, i));
+        OGR_F_SetFieldString(f, 1, loc_zones_name(z, i));
+        if (label[i] >= 0)
+            OGR_F_SetFieldString(f, 2, loc_partition_code(p, (size_t)label[i]));
+        else
+            OGR_F_SetFieldNull(f, 2);
+        if (council[i] >= 0)
+            OGR_F_SetFieldString(f, 3, loc_zones_council_code(z, (size_t)council[i]));
+        else
+            OGR_F_SetFieldNull(f, 3);
+        char what[300];
+        snprintf(what, sizeof what, "zone '%s'", loc_zones_code(z, i));
+        OGRGeometryH g = to_ogr(o, loc_boundaries_geom(d->b, (size_t)bi), what, &st);
+        if (g)
+            OGR_F_SetGeometryDirectly(f, g);
+        if (!st && OGR_L_CreateFeature(l, f) != OGRERR_NONE)
+            st = gout_fail(o, what);
+        OGR_F_Destroy(f);
+    }
+    if (tx && GDALDatasetCommitTransaction(o->ds) != OGRERR_NONE && !st)
+        st = gout_fail(o, "layer 'zones'");
+    return st;
+}
+
+static loc_status check_attrs(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *a, const char *path)
+{
+    if (!d)
+        return loc_error(ctx, LOC_EINVAL, "cannot write '%s': no localities", path);
+    if (a && loc_attrs_nrows(a) != d->n)
+        return loc_error(ctx, LOC_EINVAL, "cannot write '%s': attribute table has %zu rows for %zu localities", path,
+                         loc_attrs_nrows(a), d->n);
+    return LOC_OK;
+}
+
+/* Write localities.geojson to a temporary beside path; *tmp gets it. */
+static loc_status stage_geojson(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path,
+                                char **tmp)
+{
+    *tmp = NULL;
+    loc_status st = check_attrs(ctx, d, attrs, path);
+    if (st)
+        return st;
+    gout o;
+    char **lco = NULL;
+    if (!(st = gout_open(ctx, &o, "GeoJSON", path, ".geojson"))) {
+        /* RFC7946 reprojects to WGS 84 lon/lat, drops crs, fixes winding */
+        lco = CSLSetNameValue(lco, "RFC7946", "YES");
+        lco = CSLSetNameValue(lco, "COORDINATE_PRECISION", "6");
+        lco = CSLSetNameValue(lco, "ID_FIELD", "id");
+        lco = CSLSetNameValue(lco, "ID_TYPE", "String");
+        lco = CSLSetNameValue(lco, "WRITE_NAME", "NO");
+        st = write_localities(&o, d, attrs, lco, 1);
+    }
+    CSLDestroy(lco);
+    return gout_close(&o, st, tmp);
+}
+
+static loc_status stage_gpkg(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path,
+                             char **tmp)
+{
+    *tmp = NULL;
+    loc_status st = check_attrs(ctx, d, attrs, path);
+    if (st)
+        return st;
+    gout o;
+    if (!(st = gout_open(ctx, &o, "GPKG", path, ".gpkg")) && !(st = write_localities(&o, d, attrs, NULL, 0)))
+        st = write_zones(&o, d);
+    return gout_close(&o, st, tmp);
+}
+
+loc_status loc_write_geojson(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path)
+{
+    char *tmp;
+    loc_status st = stage_geojson(ctx, d, attrs, path, &tmp);
+    return st ? st : commit_temp(ctx, tmp, path);
+}
+
+loc_status loc_write_gpkg(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path)
+{
+    char *tmp;
+    loc_status st = stage_gpkg(ctx, d, attrs, path, &tmp);
+    return st ? st : commit_temp(ctx, tmp, path);
+}
+
+/* =====================================================================
+ * HTML report
+ * ===================================================================== */
+
+#define MAP_W 460.0        /* map width in pixels */
+#define MAP_MAX_H 520.0    /* map height limit in pixels */
+#define PLOT_W 560.0       /* funnel plot size */
+#define PLOT_H 340.0
+#define NCLASS 7           /* sequential colour classes */
+
+/* Sequential scale, light to dark (ColorBrewer YlGnBu, 7 classes). */
+static const char *const seq_colours[NCLASS] = {"#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4",
+                                                "#1d91c0", "#225ea8", "#0c2c84"};
+#define FLAG_ON "#d7301f"
+#define FLAG_OFF "#d9d9d9"
+#define NO_DATA "#ffffff"
+
+/* State for one report. */
+typedef struct rep {
+    loc_ctx *ctx;
+    FILE *f;                     /* temporary file being written */
+    const loc_dissolved *d;
+    const loc_attrs *a;
+    const loc_report_opts *o;
+    long flag_col, value_col;    /* attrs columns, -1 when none */
+    double breaks[NCLASS + 1];   /* value_column class limits: quantiles over all localities, NaN when none */
+    GEOSGeometry **simple;       /* per locality, simplified for the current map, owned */
+} rep;
+
+/* Text with &, <, >, " and ' escaped, so any string is safe in element
+ * content and in quoted attributes alike. */
+static void esc(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+/* A number for people: grouped thousands are not worth the locale
+ * trouble, so fixed decimals that depend only on the size. */
+static void num(FILE *f, double v)
+{
+    if (isnan(v))
+        fputs("&ndash;", f);
+    else if (fabs(v) >= 1000 || v == floor(v))
+        fprintf(f, "%.0f", v);
+    else if (fabs(v) >= 10)
+        fprintf(f, "%.1f", v);
+    else
+        fprintf(f, "%.3g", v);
+}
+
+static const char *council_name(const rep *r, size_t k)
+{
+    int32_t c = loc_partition_council(r->d->p, k);
+    return c >= 0 ? loc_zones_council_name(loc_partition_zones(r->d->p), (size_t)c) : "several councils";
+}
+
+static double value_of(const rep *r, size_t k)
+{
+    if (r->value_col < 0)
+        return NAN;
+    return loc_attrs_real(r->a, (size_t)r->value_col, k) * (r->o->value_scale ? r->o->value_scale : 1);
+}
+
+static int flagged(const rep *r, size_t k)
+{
+    return r->flag_col >= 0 && !loc_attrs_is_null(r->a, (size_t)r->flag_col, k) &&
+           loc_attrs_int(r->a, (size_t)r->flag_col, k) != 0;
+}
+
+/* The class of v: the last class whose lower limit it reaches. */
+static int value_class(const rep *r, double v)
+{
+    if (isnan(v) || isnan(r->breaks[0]))
+        return -1;
+    int c = 0;
+    while (c + 1 < NCLASS && v >= r->breaks[c + 1])
+        c++;
+    return c;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Quantile classes: indicator values are skewed (most localities near
+ * the middle, a few far out), and equal-interval classes would paint
+ * nearly every locality one colour.  Each class holds about 1/NCLASS of
+ * the localities, so neighbouring colours always mean a real ranking. */
+static loc_status value_breaks(rep *r)
+{
+    size_t m = 0, n = r->d->n;
+    for (int c = 0; c <= NCLASS; c++)
+        r->breaks[c] = NAN;
+    if (r->value_col < 0)
+        return LOC_OK;
+    double *v = loc_malloc(r->ctx, (n ? n : 1) * sizeof *v);
+    if (!v)
+        return LOC_ENOMEM;
+    for (size_t k = 0; k < n; k++) {
+        double x = value_of(r, k);
+        if (!isnan(x))
+            v[m++] = x;
+    }
+    if (m) {
+        qsort(v, m, sizeof *v, cmp_double);
+        for (int c = 0; c <= NCLASS; c++)
+            r->breaks[c] = v[(size_t)c * (m - 1) / NCLASS];
+    }
+    loc_free(r->ctx, v);
+    return LOC_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Maps
+ * --------------------------------------------------------------------- */
+
+/* Map frame: BNG metres to pixels. */
+typedef struct frame {
+    double x0, y1;   /* west and north edges, metres */
+    double s;        /* pixels per metre */
+    double w, h;     /* pixels */
+} frame;
+
+/* One ring as a closed subpath, dropping points that round onto the
+ * previous one. */
+static loc_status put_ring(rep *r, const frame *fr, const GEOSGeometry *ring)
+{
+    GEOSContextHandle_t h = loc_geos(r->ctx);
+    const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, ring);
+    unsigned n = 0;
+    if (!cs || !GEOSCoordSeq_getSize_r(h, cs, &n))
+        return loc_error(r->ctx, LOC_EGEOM, "report: GEOS cannot read a ring: %s", loc_geos_msg(r->ctx));
+    long px = 0, py = 0;
+    for (unsigned i = 0; i + 1 < n; i++) {
+        double x, y;
+        if (!GEOSCoordSeq_getXY_r(h, cs, i, &x, &y))
+            return loc_error(r->ctx, LOC_EGEOM, "report: GEOS cannot read a ring: %s", loc_geos_msg(r->ctx));
+        /* tenths of a pixel: sharp at any zoom, short to write */
+        long qx = lround((x - fr->x0) * fr->s * 10), qy = lround((fr->y1 - y) * fr->s * 10);
+        if (i && qx == px && qy == py)
+            continue;
+        fprintf(r->f, "%c%.1f %.1f", i ? 'L' : 'M', qx / 10.0, qy / 10.0);
+        px = qx;
+        py = qy;
+    }
+    fputc('Z', r->f);
+    return LOC_OK;
+}
+
+static loc_status put_polygon(rep *r, const frame *fr, const GEOSGeometry *pg)
+{
+    GEOSContextHandle_t h = loc_geos(r->ctx);
+    if (GEOSisEmpty_r(h, pg) == 1)
+        return LOC_OK;
+    const GEOSGeometry *ext = GEOSGetExteriorRing_r(h, pg);
+    int nh = GEOSGetNumInteriorRings_r(h, pg);
+    if (!ext || nh < 0)
+        return loc_error(r->ctx, LOC_EGEOM, "report: GEOS cannot read a polygon: %s", loc_geos_msg(r->ctx));
+    loc_status st = put_ring(r, fr, ext);
+    for (int i = 0; i < nh && !st; i++) {
+        const GEOSGeometry *hole = GEOSGetInteriorRingN_r(h, pg, i);
+        st = hole ? put_ring(r, fr, hole) : LOC_EGEOM;
+    }
+    return st;
+}
+
+/* A locality's path data (polygons, or the parts of a multipolygon). */
+static loc_status put_geometry(rep *r, const frame *fr, const GEOSGeometry *g)
+{
+    GEOSContextHandle_t h = loc_geos(r->ctx);
+    if (GEOSGeomTypeId_r(h, g) == GEOS_POLYGON)
+        return put_polygon(r, fr, g);
+    int n = GEOSGetNumGeometries_r(h, g);
+    loc_status st = n < 0 ? LOC_EGEOM : LOC_OK;
+    for (int i = 0; i < n && !st; i++) {
+        const GEOSGeometry *pg = GEOSGetGeometryN_r(h, g, i);
+        st = pg ? put_polygon(r, fr, pg) : LOC_EGEOM;
+    }
+    return st;
+}
+
+/* Frame and simplified geometries for the localities in list. */
+static loc_status prepare_map(rep *r, const size_t *list, size_t n, frame *fr)
+{
+    GEOSContextHandle_t h = loc_geos(r->ctx);
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        const GEOSGeometry *g = r->d->geoms[list[i]];
+        double a, b, c, e;
+        if (GEOSisEmpty_r(h, g) == 1)
+            continue;
+        if (!GEOSGeom_getXMin_r(h, g, &a) || !GEOSGeom_getYMin_r(h, g, &b) || !GEOSGeom_getXMax_r(h, g, &c) ||
+            !GEOSGeom_getYMax_r(h, g, &e))
+            return loc_error(r->ctx, LOC_EGEOM, "report: GEOS cannot measure a locality: %s", loc_geos_msg(r->ctx));
+        x0 = fmin(x0, a);
+        y0 = fmin(y0, b);
+        x1 = fmax(x1, c);
+        y1 = fmax(y1, e);
+    }
+    if (!(x1 > x0) || !(y1 > y0)) {
+        x0 = y0 = 0;
+        x1 = y1 = 1;
+    }
+    double pad = 0.02 * fmax(x1 - x0, y1 - y0);
+    x0 -= pad;
+    y0 -= pad;
+    x1 += pad;
+    y1 += pad;
+    fr->s = fmin(MAP_W / (x1 - x0), MAP_MAX_H / (y1 - y0));
+    fr->x0 = x0;
+    fr->y1 = y1;
+    fr->w = ceil((x1 - x0) * fr->s);
+    fr->h = ceil((y1 - y0) * fr->s);
+    /* half a pixel: finer detail is invisible and only makes the file big */
+    double tol = 0.5 / fr->s;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = list[i];
+        loc_geos_clear(r->ctx);
+        if (!(r->simple[k] = GEOSTopologyPreserveSimplify_r(h, r->d->geoms[k], tol)))
+            return loc_error(r->ctx, LOC_EGEOM, "report: GEOS cannot simplify locality '%s': %s",
+                             loc_partition_code(r->d->p, k), loc_geos_msg(r->ctx));
+    }
+    return LOC_OK;
+}
+
+static void release_map(rep *r, const size_t *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (r->simple[list[i]]) {
+            GEOSGeom_destroy_r(loc_geos(r->ctx), r->simple[list[i]]);
+            r->simple[list[i]] = NULL;
+        }
+}
+
+/* One map: by flag (by_value 0) or by value class. */
+static loc_status put_map(rep *r, const size_t *list, size_t n, const frame *fr, int by_value, const char *label)
+{
+    FILE *f = r->f;
+    loc_status st = LOC_OK;
+    fprintf(f, "<svg class=\"map\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" "
+               "height=\"%.0f\" role=\"img\" aria-label=\"", fr->w, fr->h, fr->w, fr->h);
+    esc(f, label);
+    fputs("\">\n", f);
+    for (size_t i = 0; i < n && !st; i++) {
+        size_t k = list[i];
+        const char *fill;
+        if (by_value) {
+            int c = value_class(r, value_of(r, k));
+            fill = c < 0 ? NO_DATA : seq_colours[c];
+        } else {
+            fill = flagged(r, k) ? FLAG_ON : FLAG_OFF;
+        }
+        fprintf(f, "<path fill=\"%s\" d=\"", fill);
+        st = put_geometry(r, fr, r->simple[k]);
+        fputs("\"><title>", f);
+        esc(f, loc_partition_code(r->d->p, k));
+        fputc(' ', f);
+        esc(f, loc_partition_name(r->d->p, k));
+        if (by_value) {
+            fputs(": ", f);
+            num(f, value_of(r, k));
+        } else if (r->flag_col >= 0) {
+            fputs(flagged(r, k) ? ": flagged" : ": not flagged", f);
+        }
+        fputs("</title></path>\n", f);
+    }
+    fputs("</svg>\n", f);
+    return st;
+}
+
+static void put_legends(rep *r, int by_value)
+{
+    FILE *f = r->f;
+    fputs("<div class=\"legend\">", f);
+    if (!by_value) {
+        fprintf(f, "<span><i style=\"background:%s\"></i>", FLAG_ON);
+        esc(f, r->o->flag_label ? r->o->flag_label : "locality plan required");
+        fprintf(f, "</span><span><i style=\"background:%s\"></i>not flagged</span>", FLAG_OFF);
+    } else {
+        fputs("<b>", f);
+        esc(f, r->o->value_label ? r->o->value_label : loc_attrs_name(r->a, (size_t)r->value_col));
+        fprintf(f, "</b> (%d classes of about equal numbers of localities, all councils) ", NCLASS);
+        for (int c = 0; c < NCLASS && !isnan(r->breaks[0]); c++) {
+            /* classes emptied by tied values are left out of the legend */
+            if (c > 0 && c + 1 < NCLASS && r->breaks[c] == r->breaks[c + 1])
+                continue;
+            fprintf(f, "<span><i style=\"background:%s\"></i>", seq_colours[c]);
+            num(f, r->breaks[c]);
+            fputs("&ndash;", f);
+            num(f, r->breaks[c + 1]);
+            fputs("</span>", f);
+        }
+        fprintf(f, "<span><i style=\"background:%s\"></i>no value</span>", NO_DATA);
+    }
+    fputs("</div>\n", f);
+}
+
+/* Per council (and one group for localities spanning councils), its maps. */
+static loc_status put_maps(rep *r)
+{
+    const loc_zones *z = loc_partition_zones(r->d->p);
+    size_t nc = loc_zones_ncouncils(z), n = r->d->n;
+    size_t *list = loc_malloc(r->ctx, (n ? n : 1) * sizeof *list);
+    loc_status st = LOC_OK;
+    if (!list)
+        return LOC_ENOMEM;
+    if (r->flag_col < 0 && r->value_col < 0)
+        fputs("<p>No flag or indicator column was chosen; the maps show the localities only.</p>\n", r->f);
+    for (long c = 0; c <= (long)nc && !st; c++) {
+        /* c == nc: localities spanning councils, or with none */
+        size_t m = 0;
+        for (size_t k = 0; k < n; k++) {
+            int32_t kc = loc_partition_council(r->d->p, k);
+            if ((c < (long)nc && kc == c) || (c == (long)nc && kc < 0))
+                list[m++] = k;
+        }
+        if (!m)
+            continue;
+        frame fr;
+        if ((st = prepare_map(r, list, m, &fr)))
+            break;
+        fputs("<section class=\"council\"><h3>", r->f);
+        if (c < (long)nc) {
+            esc(r->f, loc_zones_council_name(z, (size_t)c));
+            fputs(" <small>", r->f);
+            esc(r->f, loc_zones_council_code(z, (size_t)c));
+            fputs("</small>", r->f);
+        } else {
+            fputs("Localities spanning councils", r->f);
+        }
+        fprintf(r->f, " <small>(%zu localit%s)</small></h3>\n<div class=\"maps\">\n", m, m == 1 ? "y" : "ies");
+        if (r->flag_col >= 0 || r->value_col < 0) {
+            fputs("<figure>", r->f);
+            st = put_map(r, list, m, &fr, 0, "localities by flag");
+            put_legends(r, 0);
+            fputs("</figure>\n", r->f);
+        }
+        if (!st && r->value_col >= 0) {
+            fputs("<figure>", r->f);
+            st = put_map(r, list, m, &fr, 1, "localities by indicator");
+            put_legends(r, 1);
+            fputs("</figure>\n", r->f);
+        }
+        fputs("</div></section>\n", r->f);
+        release_map(r, list, m);
+    }
+    loc_free(r->ctx, list);
+    return st;
+}
+
+/* ---------------------------------------------------------------------
+ * Funnel plots
+ * --------------------------------------------------------------------- */
+
+void loc_funnel_limits(loc_funnel_kind kind, double national, double n, double z, double *lo, double *hi)
+{
+    if (!(n > 0) || isnan(national)) {
+        *lo = *hi = NAN;
+        return;
+    }
+    double var = kind == LOC_FUNNEL_PROPORTION ? national * (1 - national) / n : national / n;
+    double half = z * sqrt(var > 0 ? var : 0);
+    *lo = national - half;
+    *hi = national + half;
+    if (*lo < 0)
+        *lo = 0;
+    if (kind == LOC_FUNNEL_PROPORTION && *hi > 1)
+        *hi = 1;
+}
+
+#define Z95 1.959963984540054
+#define Z998 3.090232306167813
+
+/* A round step near span / 5 for axis ticks. */
+static double nice_step(double span)
+{
+    if (!(span > 0))
+        return 1;
+    double raw = span / 5, p = pow(10, floor(log10(raw))), m = raw / p;
+    return p * (m < 1.5 ? 1 : m < 3 ? 2 : m < 7 ? 5 : 10);
+}
+
+static loc_status put_funnel(rep *r, const loc_funnel *fu, size_t id)
+{
+    FILE *f = r->f;
+    size_t n = r->d->n;
+    double sc = fu->scale ? fu->scale : 1;
+    double nmax = 0, ymin = INFINITY, ymax = -INFINITY;
+    size_t shown = 0;
+    for (size_t k = 0; k < n; k++) {
+        double v = fu->value[k], m = fu->denom[k];
+        if (isnan(v) || !(m > 0))
+            continue;
+        shown++;
+        nmax = fmax(nmax, m);
+        ymin = fmin(ymin, v);
+        ymax = fmax(ymax, v);
+    }
+    fputs("<figure class=\"funnel\"><figcaption>", f);
+    esc(f, fu->label);
+    fputs("</figcaption>\n", f);
+    if (!shown || isnan(fu->national)) {
+        fputs("<p>No locality has a value and a denominator for this indicator.</p></figure>\n", f);
+        return LOC_OK;
+    }
+    /* the y range covers the points and the limits from a quarter of the
+     * way along the x axis, where the funnel is already readable */
+    double lo, hi;
+    loc_funnel_limits(fu->kind, fu->national, nmax * 0.25, Z998, &lo, &hi);
+    ymin = fmin(fmin(ymin, lo), fu->national);
+    ymax = fmax(fmax(ymax, hi), fu->national);
+    double pad = 0.05 * (ymax - ymin > 0 ? ymax - ymin : fabs(ymax) + 1e-9);
+    ymin -= pad;
+    ymax += pad;
+    if (fu->kind == LOC_FUNNEL_PROPORTION && ymin < 0)
+        ymin = 0;
+    nmax *= 1.05;
+    const double L = 56, R = 16, T = 24, B = 44, W = PLOT_W - L - R, H = PLOT_H - T - B;
+#define PX(m) (L + (m) / nmax * W)
+#define PY(v) (T + (ymax - (v)) / (ymax - ymin) * H)
+    fprintf(f, "<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
+               "role=\"img\" aria-label=\"funnel plot\">\n", PLOT_W, PLOT_H, PLOT_W, PLOT_H);
+    fprintf(f, "<defs><clipPath id=\"clip%zu\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>"
+               "</clipPath></defs>\n",
+            id, L, T, W, H);
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fafafa\" stroke=\"#999\"/>\n", L, T,
+            W, H);
+    /* axes */
+    double ys = nice_step((ymax - ymin) * sc) / sc;
+    /* ticks from whole multiples of the step, so that labels never show
+     * accumulated rounding (14.999...) */
+    int ydec = (int)fmax(0, -floor(log10(ys * sc) + 1e-9));
+    for (long i = (long)ceil(ymin / ys - 1e-9); i * ys <= ymax + 1e-12; i++) {
+        double v = (double)i * ys;
+        fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
+                   "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">", L, L + W, PY(v), PY(v), L - 4,
+                PY(v) + 4);
+        fprintf(f, "%.*f</text>\n", ydec, fabs(v * sc) < 1e-12 ? 0 : v * sc);
+    }
+    double xs = nice_step(nmax);
+    for (long i = 0; (double)i * xs <= nmax + 1e-9; i++) {
+        double m = (double)i * xs;
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"middle\">", PX(m), T + H + 16);
+        num(f, m);
+        fputs("</text>\n", f);
+    }
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"axis\" text-anchor=\"middle\">population or denominator</text>\n",
+            L + W / 2, PLOT_H - 6);
+    /* the unit once, over the y axis, rather than on every tick */
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"axis\">value", 4.0, T - 8);
+    if (fu->unit && *fu->unit) {
+        fputs(" (", f);
+        esc(f, fu->unit[0] == ' ' ? fu->unit + 1 : fu->unit);
+        fputc(')', f);
+    }
+    fputs("</text>\n", f);
+    /* limits: sampled on a grid dense near zero, where they curve most */
+    fprintf(f, "<g clip-path=\"url(#clip%zu)\" fill=\"none\">\n", id);
+    fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", L, L + W,
+            PY(fu->national), PY(fu->national));
+    static const double zs[] = {Z95, Z998};
+    static const char *const dash[] = {"4 3", ""};
+    for (int zi = 0; zi < 2; zi++)
+        for (int side = 0; side < 2; side++) {
+            fprintf(f, "<path stroke=\"%s\" stroke-dasharray=\"%s\" d=\"", zi ? "#b2182b" : "#ef8a62", dash[zi]);
+            for (int i = 1; i <= 120; i++) {
+                double m = nmax * pow(i / 120.0, 2);
+                loc_funnel_limits(fu->kind, fu->national, m, zs[zi], &lo, &hi);
+                double v = side ? hi : lo;
+                /* keep the path inside a sane range; the clip does the rest */
+                v = fmax(fmin(v, ymax + (ymax - ymin)), ymin - (ymax - ymin));
+                fprintf(f, "%c%.1f %.1f", i == 1 ? 'M' : 'L', PX(m), PY(v));
+            }
+            fputs("\"/>\n", f);
+        }
+    fputs("</g>\n<g>\n", f);
+    for (size_t k = 0; k < n; k++) {
+        double v = fu->value[k], m = fu->denom[k];
+        if (isnan(v) || !(m > 0))
+            continue;
+        double l95, h95, l998, h998;
+        loc_funnel_limits(fu->kind, fu->national, m, Z95, &l95, &h95);
+        loc_funnel_limits(fu->kind, fu->national, m, Z998, &l998, &h998);
+        const char *cls = v > h998 || v < l998 ? "out998" : v > h95 || v < l95 ? "out95" : "in";
+        fprintf(f, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\"><title>", cls, PX(m), PY(v));
+        esc(f, loc_partition_code(r->d->p, k));
+        fputc(' ', f);
+        esc(f, loc_partition_name(r->d->p, k));
+        fputs(": ", f);
+        num(f, v * sc);
+        esc(f, fu->unit);
+        fputs(" (n ", f);
+        num(f, m);
+        fputs(")</title></circle>\n", f);
+    }
+    fputs("</g>\n</svg>\n", f);
+#undef PX
+#undef PY
+    fputs("<div class=\"legend\"><span><i class=\"ln\" style=\"border-color:#333\"></i>Scotland ", f);
+    num(f, fu->national * sc);
+    esc(f, fu->unit);
+    fputs("</span><span><i class=\"ln dash\" style=\"border-color:#ef8a62\"></i>95% limits</span>"
+          "<span><i class=\"ln\" style=\"border-color:#b2182b\"></i>99.8% limits</span>"
+          "<span><i class=\"dot out998\"></i>outside 99.8%</span><span><i class=\"dot out95\"></i>outside 95%</span>"
+          "<span><i class=\"dot in\"></i>within</span></div></figure>\n", f);
+    return LOC_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Tables and page
+ * --------------------------------------------------------------------- */
+
+static void put_cell(rep *r, size_t col, size_t k)
+{
+    FILE *f = r->f;
+    switch (loc_attrs_type(r->a, col)) {
+    case LOC_ATTR_REAL:
+        fputs("<td class=\"n\">", f);
+        num(f, loc_attrs_real(r->a, col, k));
+        break;
+    case LOC_ATTR_INT:
+        fputs("<td class=\"n\">", f);
+        if (loc_attrs_is_null(r->a, col, k))
+            fputs("&ndash;", f);
+        else
+            fprintf(f, "%lld", (long long)loc_attrs_int(r->a, col, k));
+        break;
+    default:
+        fputs("<td>", f);
+        esc(f, loc_attrs_text(r->a, col, k));
+    }
+    fputs("</td>", f);
+}
+
+static void put_tables(rep *r)
+{
+    FILE *f = r->f;
+    const loc_partition *p = r->d->p;
+    size_t na = r->a ? loc_attrs_ncols(r->a) : 0;
+    if (r->flag_col >= 0) {
+        size_t nf = 0;
+        for (size_t k = 0; k < r->d->n; k++)
+            nf += flagged(r, k) != 0;
+        fputs("<h2 id=\"flagged\">Flagged localities</h2>\n", f);
+        fprintf(f, "<p>%zu of %zu localities: ", nf, r->d->n);
+        esc(f, r->o->flag_label ? r->o->flag_label : "locality plan required");
+        fputs(".</p>\n<table class=\"data\"><thead><tr><th>code</th><th>name</th><th>council</th><th>population</th>"
+              "</tr></thead><tbody>\n", f);
+        for (size_t k = 0; k < r->d->n; k++) {
+            if (!flagged(r, k))
+                continue;
+            fputs("<tr><td>", f);
+            esc(f, loc_partition_code(p, k));
+            fputs("</td><td>", f);
+            esc(f, loc_partition_name(p, k));
+            fputs("</td><td>", f);
+            esc(f, council_name(r, k));
+            fputs("</td><td class=\"n\">", f);
+            num(f, loc_partition_population(p, k));
+            fputs("</td></tr>\n", f);
+        }
+        fputs("</tbody></table>\n", f);
+    }
+    fputs("<h2 id=\"localities\">All localities</h2>\n<div class=\"scroll\"><table class=\"data\"><thead><tr>"
+          "<th>code</th><th>name</th><th>council</th><th>population</th><th>zones</th><th>area km&sup2;</th>"
+          "<th>compactness</th>", f);
+    for (size_t c = 0; c < na; c++) {
+        fputs("<th>", f);
+        esc(f, loc_attrs_name(r->a, c));
+        fputs("</th>", f);
+    }
+    fputs("</tr></thead><tbody>\n", f);
+    for (size_t k = 0; k < r->d->n; k++) {
+        size_t nm;
+        loc_partition_members(p, k, &nm);
+        fprintf(f, "<tr%s><td>", flagged(r, k) ? " class=\"flag\"" : "");
+        esc(f, loc_partition_code(p, k));
+        fputs("</td><td>", f);
+        esc(f, loc_partition_name(p, k));
+        fputs("</td><td>", f);
+        esc(f, council_name(r, k));
+        fputs("</td><td class=\"n\">", f);
+        num(f, loc_partition_population(p, k));
+        fprintf(f, "</td><td class=\"n\">%zu</td><td class=\"n\">%.2f</td><td class=\"n\">%.3f</td>", nm,
+                r->d->area[k] / 1e6, loc_dissolved_compactness(r->d, k));
+        for (size_t c = 0; c < na; c++)
+            put_cell(r, c, k);
+        fputs("</tr>\n", f);
+    }
+    fputs("</tbody></table></div>\n", f);
+}
+
+static void put_kv(FILE *f, const char *title, const char *id, const loc_kv *kv, size_t n)
+{
+    fprintf(f, "<h2 id=\"%s\">%s</h2>\n", id, title);
+    if (!n) {
+        fputs("<p>None given.</p>\n", f);
+        return;
+    }
+    fputs("<table class=\"kv\"><tbody>\n", f);
+    for (size_t i = 0; i < n; i++) {
+        fputs("<tr><th>", f);
+        esc(f, kv[i].key);
+        fputs("</th><td>", f);
+        esc(f, kv[i].value);
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody></table>\n", f);
+}
+
+static const char STYLE_SHEET[] =
+    "body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1100px;padding:0 1em;color:#222}\n"
+    "h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}\n"
+    "h3 small,h1 small{color:#666;font-weight:normal}\n"
+    ".maps{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}\n"
+    "svg.map path{stroke:#555;stroke-width:.6;stroke-linejoin:round;fill-rule:evenodd}\n"
+    "svg.map path:hover{stroke:#000;stroke-width:1.5}\n"
+    ".legend{font-size:.8em;margin:.3em 0;max-width:560px}.legend span{display:inline-block;margin-right:.8em}\n"
+    ".legend i{display:inline-block;width:.9em;height:.9em;border:1px solid #888;vertical-align:middle;"
+    "margin-right:.25em}\n"
+    ".legend i.ln{width:1.4em;height:0;border:0;border-top:2px solid}.legend i.ln.dash{border-top-style:dashed}\n"
+    ".legend i.dot{border-radius:50%}\n"
+    "circle.in,i.in{fill:#bdbdbd;background:#bdbdbd;stroke:#666}circle.out95,i.out95{fill:#fdae61;"
+    "background:#fdae61;stroke:#666}\n"
+    "circle.out998,i.out998{fill:#b2182b;background:#b2182b;stroke:#333}\n"
+    "text.tick{font-size:11px;fill:#444}text.axis{font-size:12px;fill:#222}\n"
+    "figcaption{font-weight:bold;margin:.5em 0}\n"
+    "table{border-collapse:collapse;font-size:.85em}td,th{padding:.2em .5em;border-bottom:1px solid #e4e4e4;"
+    "text-align:left}\n"
+    "td.n{text-align:right;font-variant-numeric:tabular-nums}tr.flag td{background:#fde0dd}\n"
+    ".scroll{overflow-x:auto}table.kv th{font-weight:normal;color:#555}\n";
+
+static loc_status put_page(rep *r)
+{
+    FILE *f = r->f;
+    const char *title = r->o->title ? r->o->title : "Localities";
+    size_t nflag = 0;
+    double pop = 0;
+    for (size_t k = 0; k < r->d->n; k++) {
+        nflag += flagged(r, k) != 0;
+        pop += loc_partition_population(r->d->p, k);
+    }
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);
+    esc(f, title);
+    fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", STYLE_SHEET);
+    esc(f, title);
+    fprintf(f, "</h1>\n<p>%zu localities, %.0f residents", r->d->n, pop);
+    if (r->flag_col >= 0)
+        fprintf(f, "; %zu flagged", nflag);
+    fputs(". <a href=\"#maps\">Maps</a> &middot; <a href=\"#funnels\">Funnel plots</a> &middot; "
+          "<a href=\"#localities\">Localities</a> &middot; <a href=\"#settings\">Settings</a></p>\n", f);
+    fputs("<h2 id=\"maps\">Maps</h2>\n", f);
+    loc_status st = put_maps(r);
+    if (st)
+        return st;
+    fputs("<h2 id=\"funnels\">Funnel plots</h2>\n", f);
+    if (!r->o->nfunnels)
+        fputs("<p>No indicator was chosen for funnel plots.</p>\n", f);
+    else
+        fputs("<p>Each point is a locality; the lines are the Scotland value with 95% and 99.8% control limits. "
+              "Points outside the limits differ from Scotland by more than chance alone would usually give.</p>\n"
+              "<div class=\"maps\">\n", f);
+    for (size_t i = 0; i < r->o->nfunnels && !st; i++)
+        st = put_funnel(r, &r->o->funnels[i], i);
+    if (r->o->nfunnels)
+        fputs("</div>\n", f);
+    if (st)
+        return st;
+    put_tables(r);
+    put_kv(f, "Settings", "settings", r->o->settings, r->o->nsettings);
+    put_kv(f, "Data sources", "sources", r->o->sources, r->o->nsources);
+    fputs("<p><small>Written by Localities " LOC_VERSION ".</small></p>\n</body>\n</html>\n", f);
+    return LOC_OK;
+}
+
+/* Resolve a named column of the wanted type. */
+static loc_status report_column(loc_ctx *ctx, const loc_attrs *a, const char *name, loc_attr_type type, long *col,
+                                const char *path)
+{
+    *col = -1;
+    if (!name)
+        return LOC_OK;
+    if (!a || (*col = loc_attrs_find(a, name)) < 0)
+        return loc_error(ctx, LOC_EINVAL, "cannot write '%s': no attribute column '%s'", path, name);
+    if (loc_attrs_type(a, (size_t)*col) != type)
+        return loc_error(ctx, LOC_EINVAL, "cannot write '%s': attribute column '%s' is not %s", path, name,
+                         type == LOC_ATTR_INT ? "an integer flag" : "a real value");
+    return LOC_OK;
+}
+
+/* Write report.html to a temporary beside path; *tmp gets it. */
+static loc_status stage_report(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs,
+                               const loc_report_opts *opts, const char *path, char **tmp)
+{
+    loc_report_opts none = {0};
+    rep r = {.ctx = ctx, .d = d, .a = attrs, .o = opts ? opts : &none};
+    *tmp = NULL;
+    loc_status st = check_attrs(ctx, d, attrs, path);
+    if (st || (st = report_column(ctx, attrs, r.o->flag_column, LOC_ATTR_INT, &r.flag_col, path)) ||
+        (st = report_column(ctx, attrs, r.o->value_column, LOC_ATTR_REAL, &r.value_col, path)))
+        return st;
+    for (size_t i = 0; i < r.o->nfunnels; i++)
+        if (!r.o->funnels[i].value || !r.o->funnels[i].denom)
+            return loc_error(ctx, LOC_EINVAL, "cannot write '%s': funnel plot %zu has no values or denominators",
+                             path, i + 1);
+    if ((st = value_breaks(&r)))
+        return st;
+    if (!(r.simple = loc_calloc(ctx, d->n ? d->n : 1, sizeof *r.simple)))
+        return LOC_ENOMEM;
+    int fd;
+    if (!(st = reserve_temp(ctx, path, "", tmp, &fd))) {
+        if (!(r.f = fdopen(fd, "w"))) {
+            st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
+            close(fd);
+        } else {
+            st = put_page(&r);
+            /* flushed and on disk before anyone renames it into place */
+            if (!st && (fflush(r.f) != 0 || ferror(r.f) || fsync(fileno(r.f)) != 0))
+                st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
+            if (fclose(r.f) != 0 && !st)
+                st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
+        }
+        if (st) {
+            discard_temp(ctx, *tmp);
+            *tmp = NULL;
+        }
+    }
+    for (size_t k = 0; k < d->n; k++)
+        if (r.simple[k])
+            GEOSGeom_destroy_r(loc_geos(ctx), r.simple[k]);
+    loc_free(ctx, r.simple);
+    return st;
+}
+
+loc_status loc_write_report(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs,
+                            const loc_report_opts *opts, const char *path)
+{
+    char *tmp;
+    loc_status st = stage_report(ctx, d, attrs, opts, path, &tmp);
+    return st ? st : commit_temp(ctx, tmp, path);
+}
+
+/* =====================================================================
+ * All outputs together
+ * ===================================================================== */
+
+loc_status loc_write_outputs(loc_ctx *ctx, const char *dir, const loc_dissolved *d, const loc_attrs *attrs,
+                             const loc_report_opts *opts)
+{
+    static const char *const names[] = {"localities.geojson", "localities.gpkg", "report.html"};
+    enum { NOUT = sizeof names / sizeof *names };
+    char *path[NOUT] = {NULL}, *tmp[NOUT] = {NULL};
+    loc_status st = LOC_OK;
+    for (size_t i = 0; i < NOUT && !st; i++) {
+        size_t size = strlen(dir) + strlen(names[i]) + 2;
+        if (!(path[i] = loc_malloc(ctx, size)))
+            st = LOC_ENOMEM;
+        else
+            snprintf(path[i], size, "%s/%s", dir, names[i]);
+    }
+    /* every file complete under its temporary name before any is renamed */
+    if (!st)
+        st = stage_geojson(ctx, d, attrs, path[0], &tmp[0]);
+    if (!st)
+        st = stage_gpkg(ctx, d, attrs, path[1], &tmp[1]);
+    if (!st)
+        st = stage_report(ctx, d, attrs, opts, path[2], &tmp[2]);
+    for (size_t i = 0; i < NOUT; i++) {
+        if (!tmp[i])
+            continue;
+        if (st)
+            discard_temp(ctx, tmp[i]);
+        else
+            st = commit_temp(ctx, tmp[i], path[i]);
+        tmp[i] = NULL;
+    }
+    for (size_t i = 0; i < NOUT; i++)
+        loc_free(ctx, path[i]);
+    return st;
+}

@@ -1,0 +1,227 @@
+/*
+ * Writers: the outputs mapping teams and analysts open, built from a
+ * partition of the zone table.
+ *
+ * The dissolve turns each locality's zones into one polygon with GEOS
+ * (coverage union when the zones form a clean coverage, ordinary union
+ * otherwise) and measures it; the report and the builder summary read its
+ * areas and compactness.  The attribute table carries whatever the later
+ * stages know about each locality (indicator estimates, intervals, flags)
+ * as named columns, so that the writers need not know the statistics
+ * module.  Every writer writes under a temporary name in the output folder
+ * and renames over the final name at the end: a failure leaves an earlier
+ * output at that path untouched and no partial file behind.
+ *
+ * Outputs: localities.geojson (RFC 7946: WGS 84 longitude/latitude, six
+ * decimals, no crs member, counter-clockwise exterior rings), a GeoPackage
+ * in British National Grid with a localities and a zones layer, and a
+ * self-contained HTML report whose maps and funnel plots are inline SVG.
+ */
+#ifndef LOCALITIES_WRITERS_H
+#define LOCALITIES_WRITERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "localities/boundary.h"
+#include "localities/partition.h"
+
+/* ---------------------------------------------------------------------
+ * Dissolve
+ * --------------------------------------------------------------------- */
+
+typedef struct loc_dissolved loc_dissolved;
+
+/*
+ * Union each locality's zone polygons.  b must be the boundaries the
+ * partition's zone table was joined with (loc_zones_boundary indexes it);
+ * p and b are borrowed and must outlive the result, which uses the GEOS
+ * context of ctx.  Zones with no boundary are skipped and counted; a
+ * locality none of whose zones has a boundary gets an empty geometry.
+ * Each result is valid and polygonal; holes thinner than the sliver width
+ * (gaps between zones simplified one by one) are removed.  NULL with the
+ * error set: LOC_EGEOM when GEOS fails on a locality (named), LOC_EINVAL
+ * for a boundary index out of range, LOC_ENOMEM.  Free with
+ * loc_dissolved_destroy.
+ */
+LOC_API loc_dissolved *loc_dissolve(loc_ctx *ctx, const loc_partition *p, const loc_boundaries *b);
+
+/* Free.  NULL does nothing. */
+LOC_API void loc_dissolved_destroy(loc_dissolved *d);
+
+/* The partition and boundaries it was made from (borrowed). */
+LOC_API const loc_partition *loc_dissolved_partition(const loc_dissolved *d);
+LOC_API const loc_boundaries *loc_dissolved_boundaries(const loc_dissolved *d);
+
+/* Localities (loc_partition_count). */
+LOC_API size_t loc_dissolved_count(const loc_dissolved *d);
+/* Locality k's polygon in EPSG:27700 (Polygon or MultiPolygon, possibly
+ * empty); borrowed, valid while d lives. */
+LOC_API const GEOSGeometry *loc_dissolved_geom(const loc_dissolved *d, size_t k);
+/* Area in square metres, perimeter in metres (holes included), and
+ * Polsby-Popper compactness 4 pi A / P^2 (1 for a disc, NaN when empty). */
+LOC_API double loc_dissolved_area_m2(const loc_dissolved *d, size_t k);
+LOC_API double loc_dissolved_perimeter_m(const loc_dissolved *d, size_t k);
+LOC_API double loc_dissolved_compactness(const loc_dissolved *d, size_t k);
+/* Sum of the member zones' own areas (to check the union lost nothing). */
+LOC_API double loc_dissolved_zone_area_m2(const loc_dissolved *d, size_t k);
+/* Localities whose zones were not a clean coverage, so that ordinary
+ * union replaced coverage union; member zones with no boundary; sliver
+ * holes removed. */
+LOC_API size_t loc_dissolved_fallbacks(const loc_dissolved *d);
+LOC_API size_t loc_dissolved_missing(const loc_dissolved *d);
+LOC_API size_t loc_dissolved_slivers(const loc_dissolved *d);
+
+/* Holes whose mean width (2 area / perimeter) is below this are slivers
+ * between neighbouring zones, not real holes, and are filled. */
+#define LOC_SLIVER_WIDTH_M 1.0
+
+/* ---------------------------------------------------------------------
+ * Attribute table: extra per-locality columns for the writers
+ * --------------------------------------------------------------------- */
+
+typedef enum loc_attr_type {
+    LOC_ATTR_REAL = 0, /* double; NaN is null */
+    LOC_ATTR_INT,      /* int64_t (counts, 0/1 flags) */
+    LOC_ATTR_TEXT      /* string (copied) */
+} loc_attr_type;
+
+typedef struct loc_attrs loc_attrs;
+
+/* An empty table of nrows rows (one per locality) and no columns.  NULL
+ * with the error set.  Free with loc_attrs_destroy. */
+LOC_API loc_attrs *loc_attrs_create(loc_ctx *ctx, size_t nrows);
+/* Free.  NULL does nothing. */
+LOC_API void loc_attrs_destroy(loc_attrs *a);
+
+/*
+ * Add a column; every cell starts null.  The name (copied) must be
+ * non-empty, unique and not one of the writers' own fields (code, name,
+ * council_code, council_name, population, zones, area_km2, perimeter_km,
+ * compactness, id): LOC_EINVAL.  *col (may be NULL) gets its index.
+ */
+LOC_API loc_status loc_attrs_add(loc_ctx *ctx, loc_attrs *a, const char *name, loc_attr_type type, size_t *col);
+
+/* Set a cell.  LOC_EINVAL for a row or column out of range or a column of
+ * another type; text is copied (NULL sets null); LOC_ENOMEM. */
+LOC_API loc_status loc_attrs_set_real(loc_ctx *ctx, loc_attrs *a, size_t col, size_t row, double v);
+LOC_API loc_status loc_attrs_set_int(loc_ctx *ctx, loc_attrs *a, size_t col, size_t row, int64_t v);
+LOC_API loc_status loc_attrs_set_text(loc_ctx *ctx, loc_attrs *a, size_t col, size_t row, const char *s);
+
+/* Shape and cells.  The getters need a column of their type; a null cell
+ * reads as NaN, 0 or NULL.  Text is owned by the table. */
+LOC_API size_t loc_attrs_nrows(const loc_attrs *a);
+LOC_API size_t loc_attrs_ncols(const loc_attrs *a);
+LOC_API const char *loc_attrs_name(const loc_attrs *a, size_t col);
+LOC_API loc_attr_type loc_attrs_type(const loc_attrs *a, size_t col);
+/* Column index of a name, or -1. */
+LOC_API long loc_attrs_find(const loc_attrs *a, const char *name);
+LOC_API int loc_attrs_is_null(const loc_attrs *a, size_t col, size_t row);
+LOC_API double loc_attrs_real(const loc_attrs *a, size_t col, size_t row);
+LOC_API int64_t loc_attrs_int(const loc_attrs *a, size_t col, size_t row);
+LOC_API const char *loc_attrs_text(const loc_attrs *a, size_t col, size_t row);
+
+/* ---------------------------------------------------------------------
+ * Geographic files
+ * --------------------------------------------------------------------- */
+
+/*
+ * localities.geojson with GDAL's GeoJSON driver in RFC 7946 mode: one
+ * feature per locality in partition order, "id" its locality code, with
+ * properties code, name, council_code, council_name (null when it spans
+ * councils), population, zones, area_km2, perimeter_km, compactness, then
+ * every column of attrs (may be NULL; else loc_attrs_nrows must equal the
+ * locality count).  Coordinates are WGS 84 longitude/latitude to six
+ * decimals.  Written to a temporary file beside path and renamed at the
+ * end.  LOC_EIO naming path, LOC_EINVAL, LOC_EGEOM, LOC_ENOMEM.
+ */
+LOC_API loc_status loc_write_geojson(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path);
+
+/*
+ * localities.gpkg in EPSG:27700, two layers: "localities" (the dissolved
+ * polygons with the same fields as the GeoJSON) and "zones" (every study
+ * zone with a boundary: zone_code, zone_name, locality_code (null when
+ * the partition leaves it out), council_code).  Atomic as above; the
+ * errors are those of loc_write_geojson.
+ */
+LOC_API loc_status loc_write_gpkg(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path);
+
+/* ---------------------------------------------------------------------
+ * HTML report
+ * --------------------------------------------------------------------- */
+
+/* A key and its value, for the settings and data-sources lists. */
+typedef struct loc_kv {
+    const char *key;
+    const char *value;
+} loc_kv;
+
+/* How a funnel plot's control limits are computed. */
+typedef enum loc_funnel_kind {
+    LOC_FUNNEL_PROPORTION = 0, /* binomial: p0 +- z sqrt(p0 (1 - p0) / n), clamped to [0, 1] */
+    LOC_FUNNEL_RATE            /* Poisson, per head: r0 +- z sqrt(r0 / n), at least 0 */
+} loc_funnel_kind;
+
+/* One funnel plot: each locality's value against its denominator, with
+ * 95% and 99.8% control limits around the national value. */
+typedef struct loc_funnel {
+    const char *label;      /* indicator label (escaped on output) */
+    loc_funnel_kind kind;
+    const double *value;    /* per locality, as a fraction (0.12) or per-head rate; NaN is not plotted */
+    const double *denom;    /* per locality: population or denominator; <= 0 or NaN not plotted */
+    double national;        /* the Scotland value the limits centre on */
+    double scale;           /* display multiplier (100 for per cent); 0 means 1 */
+    const char *unit;       /* after displayed values ("%"); NULL for none */
+} loc_funnel;
+
+typedef struct loc_report_opts {
+    const char *title;               /* page title; NULL: "Localities" */
+    const char *flag_column;         /* INT attrs column (non-zero: flagged) colouring the first maps; NULL: none */
+    const char *flag_label;          /* legend text for it; NULL: "locality plan required" */
+    const char *value_column;        /* REAL attrs column colouring the second maps; NULL: none */
+    const char *value_label;         /* legend title for it; NULL: the column name */
+    double value_scale;              /* display multiplier for it; 0 means 1 */
+    const loc_funnel *funnels;       /* funnel plots, in order */
+    size_t nfunnels;
+    const loc_kv *settings;          /* the run's settings */
+    size_t nsettings;
+    const loc_kv *sources;           /* data sources */
+    size_t nsources;
+} loc_report_opts;
+
+/*
+ * report.html: one self-contained file (no scripts, styles inline, no
+ * network references): per council, a map of its localities coloured by
+ * flag_column and one coloured by value_column on a sequential scale with
+ * a legend; a funnel plot per funnel; a table of every locality with its
+ * fields and attributes; a table of flagged localities; the settings and
+ * sources.  Every string is HTML-escaped.  attrs may be NULL only when no
+ * column is named.  Atomic as above.  LOC_EINVAL for a missing column or
+ * one of the wrong type, LOC_EIO naming path, LOC_EGEOM, LOC_ENOMEM.
+ */
+LOC_API loc_status loc_write_report(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs,
+                                    const loc_report_opts *opts, const char *path);
+
+/* ---------------------------------------------------------------------
+ * All outputs of a run
+ * --------------------------------------------------------------------- */
+
+/*
+ * localities.geojson, localities.gpkg and report.html in the folder dir
+ * (which must exist), as the three writers above write them, but as one
+ * set: all three are written completely under temporary names first and
+ * renamed into place only when every one succeeded, so that a failure
+ * leaves the folder's earlier outputs exactly as they were, and no
+ * temporary behind.  (Only a rename itself failing, after the first
+ * succeeded, could leave a mixed set; the error then names the file.)
+ * opts as for loc_write_report (may be NULL).  Errors as for the writers.
+ */
+LOC_API loc_status loc_write_outputs(loc_ctx *ctx, const char *dir, const loc_dissolved *d, const loc_attrs *attrs,
+                                     const loc_report_opts *opts);
+
+/* The funnel limits the report draws: lower and upper limit for
+ * denominator n at two-sided normal quantile z (1.959964 for 95%,
+ * 3.090232 for 99.8%). */
+LOC_API void loc_funnel_limits(loc_funnel_kind kind, double national, double n, double z, double *lo, double *hi);
+
+#endif

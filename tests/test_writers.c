@@ -1,0 +1,1088 @@
+/*
+ * Tests for the writers: the dissolve on hand-made squares (areas, holes,
+ * a multipolygon, a sliver gap that is not a clean coverage) and on
+ * Stirling's real zones with intermediate zones as localities; the
+ * attribute table; GeoJSON and GeoPackage reopened with GDAL (feature
+ * counts, coordinates inside Scotland in longitude/latitude, no crs
+ * member, ring orientation, layers and SRS); atomicity (missing folder,
+ * a failure mid-write, a failed rename, allocation failures: an earlier
+ * file stays untouched and nothing is left behind); and the HTML report
+ * (balanced tags, escaping, no network references, funnel limits).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "localities/writers.h"
+#include "internal.h"
+#include "test_util.h"
+
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------------
+ * Fixtures
+ * --------------------------------------------------------------------- */
+
+static const char SPEC[] = "name,type,numerator,denominator,value,threshold,per,worse\n"
+                           "zone,zone,,,Data_Zone,,,\n"
+                           "pop,population,,,Total_population,,,\n"
+                           "income,proportion,income_count,Total_population,,,,higher\n";
+
+/* 3 x 3 grid of 1 km squares (Z5 the centre), a square far off (Z10),
+ * and four rectangles around a 0.5 m gap (S1..S4). */
+static const char *const SQ_CODES[] = {"Z1", "Z2", "Z3", "Z4", "Z5", "Z6", "Z7",
+                                       "Z8", "Z9", "Z10", "S1", "S2", "S3", "S4"};
+static const double SQ_BOX[][4] = {
+    {300000, 700000, 301000, 701000}, {301000, 700000, 302000, 701000}, {302000, 700000, 303000, 701000},
+    {300000, 701000, 301000, 702000}, {301000, 701000, 302000, 702000}, {302000, 701000, 303000, 702000},
+    {300000, 702000, 301000, 703000}, {301000, 702000, 302000, 703000}, {302000, 702000, 303000, 703000},
+    {310000, 700000, 311000, 701000}, {320000, 700000, 321000, 701000}, {321000.5, 700000, 322000, 701000},
+    {320000, 701000, 322000, 701500}, {320000, 699500, 322000, 700000}};
+#define NSQ 14
+
+static const char SQ_IND[] = "Data_Zone,Total_population,income_count\n"
+                             "Z1,100,10\nZ2,100,10\nZ3,100,10\nZ4,100,10\nZ5,400,100\nZ6,100,10\nZ7,100,10\n"
+                             "Z8,100,10\nZ9,100,10\nZ10,50,5\nS1,300,30\nS2,300,60\nS3,300,30\nS4,300,30\n";
+static const char SQ_COUNCILS[] = "dz11_code,ca_code,ca_name\nZ1,C1,Alpha\nZ2,C1,Alpha\nZ3,C1,Alpha\nZ4,C1,Alpha\n"
+                                  "Z5,C1,Alpha\nZ6,C1,Alpha\nZ7,C1,Alpha\nZ8,C1,Alpha\nZ9,C1,Alpha\nZ10,C1,Alpha\n"
+                                  "S1,C2,Beta & <Gamma>\nS2,C2,Beta & <Gamma>\nS3,C2,Beta & <Gamma>\n"
+                                  "S4,C2,Beta & <Gamma>\n";
+static const char SQ_LOCS[] = "dz11_code,loc_code,loc_name\nZ1,RING,\"Ring \"\"quoted\"\" <b>\"\nZ2,RING,\nZ3,RING,\n"
+                              "Z4,RING,\nZ5,CORE,Core\nZ6,RING,\nZ7,RING,\nZ8,RING,\nZ9,RING,\nZ10,RING,\n"
+                              "S1,GAP,Gap\nS2,GAP,Gap\nS3,GAP,Gap\nS4,GAP,Gap\n";
+
+typedef struct fx {
+    test_alloc ta;
+    loc_ctx *ctx;
+    char dir[64];            /* scratch folder, removed at the end */
+    loc_boundaries *b;
+    loc_csv *ind;
+    loc_spec *spec;
+    loc_lookup *councils, *locs;
+    loc_zones *z;
+    loc_partition *p;
+} fx;
+
+static void path_in(const fx *f, char *out, size_t size, const char *name)
+{
+    snprintf(out, size, "%s/%s", f->dir, name);
+}
+
+/* Entries of a folder other than . and .. */
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char p[512];
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat s;
+        if (stat(p, &s) == 0 && S_ISDIR(s.st_mode))
+            remove_tree(p);
+        else
+            unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static void put_file(const char *path, const char *text)
+{
+    FILE *o = fopen(path, "w");
+    assert_non_null(o);
+    fputs(text, o);
+    fclose(o);
+}
+
+/* Whole file as a NUL-terminated string (free with free). */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *in = fopen(path, "rb");
+    assert_non_null(in);
+    fseek(in, 0, SEEK_END);
+    long n = ftell(in);
+    fseek(in, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    assert_non_null(s);
+    assert_int_equal(fread(s, 1, (size_t)n, in), (size_t)n);
+    s[n] = 0;
+    fclose(in);
+    if (len)
+        *len = (size_t)n;
+    return s;
+}
+
+static size_t count_of(const char *s, const char *what)
+{
+    size_t n = 0, w = strlen(what);
+    for (const char *p = strstr(s, what); p; p = strstr(p + w, what))
+        n++;
+    return n;
+}
+
+/* The squares as a GeoJSON source in British National Grid. */
+static void write_squares(const char *path)
+{
+    FILE *o = fopen(path, "w");
+    assert_non_null(o);
+    fputs("{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":"
+          "\"urn:ogc:def:crs:EPSG::27700\"}},\"features\":[\n", o);
+    for (int i = 0; i < NSQ; i++) {
+        const double *b = SQ_BOX[i];
+        fprintf(o, "%s{\"type\":\"Feature\",\"properties\":{\"DataZone\":\"%s\"},\"geometry\":{\"type\":\"Polygon\","
+                   "\"coordinates\":[[[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f]]]}}\n",
+                i ? "," : "", SQ_CODES[i], b[0], b[1], b[2], b[1], b[2], b[3], b[0], b[3], b[0], b[1]);
+    }
+    fputs("]}\n", o);
+    fclose(o);
+}
+
+static void fx_squares(fx *f)
+{
+    memset(f, 0, sizeof *f);
+    f->ctx = test_ctx(&f->ta);
+    snprintf(f->dir, sizeof f->dir, "/tmp/loc-writers-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    char src[128];
+    path_in(f, src, sizeof src, "squares.geojson");
+    write_squares(src);
+    assert_non_null(f->b = loc_boundaries_read(f->ctx, src, NULL));
+    unlink(src);
+    assert_non_null(f->ind = loc_csv_parse(f->ctx, "ind.csv", SQ_IND, strlen(SQ_IND)));
+    assert_non_null(f->spec = loc_spec_parse(f->ctx, "spec.csv", SPEC, strlen(SPEC)));
+    assert_non_null(f->councils = loc_lookup_parse(f->ctx, "councils.csv", SQ_COUNCILS, strlen(SQ_COUNCILS), NULL));
+    assert_non_null(f->locs = loc_lookup_parse(f->ctx, "locs.csv", SQ_LOCS, strlen(SQ_LOCS), NULL));
+    const loc_lookup *l[] = {f->councils};
+    assert_non_null(f->z = loc_zones_join(f->ctx, f->b, f->ind, f->spec, l, 1, NULL, NULL));
+    assert_non_null(f->p = loc_partition_from_lookup(f->ctx, f->z, f->locs, "loc_code"));
+}
+
+/* Stirling: 121 zones, intermediate zones as the 24 localities. */
+static int fx_stirling(fx *f)
+{
+    const char *bp = LOC_DATA_DIR "/stirling/dz2011_stirling.gpkg";
+    const char *ip = LOC_DATA_DIR "/stirling/simd2020v2_stirling.csv";
+    const char *lp = LOC_DATA_DIR "/stirling/lookup_stirling.csv";
+    if (access(bp, R_OK) || access(ip, R_OK) || access(lp, R_OK))
+        return 0;
+    memset(f, 0, sizeof *f);
+    f->ctx = test_ctx(&f->ta);
+    snprintf(f->dir, sizeof f->dir, "/tmp/loc-writers-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    assert_non_null(f->b = loc_boundaries_read(f->ctx, bp, NULL));
+    assert_non_null(f->ind = loc_csv_read(f->ctx, ip));
+    assert_non_null(f->spec = loc_spec_read(f->ctx, LOC_DATA_DIR "/specs/simd2020v2.csv"));
+    assert_non_null(f->locs = loc_lookup_read(f->ctx, lp, NULL));
+    const loc_lookup *l[] = {f->locs};
+    assert_non_null(f->z = loc_zones_join(f->ctx, f->b, f->ind, f->spec, l, 1, NULL, NULL));
+    assert_non_null(f->p = loc_partition_from_lookup(f->ctx, f->z, f->locs, "iz11_code"));
+    return 1;
+}
+
+static void fx_free(fx *f)
+{
+    loc_partition_destroy(f->p);
+    loc_zones_destroy(f->z);
+    loc_lookup_destroy(f->councils);
+    loc_lookup_destroy(f->locs);
+    loc_spec_destroy(f->spec);
+    loc_csv_destroy(f->ind);
+    loc_boundaries_destroy(f->b);
+    loc_ctx_destroy(f->ctx);
+    assert_int_equal(f->ta.live, 0);
+    remove_tree(f->dir);
+}
+
+static size_t loc_index(const fx *f, const char *code)
+{
+    long k = loc_partition_find(f->p, code);
+    assert_true(k >= 0);
+    return (size_t)k;
+}
+
+/* ---------------------------------------------------------------------
+ * Dissolve
+ * --------------------------------------------------------------------- */
+
+static void assert_same_geom(loc_ctx *ctx, const GEOSGeometry *g, const char *wkt)
+{
+    GEOSContextHandle_t h = loc_geos(ctx);
+    GEOSWKTReader *r = GEOSWKTReader_create_r(h);
+    GEOSGeometry *want = GEOSWKTReader_read_r(h, r, wkt);
+    assert_non_null(want);
+    assert_int_equal(GEOSEquals_r(h, g, want), 1);
+    GEOSGeom_destroy_r(h, want);
+    GEOSWKTReader_destroy_r(h, r);
+}
+
+static void test_dissolve_squares(void **state)
+{
+    (void)state;
+    fx f;
+    fx_squares(&f);
+    GEOSContextHandle_t h = loc_geos(f.ctx);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    assert_non_null(d);
+    assert_ptr_equal(loc_dissolved_partition(d), f.p);
+    assert_ptr_equal(loc_dissolved_boundaries(d), f.b);
+    assert_int_equal(loc_dissolved_count(d), 3);
+    assert_int_equal(loc_dissolved_missing(d), 0);
+    for (size_t k = 0; k < 3; k++)
+        assert_int_equal(GEOSisValid_r(h, loc_dissolved_geom(d, k)), 1);
+
+    /* the ring of eight squares and a square far off: 9 km2, one hole */
+    size_t ring = loc_index(&f, "RING");
+    const GEOSGeometry *g = loc_dissolved_geom(d, ring);
+    assert_int_equal(GEOSGeomTypeId_r(h, g), GEOS_MULTIPOLYGON);
+    assert_int_equal(GEOSGetNumGeometries_r(h, g), 2);
+    assert_true(fabs(loc_dissolved_area_m2(d, ring) - 9e6) < 1e-3);
+    assert_true(fabs(loc_dissolved_zone_area_m2(d, ring) - 9e6) < 1e-3);
+    /* outer 12 km, hole 4 km, far square 4 km */
+    assert_true(fabs(loc_dissolved_perimeter_m(d, ring) - 20000) < 1e-6);
+    assert_same_geom(f.ctx, g,
+                     "MULTIPOLYGON(((300000 700000,303000 700000,303000 703000,300000 703000,300000 700000),"
+                     "(301000 701000,301000 702000,302000 702000,302000 701000,301000 701000)),"
+                     "((310000 700000,311000 700000,311000 701000,310000 701000,310000 700000)))");
+
+    /* the centre square: Polsby-Popper of a square is pi / 4 */
+    size_t core = loc_index(&f, "CORE");
+    assert_true(fabs(loc_dissolved_area_m2(d, core) - 1e6) < 1e-6);
+    assert_true(fabs(loc_dissolved_compactness(d, core) - M_PI / 4) < 1e-12);
+    assert_same_geom(f.ctx, loc_dissolved_geom(d, core),
+                     "POLYGON((301000 701000,302000 701000,302000 702000,301000 702000,301000 701000))");
+
+    /* four rectangles round a 0.5 m gap: no coverage, so ordinary union,
+     * and the gap is a sliver hole, filled */
+    size_t gap = loc_index(&f, "GAP");
+    g = loc_dissolved_geom(d, gap);
+    assert_int_equal(GEOSGeomTypeId_r(h, g), GEOS_POLYGON);
+    assert_int_equal(GEOSGetNumInteriorRings_r(h, g), 0);
+    assert_true(fabs(loc_dissolved_zone_area_m2(d, gap) - 3999500) < 1e-3);
+    assert_true(fabs(loc_dissolved_area_m2(d, gap) - 4e6) < 1e-3);
+    assert_int_equal(loc_dissolved_slivers(d), 1);
+    assert_int_equal(loc_dissolved_fallbacks(d), 1);
+    loc_dissolved_destroy(d);
+    loc_dissolved_destroy(NULL);
+    fx_free(&f);
+}
+
+static void test_dissolve_errors(void **state)
+{
+    (void)state;
+    fx f, s;
+    fx_squares(&f);
+    assert_null(loc_dissolve(f.ctx, NULL, f.b));
+    assert_int_equal(loc_errcode(f.ctx), LOC_EINVAL);
+    assert_string_equal(loc_errmsg(f.ctx), "dissolve: missing partition or boundaries");
+    if (fx_stirling(&s)) {
+        /* boundaries that are not the ones the zones were joined with */
+        assert_null(loc_dissolve(s.ctx, s.p, f.b));
+        assert_int_equal(loc_errcode(s.ctx), LOC_EINVAL);
+        assert_non_null(strstr(loc_errmsg(s.ctx), "out of range (14 boundaries); are these the boundaries"));
+        fx_free(&s);
+    }
+    /* allocation failures: each a clean LOC_ENOMEM, nothing leaked */
+    for (long k = 0;; k++) {
+        f.ta.fail_after = f.ta.calls + k;
+        long live = f.ta.live;
+        loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+        f.ta.fail_after = -1;
+        if (d) {
+            assert_true(k > 0);
+            loc_dissolved_destroy(d);
+            break;
+        }
+        assert_int_equal(loc_errcode(f.ctx), LOC_ENOMEM);
+        assert_int_equal(f.ta.live, live);
+    }
+    fx_free(&f);
+}
+
+static void test_dissolve_stirling(void **state)
+{
+    (void)state;
+    fx f;
+    if (!fx_stirling(&f))
+        skip();
+    GEOSContextHandle_t h = loc_geos(f.ctx);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    assert_non_null(d);
+    assert_int_equal(loc_dissolved_count(d), 24);
+    double zones = 0, locs = 0;
+    for (size_t i = 0; i < loc_boundaries_count(f.b); i++) {
+        double a;
+        assert_int_equal(GEOSArea_r(h, loc_boundaries_geom(f.b, i), &a), 1);
+        zones += a;
+    }
+    for (size_t k = 0; k < 24; k++) {
+        const GEOSGeometry *g = loc_dissolved_geom(d, k);
+        assert_int_equal(GEOSisValid_r(h, g), 1);
+        assert_int_equal(GEOSisEmpty_r(h, g), 0);
+        double c = loc_dissolved_compactness(d, k);
+        assert_true(c > 0 && c <= 1);
+        locs += loc_dissolved_area_m2(d, k);
+    }
+    print_message("Stirling: zones %.6f km2, localities %.6f km2 (%.2e relative), %zu coverage-union fallbacks, "
+                  "%zu slivers filled\n", zones / 1e6, locs / 1e6, (locs - zones) / zones,
+                  loc_dissolved_fallbacks(d), loc_dissolved_slivers(d));
+    assert_true(fabs(locs - zones) <= 1e-3 * zones);
+    loc_dissolved_destroy(d);
+    fx_free(&f);
+}
+
+/* ---------------------------------------------------------------------
+ * Attribute table
+ * --------------------------------------------------------------------- */
+
+static void test_attrs(void **state)
+{
+    (void)state;
+    test_alloc ta;
+    loc_ctx *ctx = test_ctx(&ta);
+    loc_attrs *a = loc_attrs_create(ctx, 3);
+    assert_non_null(a);
+    size_t cr, ci, ct;
+    assert_int_equal(loc_attrs_add(ctx, a, "rate", LOC_ATTR_REAL, &cr), LOC_OK);
+    assert_int_equal(loc_attrs_add(ctx, a, "plan", LOC_ATTR_INT, &ci), LOC_OK);
+    assert_int_equal(loc_attrs_add(ctx, a, "flag", LOC_ATTR_TEXT, &ct), LOC_OK);
+    assert_int_equal(loc_attrs_ncols(a), 3);
+    assert_int_equal(loc_attrs_nrows(a), 3);
+    assert_string_equal(loc_attrs_name(a, ci), "plan");
+    assert_int_equal(loc_attrs_type(a, ct), LOC_ATTR_TEXT);
+    assert_int_equal(loc_attrs_find(a, "flag"), 2);
+    assert_int_equal(loc_attrs_find(a, "nope"), -1);
+    /* cells start null */
+    assert_true(loc_attrs_is_null(a, cr, 0) && isnan(loc_attrs_real(a, cr, 0)));
+    assert_true(loc_attrs_is_null(a, ci, 0) && loc_attrs_int(a, ci, 0) == 0);
+    assert_null(loc_attrs_text(a, ct, 0));
+    assert_int_equal(loc_attrs_set_real(ctx, a, cr, 1, 0.25), LOC_OK);
+    assert_int_equal(loc_attrs_set_int(ctx, a, ci, 2, 1), LOC_OK);
+    assert_int_equal(loc_attrs_set_text(ctx, a, ct, 0, "poorer"), LOC_OK);
+    assert_int_equal(loc_attrs_set_text(ctx, a, ct, 0, "same"), LOC_OK); /* replaces */
+    assert_true(loc_attrs_real(a, cr, 1) == 0.25 && !loc_attrs_is_null(a, cr, 1));
+    assert_true(loc_attrs_int(a, ci, 2) == 1 && !loc_attrs_is_null(a, ci, 2));
+    assert_string_equal(loc_attrs_text(a, ct, 0), "same");
+    assert_int_equal(loc_attrs_set_real(ctx, a, cr, 1, NAN), LOC_OK);
+    assert_true(loc_attrs_is_null(a, cr, 1));
+    assert_int_equal(loc_attrs_set_text(ctx, a, ct, 0, NULL), LOC_OK);
+    assert_true(loc_attrs_is_null(a, ct, 0));
+    /* reading a column as another type gives the null value */
+    assert_true(isnan(loc_attrs_real(a, ci, 2)) && loc_attrs_int(a, cr, 1) == 0 && !loc_attrs_text(a, cr, 1));
+
+    /* refusals */
+    assert_int_equal(loc_attrs_add(ctx, a, "rate", LOC_ATTR_REAL, NULL), LOC_EINVAL);
+    assert_string_equal(loc_errmsg(ctx), "attribute column 'rate' added twice");
+    assert_int_equal(loc_attrs_add(ctx, a, "population", LOC_ATTR_REAL, NULL), LOC_EINVAL);
+    assert_string_equal(loc_errmsg(ctx), "attribute column 'population' would hide the writers' own field");
+    assert_int_equal(loc_attrs_add(ctx, a, "", LOC_ATTR_REAL, NULL), LOC_EINVAL);
+    assert_string_equal(loc_errmsg(ctx), "attribute column with no name");
+    assert_int_equal(loc_attrs_add(ctx, a, "x", (loc_attr_type)7, NULL), LOC_EINVAL);
+    assert_string_equal(loc_errmsg(ctx), "attribute column 'x': unknown type 7");
+    assert_int_equal(loc_attrs_set_int(ctx, a, cr, 0, 1), LOC_EINVAL);
+    assert_string_equal(loc_errmsg(ctx), "attribute column 'rate' holds real values, not int");
+    assert_int_equal(loc_attrs_set_real(ctx, a, cr, 3, 1), LOC_EINVAL);
+    assert_string_equal(loc_errmsg(ctx), "attribute column 'rate': row 3 out of range (3 rows)");
+    assert_int_equal(loc_attrs_set_text(ctx, a, 9, 0, "x"), LOC_EINVAL);
+    assert_string_equal(loc_errmsg(ctx), "attribute column 9 out of range (3 columns)");
+    loc_attrs_destroy(a);
+    loc_attrs_destroy(NULL);
+
+    /* allocation failures while adding columns and text */
+    for (long k = 0;; k++) {
+        a = loc_attrs_create(ctx, 4);
+        ta.fail_after = ta.calls + k;
+        loc_status st = a ? LOC_OK : LOC_ENOMEM;
+        for (int c = 0; c < 3 && !st; c++) {
+            char name[8];
+            snprintf(name, sizeof name, "c%d", c);
+            st = loc_attrs_add(ctx, a, name, (loc_attr_type)c, NULL);
+        }
+        if (!st)
+            st = loc_attrs_set_text(ctx, a, 2, 1, "text");
+        ta.fail_after = -1;
+        loc_attrs_destroy(a);
+        assert_int_equal(ta.live, 1); /* the context */
+        if (!st)
+            break;
+        assert_int_equal(st, LOC_ENOMEM);
+    }
+    loc_ctx_destroy(ctx);
+    assert_int_equal(ta.live, 0);
+}
+
+/* Attributes a statistics stage might add: a rate, a plan flag, a label. */
+static loc_attrs *some_attrs(fx *f)
+{
+    size_t n = loc_partition_count(f->p);
+    loc_attrs *a = loc_attrs_create(f->ctx, n);
+    assert_non_null(a);
+    assert_int_equal(loc_attrs_add(f->ctx, a, "income_rate", LOC_ATTR_REAL, NULL), LOC_OK);
+    assert_int_equal(loc_attrs_add(f->ctx, a, "plan", LOC_ATTR_INT, NULL), LOC_OK);
+    assert_int_equal(loc_attrs_add(f->ctx, a, "income_flag", LOC_ATTR_TEXT, NULL), LOC_OK);
+    size_t ind = 0;
+    while (ind < loc_zones_nindicators(f->z) && strcmp(loc_zones_indicator(f->z, ind)->name, "income"))
+        ind++;
+    assert_true(ind < loc_zones_nindicators(f->z));
+    const double *num = loc_zones_column(f->z, ind, 0), *den = loc_zones_column(f->z, ind, 1);
+    for (size_t k = 0; k < n; k++) {
+        size_t nm;
+        const uint32_t *m = loc_partition_members(f->p, k, &nm);
+        double x = 0, y = 0;
+        for (size_t i = 0; i < nm; i++)
+            if (!isnan(num[m[i]]) && !isnan(den[m[i]])) {
+                x += num[m[i]];
+                y += den[m[i]];
+            }
+        double rate = y > 0 ? round(x / y * 1e4) / 1e4 : NAN;
+        assert_int_equal(loc_attrs_set_real(f->ctx, a, 0, k, rate), LOC_OK);
+        assert_int_equal(loc_attrs_set_int(f->ctx, a, 1, k, rate > 0.15), LOC_OK);
+        assert_int_equal(loc_attrs_set_text(f->ctx, a, 2, k, rate > 0.15 ? "poorer" : "same"), LOC_OK);
+    }
+    return a;
+}
+
+/* ---------------------------------------------------------------------
+ * GeoJSON and GeoPackage
+ * --------------------------------------------------------------------- */
+
+/* Twice the signed area of an OGR ring (positive counter-clockwise). */
+static double ring_area2(OGRGeometryH ring)
+{
+    int n = OGR_G_GetPointCount(ring);
+    double s = 0;
+    for (int i = 0; i + 1 < n; i++)
+        s += OGR_G_GetX(ring, i) * OGR_G_GetY(ring, i + 1) - OGR_G_GetX(ring, i + 1) * OGR_G_GetY(ring, i);
+    return s;
+}
+
+/* Longest run of digits after a decimal point anywhere in s. */
+static int max_decimals(const char *s)
+{
+    int best = 0;
+    for (const char *p = s; *p; p++)
+        if (*p == '.' && p > s && p[-1] >= '0' && p[-1] <= '9') {
+            int n = 0;
+            while (p[1 + n] >= '0' && p[1 + n] <= '9')
+                n++;
+            if (n > best)
+                best = n;
+        }
+    return best;
+}
+
+static void check_geojson(const char *path, size_t nloc, const char *first_code)
+{
+    char *text = slurp(path, NULL);
+    assert_null(strstr(text, "\"crs\""));
+    assert_true(max_decimals(text) <= 6);
+    char want[64];
+    snprintf(want, sizeof want, "\"id\": \"%s\"", first_code);
+    assert_non_null(strstr(text, want));
+    free(text);
+
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    assert_non_null(ds);
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    assert_int_equal(OGR_L_GetFeatureCount(l, 1), (GIntBig)nloc);
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
+    int fcode = OGR_FD_GetFieldIndex(defn, "code"), fpop = OGR_FD_GetFieldIndex(defn, "population");
+    assert_true(fcode >= 0 && fpop >= 0);
+    assert_true(OGR_FD_GetFieldIndex(defn, "council_name") >= 0 && OGR_FD_GetFieldIndex(defn, "zones") >= 0);
+    OGRFeatureH ft;
+    size_t seen = 0, holes = 0;
+    while ((ft = OGR_L_GetNextFeature(l))) {
+        if (seen == 0)
+            assert_string_equal(OGR_F_GetFieldAsString(ft, fcode), first_code);
+        OGRGeometryH g = OGR_F_GetGeometryRef(ft);
+        assert_non_null(g);
+        OGREnvelope e;
+        OGR_G_GetEnvelope(g, &e);
+        assert_true(e.MinX >= -9 && e.MaxX <= 0 && e.MinY >= 54.5 && e.MaxY <= 61);
+        int np = OGR_G_GetGeometryCount(g);
+        for (int i = 0; i < np; i++) {
+            OGRGeometryH pg = wkbFlatten(OGR_G_GetGeometryType(g)) == wkbPolygon ? g : OGR_G_GetGeometryRef(g, i);
+            int nr = OGR_G_GetGeometryCount(pg);
+            assert_true(ring_area2(OGR_G_GetGeometryRef(pg, 0)) > 0); /* exterior counter-clockwise */
+            for (int j = 1; j < nr; j++, holes++)
+                assert_true(ring_area2(OGR_G_GetGeometryRef(pg, j)) < 0); /* holes clockwise */
+            if (pg == g)
+                break;
+        }
+        OGR_F_Destroy(ft);
+        seen++;
+    }
+    print_message("GeoJSON '%s': %zu features, %zu holes checked\n", path, seen, holes);
+    assert_int_equal(seen, nloc);
+    GDALClose(ds);
+}
+
+/* Layers, counts and SRS of a written GeoPackage. */
+static void check_gpkg_counts(const char *path, size_t nloc, size_t nzones)
+{
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    assert_non_null(ds);
+    assert_int_equal(GDALDatasetGetLayerCount(ds), 2);
+    OGRLayerH l = GDALDatasetGetLayerByName(ds, "localities"), zl = GDALDatasetGetLayerByName(ds, "zones");
+    assert_non_null(l);
+    assert_non_null(zl);
+    assert_int_equal(OGR_L_GetFeatureCount(l, 1), (GIntBig)nloc);
+    assert_int_equal(OGR_L_GetFeatureCount(zl, 1), (GIntBig)nzones);
+    for (int i = 0; i < 2; i++) {
+        OGRSpatialReferenceH s = OGR_L_GetSpatialRef(i ? zl : l);
+        assert_non_null(s);
+        assert_string_equal(OSRGetAuthorityCode(s, NULL), "27700");
+    }
+    GDALClose(ds);
+}
+
+static void check_gpkg(const char *path, size_t nloc, size_t nzones)
+{
+    check_gpkg_counts(path, nloc, nzones);
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    assert_non_null(ds);
+    OGRLayerH zl = GDALDatasetGetLayerByName(ds, "zones");
+    int floc = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(zl), "locality_code");
+    assert_true(floc >= 0);
+    OGRFeatureH ft = OGR_L_GetNextFeature(zl);
+    assert_non_null(ft);
+    assert_true(OGR_F_IsFieldSetAndNotNull(ft, floc));
+    OGR_F_Destroy(ft);
+    GDALClose(ds);
+}
+
+static void test_geo_squares(void **state)
+{
+    (void)state;
+    fx f;
+    fx_squares(&f);
+    GDALAllRegister();
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_attrs *a = some_attrs(&f);
+    char gj[128], gp[128];
+    path_in(&f, gj, sizeof gj, "localities.geojson");
+    path_in(&f, gp, sizeof gp, "localities.gpkg");
+    assert_int_equal(loc_write_geojson(f.ctx, d, a, gj), LOC_OK);
+    assert_int_equal(loc_write_gpkg(f.ctx, d, a, gp), LOC_OK);
+    assert_int_equal(count_entries(f.dir), 2); /* no temporaries left */
+    check_geojson(gj, 3, "RING");
+    check_gpkg(gp, 3, 14);
+    /* the attribute columns and their nulls */
+    char *text = slurp(gj, NULL);
+    assert_non_null(strstr(text, "\"plan\": 1"));
+    assert_non_null(strstr(text, "\"income_flag\": \"poorer\""));
+    assert_non_null(strstr(text, "\"income_rate\": 0.25"));
+    assert_non_null(strstr(text, "\"name\": \"Ring \\\"quoted\\\" <b>\""));
+    free(text);
+    /* the same inputs give the same bytes */
+    char again[128];
+    path_in(&f, again, sizeof again, "again.geojson");
+    assert_int_equal(loc_write_geojson(f.ctx, d, a, again), LOC_OK);
+    size_t n1, n2;
+    char *x = slurp(gj, &n1), *y = slurp(again, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(x, y, n1);
+    free(x);
+    free(y);
+    /* without attributes */
+    assert_int_equal(loc_write_geojson(f.ctx, d, NULL, gj), LOC_OK);
+    check_geojson(gj, 3, "RING");
+    loc_attrs_destroy(a);
+    loc_dissolved_destroy(d);
+    fx_free(&f);
+}
+
+static void test_geo_stirling(void **state)
+{
+    (void)state;
+    fx f;
+    if (!fx_stirling(&f))
+        skip();
+    GDALAllRegister();
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_attrs *a = some_attrs(&f);
+    char gj[128], gp[128];
+    path_in(&f, gj, sizeof gj, "localities.geojson");
+    path_in(&f, gp, sizeof gp, "localities.gpkg");
+    assert_int_equal(loc_write_geojson(f.ctx, d, a, gj), LOC_OK);
+    assert_int_equal(loc_write_gpkg(f.ctx, d, a, gp), LOC_OK);
+    check_geojson(gj, 24, loc_partition_code(f.p, 0));
+    check_gpkg(gp, 24, 121);
+    /* the GeoPackage areas are the dissolve's, in metres */
+    GDALDatasetH ds = GDALOpenEx(gp, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    OGRLayerH l = GDALDatasetGetLayerByName(ds, "localities");
+    OGRFeatureH ft = OGR_L_GetNextFeature(l);
+    double area = OGR_G_Area(OGR_F_GetGeometryRef(ft));
+    assert_true(fabs(area - loc_dissolved_area_m2(d, 0)) < 1e-3);
+    OGR_F_Destroy(ft);
+    GDALClose(ds);
+    const char *keep = getenv("LOC_KEEP_OUTPUT");
+    if (keep) {
+        /* for the RFC 7946 validator run by hand (see the closing note) */
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "cp %s %s/stirling.geojson", gj, keep);
+        assert_int_equal(system(cmd), 0);
+    }
+    loc_attrs_destroy(a);
+    loc_dissolved_destroy(d);
+    fx_free(&f);
+}
+
+/* ---------------------------------------------------------------------
+ * Atomicity
+ * --------------------------------------------------------------------- */
+
+typedef loc_status (*writer_fn)(loc_ctx *, const loc_dissolved *, const loc_attrs *, const char *);
+
+static loc_status write_report_plain(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *a, const char *path)
+{
+    return loc_write_report(ctx, d, a, NULL, path);
+}
+
+static void test_atomic(void **state)
+{
+    (void)state;
+    fx f;
+    fx_squares(&f);
+    GDALAllRegister();
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_attrs *a = some_attrs(&f);
+    static const writer_fn writers[] = {loc_write_geojson, loc_write_gpkg, write_report_plain};
+    static const char *const names[] = {"localities.geojson", "localities.gpkg", "report.html"};
+    char path[256], msg[512];
+    for (int w = 0; w < 3; w++) {
+        /* a folder that does not exist */
+        snprintf(path, sizeof path, "/nonexistent-dir/%s", names[w]);
+        assert_int_equal(writers[w](f.ctx, d, a, path), LOC_EIO);
+        snprintf(msg, sizeof msg, "cannot write '%s': No such file or directory", path);
+        assert_string_equal(loc_errmsg(f.ctx), msg);
+        /* a folder that is a file */
+        path_in(&f, path, sizeof path, "plain");
+        put_file(path, "x");
+        path_in(&f, path, sizeof path, "plain/out");
+        assert_int_equal(writers[w](f.ctx, d, a, path), LOC_EIO);
+        snprintf(msg, sizeof msg, "cannot write '%s': Not a directory", path);
+        assert_string_equal(loc_errmsg(f.ctx), msg);
+        /* the final name is a folder: the rename fails after a full
+         * write, and the temporary goes */
+        path_in(&f, path, sizeof path, names[w]);
+        assert_int_equal(mkdir(path, 0755), 0);
+        assert_int_equal(writers[w](f.ctx, d, a, path), LOC_EIO);
+        assert_non_null(strstr(loc_errmsg(f.ctx), "cannot write '"));
+        assert_int_equal(count_entries(f.dir), 2); /* plain and the folder */
+        rmdir(path);
+        /* an earlier output survives a refused write */
+        put_file(path, "previous output");
+        loc_attrs *wrong = loc_attrs_create(f.ctx, 2);
+        assert_int_equal(writers[w](f.ctx, d, wrong, path), LOC_EINVAL);
+        snprintf(msg, sizeof msg, "cannot write '%s': attribute table has 2 rows for 3 localities", path);
+        assert_string_equal(loc_errmsg(f.ctx), msg);
+        loc_attrs_destroy(wrong);
+        char *text = slurp(path, NULL);
+        assert_string_equal(text, "previous output");
+        free(text);
+        path_in(&f, path, sizeof path, "plain");
+        unlink(path);
+        path_in(&f, path, sizeof path, names[w]);
+        unlink(path);
+    }
+
+    /* a failure inside GDAL, after the dataset was created: the
+     * GeoPackage driver refuses a field named like its id column */
+    path_in(&f, path, sizeof path, "localities.gpkg");
+    put_file(path, "previous output");
+    loc_attrs *bad = loc_attrs_create(f.ctx, 3);
+    assert_int_equal(loc_attrs_add(f.ctx, bad, "fid", LOC_ATTR_TEXT, NULL), LOC_OK);
+    assert_int_equal(loc_write_gpkg(f.ctx, d, bad, path), LOC_EIO);
+    print_message("GeoPackage failure: %s\n", loc_errmsg(f.ctx));
+    snprintf(msg, sizeof msg, "cannot write '%s': fid: ", path);
+    assert_memory_equal(loc_errmsg(f.ctx), msg, strlen(msg));
+    char *text = slurp(path, NULL);
+    assert_string_equal(text, "previous output");
+    free(text);
+    assert_int_equal(count_entries(f.dir), 1);
+    loc_attrs_destroy(bad);
+
+    /* allocation failures in the report: the earlier report stays */
+    path_in(&f, path, sizeof path, "report.html");
+    put_file(path, "previous output");
+    for (long k = 0;; k++) {
+        f.ta.fail_after = f.ta.calls + k;
+        long live = f.ta.live;
+        loc_status st = loc_write_report(f.ctx, d, a, NULL, path);
+        f.ta.fail_after = -1;
+        assert_int_equal(f.ta.live, live);
+        if (!st)
+            break;
+        assert_int_equal(st, LOC_ENOMEM);
+        text = slurp(path, NULL);
+        assert_string_equal(text, "previous output");
+        free(text);
+        assert_int_equal(count_entries(f.dir), 2);
+    }
+    loc_attrs_destroy(a);
+    loc_dissolved_destroy(d);
+    fx_free(&f);
+}
+
+/* ---------------------------------------------------------------------
+ * Report
+ * --------------------------------------------------------------------- */
+
+static void test_funnel_limits(void **state)
+{
+    (void)state;
+    double lo, hi;
+    loc_funnel_limits(LOC_FUNNEL_PROPORTION, 0.1, 100, 1.959963984540054, &lo, &hi);
+    assert_true(fabs(lo - (0.1 - 1.959963984540054 * 0.03)) < 1e-12 && fabs(hi - 0.158798919536) < 1e-9);
+    loc_funnel_limits(LOC_FUNNEL_RATE, 0.05, 400, 3.090232306167813, &lo, &hi);
+    assert_true(fabs(hi - 0.05 - 3.090232306167813 * sqrt(0.05 / 400)) < 1e-12);
+    assert_true(fabs(0.05 - lo - 3.090232306167813 * sqrt(0.05 / 400)) < 1e-12);
+    /* clamped to the possible range */
+    loc_funnel_limits(LOC_FUNNEL_PROPORTION, 0.01, 10, 3.09, &lo, &hi);
+    assert_true(lo == 0 && hi > 0.01);
+    loc_funnel_limits(LOC_FUNNEL_PROPORTION, 0.99, 10, 3.09, &lo, &hi);
+    assert_true(hi == 1);
+    loc_funnel_limits(LOC_FUNNEL_RATE, 0.5, 1, 3.09, &lo, &hi);
+    assert_true(lo == 0 && hi > 1);
+    loc_funnel_limits(LOC_FUNNEL_PROPORTION, 0.1, 0, 1.96, &lo, &hi);
+    assert_true(isnan(lo) && isnan(hi));
+}
+
+/* Report inputs for a fixture: flag, value map, a funnel on the income
+ * rate, settings with markup that must come out escaped. */
+typedef struct report_in {
+    loc_attrs *a;
+    double *rate, *pop;
+    loc_funnel funnel[2];
+    loc_kv settings[3], sources[1];
+    loc_report_opts o;
+} report_in;
+
+static void report_inputs(fx *f, report_in *in)
+{
+    size_t n = loc_partition_count(f->p);
+    memset(in, 0, sizeof *in);
+    in->a = some_attrs(f);
+    in->rate = malloc(n * sizeof *in->rate);
+    in->pop = malloc(n * sizeof *in->pop);
+    for (size_t k = 0; k < n; k++) {
+        in->rate[k] = loc_attrs_real(in->a, 0, k);
+        in->pop[k] = loc_partition_population(f->p, k);
+    }
+    in->funnel[0] = (loc_funnel){"Income deprived <share>", LOC_FUNNEL_PROPORTION, in->rate, in->pop, 0.121, 100,
+                                 "%"};
+    in->funnel[1] = (loc_funnel){"Income, as a rate", LOC_FUNNEL_RATE, in->rate, in->pop, 0.121, 1000, " per 1,000"};
+    in->settings[0] = (loc_kv){"max population", "10000"};
+    in->settings[1] = (loc_kv){"rule", "<script>alert('x')</script> & more"};
+    in->settings[2] = (loc_kv){"confidence", "95%"};
+    in->sources[0] = (loc_kv){"boundaries", "dz2011 \"simplified\".gpkg"};
+    in->o = (loc_report_opts){.title = "Test <report>",
+                              .flag_column = "plan",
+                              .flag_label = "qualifies for a plan",
+                              .value_column = "income_rate",
+                              .value_label = "income deprived (%)",
+                              .value_scale = 100,
+                              .funnels = in->funnel,
+                              .nfunnels = 2,
+                              .settings = in->settings,
+                              .nsettings = 3,
+                              .sources = in->sources,
+                              .nsources = 1};
+}
+
+static void free_inputs(report_in *in)
+{
+    loc_attrs_destroy(in->a);
+    free(in->rate);
+    free(in->pop);
+}
+
+/* Tags open and close in pairs, in order, for the elements whose nesting
+ * matters to a browser: a minimal stack check. */
+static void check_balanced(const char *html)
+{
+    static const char *const tags[] = {"svg", "table", "tr", "figure", "section", "div", "g", "title", "path",
+                                       "thead", "tbody", "html", "body", "head", "style", "p", "h1", "h2", "h3"};
+    const char *stack[4096];
+    size_t depth = 0;
+    for (const char *p = strchr(html, '<'); p; p = strchr(p + 1, '<')) {
+        int closing = p[1] == '/';
+        const char *name = p + 1 + closing;
+        size_t len = strcspn(name, " >/\n");
+        size_t t;
+        for (t = 0; t < sizeof tags / sizeof *tags; t++)
+            if (strlen(tags[t]) == len && strncmp(tags[t], name, len) == 0)
+                break;
+        if (t == sizeof tags / sizeof *tags)
+            continue;
+        const char *end = strchr(p, '>');
+        assert_non_null(end);
+        if (end[-1] == '/')
+            continue; /* self-closing */
+        if (!closing) {
+            assert_true(depth < 4096);
+            stack[depth++] = tags[t];
+        } else {
+            if (depth == 0 || stack[depth - 1] != tags[t])
+                fail_msg("unbalanced </%s> at offset %ld (open: %s)", tags[t], (long)(p - html),
+                         depth ? stack[depth - 1] : "none");
+            depth--;
+        }
+    }
+    assert_int_equal(depth, 0);
+}
+
+static void check_report(const char *path, size_t nloc)
+{
+    char *html = slurp(path, NULL);
+    check_balanced(html);
+    assert_null(strstr(html, "http://"));
+    assert_null(strstr(html, "https://"));
+    assert_null(strstr(html, "<script"));
+    assert_null(strstr(html, "<link"));
+    assert_null(strstr(html, "<img"));
+    assert_null(strstr(html, "url(http"));
+    assert_non_null(strstr(html, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; more"));
+    assert_non_null(strstr(html, "<title>Test &lt;report&gt;</title>"));
+    assert_non_null(strstr(html, "Income deprived &lt;share&gt;"));
+    assert_non_null(strstr(html, "dz2011 &quot;simplified&quot;.gpkg"));
+    assert_true(count_of(html, "<circle") >= 2);
+    assert_true(count_of(html, "<svg") >= 4);
+    /* one row per locality in the full table, one path per locality per map */
+    const char *all = strstr(html, "<h2 id=\"localities\">");
+    assert_non_null(all);
+    assert_int_equal(count_of(all, "<tr") - count_of(all, "<tr><th>"), nloc);
+    free(html);
+}
+
+static void test_report_squares(void **state)
+{
+    (void)state;
+    fx f;
+    fx_squares(&f);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    report_in in;
+    report_inputs(&f, &in);
+    char path[128];
+    path_in(&f, path, sizeof path, "report.html");
+    assert_int_equal(loc_write_report(f.ctx, d, in.a, &in.o, path), LOC_OK);
+    check_report(path, 3);
+    char *html = slurp(path, NULL);
+    assert_non_null(strstr(html, "Ring &quot;quoted&quot; &lt;b&gt;"));
+    assert_null(strstr(html, "Ring \"quoted\""));
+    assert_non_null(strstr(html, "Beta &amp; &lt;Gamma&gt;"));
+    assert_int_equal(count_of(html, "<path fill="), 6); /* 3 localities, 2 maps */
+    assert_int_equal(count_of(html, "<tr class=\"flag\">"), 1); /* CORE 0.25; RING 0.10, GAP 0.125 */
+    free(html);
+
+    /* the same inputs give the same bytes */
+    char again[128];
+    path_in(&f, again, sizeof again, "again.html");
+    assert_int_equal(loc_write_report(f.ctx, d, in.a, &in.o, again), LOC_OK);
+    size_t n1, n2;
+    char *x = slurp(path, &n1), *y = slurp(again, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(x, y, n1);
+    free(x);
+    free(y);
+
+    /* no options: maps without colours, nothing else */
+    assert_int_equal(loc_write_report(f.ctx, d, NULL, NULL, path), LOC_OK);
+    html = slurp(path, NULL);
+    check_balanced(html);
+    assert_non_null(strstr(html, "No indicator was chosen for funnel plots."));
+    free(html);
+
+    /* refusals */
+    loc_report_opts o = in.o;
+    o.flag_column = "nope";
+    assert_int_equal(loc_write_report(f.ctx, d, in.a, &o, path), LOC_EINVAL);
+    char msg[256];
+    snprintf(msg, sizeof msg, "cannot write '%s': no attribute column 'nope'", path);
+    assert_string_equal(loc_errmsg(f.ctx), msg);
+    o.flag_column = "income_rate";
+    assert_int_equal(loc_write_report(f.ctx, d, in.a, &o, path), LOC_EINVAL);
+    snprintf(msg, sizeof msg, "cannot write '%s': attribute column 'income_rate' is not an integer flag", path);
+    assert_string_equal(loc_errmsg(f.ctx), msg);
+    o = in.o;
+    o.value_column = "plan";
+    assert_int_equal(loc_write_report(f.ctx, d, in.a, &o, path), LOC_EINVAL);
+    snprintf(msg, sizeof msg, "cannot write '%s': attribute column 'plan' is not a real value", path);
+    assert_string_equal(loc_errmsg(f.ctx), msg);
+    o = in.o;
+    loc_funnel bad = in.funnel[0];
+    bad.denom = NULL;
+    o.funnels = &bad;
+    o.nfunnels = 1;
+    assert_int_equal(loc_write_report(f.ctx, d, in.a, &o, path), LOC_EINVAL);
+    snprintf(msg, sizeof msg, "cannot write '%s': funnel plot 1 has no values or denominators", path);
+    assert_string_equal(loc_errmsg(f.ctx), msg);
+    assert_int_equal(loc_write_report(f.ctx, NULL, NULL, NULL, path), LOC_EINVAL);
+    free_inputs(&in);
+    loc_dissolved_destroy(d);
+    fx_free(&f);
+}
+
+static void test_report_stirling(void **state)
+{
+    (void)state;
+    fx f;
+    if (!fx_stirling(&f))
+        skip();
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    report_in in;
+    report_inputs(&f, &in);
+    char path[256];
+    const char *keep = getenv("LOC_KEEP_OUTPUT");
+    if (keep)
+        snprintf(path, sizeof path, "%s/report.html", keep); /* for scripts/check_report.sh */
+    else
+        path_in(&f, path, sizeof path, "report.html");
+    assert_int_equal(loc_write_report(f.ctx, d, in.a, &in.o, path), LOC_OK);
+    check_report(path, 24);
+    struct stat s;
+    assert_int_equal(stat(path, &s), 0);
+    print_message("Stirling report: %lld bytes\n", (long long)s.st_size);
+    free_inputs(&in);
+    loc_dissolved_destroy(d);
+    fx_free(&f);
+}
+
+/* Zones joined without boundaries: every locality is empty, and the
+ * writers still write every feature (with no geometry). */
+static void test_no_boundaries(void **state)
+{
+    (void)state;
+    fx f;
+    fx_squares(&f);
+    GDALAllRegister();
+    const loc_lookup *l[] = {f.councils};
+    loc_zones *z = loc_zones_join(f.ctx, NULL, f.ind, f.spec, l, 1, NULL, NULL);
+    assert_non_null(z);
+    loc_partition *p = loc_partition_from_lookup(f.ctx, z, f.locs, "loc_code");
+    assert_non_null(p);
+    loc_dissolved *d = loc_dissolve(f.ctx, p, f.b);
+    assert_non_null(d);
+    assert_int_equal(loc_dissolved_missing(d), NSQ);
+    for (size_t k = 0; k < loc_dissolved_count(d); k++) {
+        assert_int_equal(GEOSisEmpty_r(loc_geos(f.ctx), loc_dissolved_geom(d, k)), 1);
+        assert_true(loc_dissolved_area_m2(d, k) == 0 && isnan(loc_dissolved_compactness(d, k)));
+    }
+    char gj[128], gp[128], html[128];
+    path_in(&f, gj, sizeof gj, "localities.geojson");
+    path_in(&f, gp, sizeof gp, "localities.gpkg");
+    path_in(&f, html, sizeof html, "report.html");
+    assert_int_equal(loc_write_geojson(f.ctx, d, NULL, gj), LOC_OK);
+    char *text = slurp(gj, NULL);
+    assert_int_equal(count_of(text, "\"geometry\": null"), 3);
+    free(text);
+    assert_int_equal(loc_write_gpkg(f.ctx, d, NULL, gp), LOC_OK);
+    check_gpkg_counts(gp, 3, 0);
+    assert_int_equal(loc_write_report(f.ctx, d, NULL, NULL, html), LOC_OK);
+    text = slurp(html, NULL);
+    check_balanced(text);
+    free(text);
+    loc_dissolved_destroy(d);
+    loc_partition_destroy(p);
+    loc_zones_destroy(z);
+    fx_free(&f);
+}
+
+/* The three files as one set: a failure anywhere leaves all three
+ * earlier outputs as they were. */
+static void test_outputs_set(void **state)
+{
+    (void)state;
+    fx f;
+    fx_squares(&f);
+    GDALAllRegister();
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_attrs *a = some_attrs(&f);
+    static const char *const names[] = {"localities.geojson", "localities.gpkg", "report.html"};
+    char path[3][128], msg[256];
+    for (int i = 0; i < 3; i++) {
+        path_in(&f, path[i], sizeof path[i], names[i]);
+        put_file(path[i], "previous output");
+    }
+    /* the report fails after the GeoJSON and GeoPackage were complete */
+    loc_report_opts o = {.flag_column = "nope"};
+    assert_int_equal(loc_write_outputs(f.ctx, f.dir, d, a, &o), LOC_EINVAL);
+    snprintf(msg, sizeof msg, "cannot write '%s': no attribute column 'nope'", path[2]);
+    assert_string_equal(loc_errmsg(f.ctx), msg);
+    for (int i = 0; i < 3; i++) {
+        char *text = slurp(path[i], NULL);
+        assert_string_equal(text, "previous output");
+        free(text);
+    }
+    assert_int_equal(count_entries(f.dir), 3);
+    assert_int_equal(loc_write_outputs(f.ctx, "/nonexistent-dir", d, a, NULL), LOC_EIO);
+    assert_string_equal(loc_errmsg(f.ctx),
+                        "cannot write '/nonexistent-dir/localities.geojson': No such file or directory");
+    /* allocation failures at every point */
+    o.flag_column = "plan";
+    for (long k = 0;; k++) {
+        f.ta.fail_after = f.ta.calls + k;
+        long live = f.ta.live;
+        loc_status st = loc_write_outputs(f.ctx, f.dir, d, a, &o);
+        f.ta.fail_after = -1;
+        assert_int_equal(f.ta.live, live);
+        assert_int_equal(count_entries(f.dir), 3);
+        if (!st)
+            break;
+        assert_int_equal(st, LOC_ENOMEM);
+        for (int i = 0; i < 3; i++) {
+            char *text = slurp(path[i], NULL);
+            assert_string_equal(text, "previous output");
+            free(text);
+        }
+    }
+    check_geojson(path[0], 3, "RING");
+    check_gpkg(path[1], 3, 14);
+    char *html = slurp(path[2], NULL);
+    check_balanced(html);
+    free(html);
+    loc_attrs_destroy(a);
+    loc_dissolved_destroy(d);
+    fx_free(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dissolve_squares), cmocka_unit_test(test_dissolve_errors),
+        cmocka_unit_test(test_dissolve_stirling), cmocka_unit_test(test_attrs),
+        cmocka_unit_test(test_geo_squares),      cmocka_unit_test(test_geo_stirling),
+        cmocka_unit_test(test_atomic),           cmocka_unit_test(test_funnel_limits),
+        cmocka_unit_test(test_report_squares),   cmocka_unit_test(test_report_stirling),
+        cmocka_unit_test(test_no_boundaries),    cmocka_unit_test(test_outputs_set),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
