@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "localities/assess.h"
 #include "localities/boundary.h"
 #include "localities/builder.h"
 #include "localities/graph.h"
@@ -54,6 +55,10 @@ typedef struct cli_args {
     const char *build_indicators; /* --build-indicators a,b */
     const char *respect[CLI_MAX_REPEAT]; /* --respect FILE:COLUMN:hard|soft */
     size_t nrespect;
+    /* assess */
+    const char *localities;       /* --localities FILE */
+    const char *locality_column;  /* --locality-column NAME */
+    const char *confidence, *fdr, *min_effect, *min_effect_abs, *plan_min;
     /* batch */
     const char *jobs;             /* --jobs N */
     int fail_fast;                /* --fail-fast */
@@ -143,6 +148,8 @@ typedef struct cli_built {
  * exit status on failure; b is to be freed either way. */
 int cli_build(loc_ctx *ctx, const cli_args *args, const cli_inputs *in, cli_built *b);
 void cli_built_free(cli_built *b);
+/* Only the nodes and the graph of cli_build (for `assess`). */
+int cli_graph_only(loc_ctx *ctx, const cli_args *args, const cli_inputs *in, cli_built *b);
 
 /* A number option within [lo, hi]; usage error otherwise. */
 int cli_number(const char *cmd, const char *opt, const char *v, double lo, double hi, double *out);
@@ -177,6 +184,12 @@ const char *cli_stage_path(cli_stage *s, const char *name);
 int cli_stage_commit(cli_stage *s);
 void cli_stage_abort(cli_stage *s);
 
+/* Assessment options from the command line; usage error on a bad one. */
+int cli_assess_opts(const cli_args *args, loc_assess_opts *o);
+/* The assessment's summary: the rule, counts, qualifying localities and
+ * guidance checks. */
+void cli_print_assessment(FILE *f, const cli_inputs *in, const loc_partition *p, const loc_assess *as);
+
 /* The whole of `run` into folder out, its summary printed to summary:
  * shared with `batch`.  Inputs must have been completed with
  * cli_apply_defaults. */
@@ -191,5 +204,6 @@ int cmd_graph(loc_ctx *ctx, cli_args *args);
 int cmd_build(loc_ctx *ctx, cli_args *args);
 int cmd_run(loc_ctx *ctx, cli_args *args);
 int cmd_batch(loc_ctx *ctx, cli_args *args);
+int cmd_assess(loc_ctx *ctx, cli_args *args);
 
 #endif

@@ -254,6 +254,23 @@ static int make_groupings(loc_ctx *ctx, const cli_args *a, const cli_inputs *in,
     return CLI_EXIT_OK;
 }
 
+int cli_graph_only(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli_built *b)
+{
+    memset(b, 0, sizeof *b);
+    loc_graph_opts go;
+    loc_graph_opts_init(&go);
+    go.queen = a->queen;
+    int rc;
+    if (a->snap && (rc = cli_number(a->command, "snap", a->snap, 0, 1000, &go.snap_m)))
+        return rc;
+    if ((rc = make_nodes(in, b)))
+        return rc;
+    go.codes = b->codes;
+    if (!(b->graph = loc_graph_build(ctx, b->n, b->geoms, b->council, &go)))
+        return cli_fail(ctx);
+    return CLI_EXIT_OK;
+}
+
 int cli_build(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli_built *b)
 {
     memset(b, 0, sizeof *b);

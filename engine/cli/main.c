@@ -32,6 +32,15 @@ static const cli_command commands[] = {
      "  --seed N, --starts N, --threads N     search (defaults 1, 4, 2); the result depends on the seed\n"
      "                      and the starts, never on the threads\n"
      "  --queen, --snap METRES                as for graph\n", cmd_build},
+    {"assess", "statistics and guidance checks for localities a CPP already has (--localities FILE)",
+     "  --localities PATH   zone -> locality CSV (a zone code column and a locality column)\n"
+     "  --locality-column NAME  the locality column (default: the first after the zone column)\n"
+     "  --confidence LEVEL  confidence level (default 0.998, the funnel plot's outer limits)\n"
+     "  --min-effect R      smallest difference flagged, as a share of the comparator (default 0.25)\n"
+     "  --min-effect-abs D  smallest absolute difference flagged, in the indicator's units (default 0)\n"
+     "  --fdr Q             flag by Benjamini-Hochberg q < Q over every test instead (default off)\n"
+     "  --plan-min N        indicators poorer than one comparator that call for a plan (default 8)\n"
+     "  writes localities.csv and indicators.csv in --out\n", cmd_assess},
     {"batch", "several runs from a manifest CSV (one row per release), in parallel, each in its own folder",
      "  usage: localities batch MANIFEST.csv [--out DIR] [--jobs N] [--fail-fast]\n"
      "  manifest columns: name, boundaries, indicators, spec (required); lookups (';'-separated),\n"
@@ -49,7 +58,8 @@ static const cli_command commands[] = {
 enum opt_id {
     O_BOUNDARIES, O_LAYER, O_ZONE_FIELD, O_CRS, O_INDICATORS, O_SPEC, O_LOOKUP, O_COUNCIL, O_COUNCIL_FIELD,
     O_OUT, O_STRICT, O_QUIET, O_HELP, O_VERSION, O_QUEEN, O_SNAP, O_MAX_POP, O_MIN_POP, O_SEED, O_THREADS,
-    O_STARTS, O_W_HET, O_W_COMPACT, O_W_SOFT, O_BUILD_INDICATORS, O_RESPECT, O_JOBS, O_FAIL_FAST
+    O_STARTS, O_W_HET, O_W_COMPACT, O_W_SOFT, O_BUILD_INDICATORS, O_RESPECT, O_JOBS, O_FAIL_FAST, O_LOCALITIES,
+    O_LOCALITY_COLUMN, O_CONFIDENCE, O_FDR, O_MIN_EFFECT, O_MIN_EFFECT_ABS, O_PLAN_MIN
 };
 
 typedef struct cli_option {
@@ -64,18 +74,25 @@ typedef struct cli_option {
 static const cli_option options[] = {
     {"boundaries", 1, O_BOUNDARIES, "PATH", "zone boundaries: any GDAL vector source"},
     {"build-indicators", 1, O_BUILD_INDICATORS, "A,B", "build: indicators the localities should be alike in"},
+    {"confidence", 1, O_CONFIDENCE, "LEVEL", "assess: confidence level of the intervals (default 0.998)"},
     {"council", 1, O_COUNCIL, "CODE", "restrict the study area to a council (code or name; repeatable)"},
     {"council-field", 1, O_COUNCIL_FIELD, "NAME", "council column in a lookup, the boundaries or the indicators"},
     {"crs", 1, O_CRS, "CRS", "CRS of boundaries that declare none (e.g. EPSG:27700)"},
     {"fail-fast", 0, O_FAIL_FAST, NULL, "batch: stop at the first run that fails"},
+    {"fdr", 1, O_FDR, "Q", "assess: flag by Benjamini-Hochberg q < Q over all tests instead (default off)"},
     {"help", 0, O_HELP, NULL, "show help and exit"},
     {"indicators", 1, O_INDICATORS, "PATH", "indicator CSV (e.g. a SIMD release)"},
     {"jobs", 1, O_JOBS, "N", "batch: runs at a time (default 2)"},
     {"layer", 1, O_LAYER, "NAME", "layer of the boundary source (default: the first)"},
+    {"localities", 1, O_LOCALITIES, "PATH", "assess: zone -> locality CSV of the localities to assess"},
+    {"locality-column", 1, O_LOCALITY_COLUMN, "NAME", "assess: locality column of --localities (default: the first)"},
     {"lookup", 1, O_LOOKUP, "PATH", "zone -> group CSV (repeatable)"},
     {"max-pop", 1, O_MAX_POP, "N", "build: population ceiling of a locality (default 10000)"},
+    {"min-effect", 1, O_MIN_EFFECT, "R", "assess: smallest difference flagged, share of the comparator (default 0.25)"},
+    {"min-effect-abs", 1, O_MIN_EFFECT_ABS, "D", "assess: smallest absolute difference flagged (default 0)"},
     {"min-pop", 1, O_MIN_POP, "N", "build: population floor where geography allows (default 2500)"},
     {"out", 1, O_OUT, "DIR", "output folder (default ./localities-out)"},
+    {"plan-min", 1, O_PLAN_MIN, "N", "assess: poorer indicators that call for a locality plan (default 8)"},
     {"queen", 0, O_QUEEN, NULL, "graph: zones touching at a point are neighbours too"},
     {"quiet", 0, O_QUIET, NULL, "print warnings and errors only"},
     {"respect", 1, O_RESPECT, "F:COL:hard|soft", "build: keep groups of lookup F column COL whole (repeatable)"},
@@ -178,6 +195,13 @@ static int set_option(cli_args *a, const cli_option *o, const char *v)
     case O_RESPECT: return add_repeat(a->respect, &a->nrespect, v, o->name);
     case O_JOBS: a->jobs = v; break;
     case O_FAIL_FAST: a->fail_fast = 1; break;
+    case O_LOCALITIES: a->localities = v; break;
+    case O_LOCALITY_COLUMN: a->locality_column = v; break;
+    case O_CONFIDENCE: a->confidence = v; break;
+    case O_FDR: a->fdr = v; break;
+    case O_MIN_EFFECT: a->min_effect = v; break;
+    case O_MIN_EFFECT_ABS: a->min_effect_abs = v; break;
+    case O_PLAN_MIN: a->plan_min = v; break;
     }
     return CLI_EXIT_OK;
 }

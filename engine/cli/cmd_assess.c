@@ -1,0 +1,138 @@
+/*
+ * `localities assess --localities FILE`: the statistics for localities a
+ * CPP already has, and the guidance checks (over 10,000 residents, not
+ * contiguous, crossing a council boundary).  Also the assessment options
+ * and summary shared with `run`.
+ */
+#include "cli.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_OUT "localities-out"
+
+int cli_assess_opts(const cli_args *a, loc_assess_opts *o)
+{
+    loc_assess_opts_init(o);
+    const char *cmd = a->command;
+    double d;
+    int rc = CLI_EXIT_OK;
+    if (a->confidence && !(rc = cli_number(cmd, "confidence", a->confidence, 0.5, 0.999999, &d)))
+        o->conf = d;
+    if (!rc && a->fdr && !(rc = cli_number(cmd, "fdr", a->fdr, 0, 0.5, &d)))
+        o->fdr = d;
+    if (!rc && a->min_effect && !(rc = cli_number(cmd, "min-effect", a->min_effect, 0, 10, &d)))
+        o->min_effect_rel = d;
+    if (!rc && a->min_effect_abs && !(rc = cli_number(cmd, "min-effect-abs", a->min_effect_abs, 0, 1e9, &d)))
+        o->min_effect_abs = d;
+    if (!rc && a->plan_min && !(rc = cli_number(cmd, "plan-min", a->plan_min, 1, 1000, &d)))
+        o->plan_min_poorer = (size_t)d;
+    if (!rc && a->max_pop && !(rc = cli_number(cmd, "max-pop", a->max_pop, 1, 1e9, &d)))
+        o->max_pop = d;
+    return rc;
+}
+
+void cli_print_assessment(FILE *f, const cli_inputs *in, const loc_partition *p, const loc_assess *as)
+{
+    const loc_zones *z = in->zones;
+    size_t nl = loc_partition_count(p), over = 0, cross = 0, discont = 0, checked = 0;
+    for (size_t k = 0; k < nl; k++) {
+        over += loc_assess_over_ceiling(as, k);
+        cross += loc_assess_crosses_council(as, k);
+        discont += loc_assess_discontiguous(as, k) == 1;
+        checked += loc_assess_discontiguous(as, k) >= 0;
+    }
+    fprintf(f, "assessment   %zu localities x %zu indicators x 2 comparators: %zu tests\n", nl,
+            loc_zones_nindicators(z), loc_assess_ntests(as));
+    fprintf(f, "  rule       %s\n", loc_assess_rule(as));
+    fprintf(f, "  plans      %zu of %zu localities qualify\n", loc_assess_nqualifying(as), nl);
+    fprintf(f, "  guidance   %zu over %.0f residents, %zu crossing a council boundary, ", over,
+            loc_assess_options(as)->max_pop, cross);
+    if (checked)
+        fprintf(f, "%zu not contiguous\n", discont);
+    else
+        fprintf(f, "contiguity not checked (no boundaries)\n");
+    /* the qualifying localities, most poorer indicators first, at most 40 */
+    size_t shown = 0;
+    for (size_t want = loc_zones_nindicators(z) * 2 + 1; want-- > 0 && shown < 40;)
+        for (size_t k = 0; k < nl && shown < 40; k++) {
+            size_t pc = loc_assess_poorer(as, k, LOC_CMP_COUNCIL_REST), ps = loc_assess_poorer(as, k, LOC_CMP_SCOTLAND);
+            if (!loc_assess_qualifies(as, k) || pc + ps != want)
+                continue;
+            if (!shown)
+                fprintf(f, "\n%-16s %-34s %9s %7s %7s  %s\n", "locality", "name", "residents", "poorer", "poorer",
+                        "guidance");
+            if (!shown)
+                fprintf(f, "%-16s %-34s %9s %7s %7s\n", "", "", "", "council", "Scotland");
+            shown++;
+            char g[96] = "";
+            if (loc_assess_over_ceiling(as, k))
+                strcat(g, "over ceiling; ");
+            if (loc_assess_discontiguous(as, k) == 1)
+                strcat(g, "not contiguous; ");
+            if (loc_assess_crosses_council(as, k))
+                strcat(g, "crosses councils; ");
+            fprintf(f, "%-16s %-34.34s %9.0f %7zu %7zu  %s\n", loc_partition_code(p, k), loc_partition_name(p, k),
+                    loc_partition_population(p, k), pc, ps, g);
+        }
+    if (loc_assess_nqualifying(as) > shown)
+        fprintf(f, "... and %zu more in localities.csv\n", loc_assess_nqualifying(as) - shown);
+}
+
+int cmd_assess(loc_ctx *ctx, cli_args *a)
+{
+    if (a->npositional)
+        return cli_usage_error("assess", "unexpected argument '%s'", a->positional[0]);
+    if (!a->localities)
+        return cli_usage_error("assess", "--localities FILE is required (a zone -> locality CSV)");
+    loc_assess_opts ao;
+    int rc = cli_assess_opts(a, &ao);
+    if (rc)
+        return rc;
+    if ((rc = cli_apply_defaults(a)))
+        return rc;
+    cli_inputs in;
+    cli_built b;
+    cli_stage st;
+    memset(&b, 0, sizeof b);
+    memset(&st, 0, sizeof st);
+    loc_lookup *lk = NULL;
+    loc_partition *p = NULL;
+    loc_assess *as = NULL;
+    if ((rc = cli_load(ctx, a, &in)))
+        goto done;
+    if (!(lk = loc_lookup_read(ctx, a->localities, NULL)) ||
+        !(p = loc_partition_from_lookup(ctx, in.zones, lk, a->locality_column))) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
+    if ((rc = cli_graph_only(ctx, a, &in, &b)))
+        goto done;
+    if (!(as = loc_assess_run(ctx, in.zones, p, &ao, b.graph, b.rows))) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
+    const char *out = a->out ? a->out : DEFAULT_OUT;
+    if ((rc = cli_stage_open(&st, out)))
+        goto done;
+    if (loc_assess_write_localities(ctx, as, cli_stage_path(&st, "localities.csv")) ||
+        loc_assess_write_indicators(ctx, as, cli_stage_path(&st, "indicators.csv")) ||
+        loc_partition_write_zones_csv(ctx, p, cli_stage_path(&st, "zones.csv"))) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
+    if ((rc = cli_stage_commit(&st)))
+        goto done;
+    cli_print_assessment(stdout, &in, p, as);
+    printf("\nwrote        %s/: localities.csv indicators.csv zones.csv\n", out);
+done:
+    if (rc)
+        cli_stage_abort(&st);
+    loc_assess_destroy(as);
+    loc_partition_destroy(p);
+    loc_lookup_destroy(lk);
+    cli_built_free(&b);
+    cli_inputs_free(&in);
+    return rc;
+}
