@@ -145,6 +145,8 @@ static void assess_cell(const loc_assess_opts *o, const loc_indicator *ind, cons
     c->p = NAN;
     c->flag = LOC_FLAG_UNRELIABLE;
     c->zones_used = (size_t)loc[S_USED];
+    c->sum_x = loc[S_X];
+    c->sum_w = loc[S_W];
     c->zones_missing = (size_t)loc[S_MISS];
     int reliable = c->zones_used >= o->min_zones;
     loc_status st = LOC_OK, sd = LOC_OK;

@@ -76,6 +76,8 @@ typedef struct loc_assess_cell {
     loc_interval diff;      /* locality minus comparator; NaN when not tested */
     double p;               /* two-sided p-value (NaN when not tested) */
     loc_flag flag;
+    double sum_x, sum_w;    /* the locality's sums: count and denominator (proportion, rate), deprived
+                             * and all residents (share), weighted values and weights (ratio, mean) */
     size_t zones_used;      /* zones with the indicator's values */
     size_t zones_missing;   /* zones of the locality without them */
 } loc_assess_cell;

@@ -1,0 +1,447 @@
+/*
+ * Tests for the assessment: a hand-made table whose intervals are checked
+ * against the statistics module called directly and against values worked
+ * by hand, zero counts, counts equal to the denominator, tiny
+ * denominators, an all-missing locality and a zone with no residents
+ * (never NaN), the minimum effect, FDR control, the plan rule and the
+ * guidance checks, the CSV tables, allocation failures; and the real data:
+ * locality sums equal council and national totals for every indicator on
+ * Stirling and on all of Scotland with intermediate zones as localities.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "localities/assess.h"
+#include "localities/boundary.h"
+#include "test_util.h"
+
+#include <gdal.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Council A: zones A1-A6; council B: B1-B3 (reference for Scotland). */
+static const char SPEC[] = "name,type,numerator,denominator,value,threshold,per,worse,method\n"
+                           "zone,zone,,,Data_Zone,,,,\n"
+                           "pop,population,,,Pop,,,,\n"
+                           "council,council,,,Council,,,,\n"
+                           "income,proportion,inc,Pop,,,,higher,\n"
+                           "crime,rate,crime,Pop,,,1000,higher,\n"
+                           "q1,share,,,Quintile,1,,higher,\n"
+                           "smr,ratio,,,SMR,,,higher,normal\n"
+                           "drive,mean,,,Drive,,,higher,none\n";
+
+static const char IND[] = "Data_Zone,Council,Pop,inc,crime,Quintile,SMR,Drive\n"
+                          "A1,A,1000,300,40,1,150,5\n"
+                          "A2,A,1000,280,35,1,140,6\n"
+                          "A3,A,1000,320,45,1,160,4\n"
+                          "A4,A,1000,50,5,5,80,10\n"
+                          "A5,A,1000,60,6,4,85,12\n"
+                          "A6,A,0,0,0,3,*,*\n"
+                          "B1,B,1000,100,10,3,100,8\n"
+                          "B2,B,1000,100,10,3,100,8\n"
+                          "B3,B,1000,100,10,3,100,9\n";
+
+/* Localities: L1 = A1-A3 (deprived), L2 = A4-A6 (A6 has no residents). */
+static const char LOCS[] = "zone,loc\nA1,L1\nA2,L1\nA3,L1\nA4,L2\nA5,L2\nA6,L2\n";
+
+typedef struct fx {
+    test_alloc ta;
+    loc_ctx *ctx;
+    loc_csv *ind;
+    loc_spec *spec;
+    loc_lookup *locs;
+    loc_zones *z;
+    loc_partition *p;
+} fx;
+
+static void fx_load(fx *f, const char *councils_chosen)
+{
+    memset(f, 0, sizeof *f);
+    f->ctx = test_ctx(&f->ta);
+    assert_non_null(f->ind = loc_csv_parse(f->ctx, "ind.csv", IND, strlen(IND)));
+    assert_non_null(f->spec = loc_spec_parse(f->ctx, "spec.csv", SPEC, strlen(SPEC)));
+    assert_non_null(f->locs = loc_lookup_parse(f->ctx, "locs.csv", LOCS, strlen(LOCS), NULL));
+    const char *cc[] = {councils_chosen};
+    loc_join_opts o = {.councils = councils_chosen ? cc : NULL, .ncouncils = councils_chosen ? 1 : 0};
+    assert_non_null(f->z = loc_zones_join(f->ctx, NULL, f->ind, f->spec, NULL, 0, &o, NULL));
+    assert_non_null(f->p = loc_partition_from_lookup(f->ctx, f->z, f->locs, NULL));
+}
+
+static void fx_free(fx *f)
+{
+    loc_partition_destroy(f->p);
+    loc_zones_destroy(f->z);
+    loc_lookup_destroy(f->locs);
+    loc_spec_destroy(f->spec);
+    loc_csv_destroy(f->ind);
+    loc_ctx_destroy(f->ctx);
+    assert_int_equal(f->ta.live, 0);
+}
+
+static long ind_index(const loc_zones *z, const char *name)
+{
+    for (size_t k = 0; k < loc_zones_nindicators(z); k++)
+        if (!strcmp(loc_zones_indicator(z, k)->name, name))
+            return (long)k;
+    fail_msg("no indicator %s", name);
+    return -1;
+}
+
+static void near(double got, double want, double tol)
+{
+    if (!(fabs(got - want) <= tol))
+        fail_msg("got %.10g, want %.10g", got, want);
+}
+
+static void test_proportion(void **state)
+{
+    (void)state;
+    fx f;
+    fx_load(&f, "A");
+    loc_assess_opts o;
+    loc_assess_opts_init(&o);
+    o.conf = 0.95;
+    o.min_effect_rel = 0;
+    loc_assess *a = loc_assess_run(f.ctx, f.z, f.p, &o, NULL, NULL);
+    assert_non_null(a);
+    long inc = ind_index(f.z, "income");
+    const loc_assess_cell *c = loc_assess_cell_get(a, 0, (size_t)inc, LOC_CMP_COUNCIL_REST);
+    /* L1: 900 of 3000 = 30%; rest of A: 110 of 2000 = 5.5% */
+    near(c->sum_x, 900, 0);
+    near(c->sum_w, 3000, 0);
+    near(c->est.est, 30, 1e-12);
+    loc_interval w, d;
+    assert_int_equal(loc_stats_wilson(900, 3000, 0.95, &w), LOC_OK);
+    near(c->est.low, 100 * w.low, 1e-9);
+    near(c->est.high, 100 * w.high, 1e-9);
+    /* Wilson 95% for 900/3000 worked by hand, z = 1.959964: centre
+     * (p + z^2/2n) / (1 + z^2/n) = 0.30064024 / 1.00128049 = 0.300256,
+     * half-width z sqrt(p q / n + z^2 / 4n^2) / (1 + z^2/n) = 0.016390 */
+    near(c->est.low, 28.3866, 1e-3);
+    near(c->est.high, 31.6646, 1e-3);
+    near(c->cmp_value, 5.5, 1e-12);
+    assert_int_equal(loc_stats_newcombe(900, 3000, 110, 2000, 0.95, &d), LOC_OK);
+    near(c->diff.low, 100 * d.low, 1e-9);
+    near(c->diff.high, 100 * d.high, 1e-9);
+    assert_int_equal(c->flag, LOC_FLAG_POORER);
+    /* against Scotland: 1310 of 8000 = 16.375% */
+    c = loc_assess_cell_get(a, 0, (size_t)inc, LOC_CMP_SCOTLAND);
+    near(c->cmp_value, 100 * 1310.0 / 8000, 1e-9);
+    near(c->diff.low, 100 * w.low - 100 * 1310.0 / 8000, 1e-9);
+    assert_int_equal(c->flag, LOC_FLAG_POORER);
+    /* L2 is better than the rest of A; its zone with no residents is kept
+     * and counted, and nothing is NaN */
+    c = loc_assess_cell_get(a, 1, (size_t)inc, LOC_CMP_COUNCIL_REST);
+    assert_int_equal(c->zones_used, 3);
+    near(c->est.est, 100 * 110.0 / 2000, 1e-12);
+    assert_int_equal(c->flag, LOC_FLAG_BETTER);
+    loc_assess_destroy(a);
+    fx_free(&f);
+}
+
+static void test_rate_share_mean(void **state)
+{
+    (void)state;
+    fx f;
+    fx_load(&f, "A");
+    loc_assess_opts o;
+    loc_assess_opts_init(&o);
+    o.conf = 0.95;
+    o.min_effect_rel = 0;
+    loc_assess *a = loc_assess_run(f.ctx, f.z, f.p, &o, NULL, NULL);
+    assert_non_null(a);
+    /* crime: 120 per 3000 = 40 per 1000 */
+    const loc_assess_cell *c = loc_assess_cell_get(a, 0, (size_t)ind_index(f.z, "crime"), LOC_CMP_SCOTLAND);
+    near(c->est.est, 40, 1e-12);
+    loc_interval r;
+    assert_int_equal(loc_stats_rate(120, 3000, 0.95, LOC_STATS_EXACT_BELOW, &r), LOC_OK);
+    near(c->est.low, 1000 * r.low, 1e-9);
+    near(c->cmp_value, 1000 * 161.0 / 8000, 1e-9);
+    /* share: L1 is all quintile 1, 100%; L2 none (A6 has no residents) */
+    c = loc_assess_cell_get(a, 0, (size_t)ind_index(f.z, "q1"), LOC_CMP_SCOTLAND);
+    near(c->est.est, 100, 1e-12);
+    near(c->cmp_value, 100 * 3000.0 / 8000, 1e-9);
+    /* Wilson on 3 effective zones, 3 of 3: low = n / (n + z^2) = 3 / 6.8415 */
+    near(c->est.low, 100 * 3 / (3 + 1.959964 * 1.959964), 1e-3);
+    c = loc_assess_cell_get(a, 1, (size_t)ind_index(f.z, "q1"), LOC_CMP_COUNCIL_REST);
+    near(c->est.est, 0, 1e-12);
+    /* SMR, weighted by population: L1 (150+140+160)/3 = 150 */
+    c = loc_assess_cell_get(a, 0, (size_t)ind_index(f.z, "smr"), LOC_CMP_COUNCIL_REST);
+    near(c->est.est, 150, 1e-9);
+    near(c->cmp_value, 82.5, 1e-9);
+    assert_true(!isnan(c->diff.low));
+    /* L2's SMR: A6 missing, two zones used */
+    c = loc_assess_cell_get(a, 1, (size_t)ind_index(f.z, "smr"), LOC_CMP_COUNCIL_REST);
+    assert_int_equal(c->zones_used, 2);
+    assert_int_equal(c->zones_missing, 1);
+    assert_int_equal(c->flag, LOC_FLAG_UNRELIABLE); /* fewer than 3 zones */
+    /* drive time: method none, reported and never tested */
+    c = loc_assess_cell_get(a, 0, (size_t)ind_index(f.z, "drive"), LOC_CMP_SCOTLAND);
+    near(c->est.est, 5, 1e-9);
+    assert_true(isnan(c->diff.low));
+    assert_int_equal(c->flag, LOC_FLAG_SAME);
+    loc_assess_destroy(a);
+    fx_free(&f);
+}
+
+/* Plan rule, minimum effect, FDR, unreliable denominators, guidance. */
+static void test_rules(void **state)
+{
+    (void)state;
+    fx f;
+    fx_load(&f, "A");
+    loc_assess_opts o;
+    loc_assess_opts_init(&o);
+    o.conf = 0.95;
+    o.min_effect_rel = 0;
+    o.plan_min_poorer = 2;
+    loc_assess *a = loc_assess_run(f.ctx, f.z, f.p, &o, NULL, NULL);
+    assert_non_null(a);
+    assert_int_equal(loc_assess_qualifies(a, 0), 1);
+    assert_int_equal(loc_assess_qualifies(a, 1), 0);
+    assert_int_equal(loc_assess_nqualifying(a), 1);
+    assert_true(loc_assess_poorer(a, 0, LOC_CMP_COUNCIL_REST) >= 2);
+    assert_int_equal(loc_assess_discontiguous(a, 0), -1);
+    assert_int_equal(loc_assess_over_ceiling(a, 0), 0);
+    assert_non_null(strstr(loc_assess_rule(a), "95% intervals, by any amount"));
+    loc_assess_destroy(a);
+    /* an effect of at least 10 times the comparator: income (30% against
+     * 5.5%) is no longer flagged; the share (100% against 0%) still is, as
+     * a share of nothing is no threshold */
+    o.min_effect_rel = 10;
+    a = loc_assess_run(f.ctx, f.z, f.p, &o, NULL, NULL);
+    assert_int_equal(loc_assess_cell_get(a, 0, (size_t)ind_index(f.z, "income"), LOC_CMP_COUNCIL_REST)->flag,
+                     LOC_FLAG_SAME);
+    assert_int_equal(loc_assess_cell_get(a, 0, (size_t)ind_index(f.z, "q1"), LOC_CMP_COUNCIL_REST)->flag,
+                     LOC_FLAG_POORER);
+    loc_assess_destroy(a);
+    /* FDR: never more flags than the intervals at the same level */
+    o.min_effect_rel = 0;
+    o.fdr = 0.05;
+    a = loc_assess_run(f.ctx, f.z, f.p, &o, NULL, NULL);
+    assert_non_null(a);
+    assert_true(loc_assess_poorer(a, 0, LOC_CMP_COUNCIL_REST) >= 1);
+    assert_non_null(strstr(loc_assess_rule(a), "Benjamini-Hochberg q < 0.05"));
+    loc_assess_destroy(a);
+    /* a denominator below the minimum is unreliable, never flagged */
+    o.fdr = 0;
+    o.min_denom = 1e6;
+    o.max_pop = 2500;
+    a = loc_assess_run(f.ctx, f.z, f.p, &o, NULL, NULL);
+    assert_int_equal(loc_assess_cell_get(a, 0, (size_t)ind_index(f.z, "income"), LOC_CMP_SCOTLAND)->flag,
+                     LOC_FLAG_UNRELIABLE);
+    assert_int_equal(loc_assess_over_ceiling(a, 0), 1);
+    loc_assess_destroy(a);
+    o.conf = 1;
+    assert_null(loc_assess_run(f.ctx, f.z, f.p, &o, NULL, NULL));
+    assert_non_null(strstr(loc_errmsg(f.ctx), "confidence must lie between 0 and 1"));
+    fx_free(&f);
+}
+
+/* Zero counts, counts equal to the denominator, an all-missing locality. */
+static void test_edges(void **state)
+{
+    (void)state;
+    static const char IND2[] = "Data_Zone,Council,Pop,inc,crime,Quintile,SMR,Drive\n"
+                               "A1,A,500,0,0,1,*,*\nA2,A,500,0,0,1,*,*\nA3,A,500,0,0,1,*,*\n"
+                               "A4,A,500,500,3,5,*,*\nA5,A,500,500,2,5,*,*\nA6,A,500,500,1,5,*,*\n";
+    loc_ctx *ctx = loc_ctx_create(NULL);
+    loc_csv *ind = loc_csv_parse(ctx, "ind2.csv", IND2, strlen(IND2));
+    loc_spec *spec = loc_spec_parse(ctx, "spec.csv", SPEC, strlen(SPEC));
+    loc_lookup *lk = loc_lookup_parse(ctx, "locs.csv", LOCS, strlen(LOCS), NULL);
+    loc_zones *z = loc_zones_join(ctx, NULL, ind, spec, NULL, 0, NULL, NULL);
+    assert_non_null(z);
+    loc_partition *p = loc_partition_from_lookup(ctx, z, lk, NULL);
+    loc_assess *a = loc_assess_run(ctx, z, p, NULL, NULL, NULL);
+    assert_non_null(a);
+    const loc_assess_cell *c = loc_assess_cell_get(a, 0, (size_t)ind_index(z, "income"), LOC_CMP_COUNCIL_REST);
+    near(c->est.est, 0, 0);
+    near(c->est.low, 0, 0);
+    assert_true(c->est.high > 0);
+    assert_int_equal(c->flag, LOC_FLAG_BETTER);
+    c = loc_assess_cell_get(a, 1, (size_t)ind_index(z, "income"), LOC_CMP_COUNCIL_REST);
+    near(c->est.est, 100, 0);
+    near(c->est.high, 100, 0);
+    assert_int_equal(c->flag, LOC_FLAG_POORER);
+    /* crime: 0 and 6 events, the exact Poisson interval */
+    c = loc_assess_cell_get(a, 0, (size_t)ind_index(z, "crime"), LOC_CMP_SCOTLAND);
+    near(c->est.est, 0, 0);
+    assert_true(isfinite(c->est.high));
+    /* SMR all missing: unreliable, no estimate */
+    c = loc_assess_cell_get(a, 0, (size_t)ind_index(z, "smr"), LOC_CMP_SCOTLAND);
+    assert_int_equal(c->flag, LOC_FLAG_UNRELIABLE);
+    assert_int_equal(c->zones_missing, 3);
+    assert_true(isnan(c->est.est));
+    loc_assess_destroy(a);
+    loc_partition_destroy(p);
+    loc_zones_destroy(z);
+    loc_lookup_destroy(lk);
+    loc_spec_destroy(spec);
+    loc_csv_destroy(ind);
+    loc_ctx_destroy(ctx);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    buf[n] = 0;
+    fclose(fp);
+    return buf;
+}
+
+static void test_tables(void **state)
+{
+    (void)state;
+    fx f;
+    fx_load(&f, "A");
+    loc_assess *a = loc_assess_run(f.ctx, f.z, f.p, NULL, NULL, NULL);
+    assert_non_null(a);
+    char dir[] = "/tmp/loc-assess-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char p1[64], p2[64];
+    snprintf(p1, sizeof p1, "%s/indicators.csv", dir);
+    snprintf(p2, sizeof p2, "%s/localities.csv", dir);
+    assert_int_equal(loc_assess_write_indicators(f.ctx, a, p1), LOC_OK);
+    assert_int_equal(loc_assess_write_localities(f.ctx, a, p2), LOC_OK);
+    char *s = slurp(p1);
+    assert_non_null(s);
+    assert_true(strncmp(s, "locality_code,indicator,comparator,estimate,ci_low,ci_high,comparator_value,diff_low,"
+                           "diff_high,flag\nL1,income,council_rest,30,",
+                        strlen("locality_code,indicator,comparator,estimate,ci_low,ci_high,comparator_value,diff_low,"
+                               "diff_high,flag\nL1,income,council_rest,30,")) == 0);
+    assert_null(strstr(s, "nan"));
+    assert_null(strstr(s, "inf"));
+    size_t lines = 0;
+    for (char *q = s; *q; q++)
+        lines += *q == '\n';
+    assert_int_equal(lines, 1 + 2 * 5 * 2);
+    s = slurp(p2);
+    assert_non_null(strstr(s, "L2,,A,A,2000,3,"));
+    unlink(p1);
+    unlink(p2);
+    rmdir(dir);
+    assert_int_equal(loc_assess_write_indicators(f.ctx, a, "/nonexistent-dir/indicators.csv"), LOC_EIO);
+    loc_assess_destroy(a);
+    fx_free(&f);
+}
+
+static void test_assess_alloc(void **state)
+{
+    (void)state;
+    fx f;
+    fx_load(&f, "A");
+    for (long k = 0;; k++) {
+        f.ta.fail_after = f.ta.calls + k;
+        long live = f.ta.live;
+        loc_assess *a = loc_assess_run(f.ctx, f.z, f.p, NULL, NULL, NULL);
+        f.ta.fail_after = -1;
+        if (a) {
+            loc_assess_destroy(a);
+            break;
+        }
+        assert_int_equal(loc_errcode(f.ctx), LOC_ENOMEM);
+        assert_int_equal(f.ta.live, live);
+    }
+    fx_free(&f);
+}
+
+/* Real data: the localities' sums add up to their councils' totals and,
+ * with every council studied, to Scotland's, for every indicator. */
+static void real_sums(const char *bpath, const char *council, size_t want_loc)
+{
+    const char *ind = LOC_DATA_DIR "/scotland/simd2020v2_withinds.csv";
+    const char *lk = LOC_DATA_DIR "/scotland/dz2011_iz2011_council_lookup.csv";
+    GDALAllRegister();
+    loc_ctx *ctx = loc_ctx_create(NULL);
+    loc_boundaries *b = loc_boundaries_read(ctx, bpath, NULL);
+    loc_csv *csv = loc_csv_read(ctx, ind);
+    loc_spec *spec = loc_spec_read(ctx, LOC_DATA_DIR "/specs/simd2020v2.csv");
+    loc_lookup *l = loc_lookup_read(ctx, lk, NULL);
+    assert_non_null(b);
+    assert_non_null(csv);
+    assert_non_null(spec);
+    assert_non_null(l);
+    const loc_lookup *ls[] = {l};
+    const char *cc[] = {council};
+    loc_join_opts o = {.councils = council ? cc : NULL, .ncouncils = council ? 1 : 0};
+    loc_zones *z = loc_zones_join(ctx, b, csv, spec, ls, 1, &o, NULL);
+    assert_non_null(z);
+    loc_partition *p = loc_partition_from_lookup(ctx, z, l, "iz11_code");
+    assert_non_null(p);
+    assert_int_equal(loc_partition_count(p), want_loc);
+    loc_assess *a = loc_assess_run(ctx, z, p, NULL, NULL, NULL);
+    assert_non_null(a);
+    size_t ni = loc_zones_nindicators(z), nz = loc_zones_count(z);
+    for (size_t j = 0; j < ni; j++) {
+        const loc_indicator *in = loc_zones_indicator(z, j);
+        const double *c0 = loc_zones_column(z, j, 0), *c1 = loc_zones_column(z, j, 1);
+        /* the study zones' totals, straight from the columns */
+        double tx = 0, tw = 0;
+        for (size_t i = 0; i < nz; i++) {
+            if (!loc_zones_in_study(z, i) || !isfinite(c0[i]) || !isfinite(c1[i]))
+                continue;
+            if (in->type == LOC_IND_PROPORTION || in->type == LOC_IND_RATE) {
+                tx += c0[i];
+                tw += c1[i];
+            } else if (in->type == LOC_IND_SHARE) {
+                tw += c1[i];
+                tx += c0[i] <= in->threshold ? c1[i] : 0;
+            } else if (c1[i] > 0) {
+                tx += c1[i] * c0[i];
+                tw += c1[i];
+            }
+        }
+        double sx = 0, sw = 0;
+        for (size_t k = 0; k < loc_partition_count(p); k++) {
+            const loc_assess_cell *c = loc_assess_cell_get(a, k, j, LOC_CMP_SCOTLAND);
+            sx += c->sum_x;
+            sw += c->sum_w;
+            for (int q = 0; q < 2; q++) {
+                const loc_assess_cell *cq = loc_assess_cell_get(a, k, j, (loc_comparator)q);
+                assert_false(isinf(cq->est.est));
+                assert_false(isnan(cq->cmp_value) && cq->flag != LOC_FLAG_UNRELIABLE && q == 1);
+            }
+        }
+        if (fabs(sx - tx) > 1e-9 * fmax(1, fabs(tx)) || fabs(sw - tw) > 1e-9 * fmax(1, tw))
+            fail_msg("%s: localities sum to %.6f / %.6f, the zones to %.6f / %.6f", in->name, sx, sw, tx, tw);
+    }
+    print_message("%s: %zu localities, %zu tests, %zu qualify; sums equal the totals for %zu indicators\n",
+                  council ? council : "Scotland", loc_partition_count(p), loc_assess_ntests(a),
+                  loc_assess_nqualifying(a), ni);
+    loc_assess_destroy(a);
+    loc_partition_destroy(p);
+    loc_zones_destroy(z);
+    loc_lookup_destroy(l);
+    loc_spec_destroy(spec);
+    loc_csv_destroy(csv);
+    loc_boundaries_destroy(b);
+    loc_ctx_destroy(ctx);
+}
+
+static void test_real(void **state)
+{
+    (void)state;
+    if (access(LOC_DATA_DIR "/scotland/dz2011_scotland_simplified.gpkg", R_OK))
+        skip();
+    real_sums(LOC_DATA_DIR "/stirling/dz2011_stirling.gpkg", "S12000030", 24);
+    real_sums(LOC_DATA_DIR "/scotland/dz2011_scotland_simplified.gpkg", NULL, 1279);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_proportion), cmocka_unit_test(test_rate_share_mean), cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_edges),      cmocka_unit_test(test_tables),          cmocka_unit_test(test_assess_alloc),
+        cmocka_unit_test(test_real),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
