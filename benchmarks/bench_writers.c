@@ -91,7 +91,7 @@ int main(int argc, char **argv)
     for (int r = 0; r < reps; r++) {
         loc_dissolved_destroy(d);
         bench_start(&sd);
-        d = loc_dissolve(ctx, p, b);
+        d = loc_dissolve(ctx, p, b, NULL);
         bench_stop(&sd);
         if (!d)
             die(ctx, "dissolve");

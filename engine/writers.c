@@ -8,8 +8,9 @@
  * twice, which is fast and leaves no internal edges.  Boundaries simplified
  * zone by zone are not a coverage: coverage union then throws (GEOS checks
  * that the area is preserved) and ordinary union takes over, which leaves
- * the thin gaps between neighbours as holes; holes thinner than
- * LOC_SLIVER_WIDTH_M on average are such gaps and are filled.
+ * the thin gaps between neighbours as holes; holes narrower on average
+ * than the sliver width (LOC_SLIVER_WIDTH_M, or the simplification
+ * tolerance the caller passes) are such gaps and are filled.
  *
  * The geographic files go through GDAL so that mapping tools read them
  * the way GDAL writes them: the GeoJSON driver's RFC 7946 mode reprojects
@@ -65,6 +66,7 @@ struct loc_dissolved {
     size_t fallbacks;             /* localities dissolved with ordinary union */
     size_t missing;               /* member zones without a boundary */
     size_t slivers;               /* sliver holes filled */
+    double sliver_m;              /* holes narrower than this on average are filled */
 };
 
 void loc_dissolved_destroy(loc_dissolved *d)
@@ -84,7 +86,7 @@ void loc_dissolved_destroy(loc_dissolved *d)
 }
 
 /* A ring is a sliver when its mean width 2A/P is below the threshold. */
-static int is_sliver(GEOSContextHandle_t h, const GEOSGeometry *ring)
+static int is_sliver(GEOSContextHandle_t h, const GEOSGeometry *ring, double width_m)
 {
     double len = 0, area = 0;
     GEOSGeometry *poly = NULL;
@@ -96,7 +98,7 @@ static int is_sliver(GEOSContextHandle_t h, const GEOSGeometry *ring)
         return 0;
     int ok = GEOSArea_r(h, poly, &area) && GEOSLength_r(h, poly, &len);
     GEOSGeom_destroy_r(h, poly);
-    return ok && len > 0 && 2 * area / len < LOC_SLIVER_WIDTH_M;
+    return ok && len > 0 && 2 * area / len < width_m;
 }
 
 /* Polygon pg without its sliver holes (a new geometry), or NULL. */
@@ -117,7 +119,7 @@ static GEOSGeometry *drop_slivers(loc_dissolved *d, const GEOSGeometry *pg)
         const GEOSGeometry *r = GEOSGetInteriorRingN_r(h, pg, i);
         if (!r)
             goto done;
-        if (is_sliver(h, r)) {
+        if (d->sliver_m > 0 && is_sliver(h, r, d->sliver_m)) {
             d->slivers++;
             continue;
         }
@@ -315,10 +317,21 @@ done:
     return st;
 }
 
-loc_dissolved *loc_dissolve(loc_ctx *ctx, const loc_partition *p, const loc_boundaries *b)
+void loc_dissolve_opts_init(loc_dissolve_opts *opts) { opts->sliver_m = LOC_SLIVER_WIDTH_M; }
+
+loc_dissolved *loc_dissolve(loc_ctx *ctx, const loc_partition *p, const loc_boundaries *b,
+                            const loc_dissolve_opts *opts)
 {
+    loc_dissolve_opts defaults;
+    loc_dissolve_opts_init(&defaults);
+    if (!opts)
+        opts = &defaults;
     if (!p || !b) {
         loc_error(ctx, LOC_EINVAL, "dissolve: missing partition or boundaries");
+        return NULL;
+    }
+    if (!(opts->sliver_m >= 0)) {
+        loc_error(ctx, LOC_EINVAL, "dissolve: sliver width %g m is not a length", opts->sliver_m);
         return NULL;
     }
     loc_clear_error(ctx);
@@ -328,6 +341,7 @@ loc_dissolved *loc_dissolve(loc_ctx *ctx, const loc_partition *p, const loc_boun
     d->ctx = ctx;
     d->p = p;
     d->b = b;
+    d->sliver_m = opts->sliver_m;
     d->n = loc_partition_count(p);
     size_t n = d->n ? d->n : 1;
     if (!(d->geoms = loc_calloc(ctx, n, sizeof *d->geoms)) || !(d->area = loc_calloc(ctx, n, sizeof *d->area)) ||

@@ -249,7 +249,7 @@ static void test_dissolve_squares(void **state)
     fx f;
     fx_squares(&f);
     GEOSContextHandle_t h = loc_geos(f.ctx);
-    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
     assert_non_null(d);
     assert_ptr_equal(loc_dissolved_partition(d), f.p);
     assert_ptr_equal(loc_dissolved_boundaries(d), f.b);
@@ -299,12 +299,12 @@ static void test_dissolve_errors(void **state)
     (void)state;
     fx f, s;
     fx_squares(&f);
-    assert_null(loc_dissolve(f.ctx, NULL, f.b));
+    assert_null(loc_dissolve(f.ctx, NULL, f.b, NULL));
     assert_int_equal(loc_errcode(f.ctx), LOC_EINVAL);
     assert_string_equal(loc_errmsg(f.ctx), "dissolve: missing partition or boundaries");
     if (fx_stirling(&s)) {
         /* boundaries that are not the ones the zones were joined with */
-        assert_null(loc_dissolve(s.ctx, s.p, f.b));
+        assert_null(loc_dissolve(s.ctx, s.p, f.b, NULL));
         assert_int_equal(loc_errcode(s.ctx), LOC_EINVAL);
         assert_non_null(strstr(loc_errmsg(s.ctx), "out of range (14 boundaries); are these the boundaries"));
         fx_free(&s);
@@ -313,7 +313,7 @@ static void test_dissolve_errors(void **state)
     for (long k = 0;; k++) {
         f.ta.fail_after = f.ta.calls + k;
         long live = f.ta.live;
-        loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+        loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
         f.ta.fail_after = -1;
         if (d) {
             assert_true(k > 0);
@@ -333,7 +333,7 @@ static void test_dissolve_stirling(void **state)
     if (!fx_stirling(&f))
         skip();
     GEOSContextHandle_t h = loc_geos(f.ctx);
-    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
     assert_non_null(d);
     assert_int_equal(loc_dissolved_count(d), 24);
     double zones = 0, locs = 0;
@@ -355,6 +355,106 @@ static void test_dissolve_stirling(void **state)
                   loc_dissolved_fallbacks(d), loc_dissolved_slivers(d));
     assert_true(fabs(locs - zones) <= 1e-3 * zones);
     loc_dissolved_destroy(d);
+    fx_free(&f);
+}
+
+/* Holes in all localities' polygons. */
+static size_t count_holes(loc_ctx *ctx, const loc_dissolved *d)
+{
+    GEOSContextHandle_t h = loc_geos(ctx);
+    size_t holes = 0;
+    for (size_t k = 0; k < loc_dissolved_count(d); k++) {
+        const GEOSGeometry *g = loc_dissolved_geom(d, k);
+        int n = GEOSGetNumGeometries_r(h, g);
+        for (int i = 0; i < n; i++)
+            holes += (size_t)GEOSGetNumInteriorRings_r(h, GEOSGetGeometryN_r(h, g, i));
+    }
+    return holes;
+}
+
+/* Stirling simplified zone by zone (as a per-feature simplifier would,
+ * with no shared topology): no longer a coverage, so ordinary union runs,
+ * and the gaps come out as holes unless the sliver width matches the
+ * simplification tolerance, when exactly the real holes remain. */
+static void test_dissolve_simplified(void **state)
+{
+    (void)state;
+    fx f;
+    if (!fx_stirling(&f))
+        skip();
+    GDALAllRegister();
+    loc_dissolved *exact = loc_dissolve(f.ctx, f.p, f.b, NULL);
+    assert_non_null(exact);
+    size_t real_holes = count_holes(f.ctx, exact);
+    assert_int_equal(loc_dissolved_fallbacks(exact), 0);
+    assert_int_equal(loc_dissolved_slivers(exact), 0);
+
+    char simp[128];
+    path_in(&f, simp, sizeof simp, "simplified.gpkg");
+    GDALDatasetH in = GDALOpenEx(LOC_DATA_DIR "/stirling/dz2011_stirling.gpkg", GDAL_OF_VECTOR, NULL, NULL, NULL);
+    GDALDatasetH out = GDALCreate(GDALGetDriverByName("GPKG"), simp, 0, 0, 0, GDT_Unknown, NULL);
+    assert_non_null(in);
+    assert_non_null(out);
+    OGRLayerH li = GDALDatasetGetLayer(in, 0);
+    OGRLayerH lo = GDALDatasetCreateLayer(out, "zones", OGR_L_GetSpatialRef(li), wkbMultiPolygon, NULL);
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(li);
+    for (int i = 0; i < OGR_FD_GetFieldCount(defn); i++)
+        assert_int_equal(OGR_L_CreateField(lo, OGR_FD_GetFieldDefn(defn, i), 1), OGRERR_NONE);
+    OGRFeatureH ft;
+    while ((ft = OGR_L_GetNextFeature(li))) {
+        OGRFeatureH o = OGR_F_Create(OGR_L_GetLayerDefn(lo));
+        OGR_F_SetFrom(o, ft, 1);
+        OGR_F_SetGeometryDirectly(o, OGR_G_ForceToMultiPolygon(OGR_G_SimplifyPreserveTopology(
+                                         OGR_F_GetGeometryRef(ft), 10.0)));
+        assert_int_equal(OGR_L_CreateFeature(lo, o), OGRERR_NONE);
+        OGR_F_Destroy(o);
+        OGR_F_Destroy(ft);
+    }
+    GDALClose(out);
+    GDALClose(in);
+
+    loc_boundaries *b = loc_boundaries_read(f.ctx, simp, NULL);
+    assert_non_null(b);
+    const loc_lookup *l[] = {f.locs};
+    loc_zones *z = loc_zones_join(f.ctx, b, f.ind, f.spec, l, 1, NULL, NULL);
+    assert_non_null(z);
+    loc_partition *p = loc_partition_from_lookup(f.ctx, z, f.locs, "iz11_code");
+    assert_non_null(p);
+    loc_dissolve_opts o;
+    loc_dissolve_opts_init(&o);
+    assert_true(o.sliver_m == LOC_SLIVER_WIDTH_M);
+    loc_dissolved *dflt = loc_dissolve(f.ctx, p, b, &o);
+    o.sliver_m = 10;
+    loc_dissolved *tuned = loc_dissolve(f.ctx, p, b, &o);
+    o.sliver_m = 0;
+    loc_dissolved *none = loc_dissolve(f.ctx, p, b, &o);
+    assert_non_null(dflt);
+    assert_non_null(tuned);
+    assert_non_null(none);
+    assert_true(loc_dissolved_fallbacks(tuned) > 0);
+    assert_int_equal(loc_dissolved_slivers(none), 0);
+    size_t hd = count_holes(f.ctx, dflt), ht = count_holes(f.ctx, tuned), hn = count_holes(f.ctx, none);
+    print_message("simplified 10 m: %zu fallbacks; holes %zu exact, %zu unfilled, %zu at 1 m, %zu at 10 m\n",
+                  loc_dissolved_fallbacks(tuned), real_holes, hn, hd, ht);
+    assert_true(hn >= hd && hd > ht);
+    assert_int_equal(ht, real_holes);
+    double za = 0, la = 0;
+    for (size_t k = 0; k < loc_dissolved_count(tuned); k++) {
+        assert_int_equal(GEOSisValid_r(loc_geos(f.ctx), loc_dissolved_geom(tuned, k)), 1);
+        za += loc_dissolved_zone_area_m2(tuned, k);
+        la += loc_dissolved_area_m2(tuned, k);
+    }
+    assert_true(fabs(la - za) <= 1e-3 * za);
+    o.sliver_m = -1;
+    assert_null(loc_dissolve(f.ctx, p, b, &o));
+    assert_string_equal(loc_errmsg(f.ctx), "dissolve: sliver width -1 m is not a length");
+    loc_dissolved_destroy(dflt);
+    loc_dissolved_destroy(tuned);
+    loc_dissolved_destroy(none);
+    loc_dissolved_destroy(exact);
+    loc_partition_destroy(p);
+    loc_zones_destroy(z);
+    loc_boundaries_destroy(b);
     fx_free(&f);
 }
 
@@ -584,7 +684,7 @@ static void test_geo_squares(void **state)
     fx f;
     fx_squares(&f);
     GDALAllRegister();
-    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
     loc_attrs *a = some_attrs(&f);
     char gj[128], gp[128];
     path_in(&f, gj, sizeof gj, "localities.geojson");
@@ -626,7 +726,7 @@ static void test_geo_stirling(void **state)
     if (!fx_stirling(&f))
         skip();
     GDALAllRegister();
-    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
     loc_attrs *a = some_attrs(&f);
     char gj[128], gp[128];
     path_in(&f, gj, sizeof gj, "localities.geojson");
@@ -672,7 +772,7 @@ static void test_atomic(void **state)
     fx f;
     fx_squares(&f);
     GDALAllRegister();
-    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
     loc_attrs *a = some_attrs(&f);
     static const writer_fn writers[] = {loc_write_geojson, loc_write_gpkg, write_report_plain};
     static const char *const names[] = {"localities.geojson", "localities.gpkg", "report.html"};
@@ -888,7 +988,7 @@ static void test_report_squares(void **state)
     (void)state;
     fx f;
     fx_squares(&f);
-    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
     report_in in;
     report_inputs(&f, &in);
     char path[128];
@@ -957,7 +1057,7 @@ static void test_report_stirling(void **state)
     fx f;
     if (!fx_stirling(&f))
         skip();
-    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
     report_in in;
     report_inputs(&f, &in);
     char path[256];
@@ -989,7 +1089,7 @@ static void test_no_boundaries(void **state)
     assert_non_null(z);
     loc_partition *p = loc_partition_from_lookup(f.ctx, z, f.locs, "loc_code");
     assert_non_null(p);
-    loc_dissolved *d = loc_dissolve(f.ctx, p, f.b);
+    loc_dissolved *d = loc_dissolve(f.ctx, p, f.b, NULL);
     assert_non_null(d);
     assert_int_equal(loc_dissolved_missing(d), NSQ);
     for (size_t k = 0; k < loc_dissolved_count(d); k++) {
@@ -1024,7 +1124,7 @@ static void test_outputs_set(void **state)
     fx f;
     fx_squares(&f);
     GDALAllRegister();
-    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
     loc_attrs *a = some_attrs(&f);
     static const char *const names[] = {"localities.geojson", "localities.gpkg", "report.html"};
     char path[3][128], msg[256];
@@ -1083,6 +1183,7 @@ int main(void)
         cmocka_unit_test(test_atomic),           cmocka_unit_test(test_funnel_limits),
         cmocka_unit_test(test_report_squares),   cmocka_unit_test(test_report_stirling),
         cmocka_unit_test(test_no_boundaries),    cmocka_unit_test(test_outputs_set),
+        cmocka_unit_test(test_dissolve_simplified),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
