@@ -20,7 +20,7 @@
  * created under a reserved temporary name in the output folder and renamed
  * over the final name only after GDALClose reported no error.  Each writer
  * stages its file that way and then commits it; loc_write_outputs stages
- * all three before committing any, so a run's outputs change together.
+ * all four before committing any, so a run's outputs change together.
  *
  * The report is plain HTML with inline SVG and an inline style sheet: no
  * scripts, fonts or images to fetch, so it opens anywhere, offline.  Map
@@ -1711,13 +1711,100 @@ loc_status loc_write_report(loc_ctx *ctx, const loc_dissolved *d, const loc_attr
 }
 
 /* =====================================================================
+ * localities.csv
+ * ===================================================================== */
+
+/* A real for the CSV: fixed format so that the same inputs give the same
+ * bytes; empty when null. */
+static void csv_real(FILE *f, double v, const char *fmt)
+{
+    if (!isnan(v))
+        fprintf(f, fmt, v);
+}
+
+/* The localities table as CSV to an open stream. */
+static void put_localities_csv(FILE *f, const loc_dissolved *d, const loc_attrs *a)
+{
+    const loc_partition *p = d->p;
+    const loc_zones *z = loc_partition_zones(p);
+    size_t na = a ? loc_attrs_ncols(a) : 0;
+    for (size_t i = 0; i < NFIXED; i++)
+        fprintf(f, "%s%s", i ? "," : "", fixed_fields[i]);
+    for (size_t c = 0; c < na; c++) {
+        fputc(',', f);
+        loc_put_csv_field(f, loc_attrs_name(a, c));
+    }
+    fputc('\n', f);
+    for (size_t k = 0; k < d->n; k++) {
+        int32_t c = loc_partition_council(p, k);
+        size_t nm;
+        loc_partition_members(p, k, &nm);
+        loc_put_csv_field(f, loc_partition_code(p, k));
+        fputc(',', f);
+        loc_put_csv_field(f, loc_partition_name(p, k));
+        fputc(',', f);
+        loc_put_csv_field(f, c >= 0 ? loc_zones_council_code(z, (size_t)c) : "");
+        fputc(',', f);
+        loc_put_csv_field(f, c >= 0 ? loc_zones_council_name(z, (size_t)c) : "");
+        fprintf(f, ",%.0f,%zu,%.3f,%.3f,", loc_partition_population(p, k), nm, d->area[k] / 1e6, d->perim[k] / 1e3);
+        csv_real(f, loc_dissolved_compactness(d, k), "%.6f");
+        for (size_t col = 0; col < na; col++) {
+            fputc(',', f);
+            if (loc_attrs_is_null(a, col, k))
+                continue;
+            if (loc_attrs_type(a, col) == LOC_ATTR_REAL)
+                csv_real(f, loc_attrs_real(a, col, k), "%.10g");
+            else if (loc_attrs_type(a, col) == LOC_ATTR_INT)
+                fprintf(f, "%lld", (long long)loc_attrs_int(a, col, k));
+            else
+                loc_put_csv_field(f, loc_attrs_text(a, col, k));
+        }
+        fputc('\n', f);
+    }
+}
+
+/* Write localities.csv to a temporary beside path; *tmp gets it. */
+static loc_status stage_localities_csv(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs,
+                                       const char *path, char **tmp)
+{
+    *tmp = NULL;
+    loc_status st = check_attrs(ctx, d, attrs, path);
+    int fd;
+    if (st || (st = reserve_temp(ctx, path, "", tmp, &fd)))
+        return st;
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
+        close(fd);
+    } else {
+        put_localities_csv(f, d, attrs);
+        if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)
+            st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
+        if (fclose(f) != 0 && !st)
+            st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
+    }
+    if (st) {
+        discard_temp(ctx, *tmp);
+        *tmp = NULL;
+    }
+    return st;
+}
+
+loc_status loc_write_localities_csv(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path)
+{
+    char *tmp;
+    loc_status st = stage_localities_csv(ctx, d, attrs, path, &tmp);
+    return st ? st : commit_temp(ctx, tmp, path);
+}
+
+/* =====================================================================
  * All outputs together
  * ===================================================================== */
 
 loc_status loc_write_outputs(loc_ctx *ctx, const char *dir, const loc_dissolved *d, const loc_attrs *attrs,
                              const loc_report_opts *opts)
 {
-    static const char *const names[] = {"localities.geojson", "localities.gpkg", "report.html"};
+    static const char *const names[] = {"localities.geojson", "localities.gpkg", "report.html", "localities.csv"};
     enum { NOUT = sizeof names / sizeof *names };
     char *path[NOUT] = {NULL}, *tmp[NOUT] = {NULL};
     loc_status st = LOC_OK;
@@ -1735,6 +1822,8 @@ loc_status loc_write_outputs(loc_ctx *ctx, const char *dir, const loc_dissolved 
         st = stage_gpkg(ctx, d, attrs, path[1], &tmp[1]);
     if (!st)
         st = stage_report(ctx, d, attrs, opts, path[2], &tmp[2]);
+    if (!st)
+        st = stage_localities_csv(ctx, d, attrs, path[3], &tmp[3]);
     for (size_t i = 0; i < NOUT; i++) {
         if (!tmp[i])
             continue;

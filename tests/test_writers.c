@@ -774,10 +774,11 @@ static void test_atomic(void **state)
     GDALAllRegister();
     loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
     loc_attrs *a = some_attrs(&f);
-    static const writer_fn writers[] = {loc_write_geojson, loc_write_gpkg, write_report_plain};
-    static const char *const names[] = {"localities.geojson", "localities.gpkg", "report.html"};
+    static const writer_fn writers[] = {loc_write_geojson, loc_write_gpkg, write_report_plain,
+                                        loc_write_localities_csv};
+    static const char *const names[] = {"localities.geojson", "localities.gpkg", "report.html", "localities.csv"};
     char path[256], msg[512];
-    for (int w = 0; w < 3; w++) {
+    for (int w = 0; w < 4; w++) {
         /* a folder that does not exist */
         snprintf(path, sizeof path, "/nonexistent-dir/%s", names[w]);
         assert_int_equal(writers[w](f.ctx, d, a, path), LOC_EIO);
@@ -1126,9 +1127,9 @@ static void test_outputs_set(void **state)
     GDALAllRegister();
     loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
     loc_attrs *a = some_attrs(&f);
-    static const char *const names[] = {"localities.geojson", "localities.gpkg", "report.html"};
-    char path[3][128], msg[256];
-    for (int i = 0; i < 3; i++) {
+    static const char *const names[] = {"localities.geojson", "localities.gpkg", "report.html", "localities.csv"};
+    char path[4][128], msg[256];
+    for (int i = 0; i < 4; i++) {
         path_in(&f, path[i], sizeof path[i], names[i]);
         put_file(path[i], "previous output");
     }
@@ -1137,12 +1138,12 @@ static void test_outputs_set(void **state)
     assert_int_equal(loc_write_outputs(f.ctx, f.dir, d, a, &o), LOC_EINVAL);
     snprintf(msg, sizeof msg, "cannot write '%s': no attribute column 'nope'", path[2]);
     assert_string_equal(loc_errmsg(f.ctx), msg);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         char *text = slurp(path[i], NULL);
         assert_string_equal(text, "previous output");
         free(text);
     }
-    assert_int_equal(count_entries(f.dir), 3);
+    assert_int_equal(count_entries(f.dir), 4);
     assert_int_equal(loc_write_outputs(f.ctx, "/nonexistent-dir", d, a, NULL), LOC_EIO);
     assert_string_equal(loc_errmsg(f.ctx),
                         "cannot write '/nonexistent-dir/localities.geojson': No such file or directory");
@@ -1154,11 +1155,11 @@ static void test_outputs_set(void **state)
         loc_status st = loc_write_outputs(f.ctx, f.dir, d, a, &o);
         f.ta.fail_after = -1;
         assert_int_equal(f.ta.live, live);
-        assert_int_equal(count_entries(f.dir), 3);
+        assert_int_equal(count_entries(f.dir), 4);
         if (!st)
             break;
         assert_int_equal(st, LOC_ENOMEM);
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 4; i++) {
             char *text = slurp(path[i], NULL);
             assert_string_equal(text, "previous output");
             free(text);
@@ -1169,6 +1170,41 @@ static void test_outputs_set(void **state)
     char *html = slurp(path[2], NULL);
     check_balanced(html);
     free(html);
+    char *csv = slurp(path[3], NULL);
+    assert_int_equal(count_of(csv, "\n"), 4);
+    free(csv);
+    loc_attrs_destroy(a);
+    loc_dissolved_destroy(d);
+    fx_free(&f);
+}
+
+static void test_localities_csv(void **state)
+{
+    (void)state;
+    fx f;
+    fx_squares(&f);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
+    loc_attrs *a = some_attrs(&f);
+    char path[128];
+    path_in(&f, path, sizeof path, "localities.csv");
+    assert_int_equal(loc_write_localities_csv(f.ctx, d, a, path), LOC_OK);
+    char *csv = slurp(path, NULL);
+    assert_string_equal(csv,
+                        "code,name,council_code,council_name,population,zones,area_km2,perimeter_km,compactness,"
+                        "income_rate,plan,income_flag\n"
+                        "RING,\"Ring \"\"quoted\"\" <b>\",C1,Alpha,850,9,9.000,20.000,0.282743,0.1,0,same\n"
+                        "CORE,Core,C1,Alpha,400,1,1.000,4.000,0.785398,0.25,1,poorer\n"
+                        "GAP,Gap,C2,Beta & <Gamma>,1200,4,4.000,8.000,0.785398,0.125,0,same\n");
+    free(csv);
+    /* nulls are empty fields */
+    assert_int_equal(loc_attrs_set_real(f.ctx, a, 0, 1, NAN), LOC_OK);
+    assert_int_equal(loc_attrs_set_text(f.ctx, a, 2, 1, NULL), LOC_OK);
+    assert_int_equal(loc_write_localities_csv(f.ctx, d, a, path), LOC_OK);
+    csv = slurp(path, NULL);
+    assert_non_null(strstr(csv, "\nCORE,Core,C1,Alpha,400,1,1.000,4.000,0.785398,,1,\n"));
+    free(csv);
+    assert_int_equal(loc_write_localities_csv(f.ctx, d, NULL, "/nonexistent-dir/localities.csv"), LOC_EIO);
+    assert_string_equal(loc_errmsg(f.ctx), "cannot write '/nonexistent-dir/localities.csv': No such file or directory");
     loc_attrs_destroy(a);
     loc_dissolved_destroy(d);
     fx_free(&f);
@@ -1183,7 +1219,7 @@ int main(void)
         cmocka_unit_test(test_atomic),           cmocka_unit_test(test_funnel_limits),
         cmocka_unit_test(test_report_squares),   cmocka_unit_test(test_report_stirling),
         cmocka_unit_test(test_no_boundaries),    cmocka_unit_test(test_outputs_set),
-        cmocka_unit_test(test_dissolve_simplified),
+        cmocka_unit_test(test_dissolve_simplified), cmocka_unit_test(test_localities_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -157,6 +157,16 @@ LOC_API loc_status loc_write_geojson(loc_ctx *ctx, const loc_dissolved *d, const
  */
 LOC_API loc_status loc_write_gpkg(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path);
 
+/*
+ * localities.csv: the same fields as the GeoJSON, one row per locality in
+ * partition order, fixed decimals (area_km2 and perimeter_km 3,
+ * compactness 6, attribute reals 10 significant digits) so that the same
+ * inputs give the same bytes; nulls are empty fields.  Atomic as above;
+ * errors as for loc_write_geojson.
+ */
+LOC_API loc_status loc_write_localities_csv(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs,
+                                            const char *path);
+
 /* ---------------------------------------------------------------------
  * HTML report
  * --------------------------------------------------------------------- */
@@ -218,9 +228,9 @@ LOC_API loc_status loc_write_report(loc_ctx *ctx, const loc_dissolved *d, const 
  * --------------------------------------------------------------------- */
 
 /*
- * localities.geojson, localities.gpkg and report.html in the folder dir
- * (which must exist), as the three writers above write them, but as one
- * set: all three are written completely under temporary names first and
+ * localities.geojson, localities.gpkg, report.html and localities.csv in
+ * the folder dir (which must exist), as the writers above write them, but
+ * as one set: all are written completely under temporary names first and
  * renamed into place only when every one succeeded, so that a failure
  * leaves the folder's earlier outputs exactly as they were, and no
  * temporary behind.  (Only a rename itself failing, after the first
