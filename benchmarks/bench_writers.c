@@ -142,7 +142,7 @@ int main(int argc, char **argv)
             die(ctx, "attributes");
     }
     loc_funnel fu = {"Income deprived people (% of total population)", LOC_FUNNEL_PROPORTION, rate, denom, national,
-                     100, "%"};
+                     100, "%", 1};
     loc_kv settings[] = {{"localities", "2011 intermediate zones (iz11_code)"},
                          {"plan rule", "income share above the Scotland 99.8% funnel limit"}};
     loc_kv sources[] = {{"boundaries", bp}, {"indicators", ip}, {"lookup", lp}};

@@ -1349,6 +1349,20 @@ static double nice_step(double span)
     return p * (m < 1.5 ? 1 : m < 3 ? 2 : m < 7 ? 5 : 10);
 }
 
+/* A point's class: outside which limits, and on the worse or the better
+ * side when the funnel says which side is worse. */
+static const char *point_class(const loc_funnel *fu, double v, double l95, double h95, double l998, double h998)
+{
+    int above = v > h95, below = v < l95;
+    if (!above && !below)
+        return "in";
+    int far = v > h998 || v < l998;
+    if (!fu->worse)
+        return far ? "out998" : "out95";
+    int worse = fu->worse > 0 ? above : below;
+    return worse ? (far ? "worse998" : "worse95") : (far ? "better998" : "better95");
+}
+
 static loc_status put_funnel(rep *r, const loc_funnel *fu, size_t id)
 {
     FILE *f = r->f;
@@ -1450,7 +1464,7 @@ static loc_status put_funnel(rep *r, const loc_funnel *fu, size_t id)
         double l95, h95, l998, h998;
         loc_funnel_limits(fu->kind, fu->national, m, Z95, &l95, &h95);
         loc_funnel_limits(fu->kind, fu->national, m, Z998, &l998, &h998);
-        const char *cls = v > h998 || v < l998 ? "out998" : v > h95 || v < l95 ? "out95" : "in";
+        const char *cls = point_class(fu, v, l95, h95, l998, h998);
         fprintf(f, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\"><title>", cls, PX(m), PY(v));
         esc(f, loc_partition_code(r->d->p, k));
         fputc(' ', f);
@@ -1469,9 +1483,16 @@ static loc_status put_funnel(rep *r, const loc_funnel *fu, size_t id)
     num(f, fu->national * sc);
     esc(f, fu->unit);
     fputs("</span><span><i class=\"ln dash\" style=\"border-color:#ef8a62\"></i>95% limits</span>"
-          "<span><i class=\"ln\" style=\"border-color:#b2182b\"></i>99.8% limits</span>"
-          "<span><i class=\"dot out998\"></i>outside 99.8%</span><span><i class=\"dot out95\"></i>outside 95%</span>"
-          "<span><i class=\"dot in\"></i>within</span></div></figure>\n", f);
+          "<span><i class=\"ln\" style=\"border-color:#b2182b\"></i>99.8% limits</span>", f);
+    if (fu->worse)
+        fputs("<span><i class=\"dot worse998\"></i>worse, outside 99.8%</span>"
+              "<span><i class=\"dot worse95\"></i>worse, outside 95%</span>"
+              "<span><i class=\"dot better95\"></i>better, outside 95%</span>"
+              "<span><i class=\"dot better998\"></i>better, outside 99.8%</span>", f);
+    else
+        fputs("<span><i class=\"dot out998\"></i>outside 99.8%</span>"
+              "<span><i class=\"dot out95\"></i>outside 95%</span>", f);
+    fputs("<span><i class=\"dot in\"></i>within</span></div></figure>\n", f);
     return LOC_OK;
 }
 
@@ -1591,7 +1612,10 @@ static const char STYLE_SHEET[] =
     ".legend i.dot{border-radius:50%}\n"
     "circle.in,i.in{fill:#bdbdbd;background:#bdbdbd;stroke:#666}circle.out95,i.out95{fill:#fdae61;"
     "background:#fdae61;stroke:#666}\n"
-    "circle.out998,i.out998{fill:#b2182b;background:#b2182b;stroke:#333}\n"
+    "circle.out998,i.out998,circle.worse998,i.worse998{fill:#b2182b;background:#b2182b;stroke:#333}\n"
+    "circle.worse95,i.worse95{fill:#f4a582;background:#f4a582;stroke:#666}\n"
+    "circle.better95,i.better95{fill:#92c5de;background:#92c5de;stroke:#666}\n"
+    "circle.better998,i.better998{fill:#2166ac;background:#2166ac;stroke:#333}\n"
     "text.tick{font-size:11px;fill:#444}text.axis{font-size:12px;fill:#222}\n"
     "figcaption{font-weight:bold;margin:.5em 0}\n"
     "table{border-collapse:collapse;font-size:.85em}td,th{padding:.2em .5em;border-bottom:1px solid #e4e4e4;"

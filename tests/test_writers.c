@@ -899,8 +899,9 @@ static void report_inputs(fx *f, report_in *in)
         in->pop[k] = loc_partition_population(f->p, k);
     }
     in->funnel[0] = (loc_funnel){"Income deprived <share>", LOC_FUNNEL_PROPORTION, in->rate, in->pop, 0.121, 100,
-                                 "%"};
-    in->funnel[1] = (loc_funnel){"Income, as a rate", LOC_FUNNEL_RATE, in->rate, in->pop, 0.121, 1000, " per 1,000"};
+                                 "%", 1};
+    in->funnel[1] =
+        (loc_funnel){"Income, as a rate", LOC_FUNNEL_RATE, in->rate, in->pop, 0.121, 1000, " per 1,000", 0};
     in->settings[0] = (loc_kv){"max population", "10000"};
     in->settings[1] = (loc_kv){"rule", "<script>alert('x')</script> & more"};
     in->settings[2] = (loc_kv){"confidence", "95%"};
@@ -976,6 +977,12 @@ static void check_report(const char *path, size_t nloc)
     assert_non_null(strstr(html, "Income deprived &lt;share&gt;"));
     assert_non_null(strstr(html, "dz2011 &quot;simplified&quot;.gpkg"));
     assert_true(count_of(html, "<circle") >= 2);
+    /* the first funnel states its worse side, the second does not */
+    const char *second = strstr(html, "Income, as a rate");
+    assert_non_null(second);
+    assert_true(strstr(html, "class=\"worse") < second || strstr(html, "class=\"better") < second);
+    assert_null(strstr(second, "<circle class=\"worse"));
+    assert_null(strstr(second, "<circle class=\"better"));
     assert_true(count_of(html, "<svg") >= 4);
     /* one row per locality in the full table, one path per locality per map */
     const char *all = strstr(html, "<h2 id=\"localities\">");

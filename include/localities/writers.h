@@ -193,6 +193,7 @@ typedef struct loc_funnel {
     double national;        /* the Scotland value the limits centre on */
     double scale;           /* display multiplier (100 for per cent); 0 means 1 */
     const char *unit;       /* after displayed values ("%"); NULL for none */
+    int worse;              /* 1: higher is worse, -1: lower is worse, 0: not stated (points coloured by limit only) */
 } loc_funnel;
 
 typedef struct loc_report_opts {
