@@ -815,6 +815,20 @@ static void test_atomic(void **state)
         unlink(path);
     }
 
+    /* a folder without write permission (root writes anyway) */
+    if (geteuid() != 0) {
+        char ro[128];
+        path_in(&f, ro, sizeof ro, "readonly");
+        assert_int_equal(mkdir(ro, 0500), 0);
+        for (int w = 0; w < 4; w++) {
+            snprintf(path, sizeof path, "%s/%s", ro, names[w]);
+            assert_int_equal(writers[w](f.ctx, d, a, path), LOC_EIO);
+            snprintf(msg, sizeof msg, "cannot write '%s': Permission denied", path);
+            assert_string_equal(loc_errmsg(f.ctx), msg);
+        }
+        rmdir(ro);
+    }
+
     /* a failure inside GDAL, after the dataset was created: the
      * GeoPackage driver refuses a field named like its id column */
     path_in(&f, path, sizeof path, "localities.gpkg");
