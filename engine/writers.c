@@ -1241,7 +1241,9 @@ static void put_legends(rep *r, int by_value)
 {
     FILE *f = r->f;
     fputs("<div class=\"legend\">", f);
-    if (!by_value) {
+    if (!by_value && r->flag_col < 0) {
+        fprintf(f, "<span><i style=\"background:%s\"></i>locality</span>", FLAG_OFF);
+    } else if (!by_value) {
         fprintf(f, "<span><i style=\"background:%s\"></i>", FLAG_ON);
         esc(f, r->o->flag_label ? r->o->flag_label : "locality plan required");
         fprintf(f, "</span><span><i style=\"background:%s\"></i>not flagged</span>", FLAG_OFF);

@@ -1041,6 +1041,8 @@ static void test_report_squares(void **state)
     html = slurp(path, NULL);
     check_balanced(html);
     assert_non_null(strstr(html, "No indicator was chosen for funnel plots."));
+    assert_non_null(strstr(html, "the maps show the localities only"));
+    assert_null(strstr(html, "locality plan required"));
     free(html);
 
     /* refusals */
