@@ -1,8 +1,8 @@
 /*
  * Writers benchmark: dissolve and write all of Scotland with the 1,279
  * intermediate zones (2011) as localities, the size of a national run.
- * Times the dissolve, the GeoJSON, the GeoPackage and the HTML report
- * separately, and prints the checks a reader wants beside the times: the
+ * Times the dissolve, the GeoJSON, the GeoPackage, the HTML report and
+ * the CSV separately and then as the one atomic set, and prints the checks a reader wants beside the times: the
  * sum of locality areas against the sum of zone areas, how many
  * localities needed the ordinary-union fallback, invalid results (must be
  * 0) and the size of each file.
@@ -76,22 +76,25 @@ int main(int argc, char **argv)
         perror("bench_writers: mkdtemp");
         return 1;
     }
-    char gj[4096], gp[4096], html[4096];
+    char gj[4096], gp[4096], html[4096], csv[4096];
     snprintf(gj, sizeof gj, "%s/localities.geojson", dir);
     snprintf(gp, sizeof gp, "%s/localities.gpkg", dir);
     snprintf(html, sizeof html, "%s/report.html", dir);
+    snprintf(csv, sizeof csv, "%s/localities.csv", dir);
 
-    bench_stage sd, sj, sg, sr;
+    bench_stage sd, sj, sg, sr, sc, sa;
     bench_stage_init(&sd, "dissolve (coverage union)");
     bench_stage_init(&sj, "localities.geojson (RFC 7946)");
     bench_stage_init(&sg, "localities.gpkg (2 layers)");
     bench_stage_init(&sr, "report.html");
+    bench_stage_init(&sc, "localities.csv");
+    bench_stage_init(&sa, "all four as one set (loc_write_outputs)");
     bench_set_items(&sd, (double)nloc, "localities");
     loc_dissolved *d = NULL;
     for (int r = 0; r < reps; r++) {
         loc_dissolved_destroy(d);
         bench_start(&sd);
-        d = loc_dissolve(ctx, p, b);
+        d = loc_dissolve(ctx, p, b, NULL);
         bench_stop(&sd);
         if (!d)
             die(ctx, "dissolve");
@@ -139,7 +142,7 @@ int main(int argc, char **argv)
             die(ctx, "attributes");
     }
     loc_funnel fu = {"Income deprived people (% of total population)", LOC_FUNNEL_PROPORTION, rate, denom, national,
-                     100, "%"};
+                     100, "%", 1};
     loc_kv settings[] = {{"localities", "2011 intermediate zones (iz11_code)"},
                          {"plan rule", "income share above the Scotland 99.8% funnel limit"}};
     loc_kv sources[] = {{"boundaries", bp}, {"indicators", ip}, {"lookup", lp}};
@@ -169,6 +172,14 @@ int main(int argc, char **argv)
         if (loc_write_report(ctx, d, a, &ro, html))
             die(ctx, "report");
         bench_stop(&sr);
+        bench_start(&sc);
+        if (loc_write_localities_csv(ctx, d, a, csv))
+            die(ctx, "csv");
+        bench_stop(&sc);
+        bench_start(&sa);
+        if (loc_write_outputs(ctx, dir, d, a, &ro))
+            die(ctx, "outputs");
+        bench_stop(&sa);
     }
 
     GEOSContextHandle_t h = loc_geos(ctx);
@@ -195,8 +206,9 @@ int main(int argc, char **argv)
     bench_report(&sj);
     bench_report(&sg);
     bench_report(&sr);
-    printf("total dissolve + write: %.1f ms (median stages summed)\n",
-           1e3 * (bench_median(&sd) + bench_median(&sj) + bench_median(&sg) + bench_median(&sr)));
+    bench_report(&sc);
+    bench_report(&sa);
+    printf("dissolve + all four outputs: %.1f ms (medians)\n", 1e3 * (bench_median(&sd) + bench_median(&sa)));
     printf("areas: zones %.3f km2, localities %.3f km2, relative difference %.2e (worst locality %.2e)\n",
            zone_area / 1e6, loc_area / 1e6, (loc_area - zone_area) / zone_area, worst);
     printf("dissolve: %zu invalid, %zu coverage-union fallbacks, %zu sliver holes filled, %zu holes kept, "
@@ -209,6 +221,7 @@ int main(int argc, char **argv)
         unlink(gj);
         unlink(gp);
         unlink(html);
+        unlink(csv);
         rmdir(dir);
     }
     loc_attrs_destroy(a);

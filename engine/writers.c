@@ -8,8 +8,9 @@
  * twice, which is fast and leaves no internal edges.  Boundaries simplified
  * zone by zone are not a coverage: coverage union then throws (GEOS checks
  * that the area is preserved) and ordinary union takes over, which leaves
- * the thin gaps between neighbours as holes; holes thinner than
- * LOC_SLIVER_WIDTH_M on average are such gaps and are filled.
+ * the thin gaps between neighbours as holes; holes narrower on average
+ * than the sliver width (LOC_SLIVER_WIDTH_M, or the simplification
+ * tolerance the caller passes) are such gaps and are filled.
  *
  * The geographic files go through GDAL so that mapping tools read them
  * the way GDAL writes them: the GeoJSON driver's RFC 7946 mode reprojects
@@ -19,7 +20,7 @@
  * created under a reserved temporary name in the output folder and renamed
  * over the final name only after GDALClose reported no error.  Each writer
  * stages its file that way and then commits it; loc_write_outputs stages
- * all three before committing any, so a run's outputs change together.
+ * all four before committing any, so a run's outputs change together.
  *
  * The report is plain HTML with inline SVG and an inline style sheet: no
  * scripts, fonts or images to fetch, so it opens anywhere, offline.  Map
@@ -65,6 +66,7 @@ struct loc_dissolved {
     size_t fallbacks;             /* localities dissolved with ordinary union */
     size_t missing;               /* member zones without a boundary */
     size_t slivers;               /* sliver holes filled */
+    double sliver_m;              /* holes narrower than this on average are filled */
 };
 
 void loc_dissolved_destroy(loc_dissolved *d)
@@ -84,7 +86,7 @@ void loc_dissolved_destroy(loc_dissolved *d)
 }
 
 /* A ring is a sliver when its mean width 2A/P is below the threshold. */
-static int is_sliver(GEOSContextHandle_t h, const GEOSGeometry *ring)
+static int is_sliver(GEOSContextHandle_t h, const GEOSGeometry *ring, double width_m)
 {
     double len = 0, area = 0;
     GEOSGeometry *poly = NULL;
@@ -96,7 +98,7 @@ static int is_sliver(GEOSContextHandle_t h, const GEOSGeometry *ring)
         return 0;
     int ok = GEOSArea_r(h, poly, &area) && GEOSLength_r(h, poly, &len);
     GEOSGeom_destroy_r(h, poly);
-    return ok && len > 0 && 2 * area / len < LOC_SLIVER_WIDTH_M;
+    return ok && len > 0 && 2 * area / len < width_m;
 }
 
 /* Polygon pg without its sliver holes (a new geometry), or NULL. */
@@ -117,7 +119,7 @@ static GEOSGeometry *drop_slivers(loc_dissolved *d, const GEOSGeometry *pg)
         const GEOSGeometry *r = GEOSGetInteriorRingN_r(h, pg, i);
         if (!r)
             goto done;
-        if (is_sliver(h, r)) {
+        if (d->sliver_m > 0 && is_sliver(h, r, d->sliver_m)) {
             d->slivers++;
             continue;
         }
@@ -315,10 +317,21 @@ done:
     return st;
 }
 
-loc_dissolved *loc_dissolve(loc_ctx *ctx, const loc_partition *p, const loc_boundaries *b)
+void loc_dissolve_opts_init(loc_dissolve_opts *opts) { opts->sliver_m = LOC_SLIVER_WIDTH_M; }
+
+loc_dissolved *loc_dissolve(loc_ctx *ctx, const loc_partition *p, const loc_boundaries *b,
+                            const loc_dissolve_opts *opts)
 {
+    loc_dissolve_opts defaults;
+    loc_dissolve_opts_init(&defaults);
+    if (!opts)
+        opts = &defaults;
     if (!p || !b) {
         loc_error(ctx, LOC_EINVAL, "dissolve: missing partition or boundaries");
+        return NULL;
+    }
+    if (!(opts->sliver_m >= 0)) {
+        loc_error(ctx, LOC_EINVAL, "dissolve: sliver width %g m is not a length", opts->sliver_m);
         return NULL;
     }
     loc_clear_error(ctx);
@@ -328,6 +341,7 @@ loc_dissolved *loc_dissolve(loc_ctx *ctx, const loc_partition *p, const loc_boun
     d->ctx = ctx;
     d->p = p;
     d->b = b;
+    d->sliver_m = opts->sliver_m;
     d->n = loc_partition_count(p);
     size_t n = d->n ? d->n : 1;
     if (!(d->geoms = loc_calloc(ctx, n, sizeof *d->geoms)) || !(d->area = loc_calloc(ctx, n, sizeof *d->area)) ||
@@ -1227,7 +1241,9 @@ static void put_legends(rep *r, int by_value)
 {
     FILE *f = r->f;
     fputs("<div class=\"legend\">", f);
-    if (!by_value) {
+    if (!by_value && r->flag_col < 0) {
+        fprintf(f, "<span><i style=\"background:%s\"></i>locality</span>", FLAG_OFF);
+    } else if (!by_value) {
         fprintf(f, "<span><i style=\"background:%s\"></i>", FLAG_ON);
         esc(f, r->o->flag_label ? r->o->flag_label : "locality plan required");
         fprintf(f, "</span><span><i style=\"background:%s\"></i>not flagged</span>", FLAG_OFF);
@@ -1335,6 +1351,20 @@ static double nice_step(double span)
     return p * (m < 1.5 ? 1 : m < 3 ? 2 : m < 7 ? 5 : 10);
 }
 
+/* A point's class: outside which limits, and on the worse or the better
+ * side when the funnel says which side is worse. */
+static const char *point_class(const loc_funnel *fu, double v, double l95, double h95, double l998, double h998)
+{
+    int above = v > h95, below = v < l95;
+    if (!above && !below)
+        return "in";
+    int far = v > h998 || v < l998;
+    if (!fu->worse)
+        return far ? "out998" : "out95";
+    int worse = fu->worse > 0 ? above : below;
+    return worse ? (far ? "worse998" : "worse95") : (far ? "better998" : "better95");
+}
+
 static loc_status put_funnel(rep *r, const loc_funnel *fu, size_t id)
 {
     FILE *f = r->f;
@@ -1436,7 +1466,7 @@ static loc_status put_funnel(rep *r, const loc_funnel *fu, size_t id)
         double l95, h95, l998, h998;
         loc_funnel_limits(fu->kind, fu->national, m, Z95, &l95, &h95);
         loc_funnel_limits(fu->kind, fu->national, m, Z998, &l998, &h998);
-        const char *cls = v > h998 || v < l998 ? "out998" : v > h95 || v < l95 ? "out95" : "in";
+        const char *cls = point_class(fu, v, l95, h95, l998, h998);
         fprintf(f, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\"><title>", cls, PX(m), PY(v));
         esc(f, loc_partition_code(r->d->p, k));
         fputc(' ', f);
@@ -1455,9 +1485,16 @@ static loc_status put_funnel(rep *r, const loc_funnel *fu, size_t id)
     num(f, fu->national * sc);
     esc(f, fu->unit);
     fputs("</span><span><i class=\"ln dash\" style=\"border-color:#ef8a62\"></i>95% limits</span>"
-          "<span><i class=\"ln\" style=\"border-color:#b2182b\"></i>99.8% limits</span>"
-          "<span><i class=\"dot out998\"></i>outside 99.8%</span><span><i class=\"dot out95\"></i>outside 95%</span>"
-          "<span><i class=\"dot in\"></i>within</span></div></figure>\n", f);
+          "<span><i class=\"ln\" style=\"border-color:#b2182b\"></i>99.8% limits</span>", f);
+    if (fu->worse)
+        fputs("<span><i class=\"dot worse998\"></i>worse, outside 99.8%</span>"
+              "<span><i class=\"dot worse95\"></i>worse, outside 95%</span>"
+              "<span><i class=\"dot better95\"></i>better, outside 95%</span>"
+              "<span><i class=\"dot better998\"></i>better, outside 99.8%</span>", f);
+    else
+        fputs("<span><i class=\"dot out998\"></i>outside 99.8%</span>"
+              "<span><i class=\"dot out95\"></i>outside 95%</span>", f);
+    fputs("<span><i class=\"dot in\"></i>within</span></div></figure>\n", f);
     return LOC_OK;
 }
 
@@ -1577,7 +1614,10 @@ static const char STYLE_SHEET[] =
     ".legend i.dot{border-radius:50%}\n"
     "circle.in,i.in{fill:#bdbdbd;background:#bdbdbd;stroke:#666}circle.out95,i.out95{fill:#fdae61;"
     "background:#fdae61;stroke:#666}\n"
-    "circle.out998,i.out998{fill:#b2182b;background:#b2182b;stroke:#333}\n"
+    "circle.out998,i.out998,circle.worse998,i.worse998{fill:#b2182b;background:#b2182b;stroke:#333}\n"
+    "circle.worse95,i.worse95{fill:#f4a582;background:#f4a582;stroke:#666}\n"
+    "circle.better95,i.better95{fill:#92c5de;background:#92c5de;stroke:#666}\n"
+    "circle.better998,i.better998{fill:#2166ac;background:#2166ac;stroke:#333}\n"
     "text.tick{font-size:11px;fill:#444}text.axis{font-size:12px;fill:#222}\n"
     "figcaption{font-weight:bold;margin:.5em 0}\n"
     "table{border-collapse:collapse;font-size:.85em}td,th{padding:.2em .5em;border-bottom:1px solid #e4e4e4;"
@@ -1697,13 +1737,100 @@ loc_status loc_write_report(loc_ctx *ctx, const loc_dissolved *d, const loc_attr
 }
 
 /* =====================================================================
+ * localities.csv
+ * ===================================================================== */
+
+/* A real for the CSV: fixed format so that the same inputs give the same
+ * bytes; empty when null. */
+static void csv_real(FILE *f, double v, const char *fmt)
+{
+    if (!isnan(v))
+        fprintf(f, fmt, v);
+}
+
+/* The localities table as CSV to an open stream. */
+static void put_localities_csv(FILE *f, const loc_dissolved *d, const loc_attrs *a)
+{
+    const loc_partition *p = d->p;
+    const loc_zones *z = loc_partition_zones(p);
+    size_t na = a ? loc_attrs_ncols(a) : 0;
+    for (size_t i = 0; i < NFIXED; i++)
+        fprintf(f, "%s%s", i ? "," : "", fixed_fields[i]);
+    for (size_t c = 0; c < na; c++) {
+        fputc(',', f);
+        loc_put_csv_field(f, loc_attrs_name(a, c));
+    }
+    fputc('\n', f);
+    for (size_t k = 0; k < d->n; k++) {
+        int32_t c = loc_partition_council(p, k);
+        size_t nm;
+        loc_partition_members(p, k, &nm);
+        loc_put_csv_field(f, loc_partition_code(p, k));
+        fputc(',', f);
+        loc_put_csv_field(f, loc_partition_name(p, k));
+        fputc(',', f);
+        loc_put_csv_field(f, c >= 0 ? loc_zones_council_code(z, (size_t)c) : "");
+        fputc(',', f);
+        loc_put_csv_field(f, c >= 0 ? loc_zones_council_name(z, (size_t)c) : "");
+        fprintf(f, ",%.0f,%zu,%.3f,%.3f,", loc_partition_population(p, k), nm, d->area[k] / 1e6, d->perim[k] / 1e3);
+        csv_real(f, loc_dissolved_compactness(d, k), "%.6f");
+        for (size_t col = 0; col < na; col++) {
+            fputc(',', f);
+            if (loc_attrs_is_null(a, col, k))
+                continue;
+            if (loc_attrs_type(a, col) == LOC_ATTR_REAL)
+                csv_real(f, loc_attrs_real(a, col, k), "%.10g");
+            else if (loc_attrs_type(a, col) == LOC_ATTR_INT)
+                fprintf(f, "%lld", (long long)loc_attrs_int(a, col, k));
+            else
+                loc_put_csv_field(f, loc_attrs_text(a, col, k));
+        }
+        fputc('\n', f);
+    }
+}
+
+/* Write localities.csv to a temporary beside path; *tmp gets it. */
+static loc_status stage_localities_csv(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs,
+                                       const char *path, char **tmp)
+{
+    *tmp = NULL;
+    loc_status st = check_attrs(ctx, d, attrs, path);
+    int fd;
+    if (st || (st = reserve_temp(ctx, path, "", tmp, &fd)))
+        return st;
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
+        close(fd);
+    } else {
+        put_localities_csv(f, d, attrs);
+        if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)
+            st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
+        if (fclose(f) != 0 && !st)
+            st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
+    }
+    if (st) {
+        discard_temp(ctx, *tmp);
+        *tmp = NULL;
+    }
+    return st;
+}
+
+loc_status loc_write_localities_csv(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path)
+{
+    char *tmp;
+    loc_status st = stage_localities_csv(ctx, d, attrs, path, &tmp);
+    return st ? st : commit_temp(ctx, tmp, path);
+}
+
+/* =====================================================================
  * All outputs together
  * ===================================================================== */
 
 loc_status loc_write_outputs(loc_ctx *ctx, const char *dir, const loc_dissolved *d, const loc_attrs *attrs,
                              const loc_report_opts *opts)
 {
-    static const char *const names[] = {"localities.geojson", "localities.gpkg", "report.html"};
+    static const char *const names[] = {"localities.geojson", "localities.gpkg", "report.html", "localities.csv"};
     enum { NOUT = sizeof names / sizeof *names };
     char *path[NOUT] = {NULL}, *tmp[NOUT] = {NULL};
     loc_status st = LOC_OK;
@@ -1721,6 +1848,8 @@ loc_status loc_write_outputs(loc_ctx *ctx, const char *dir, const loc_dissolved 
         st = stage_gpkg(ctx, d, attrs, path[1], &tmp[1]);
     if (!st)
         st = stage_report(ctx, d, attrs, opts, path[2], &tmp[2]);
+    if (!st)
+        st = stage_localities_csv(ctx, d, attrs, path[3], &tmp[3]);
     for (size_t i = 0; i < NOUT; i++) {
         if (!tmp[i])
             continue;

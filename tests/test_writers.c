@@ -249,7 +249,7 @@ static void test_dissolve_squares(void **state)
     fx f;
     fx_squares(&f);
     GEOSContextHandle_t h = loc_geos(f.ctx);
-    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
     assert_non_null(d);
     assert_ptr_equal(loc_dissolved_partition(d), f.p);
     assert_ptr_equal(loc_dissolved_boundaries(d), f.b);
@@ -299,12 +299,12 @@ static void test_dissolve_errors(void **state)
     (void)state;
     fx f, s;
     fx_squares(&f);
-    assert_null(loc_dissolve(f.ctx, NULL, f.b));
+    assert_null(loc_dissolve(f.ctx, NULL, f.b, NULL));
     assert_int_equal(loc_errcode(f.ctx), LOC_EINVAL);
     assert_string_equal(loc_errmsg(f.ctx), "dissolve: missing partition or boundaries");
     if (fx_stirling(&s)) {
         /* boundaries that are not the ones the zones were joined with */
-        assert_null(loc_dissolve(s.ctx, s.p, f.b));
+        assert_null(loc_dissolve(s.ctx, s.p, f.b, NULL));
         assert_int_equal(loc_errcode(s.ctx), LOC_EINVAL);
         assert_non_null(strstr(loc_errmsg(s.ctx), "out of range (14 boundaries); are these the boundaries"));
         fx_free(&s);
@@ -313,7 +313,7 @@ static void test_dissolve_errors(void **state)
     for (long k = 0;; k++) {
         f.ta.fail_after = f.ta.calls + k;
         long live = f.ta.live;
-        loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+        loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
         f.ta.fail_after = -1;
         if (d) {
             assert_true(k > 0);
@@ -333,7 +333,7 @@ static void test_dissolve_stirling(void **state)
     if (!fx_stirling(&f))
         skip();
     GEOSContextHandle_t h = loc_geos(f.ctx);
-    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
     assert_non_null(d);
     assert_int_equal(loc_dissolved_count(d), 24);
     double zones = 0, locs = 0;
@@ -355,6 +355,106 @@ static void test_dissolve_stirling(void **state)
                   loc_dissolved_fallbacks(d), loc_dissolved_slivers(d));
     assert_true(fabs(locs - zones) <= 1e-3 * zones);
     loc_dissolved_destroy(d);
+    fx_free(&f);
+}
+
+/* Holes in all localities' polygons. */
+static size_t count_holes(loc_ctx *ctx, const loc_dissolved *d)
+{
+    GEOSContextHandle_t h = loc_geos(ctx);
+    size_t holes = 0;
+    for (size_t k = 0; k < loc_dissolved_count(d); k++) {
+        const GEOSGeometry *g = loc_dissolved_geom(d, k);
+        int n = GEOSGetNumGeometries_r(h, g);
+        for (int i = 0; i < n; i++)
+            holes += (size_t)GEOSGetNumInteriorRings_r(h, GEOSGetGeometryN_r(h, g, i));
+    }
+    return holes;
+}
+
+/* Stirling simplified zone by zone (as a per-feature simplifier would,
+ * with no shared topology): no longer a coverage, so ordinary union runs,
+ * and the gaps come out as holes unless the sliver width matches the
+ * simplification tolerance, when exactly the real holes remain. */
+static void test_dissolve_simplified(void **state)
+{
+    (void)state;
+    fx f;
+    if (!fx_stirling(&f))
+        skip();
+    GDALAllRegister();
+    loc_dissolved *exact = loc_dissolve(f.ctx, f.p, f.b, NULL);
+    assert_non_null(exact);
+    size_t real_holes = count_holes(f.ctx, exact);
+    assert_int_equal(loc_dissolved_fallbacks(exact), 0);
+    assert_int_equal(loc_dissolved_slivers(exact), 0);
+
+    char simp[128];
+    path_in(&f, simp, sizeof simp, "simplified.gpkg");
+    GDALDatasetH in = GDALOpenEx(LOC_DATA_DIR "/stirling/dz2011_stirling.gpkg", GDAL_OF_VECTOR, NULL, NULL, NULL);
+    GDALDatasetH out = GDALCreate(GDALGetDriverByName("GPKG"), simp, 0, 0, 0, GDT_Unknown, NULL);
+    assert_non_null(in);
+    assert_non_null(out);
+    OGRLayerH li = GDALDatasetGetLayer(in, 0);
+    OGRLayerH lo = GDALDatasetCreateLayer(out, "zones", OGR_L_GetSpatialRef(li), wkbMultiPolygon, NULL);
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(li);
+    for (int i = 0; i < OGR_FD_GetFieldCount(defn); i++)
+        assert_int_equal(OGR_L_CreateField(lo, OGR_FD_GetFieldDefn(defn, i), 1), OGRERR_NONE);
+    OGRFeatureH ft;
+    while ((ft = OGR_L_GetNextFeature(li))) {
+        OGRFeatureH o = OGR_F_Create(OGR_L_GetLayerDefn(lo));
+        OGR_F_SetFrom(o, ft, 1);
+        OGR_F_SetGeometryDirectly(o, OGR_G_ForceToMultiPolygon(OGR_G_SimplifyPreserveTopology(
+                                         OGR_F_GetGeometryRef(ft), 10.0)));
+        assert_int_equal(OGR_L_CreateFeature(lo, o), OGRERR_NONE);
+        OGR_F_Destroy(o);
+        OGR_F_Destroy(ft);
+    }
+    GDALClose(out);
+    GDALClose(in);
+
+    loc_boundaries *b = loc_boundaries_read(f.ctx, simp, NULL);
+    assert_non_null(b);
+    const loc_lookup *l[] = {f.locs};
+    loc_zones *z = loc_zones_join(f.ctx, b, f.ind, f.spec, l, 1, NULL, NULL);
+    assert_non_null(z);
+    loc_partition *p = loc_partition_from_lookup(f.ctx, z, f.locs, "iz11_code");
+    assert_non_null(p);
+    loc_dissolve_opts o;
+    loc_dissolve_opts_init(&o);
+    assert_true(o.sliver_m == LOC_SLIVER_WIDTH_M);
+    loc_dissolved *dflt = loc_dissolve(f.ctx, p, b, &o);
+    o.sliver_m = 10;
+    loc_dissolved *tuned = loc_dissolve(f.ctx, p, b, &o);
+    o.sliver_m = 0;
+    loc_dissolved *none = loc_dissolve(f.ctx, p, b, &o);
+    assert_non_null(dflt);
+    assert_non_null(tuned);
+    assert_non_null(none);
+    assert_true(loc_dissolved_fallbacks(tuned) > 0);
+    assert_int_equal(loc_dissolved_slivers(none), 0);
+    size_t hd = count_holes(f.ctx, dflt), ht = count_holes(f.ctx, tuned), hn = count_holes(f.ctx, none);
+    print_message("simplified 10 m: %zu fallbacks; holes %zu exact, %zu unfilled, %zu at 1 m, %zu at 10 m\n",
+                  loc_dissolved_fallbacks(tuned), real_holes, hn, hd, ht);
+    assert_true(hn >= hd && hd > ht);
+    assert_int_equal(ht, real_holes);
+    double za = 0, la = 0;
+    for (size_t k = 0; k < loc_dissolved_count(tuned); k++) {
+        assert_int_equal(GEOSisValid_r(loc_geos(f.ctx), loc_dissolved_geom(tuned, k)), 1);
+        za += loc_dissolved_zone_area_m2(tuned, k);
+        la += loc_dissolved_area_m2(tuned, k);
+    }
+    assert_true(fabs(la - za) <= 1e-3 * za);
+    o.sliver_m = -1;
+    assert_null(loc_dissolve(f.ctx, p, b, &o));
+    assert_string_equal(loc_errmsg(f.ctx), "dissolve: sliver width -1 m is not a length");
+    loc_dissolved_destroy(dflt);
+    loc_dissolved_destroy(tuned);
+    loc_dissolved_destroy(none);
+    loc_dissolved_destroy(exact);
+    loc_partition_destroy(p);
+    loc_zones_destroy(z);
+    loc_boundaries_destroy(b);
     fx_free(&f);
 }
 
@@ -584,7 +684,7 @@ static void test_geo_squares(void **state)
     fx f;
     fx_squares(&f);
     GDALAllRegister();
-    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
     loc_attrs *a = some_attrs(&f);
     char gj[128], gp[128];
     path_in(&f, gj, sizeof gj, "localities.geojson");
@@ -626,7 +726,7 @@ static void test_geo_stirling(void **state)
     if (!fx_stirling(&f))
         skip();
     GDALAllRegister();
-    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
     loc_attrs *a = some_attrs(&f);
     char gj[128], gp[128];
     path_in(&f, gj, sizeof gj, "localities.geojson");
@@ -672,12 +772,13 @@ static void test_atomic(void **state)
     fx f;
     fx_squares(&f);
     GDALAllRegister();
-    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
     loc_attrs *a = some_attrs(&f);
-    static const writer_fn writers[] = {loc_write_geojson, loc_write_gpkg, write_report_plain};
-    static const char *const names[] = {"localities.geojson", "localities.gpkg", "report.html"};
+    static const writer_fn writers[] = {loc_write_geojson, loc_write_gpkg, write_report_plain,
+                                        loc_write_localities_csv};
+    static const char *const names[] = {"localities.geojson", "localities.gpkg", "report.html", "localities.csv"};
     char path[256], msg[512];
-    for (int w = 0; w < 3; w++) {
+    for (int w = 0; w < 4; w++) {
         /* a folder that does not exist */
         snprintf(path, sizeof path, "/nonexistent-dir/%s", names[w]);
         assert_int_equal(writers[w](f.ctx, d, a, path), LOC_EIO);
@@ -712,6 +813,20 @@ static void test_atomic(void **state)
         unlink(path);
         path_in(&f, path, sizeof path, names[w]);
         unlink(path);
+    }
+
+    /* a folder without write permission (root writes anyway) */
+    if (geteuid() != 0) {
+        char ro[128];
+        path_in(&f, ro, sizeof ro, "readonly");
+        assert_int_equal(mkdir(ro, 0500), 0);
+        for (int w = 0; w < 4; w++) {
+            snprintf(path, sizeof path, "%s/%s", ro, names[w]);
+            assert_int_equal(writers[w](f.ctx, d, a, path), LOC_EIO);
+            snprintf(msg, sizeof msg, "cannot write '%s': Permission denied", path);
+            assert_string_equal(loc_errmsg(f.ctx), msg);
+        }
+        rmdir(ro);
     }
 
     /* a failure inside GDAL, after the dataset was created: the
@@ -798,8 +913,9 @@ static void report_inputs(fx *f, report_in *in)
         in->pop[k] = loc_partition_population(f->p, k);
     }
     in->funnel[0] = (loc_funnel){"Income deprived <share>", LOC_FUNNEL_PROPORTION, in->rate, in->pop, 0.121, 100,
-                                 "%"};
-    in->funnel[1] = (loc_funnel){"Income, as a rate", LOC_FUNNEL_RATE, in->rate, in->pop, 0.121, 1000, " per 1,000"};
+                                 "%", 1};
+    in->funnel[1] =
+        (loc_funnel){"Income, as a rate", LOC_FUNNEL_RATE, in->rate, in->pop, 0.121, 1000, " per 1,000", 0};
     in->settings[0] = (loc_kv){"max population", "10000"};
     in->settings[1] = (loc_kv){"rule", "<script>alert('x')</script> & more"};
     in->settings[2] = (loc_kv){"confidence", "95%"};
@@ -875,6 +991,12 @@ static void check_report(const char *path, size_t nloc)
     assert_non_null(strstr(html, "Income deprived &lt;share&gt;"));
     assert_non_null(strstr(html, "dz2011 &quot;simplified&quot;.gpkg"));
     assert_true(count_of(html, "<circle") >= 2);
+    /* the first funnel states its worse side, the second does not */
+    const char *second = strstr(html, "Income, as a rate");
+    assert_non_null(second);
+    assert_true(strstr(html, "class=\"worse") < second || strstr(html, "class=\"better") < second);
+    assert_null(strstr(second, "<circle class=\"worse"));
+    assert_null(strstr(second, "<circle class=\"better"));
     assert_true(count_of(html, "<svg") >= 4);
     /* one row per locality in the full table, one path per locality per map */
     const char *all = strstr(html, "<h2 id=\"localities\">");
@@ -888,7 +1010,7 @@ static void test_report_squares(void **state)
     (void)state;
     fx f;
     fx_squares(&f);
-    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
     report_in in;
     report_inputs(&f, &in);
     char path[128];
@@ -919,6 +1041,8 @@ static void test_report_squares(void **state)
     html = slurp(path, NULL);
     check_balanced(html);
     assert_non_null(strstr(html, "No indicator was chosen for funnel plots."));
+    assert_non_null(strstr(html, "the maps show the localities only"));
+    assert_null(strstr(html, "locality plan required"));
     free(html);
 
     /* refusals */
@@ -957,7 +1081,7 @@ static void test_report_stirling(void **state)
     fx f;
     if (!fx_stirling(&f))
         skip();
-    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
     report_in in;
     report_inputs(&f, &in);
     char path[256];
@@ -989,7 +1113,7 @@ static void test_no_boundaries(void **state)
     assert_non_null(z);
     loc_partition *p = loc_partition_from_lookup(f.ctx, z, f.locs, "loc_code");
     assert_non_null(p);
-    loc_dissolved *d = loc_dissolve(f.ctx, p, f.b);
+    loc_dissolved *d = loc_dissolve(f.ctx, p, f.b, NULL);
     assert_non_null(d);
     assert_int_equal(loc_dissolved_missing(d), NSQ);
     for (size_t k = 0; k < loc_dissolved_count(d); k++) {
@@ -1024,11 +1148,11 @@ static void test_outputs_set(void **state)
     fx f;
     fx_squares(&f);
     GDALAllRegister();
-    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
     loc_attrs *a = some_attrs(&f);
-    static const char *const names[] = {"localities.geojson", "localities.gpkg", "report.html"};
-    char path[3][128], msg[256];
-    for (int i = 0; i < 3; i++) {
+    static const char *const names[] = {"localities.geojson", "localities.gpkg", "report.html", "localities.csv"};
+    char path[4][128], msg[256];
+    for (int i = 0; i < 4; i++) {
         path_in(&f, path[i], sizeof path[i], names[i]);
         put_file(path[i], "previous output");
     }
@@ -1037,12 +1161,12 @@ static void test_outputs_set(void **state)
     assert_int_equal(loc_write_outputs(f.ctx, f.dir, d, a, &o), LOC_EINVAL);
     snprintf(msg, sizeof msg, "cannot write '%s': no attribute column 'nope'", path[2]);
     assert_string_equal(loc_errmsg(f.ctx), msg);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         char *text = slurp(path[i], NULL);
         assert_string_equal(text, "previous output");
         free(text);
     }
-    assert_int_equal(count_entries(f.dir), 3);
+    assert_int_equal(count_entries(f.dir), 4);
     assert_int_equal(loc_write_outputs(f.ctx, "/nonexistent-dir", d, a, NULL), LOC_EIO);
     assert_string_equal(loc_errmsg(f.ctx),
                         "cannot write '/nonexistent-dir/localities.geojson': No such file or directory");
@@ -1054,11 +1178,11 @@ static void test_outputs_set(void **state)
         loc_status st = loc_write_outputs(f.ctx, f.dir, d, a, &o);
         f.ta.fail_after = -1;
         assert_int_equal(f.ta.live, live);
-        assert_int_equal(count_entries(f.dir), 3);
+        assert_int_equal(count_entries(f.dir), 4);
         if (!st)
             break;
         assert_int_equal(st, LOC_ENOMEM);
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 4; i++) {
             char *text = slurp(path[i], NULL);
             assert_string_equal(text, "previous output");
             free(text);
@@ -1069,6 +1193,41 @@ static void test_outputs_set(void **state)
     char *html = slurp(path[2], NULL);
     check_balanced(html);
     free(html);
+    char *csv = slurp(path[3], NULL);
+    assert_int_equal(count_of(csv, "\n"), 4);
+    free(csv);
+    loc_attrs_destroy(a);
+    loc_dissolved_destroy(d);
+    fx_free(&f);
+}
+
+static void test_localities_csv(void **state)
+{
+    (void)state;
+    fx f;
+    fx_squares(&f);
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
+    loc_attrs *a = some_attrs(&f);
+    char path[128];
+    path_in(&f, path, sizeof path, "localities.csv");
+    assert_int_equal(loc_write_localities_csv(f.ctx, d, a, path), LOC_OK);
+    char *csv = slurp(path, NULL);
+    assert_string_equal(csv,
+                        "code,name,council_code,council_name,population,zones,area_km2,perimeter_km,compactness,"
+                        "income_rate,plan,income_flag\n"
+                        "RING,\"Ring \"\"quoted\"\" <b>\",C1,Alpha,850,9,9.000,20.000,0.282743,0.1,0,same\n"
+                        "CORE,Core,C1,Alpha,400,1,1.000,4.000,0.785398,0.25,1,poorer\n"
+                        "GAP,Gap,C2,Beta & <Gamma>,1200,4,4.000,8.000,0.785398,0.125,0,same\n");
+    free(csv);
+    /* nulls are empty fields */
+    assert_int_equal(loc_attrs_set_real(f.ctx, a, 0, 1, NAN), LOC_OK);
+    assert_int_equal(loc_attrs_set_text(f.ctx, a, 2, 1, NULL), LOC_OK);
+    assert_int_equal(loc_write_localities_csv(f.ctx, d, a, path), LOC_OK);
+    csv = slurp(path, NULL);
+    assert_non_null(strstr(csv, "\nCORE,Core,C1,Alpha,400,1,1.000,4.000,0.785398,,1,\n"));
+    free(csv);
+    assert_int_equal(loc_write_localities_csv(f.ctx, d, NULL, "/nonexistent-dir/localities.csv"), LOC_EIO);
+    assert_string_equal(loc_errmsg(f.ctx), "cannot write '/nonexistent-dir/localities.csv': No such file or directory");
     loc_attrs_destroy(a);
     loc_dissolved_destroy(d);
     fx_free(&f);
@@ -1083,6 +1242,7 @@ int main(void)
         cmocka_unit_test(test_atomic),           cmocka_unit_test(test_funnel_limits),
         cmocka_unit_test(test_report_squares),   cmocka_unit_test(test_report_stirling),
         cmocka_unit_test(test_no_boundaries),    cmocka_unit_test(test_outputs_set),
+        cmocka_unit_test(test_dissolve_simplified), cmocka_unit_test(test_localities_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,19 +32,34 @@
 
 typedef struct loc_dissolved loc_dissolved;
 
+/* Holes whose mean width (2 area / perimeter) is below this are slivers
+ * between neighbouring zones, not real holes, and are filled.  Exact
+ * coverages have none; boundaries simplified zone by zone leave gaps about
+ * as wide as their simplification tolerance, so pass that instead. */
+#define LOC_SLIVER_WIDTH_M 1.0
+
+typedef struct loc_dissolve_opts {
+    double sliver_m;  /* sliver width in metres (see LOC_SLIVER_WIDTH_M); 0 fills no holes */
+} loc_dissolve_opts;
+
+/* Fill opts with the defaults (sliver_m = LOC_SLIVER_WIDTH_M); passing
+ * NULL opts to loc_dissolve means the same. */
+LOC_API void loc_dissolve_opts_init(loc_dissolve_opts *opts);
+
 /*
  * Union each locality's zone polygons.  b must be the boundaries the
  * partition's zone table was joined with (loc_zones_boundary indexes it);
  * p and b are borrowed and must outlive the result, which uses the GEOS
- * context of ctx.  Zones with no boundary are skipped and counted; a
- * locality none of whose zones has a boundary gets an empty geometry.
- * Each result is valid and polygonal; holes thinner than the sliver width
- * (gaps between zones simplified one by one) are removed.  NULL with the
- * error set: LOC_EGEOM when GEOS fails on a locality (named), LOC_EINVAL
- * for a boundary index out of range, LOC_ENOMEM.  Free with
- * loc_dissolved_destroy.
+ * context of ctx.  opts may be NULL.  Zones with no boundary are skipped
+ * and counted; a locality none of whose zones has a boundary gets an empty
+ * geometry.  Each result is valid and polygonal; sliver holes (gaps
+ * between zones simplified one by one) are filled.  NULL with the error
+ * set: LOC_EGEOM when GEOS fails on a locality (named), LOC_EINVAL for a
+ * boundary index out of range or a negative sliver width, LOC_ENOMEM.
+ * Free with loc_dissolved_destroy.
  */
-LOC_API loc_dissolved *loc_dissolve(loc_ctx *ctx, const loc_partition *p, const loc_boundaries *b);
+LOC_API loc_dissolved *loc_dissolve(loc_ctx *ctx, const loc_partition *p, const loc_boundaries *b,
+                                    const loc_dissolve_opts *opts);
 
 /* Free.  NULL does nothing. */
 LOC_API void loc_dissolved_destroy(loc_dissolved *d);
@@ -71,10 +86,6 @@ LOC_API double loc_dissolved_zone_area_m2(const loc_dissolved *d, size_t k);
 LOC_API size_t loc_dissolved_fallbacks(const loc_dissolved *d);
 LOC_API size_t loc_dissolved_missing(const loc_dissolved *d);
 LOC_API size_t loc_dissolved_slivers(const loc_dissolved *d);
-
-/* Holes whose mean width (2 area / perimeter) is below this are slivers
- * between neighbouring zones, not real holes, and are filled. */
-#define LOC_SLIVER_WIDTH_M 1.0
 
 /* ---------------------------------------------------------------------
  * Attribute table: extra per-locality columns for the writers
@@ -146,6 +157,16 @@ LOC_API loc_status loc_write_geojson(loc_ctx *ctx, const loc_dissolved *d, const
  */
 LOC_API loc_status loc_write_gpkg(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path);
 
+/*
+ * localities.csv: the same fields as the GeoJSON, one row per locality in
+ * partition order, fixed decimals (area_km2 and perimeter_km 3,
+ * compactness 6, attribute reals 10 significant digits) so that the same
+ * inputs give the same bytes; nulls are empty fields.  Atomic as above;
+ * errors as for loc_write_geojson.
+ */
+LOC_API loc_status loc_write_localities_csv(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs,
+                                            const char *path);
+
 /* ---------------------------------------------------------------------
  * HTML report
  * --------------------------------------------------------------------- */
@@ -172,6 +193,7 @@ typedef struct loc_funnel {
     double national;        /* the Scotland value the limits centre on */
     double scale;           /* display multiplier (100 for per cent); 0 means 1 */
     const char *unit;       /* after displayed values ("%"); NULL for none */
+    int worse;              /* 1: higher is worse, -1: lower is worse, 0: not stated (points coloured by limit only) */
 } loc_funnel;
 
 typedef struct loc_report_opts {
@@ -207,9 +229,9 @@ LOC_API loc_status loc_write_report(loc_ctx *ctx, const loc_dissolved *d, const 
  * --------------------------------------------------------------------- */
 
 /*
- * localities.geojson, localities.gpkg and report.html in the folder dir
- * (which must exist), as the three writers above write them, but as one
- * set: all three are written completely under temporary names first and
+ * localities.geojson, localities.gpkg, report.html and localities.csv in
+ * the folder dir (which must exist), as the writers above write them, but
+ * as one set: all are written completely under temporary names first and
  * renamed into place only when every one succeeded, so that a failure
  * leaves the folder's earlier outputs exactly as they were, and no
  * temporary behind.  (Only a rename itself failing, after the first
