@@ -9,6 +9,10 @@
  */
 #include "cli.h"
 
+#include "localities/writers.h"
+
+#include <math.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -134,31 +138,210 @@ void cli_stage_abort(cli_stage *s) { stage_remove(s); }
  * The command
  * --------------------------------------------------------------------- */
 
+/* ---------------------------------------------------------------------
+ * What the maps and the report carry per locality
+ * --------------------------------------------------------------------- */
+
+/* Add a column and return its index, or (size_t)-1 on failure. */
+static size_t add_col(loc_ctx *ctx, loc_attrs *t, const char *name, loc_attr_type type)
+{
+    size_t col;
+    return loc_attrs_add(ctx, t, name, type, &col) ? (size_t)-1 : col;
+}
+
+/* The plan flag, the poorer counts, the guidance checks, and for every
+ * indicator its estimate, interval, comparator values and flags. */
+static loc_attrs *make_attrs(loc_ctx *ctx, const loc_zones *z, const loc_partition *p, const loc_assess *as)
+{
+    size_t nl = loc_partition_count(p), ni = loc_zones_nindicators(z);
+    loc_attrs *t = loc_attrs_create(ctx, nl);
+    if (!t)
+        return NULL;
+    static const char *const ints[] = {"plan_required", "poorer_council_rest", "poorer_scotland", "over_ceiling",
+                                       "not_contiguous", "crosses_council"};
+    size_t ic[6];
+    for (int k = 0; k < 6; k++)
+        if ((ic[k] = add_col(ctx, t, ints[k], LOC_ATTR_INT)) == (size_t)-1)
+            goto fail;
+    for (size_t l = 0; l < nl; l++) {
+        int64_t v[6] = {loc_assess_qualifies(as, l), (int64_t)loc_assess_poorer(as, l, LOC_CMP_COUNCIL_REST),
+                        (int64_t)loc_assess_poorer(as, l, LOC_CMP_SCOTLAND), loc_assess_over_ceiling(as, l),
+                        loc_assess_discontiguous(as, l), loc_assess_crosses_council(as, l)};
+        for (int k = 0; k < 6; k++)
+            if (loc_attrs_set_int(ctx, t, ic[k], l, v[k]))
+                goto fail;
+    }
+    for (size_t j = 0; j < ni; j++) {
+        const char *name = loc_zones_indicator(z, j)->name;
+        char n[7][160];
+        snprintf(n[0], sizeof n[0], "%s", name);
+        snprintf(n[1], sizeof n[1], "%s_low", name);
+        snprintf(n[2], sizeof n[2], "%s_high", name);
+        snprintf(n[3], sizeof n[3], "%s_council_rest", name);
+        snprintf(n[4], sizeof n[4], "%s_scotland", name);
+        snprintf(n[5], sizeof n[5], "%s_flag_council_rest", name);
+        snprintf(n[6], sizeof n[6], "%s_flag_scotland", name);
+        size_t c[7];
+        for (int k = 0; k < 7; k++)
+            if ((c[k] = add_col(ctx, t, n[k], k < 5 ? LOC_ATTR_REAL : LOC_ATTR_TEXT)) == (size_t)-1)
+                goto fail;
+        for (size_t l = 0; l < nl; l++) {
+            const loc_assess_cell *cr = loc_assess_cell_get(as, l, j, LOC_CMP_COUNCIL_REST);
+            const loc_assess_cell *cs = loc_assess_cell_get(as, l, j, LOC_CMP_SCOTLAND);
+            double v[5] = {cs->est.est, cs->est.low, cs->est.high, cr->cmp_value, cs->cmp_value};
+            for (int k = 0; k < 5; k++)
+                if (loc_attrs_set_real(ctx, t, c[k], l, v[k]))
+                    goto fail;
+            if (loc_attrs_set_text(ctx, t, c[5], l, loc_stats_flag_name(cr->flag)) ||
+                loc_attrs_set_text(ctx, t, c[6], l, loc_stats_flag_name(cs->flag)))
+                goto fail;
+        }
+    }
+    return t;
+fail:
+    loc_attrs_destroy(t);
+    return NULL;
+}
+
+/* Funnel plots: the proportion, share and rate indicators the build used
+ * or that matter most (deprivation share, income, employment, crime). */
+typedef struct funnels {
+    loc_funnel f[8];
+    double *buf;
+    size_t n;
+} funnels;
+
+static int make_funnels(const loc_zones *z, const loc_partition *p, const loc_assess *as, funnels *fs)
+{
+    static const char *const want[] = {"simd_most_deprived_20", "income", "employment", "crime"};
+    size_t nl = loc_partition_count(p);
+    memset(fs, 0, sizeof *fs);
+    if (!(fs->buf = malloc((nl ? nl : 1) * 2 * 4 * sizeof *fs->buf)))
+        return CLI_EXIT_DATA;
+    for (size_t w = 0; w < 4; w++)
+        for (size_t j = 0; j < loc_zones_nindicators(z); j++) {
+            const loc_indicator *ind = loc_zones_indicator(z, j);
+            if (strcmp(ind->name, want[w]) != 0 || ind->type == LOC_IND_RATIO || ind->type == LOC_IND_MEAN)
+                continue;
+            double *val = fs->buf + fs->n * 2 * nl, *den = val + nl;
+            double nat = NAN;
+            for (size_t l = 0; l < nl; l++) {
+                const loc_assess_cell *c = loc_assess_cell_get(as, l, j, LOC_CMP_SCOTLAND);
+                val[l] = c->sum_w > 0 ? c->sum_x / c->sum_w : NAN;
+                den[l] = c->sum_w;
+                if (isnan(nat) && !isnan(c->cmp_value))
+                    nat = c->cmp_value / (ind->type == LOC_IND_RATE ? (ind->per > 0 ? ind->per : 1) : 100);
+            }
+            loc_funnel *f = &fs->f[fs->n++];
+            f->label = ind->label && ind->label[0] ? ind->label : ind->name;
+            f->kind = ind->type == LOC_IND_RATE ? LOC_FUNNEL_RATE : LOC_FUNNEL_PROPORTION;
+            f->value = val;
+            f->denom = den;
+            f->national = nat;
+            f->scale = ind->type == LOC_IND_RATE ? (ind->per > 0 ? ind->per : 1) : 100;
+            f->unit = ind->type == LOC_IND_RATE ? NULL : "%";
+            f->worse = ind->higher_is_worse ? 1 : -1;
+        }
+    return CLI_EXIT_OK;
+}
+
+/* The report: maps by plan flag and by the deprivation share (or
+ * income), funnels, and the run's settings and sources. */
+static loc_status write_report(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, const cli_built *b,
+                               const loc_assess *as, const loc_dissolved *d, const loc_attrs *t, const char *path)
+{
+    funnels fs;
+    if (make_funnels(in->zones, b->partition, as, &fs)) {
+        free(fs.buf);
+        return loc_error(ctx, LOC_ENOMEM, "out of memory");
+    }
+    const char *value_col = loc_attrs_find(t, "simd_most_deprived_20") >= 0 ? "simd_most_deprived_20"
+                            : loc_attrs_find(t, "income") >= 0         ? "income"
+                                                                       : NULL;
+    char s_pop[64], s_w[128], s_n[64], s_q[96];
+    snprintf(s_pop, sizeof s_pop, "%.0f to %.0f", b->opts.min_pop, b->opts.max_pop);
+    snprintf(s_w, sizeof s_w, "heterogeneity %g, compactness %g, soft splits %g; seed %llu, %d starts",
+             b->opts.w_het, b->opts.w_compact, b->opts.w_soft, (unsigned long long)b->opts.seed, b->opts.starts);
+    snprintf(s_n, sizeof s_n, "%zu", loc_partition_count(b->partition));
+    snprintf(s_q, sizeof s_q, "R^2 %.3f; %.1f%% of soft groups kept whole", loc_build_stats_get(b->result)->r2,
+             100 * (1 - loc_build_stats_get(b->result)->soft_split));
+    loc_kv settings[] = {{"localities", s_n},
+                         {"population bounds", s_pop},
+                         {"built to be alike in", b->nfeat ? b->feat_names : "nothing"},
+                         {"objective weights", s_w},
+                         {"quality", s_q},
+                         {"plan rule", loc_assess_rule(as)},
+                         {"version", LOC_VERSION}};
+    loc_kv sources[3 + CLI_MAX_REPEAT];
+    size_t ns = 0;
+    sources[ns++] = (loc_kv){"boundaries", a->boundaries};
+    sources[ns++] = (loc_kv){"indicators", a->indicators};
+    sources[ns++] = (loc_kv){"indicator spec", a->spec};
+    for (size_t k = 0; k < a->nlookups && ns < sizeof sources / sizeof *sources; k++)
+        sources[ns++] = (loc_kv){"lookup", a->lookups[k]};
+    loc_report_opts ro = {0};
+    ro.title = "Localities";
+    ro.flag_column = "plan_required";
+    ro.value_column = value_col;
+    ro.funnels = fs.f;
+    ro.nfunnels = fs.n;
+    ro.settings = settings;
+    ro.nsettings = sizeof settings / sizeof *settings;
+    ro.sources = sources;
+    ro.nsources = ns;
+    loc_status st = loc_write_report(ctx, d, t, &ro, path);
+    free(fs.buf);
+    return st;
+}
+
 int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
 {
     cli_progress pr;
-    cli_progress_init(&pr, a, 4);
+    cli_progress_init(&pr, a, 6);
     cli_inputs in;
     cli_built b;
     cli_stage st;
+    loc_assess_opts ao;
+    loc_assess *as = NULL;
+    loc_dissolved *d = NULL;
+    loc_attrs *t = NULL;
     int rc;
     memset(&in, 0, sizeof in);
     memset(&b, 0, sizeof b);
     memset(&st, 0, sizeof st);
+    if ((rc = cli_assess_opts(a, &ao)))
+        return rc;
     cli_step(&pr, "loading '%s' and '%s'", a->boundaries, a->indicators);
     if ((rc = cli_load(ctx, a, &in)))
         goto done;
     cli_step(&pr, "building localities of %zu study zones", loc_zones_nstudy(in.zones));
     if ((rc = cli_build(ctx, a, &in, &b)))
         goto done;
+    cli_step(&pr, "assessing %zu localities on %zu indicators", loc_partition_count(b.partition),
+             loc_zones_nindicators(in.zones));
+    if (!(as = loc_assess_run(ctx, in.zones, b.partition, &ao, b.graph, b.rows))) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
+    cli_step(&pr, "dissolving %zu localities", loc_partition_count(b.partition));
+    if (!(d = loc_dissolve(ctx, b.partition, in.boundaries, NULL)) ||
+        !(t = make_attrs(ctx, in.zones, b.partition, as))) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
     cli_step(&pr, "writing outputs to '%s'", out);
     if ((rc = cli_stage_open(&st, out)))
         goto done;
     const char *layer = loc_boundaries_layer(in.boundaries), *field = loc_boundaries_zone_field(in.boundaries);
     if (loc_partition_write_zones_csv(ctx, b.partition, cli_stage_path(&st, "zones.csv")) ||
+        loc_assess_write_localities(ctx, as, cli_stage_path(&st, "localities.csv")) ||
+        loc_assess_write_indicators(ctx, as, cli_stage_path(&st, "indicators.csv")) ||
         loc_graph_write_csv(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.csv")) ||
         loc_graph_write_gal(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.gal"), layer, field) ||
-        loc_graph_write_gwt(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.gwt"), layer, field)) {
+        loc_graph_write_gwt(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.gwt"), layer, field) ||
+        loc_write_geojson(ctx, d, t, cli_stage_path(&st, "localities.geojson")) ||
+        loc_write_gpkg(ctx, d, t, cli_stage_path(&st, "localities.gpkg")) ||
+        write_report(ctx, a, &in, &b, as, d, t, cli_stage_path(&st, "report.html"))) {
         rc = cli_fail(ctx);
         goto done;
     }
@@ -174,9 +357,13 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
     fprintf(summary, "localities   %zu from %zu zones (%s residents) in %zu council%s\n",
             loc_partition_count(b.partition), b.n, cli_count(n1, sizeof n1, total), loc_graph_ncouncils(b.graph),
             loc_graph_ncouncils(b.graph) == 1 ? "" : "s");
-    fprintf(summary, "  quality    R^2 %.3f over %s; %.1f%% of soft groups kept whole\n", s->r2,
-            b.nfeat ? b.feat_names : "no features", 100 * (1 - s->soft_split));
-    fprintf(summary, "wrote        %s/:", out);
+    fprintf(summary, "  quality    R^2 %.3f over %s; ", s->r2, b.nfeat ? b.feat_names : "no features");
+    if (b.ngroupings)
+        fprintf(summary, "%.1f%% of soft groups kept whole\n", 100 * (1 - s->soft_split));
+    else
+        fprintf(summary, "no grouping respected\n");
+    cli_print_assessment(summary, &in, b.partition, as);
+    fprintf(summary, "\nwrote        %s/:", out);
     for (size_t k = 0; k < st.nnames; k++)
         fprintf(summary, " %s", st.names[k]);
     fprintf(summary, "\n");
@@ -185,6 +372,9 @@ done:
         cli_stage_abort(&st);
         cli_progress_done(&pr);
     }
+    loc_attrs_destroy(t);
+    loc_dissolved_destroy(d);
+    loc_assess_destroy(as);
     cli_built_free(&b);
     cli_inputs_free(&in);
     return rc;

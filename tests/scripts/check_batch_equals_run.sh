@@ -2,7 +2,9 @@
 # Integration check for `batch`: the shipped manifest over the three real
 # SIMD releases (2012 on 2001 data zones, 2016 and 2020v2 on 2011 data
 # zones) completes, and every release's outputs are byte-for-byte those of
-# a single `localities run` with the same inputs.  Skipped (exit 77) when
+# a single `localities run` with the same inputs (the GeoPackage, whose
+# SQLite pages carry write times, is compared feature by feature; the
+# report, which names the input paths as given, with the paths left out).  Skipped (exit 77) when
 # ../shared is not beside the project.
 # Usage: check_batch_equals_run.sh LOCALITIES_BINARY SOURCE_DIR
 set -euo pipefail
@@ -26,7 +28,17 @@ fail=0
 for r in simd2012 simd2016 simd2020v2; do
   for f in "$out/$r"/*; do
     name=$(basename "$f")
-    if ! cmp -s "$f" "$out/batch/$r/$name"; then echo "$r/$name differs between batch and run"; fail=1; fi
+    case "$name" in
+      *.gpkg)
+        same=0
+        cmp -s <(ogrinfo -al -q "$f" | grep -v '^INFO') <(ogrinfo -al -q "$out/batch/$r/$name" | grep -v '^INFO') && same=1 ;;
+      report.html)
+        same=0
+        strip='s|<td>[^<]*/[^<]*</td>||g'
+        cmp -s <(sed "$strip" "$f") <(sed "$strip" "$out/batch/$r/$name") && same=1 ;;
+      *) same=0; cmp -s "$f" "$out/batch/$r/$name" && same=1 ;;
+    esac
+    if [ $same = 0 ]; then echo "$r/$name differs between batch and run"; fail=1; fi
   done
   echo "$r: $(($(wc -l < "$out/$r/zones.csv") - 1)) zones, outputs identical"
 done
