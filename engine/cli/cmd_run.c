@@ -245,8 +245,8 @@ static int make_funnels(const loc_zones *z, const loc_partition *p, const loc_as
     return CLI_EXIT_OK;
 }
 
-/* The report: maps by plan flag and by the deprivation share (or
- * income), funnels, and the run's settings and sources. */
+/* The report: maps by plan flag and by income deprivation (or the
+ * deprivation share), funnels, and the run's settings and sources. */
 static loc_status write_report(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, const cli_built *b,
                                const loc_assess *as, const loc_dissolved *d, const loc_attrs *t, const char *path)
 {
@@ -255,9 +255,12 @@ static loc_status write_report(loc_ctx *ctx, const cli_args *a, const cli_inputs
         free(fs.buf);
         return loc_error(ctx, LOC_ENOMEM, "out of memory");
     }
-    const char *value_col = loc_attrs_find(t, "simd_most_deprived_20") >= 0 ? "simd_most_deprived_20"
-                            : loc_attrs_find(t, "income") >= 0         ? "income"
-                                                                       : NULL;
+    /* income rather than the deprivation share: most localities hold no
+     * zone of the most deprived fifth, and a map of mostly zeros shows
+     * little */
+    const char *value_col = loc_attrs_find(t, "income") >= 0 ? "income"
+                            : loc_attrs_find(t, "simd_most_deprived_20") >= 0 ? "simd_most_deprived_20"
+                                                                             : NULL;
     char s_pop[64], s_w[128], s_n[64], s_q[96];
     snprintf(s_pop, sizeof s_pop, "%.0f to %.0f", b->opts.min_pop, b->opts.max_pop);
     snprintf(s_w, sizeof s_w, "heterogeneity %g, compactness %g, soft splits %g; seed %llu, %d starts",
