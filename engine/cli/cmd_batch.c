@@ -16,6 +16,8 @@
  */
 #include "cli.h"
 
+#include "localities/strmap.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -36,6 +38,10 @@ typedef struct batch_run {
     size_t nlookups;
     char respect[8][4200];
     size_t nrespect;
+    char zone_map[4096];   /* hold mode: zone -> held zone lookup, "" for the same zones */
+    char map_from[128], map_to[128];
+    double unplaced_pop;   /* hold mode: residents the mapping could not place */
+    size_t unplaced;
     char optbuf[2048];     /* the options column, cut into words in place */
     char *words[MAX_OPT_WORDS + 1];
     int nwords;
@@ -48,6 +54,7 @@ typedef struct batch {
     batch_run *runs;
     size_t nruns, next;
     int fail_fast, failed, quiet;
+    const char *hold;      /* --hold-localities FILE, or NULL: build in each run */
     pthread_mutex_t lock;
 } batch;
 
@@ -117,6 +124,10 @@ static int read_row(const loc_csv *m, size_t r, const char *dir, const char *out
         else
             resolve(run->respect[run->nrespect++], sizeof run->respect[0], dir, t);
     }
+    if (field(m, r, col[8])[0])
+        resolve(run->zone_map, sizeof run->zone_map, dir, field(m, r, col[8]));
+    snprintf(run->map_from, sizeof run->map_from, "%s", field(m, r, col[9])[0] ? field(m, r, col[9]) : "");
+    snprintf(run->map_to, sizeof run->map_to, "%s", field(m, r, col[10])[0] ? field(m, r, col[10]) : "");
     const char *o = field(m, r, col[6]);
     if (o[0])
         resolve(run->out, sizeof run->out, dir, o);
@@ -161,6 +172,68 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Hold mode: the held localities carried onto this release's zones (through
+ * its zone map when the geographies differ), assessed, and written. */
+static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, FILE *summary)
+{
+    cli_args *a = &run->args;
+    cli_inputs in;
+    cli_built b;
+    cli_stage st;
+    loc_assess_opts ao;
+    loc_csv *held = NULL, *map = NULL;
+    loc_partition *p = NULL;
+    loc_assess *as = NULL;
+    int rc;
+    memset(&b, 0, sizeof b);
+    memset(&st, 0, sizeof st);
+    memset(&in, 0, sizeof in);
+    if ((rc = cli_assess_opts(a, &ao)))
+        return rc;
+    if ((rc = cli_load(ctx, a, &in)))
+        goto done;
+    if (!(held = loc_csv_read(ctx, hold)) || (run->zone_map[0] && !(map = loc_csv_read(ctx, run->zone_map)))) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
+    const char *from = run->map_from[0] ? run->map_from : map ? loc_csv_header(map, 0) : NULL;
+    const char *to = run->map_to[0] ? run->map_to : map && loc_csv_ncols(map) > 1 ? loc_csv_header(map, 1) : NULL;
+    if (!(p = loc_partition_carry(ctx, in.zones, held, map, from, to, &run->unplaced_pop, &run->unplaced))) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
+    if ((rc = cli_graph_only(ctx, a, &in, &b)))
+        goto done;
+    if (!(as = loc_assess_run(ctx, in.zones, p, &ao, b.graph, b.rows))) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
+    if ((rc = cli_stage_open(&st, run->out)))
+        goto done;
+    if (loc_assess_write_localities(ctx, as, cli_stage_path(&st, "localities.csv")) ||
+        loc_assess_write_indicators(ctx, as, cli_stage_path(&st, "indicators.csv")) ||
+        loc_partition_write_zones_csv(ctx, p, cli_stage_path(&st, "zones.csv"))) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
+    if ((rc = cli_stage_commit(&st)))
+        goto done;
+    fprintf(summary, "held         %zu localities from '%s'; %zu zone%s (%.0f residents) could not be placed%s%s\n",
+            loc_partition_count(p), hold, run->unplaced, run->unplaced == 1 ? "" : "s", run->unplaced_pop,
+            map ? " through " : "", map ? run->zone_map : "");
+    cli_print_assessment(summary, &in, p, as);
+done:
+    if (rc)
+        cli_stage_abort(&st);
+    loc_assess_destroy(as);
+    loc_partition_destroy(p);
+    loc_csv_destroy(held);
+    loc_csv_destroy(map);
+    cli_built_free(&b);
+    cli_inputs_free(&in);
+    return rc;
+}
+
 /* Run one row: its own context, its own summary file. */
 static void run_one(batch *bt, batch_run *run)
 {
@@ -187,7 +260,8 @@ static void run_one(batch *bt, batch_run *run)
         }
     }
     if (!run->rc)
-        run->rc = cli_run_pipeline(ctx, &run->args, run->out, summary);
+        run->rc = bt->hold ? hold_pipeline(ctx, run, bt->hold, summary)
+                           : cli_run_pipeline(ctx, &run->args, run->out, summary);
     if (summary) {
         char final[4200];
         snprintf(final, sizeof final, "%s/summary.txt", run->out);
@@ -245,6 +319,172 @@ static void run_all(batch *bt, int jobs)
     pthread_mutex_destroy(&bt->lock);
 }
 
+/* ---------------------------------------------------------------------
+ * Comparison across releases (hold mode)
+ * --------------------------------------------------------------------- */
+
+#define NKEY 3
+static const char *const KEY_IND[NKEY] = {"simd_most_deprived_20", "income", "employment"};
+
+typedef struct cmp_run {
+    loc_csv *loc, *ind;
+    loc_strmap *row;    /* locality code -> row of loc */
+    loc_strmap *irow;   /* "code|indicator" -> row of ind (Scotland comparator) */
+} cmp_run;
+
+/* Release k's table for locality code: plan flag (-1 not there). */
+static int plan_of(const cmp_run *c, const char *code, long *row)
+{
+    *row = c->row ? loc_strmap_get(c->row, code) : -1;
+    if (*row < 0)
+        return -1;
+    return atoi(loc_csv_field(c->loc, (size_t)*row, (size_t)loc_csv_column(c->loc, "plan_required")));
+}
+
+static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
+{
+    size_t n = bt->nruns;
+    cmp_run *c = calloc(n ? n : 1, sizeof *c);
+    loc_strmap *all = loc_strmap_create(ctx, 1024);
+    char path[4200], key[512];
+    const char **codes = NULL, **names = NULL;
+    size_t ncodes = 0, cap = 0;
+    int rc = CLI_EXIT_DATA;
+    FILE *f = NULL;
+    if (!c || !all)
+        goto done;
+    for (size_t k = 0; k < n; k++) {
+        if (bt->runs[k].rc)
+            continue;
+        snprintf(path, sizeof path, "%s/localities.csv", bt->runs[k].out);
+        if (!(c[k].loc = loc_csv_read(ctx, path)))
+            goto fail;
+        snprintf(path, sizeof path, "%s/indicators.csv", bt->runs[k].out);
+        if (!(c[k].ind = loc_csv_read(ctx, path)))
+            goto fail;
+        c[k].row = loc_strmap_create(ctx, loc_csv_nrows(c[k].loc) + 1);
+        c[k].irow = loc_strmap_create(ctx, loc_csv_nrows(c[k].ind) + 1);
+        if (!c[k].row || !c[k].irow)
+            goto done;
+        for (size_t r = 0; r < loc_csv_nrows(c[k].loc); r++) {
+            const char *code = loc_csv_field(c[k].loc, r, 0);
+            long have;
+            if (loc_strmap_put(c[k].row, code, (long)r, NULL) || loc_strmap_put(all, code, (long)ncodes, &have))
+                goto done;
+            if (have < 0) {
+                if (ncodes == cap) {
+                    cap = cap ? 2 * cap : 256;
+                    codes = realloc(codes, cap * sizeof *codes);
+                    names = realloc(names, cap * sizeof *names);
+                    if (!codes || !names)
+                        goto done;
+                }
+                codes[ncodes] = code;
+                names[ncodes++] = loc_csv_field(c[k].loc, r, 1);
+            }
+        }
+        for (size_t r = 0; r < loc_csv_nrows(c[k].ind); r++) {
+            if (strcmp(loc_csv_field(c[k].ind, r, 2), "scotland") != 0)
+                continue;
+            snprintf(key, sizeof key, "%s|%s", loc_csv_field(c[k].ind, r, 0), loc_csv_field(c[k].ind, r, 1));
+            if (loc_strmap_put(c[k].irow, key, (long)r, NULL))
+                goto done;
+        }
+    }
+    /* comparison.csv: one row per held locality, the releases side by side */
+    snprintf(path, sizeof path, "%s/comparison.csv", out_root);
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (!(f = fopen(tmp, "w"))) {
+        cli_error("cannot write '%s': %s", tmp, strerror(errno));
+        goto done;
+    }
+    fprintf(f, "locality_code,locality_name");
+    for (size_t k = 0; k < n; k++) {
+        if (bt->runs[k].rc)
+            continue;
+        const char *r = bt->runs[k].name;
+        fprintf(f, ",%s_plan_required,%s_poorer_council_rest,%s_poorer_scotland", r, r, r);
+        for (int q = 0; q < NKEY; q++)
+            fprintf(f, ",%s_%s,%s_%s_flag_scotland", r, KEY_IND[q], r, KEY_IND[q]);
+    }
+    fprintf(f, ",status\n");
+    size_t persistent = 0, changed = 0, never = 0;
+    char plist[2048] = "", clist[2048] = "";
+    for (size_t i = 0; i < ncodes; i++) {
+        fprintf(f, "\"%s\",\"%s\"", codes[i], names[i]);
+        int yes = 0, no = 0;
+        for (size_t k = 0; k < n; k++) {
+            if (bt->runs[k].rc)
+                continue;
+            long row;
+            int plan = plan_of(&c[k], codes[i], &row);
+            if (plan < 0) {
+                fprintf(f, ",,,");
+                for (int q = 0; q < NKEY; q++)
+                    fprintf(f, ",,");
+                continue;
+            }
+            yes += plan == 1;
+            no += plan == 0;
+            fprintf(f, ",%d,%s,%s", plan, loc_csv_field(c[k].loc, (size_t)row, 6), loc_csv_field(c[k].loc, (size_t)row, 7));
+            for (int q = 0; q < NKEY; q++) {
+                snprintf(key, sizeof key, "%s|%s", codes[i], KEY_IND[q]);
+                long ir = loc_strmap_get(c[k].irow, key);
+                if (ir < 0)
+                    fprintf(f, ",,");
+                else
+                    fprintf(f, ",%s,%s", loc_csv_field(c[k].ind, (size_t)ir, 3), loc_csv_field(c[k].ind, (size_t)ir, 9));
+            }
+        }
+        const char *status = yes && !no ? "persistently_poorer" : yes && no ? "changed" : "never";
+        fprintf(f, ",%s\n", status);
+        char *list = yes && !no ? plist : yes && no ? clist : NULL;
+        if (list && strlen(list) + strlen(names[i]) + 4 < sizeof plist)
+            snprintf(list + strlen(list), sizeof plist - strlen(list), "%s%s", list[0] ? ", " : "", names[i]);
+        persistent += yes && !no;
+        changed += yes && no;
+        never += !yes;
+    }
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        f = NULL;
+        remove(tmp);
+        cli_error("cannot write '%s': %s", path, strerror(errno));
+        goto done;
+    }
+    f = NULL;
+    printf("\ncomparison   %zu held localities over the releases that ran: %zu persistently qualify for a plan, "
+           "%zu changed, %zu never\n",
+           ncodes, persistent, changed, never);
+    if (plist[0])
+        printf("  persistent %s\n", plist);
+    if (clist[0])
+        printf("  changed    %s\n", clist);
+    for (size_t k = 0; k < n; k++)
+        if (!bt->runs[k].rc && bt->runs[k].unplaced)
+            printf("  %-10s %zu zone%s (%.0f residents) could not be placed in a held locality\n", bt->runs[k].name,
+                   bt->runs[k].unplaced, bt->runs[k].unplaced == 1 ? "" : "s", bt->runs[k].unplaced_pop);
+    printf("wrote        %s\n", path);
+    rc = CLI_EXIT_OK;
+    goto done;
+fail:
+    cli_fail(ctx);
+done:
+    if (f)
+        fclose(f);
+    for (size_t k = 0; c && k < n; k++) {
+        loc_csv_destroy(c[k].loc);
+        loc_csv_destroy(c[k].ind);
+        loc_strmap_destroy(c[k].row);
+        loc_strmap_destroy(c[k].irow);
+    }
+    free(c);
+    free(codes);
+    free(names);
+    loc_strmap_destroy(all);
+    return rc;
+}
+
 int cmd_batch(loc_ctx *ctx, cli_args *a)
 {
     if (a->npositional != 1)
@@ -258,9 +498,11 @@ int cmd_batch(loc_ctx *ctx, cli_args *a)
     loc_csv *m = loc_csv_read(ctx, mpath);
     if (!m)
         return cli_fail(ctx);
-    static const char *const cols[] = {"name", "boundaries", "indicators", "spec", "lookups", "options", "out", "respect"};
-    long col[8];
-    for (int k = 0; k < 8; k++) {
+    static const char *const cols[] = {"name",    "boundaries", "indicators", "spec",         "lookups",
+                                       "options", "out",        "respect",    "zone_map",     "zone_map_from",
+                                       "zone_map_to"};
+    long col[11];
+    for (int k = 0; k < 11; k++) {
         col[k] = loc_csv_column(m, cols[k]);
         if (k < 4 && col[k] < 0) {
             cli_error("'%s': no column '%s' (a manifest needs name, boundaries, indicators and spec)", mpath, cols[k]);
@@ -285,6 +527,7 @@ int cmd_batch(loc_ctx *ctx, cli_args *a)
     bt.runs = calloc(nrows, sizeof *bt.runs);
     bt.fail_fast = a->fail_fast;
     bt.quiet = a->quiet;
+    bt.hold = a->hold;
     const char *out_root = a->out ? a->out : DEFAULT_OUT;
     if (!bt.runs) {
         cli_error("out of memory");
@@ -340,6 +583,8 @@ int cmd_batch(loc_ctx *ctx, cli_args *a)
     if (bad)
         printf("  %zu manifest row%s could not be read (see the messages above)\n", bad, bad == 1 ? "" : "s");
     printf("  %zu ok, %zu failed, %zu skipped\n", ok, failed + bad, skipped);
+    if (bt.hold && ok && write_comparison(ctx, &bt, out_root))
+        failed++;
     free(bt.runs);
     return failed || bad || skipped ? CLI_EXIT_DATA : CLI_EXIT_OK;
 }
