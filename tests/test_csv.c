@@ -450,6 +450,10 @@ static void test_missing_file(void **state)
     assert_string_equal(loc_errmsg(ctx), "cannot open 'x': No such file or directory");
     assert_null(loc_csv_read(ctx, "no/such/dir/t.csv"));
     assert_string_equal(loc_errmsg(ctx), "cannot open 'no/such/dir/t.csv': No such file or directory");
+    /* a folder opens with fopen but is not a file */
+    assert_null(loc_csv_read(ctx, "."));
+    assert_int_equal(loc_errcode(ctx), LOC_EIO);
+    assert_string_equal(loc_errmsg(ctx), "cannot open '.': Is a directory");
 }
 
 static void test_file_small(void **state)
