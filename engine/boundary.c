@@ -111,6 +111,13 @@ static loc_status pick_fields(rd *r, const loc_boundary_opts *o)
             snprintf(list + len, sizeof list - len, "%s'%s'", i ? ", " : "",
                      OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(r->defn, i)));
         }
+        if (n == 0) {
+            /* GDAL opens a shapefile without its .dbf and gives it no fields */
+            const char *drv = GDALGetDriverShortName(GDALGetDatasetDriver(r->ds));
+            int shp = drv && strcmp(drv, "ESRI Shapefile") == 0;
+            return loc_error(r->ctx, LOC_EDATA, "'%s' layer '%s': no attribute fields, so no zone codes%s", b->path,
+                             b->layer, shp ? " (is the shapefile's .dbf file missing?)" : "");
+        }
         if (o->zone_field)
             return loc_error(r->ctx, LOC_EDATA, "'%s' layer '%s': no field '%s' (fields: %s)", b->path, b->layer,
                              o->zone_field, n ? list : "none");
@@ -335,8 +342,10 @@ static GEOSGeometry *clean(rd *r, GEOSGeometry *g, const char *code, long fid, l
         GEOSGeometry *t = GEOSGeom_transformXY_r(h, g, transform_xy, r);
         GEOSGeom_destroy_r(h, g);
         if (!t) {
-            *st = loc_error(r->ctx, LOC_ECRS, "'%s' feature %ld (zone '%s'): coordinates cannot be projected to EPSG:27700",
-                            r->b->path, fid, code);
+            *st = loc_error(r->ctx, LOC_ECRS,
+                            "'%s' feature %ld (zone '%s'): coordinates cannot be projected from %s to EPSG:27700; "
+                            "is the source CRS right?",
+                            r->b->path, fid, code, r->b->crs);
             return NULL;
         }
         g = t;
@@ -469,12 +478,16 @@ static loc_status read_feature(rd *r, OGRFeatureH f)
         return st;
     }
     b->codes[b->n] = code;
-    b->geoms[b->n] = g;
-    if (!(b->names[b->n] = field_text(r, f, r->name_idx)))
+    if (!(b->names[b->n] = field_text(r, f, r->name_idx))) {
+        GEOSGeom_destroy_r(r->gh, g);
         return LOC_ENOMEM;
+    }
     for (size_t a = 0; a < b->nattr; a++)
-        if (!(b->attrs[a][b->n] = field_text(r, f, find_field(r->defn, b->attr_names[a]))))
+        if (!(b->attrs[a][b->n] = field_text(r, f, find_field(r->defn, b->attr_names[a])))) {
+            GEOSGeom_destroy_r(r->gh, g); /* not yet owned: the zone is not counted */
             return LOC_ENOMEM;
+        }
+    b->geoms[b->n] = g;
     b->vertices += (size_t)GEOSGetNumCoordinates_r(r->gh, g);
     extend_bbox(b, r->gh, g);
     b->n++;

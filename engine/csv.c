@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 struct loc_csv {
     loc_ctx *ctx;       /* allocator owner */
@@ -421,6 +422,14 @@ loc_csv *loc_csv_read(loc_ctx *ctx, const char *path)
     FILE *f = fopen(path, "rb");
     if (!f) {
         loc_error(ctx, LOC_EIO, "cannot open '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    /* fopen accepts a folder on POSIX systems; the first read would fail
+     * with a less helpful "read error" */
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fclose(f);
+        loc_error(ctx, LOC_EIO, "cannot open '%s': %s", path, strerror(EISDIR));
         return NULL;
     }
     loc_csv *csv = read_source(ctx, path, f, NULL, 0);

@@ -77,6 +77,8 @@ typedef struct join {
     council_src csrc;
     loc_strmap *council_map; /* council code -> index */
     size_t errvals;          /* spreadsheet error values met */
+    size_t *above;           /* per indicator: rows whose proportion numerator exceeds its denominator */
+    long *above_row;         /* per indicator: the first such row of the indicator file */
 } join;
 
 /* ---------------------------------------------------------------------
@@ -485,7 +487,9 @@ static loc_status copy_indicators(join *j)
     loc_indicator *ind = loc_calloc(j->ctx, k, sizeof *ind);
     z->ind = ind;
     if (!ind || !(z->cols = loc_calloc(j->ctx, 2 * k, sizeof *z->cols)) ||
-        !(z->missing = loc_calloc(j->ctx, k, sizeof *z->missing)))
+        !(z->missing = loc_calloc(j->ctx, k, sizeof *z->missing)) ||
+        !(j->above = loc_calloc(j->ctx, k, sizeof *j->above)) ||
+        !(j->above_row = loc_calloc(j->ctx, k, sizeof *j->above_row)))
         return LOC_ENOMEM;
     for (size_t i = 0; i < z->nind; i++) {
         ind[i] = *loc_spec_indicator(j->spec, i);
@@ -521,8 +525,37 @@ static loc_status parse_row(join *j, size_t i)
         if ((st = parse_cell(j, (size_t)r, j->ind_cols[2 * k], counts, a)) ||
             (st = parse_cell(j, (size_t)r, j->ind_cols[2 * k + 1], 1, b)))
             return st;
+        if (ind->type == LOC_IND_PROPORTION && *a > *b && j->above[k]++ == 0)
+            j->above_row[k] = r;
     }
     return LOC_OK;
+}
+
+/* Proportions whose numerator exceeds the denominator: published files
+ * have them (a census count over a later population, a zone with no
+ * residents), so they are kept as published, but never silently: one
+ * warning per indicator naming the first line and the count.  Not an
+ * error even when strict, which is about coverage: the published SIMD
+ * files themselves would fail. */
+static void report_above(join *j)
+{
+    for (size_t k = 0; k < j->z->nind; k++) {
+        if (!j->above[k])
+            continue;
+        const loc_indicator *ind = &j->z->ind[k];
+        size_t r = (size_t)j->above_row[k], n = j->above[k];
+        const char *num = loc_csv_header(j->csv, (size_t)j->ind_cols[2 * k]);
+        const char *den = loc_csv_header(j->csv, (size_t)j->ind_cols[2 * k + 1]);
+        char msg[LOC_ERRMSG_MAX];
+        snprintf(msg, sizeof msg, "'%s' line %zu: indicator '%s': '%s' is above its denominator '%s' (%s > %s)",
+                 loc_csv_name(j->csv), loc_csv_line(j->csv, r), ind->name, num, den,
+                 loc_csv_field(j->csv, r, (size_t)j->ind_cols[2 * k]),
+                 loc_csv_field(j->csv, r, (size_t)j->ind_cols[2 * k + 1]));
+        char more[64] = "";
+        if (n > 1)
+            snprintf(more, sizeof more, "; %zu zones in all", n);
+        loc_report(j->ctx, LOC_WARN, "%s%s; kept as published", msg, more);
+    }
 }
 
 static loc_status parse_values(join *j)
@@ -547,6 +580,8 @@ static loc_status parse_values(join *j)
             if (isnan(z->cols[2 * k][i]) || isnan(z->cols[2 * k + 1][i]))
                 z->missing[k]++;
     }
+    if (!st)
+        report_above(j);
     if (!st && j->errvals > LIST_MAX)
         loc_report(j->ctx, LOC_WARN, "'%s': %zu spreadsheet error values in all, treated as missing",
                    loc_csv_name(j->csv), j->errvals);
@@ -592,6 +627,8 @@ loc_zones *loc_zones_join(loc_ctx *ctx, const loc_boundaries *boundaries, const 
 done:
     loc_free(ctx, j.ind_cols);
     loc_free(ctx, j.csv_row);
+    loc_free(ctx, j.above);
+    loc_free(ctx, j.above_row);
     loc_strmap_destroy(j.council_map);
     if (st) {
         if (st == LOC_ENOMEM && loc_errcode(ctx) != LOC_ENOMEM)

@@ -8,6 +8,7 @@
 #   stdout: TEXT         one expected line of stdout (repeat for more; exact, whole output)
 #   stdout-file: PATH    expected stdout in a file (relative to tests/cli)
 #   stdout-contains: T   a line of stdout must contain T
+#   no-stdout:           stdout must be empty (a failed command prints no partial report)
 #   stderr: TEXT         one expected line of stderr (repeat; exact, whole output)
 #   stderr-contains: T   stderr must contain T
 #   no-output: DIR       DIR must not exist after the run (no partial output)
@@ -32,6 +33,7 @@ if grep -q '^stdout: \|^stdout:$' "$case"; then
 fi
 f=$(sed -n 's/^stdout-file: //p' "$case")
 if [ -n "$f" ] && ! diff -u "$(dirname "$case")/$f" "$out"; then echo "stdout differs from $f"; fail=1; fi
+if grep -q '^no-stdout:' "$case" && [ -s "$out" ]; then echo "stdout not empty"; fail=1; fi
 while IFS= read -r t; do
   grep -qF -- "$t" "$out" || { echo "stdout lacks: $t"; fail=1; }
 done < <(sed -n 's/^stdout-contains: //p' "$case")

@@ -13,6 +13,7 @@
 
 #include "localities/boundary.h"
 #include "internal.h"
+#include "test_util.h"
 
 #include <gdal.h>
 #include <ogr_api.h>
@@ -228,6 +229,27 @@ static void test_wrong_crs(void **state)
     loc_ctx_destroy(ctx);
 }
 
+/* A geographic CRS with coordinates in metres (GeoJSON without a crs
+ * member is WGS 84 by definition): the first feature is refused, naming
+ * the CRS. */
+static void test_geographic_metres(void **state)
+{
+    (void)state;
+    char s1[200];
+    feat f[] = {{"A", square(s1, 300000, 700000)}};
+    const char *path = write_source("metres.geojson", "GeoJSON", 4326, f, 1);
+    loc_ctx *ctx = loc_ctx_create(NULL);
+    assert_null(loc_boundaries_read(ctx, path, NULL));
+    assert_int_equal(loc_errcode(ctx), LOC_ECRS);
+    char want[700];
+    snprintf(want, sizeof want,
+             "'%s' feature 0 (zone 'A'): coordinates cannot be projected from EPSG:4326 (WGS 84) to EPSG:27700; "
+             "is the source CRS right?",
+             path);
+    assert_string_equal(loc_errmsg(ctx), want);
+    loc_ctx_destroy(ctx);
+}
+
 static void test_reprojection(void **state)
 {
     (void)state;
@@ -312,7 +334,11 @@ static void test_missing_and_truncated(void **state)
     snprintf(p, sizeof p, "%s/nodbf.dbf", tmpdir);
     assert_int_equal(unlink(p), 0);
     assert_null(loc_boundaries_read(ctx, path, NULL));
-    assert_non_null(strstr(loc_errmsg(ctx), "nodbf"));
+    char want[700];
+    snprintf(want, sizeof want,
+             "'%s' layer 'nodbf': no attribute fields, so no zone codes (is the shapefile's .dbf file missing?)", path);
+    assert_string_equal(loc_errmsg(ctx), want);
+    assert_int_equal(loc_errcode(ctx), LOC_EDATA);
 
     /* a text file is not a vector source */
     snprintf(p, sizeof p, "%s/not.gpkg", tmpdir);
@@ -354,6 +380,35 @@ static void test_scotland(void **state)
     loc_ctx_destroy(ctx);
 }
 
+/* Allocation failures at every point of a read that repairs, excludes and
+ * keeps zones with attributes: each is LOC_ENOMEM and leaks nothing (GEOS
+ * geometries are checked by valgrind and the sanitizer build). */
+static void *make_boundaries(loc_ctx *ctx, void *arg) { return loc_boundaries_read(ctx, arg, NULL); }
+static void free_boundaries(void *b) { loc_boundaries_destroy(b); }
+
+static void test_enomem(void **state)
+{
+    (void)state;
+    char s1[200], s2[200];
+    feat f[] = {
+        {"Z1", square(s1, 300000, 700000)},
+        {"Z2", "POLYGON ((301000 700000,302000 701000,302000 700000,301000 701000,301000 700000))"}, /* bow-tie */
+        {"Z3", "POLYGON EMPTY"},
+        {"Z6", "POLYGON ((303000 700000,304000 700000,305000 700000,303000 700000))"}, /* zero area */
+        {"Z7", square(s2, 305000, 700000)},
+    };
+    const char *path = write_source("enomem.gpkg", "GPKG", 27700, f, sizeof f / sizeof *f);
+    char copy[512];
+    snprintf(copy, sizeof copy, "%s", path);
+    long used = test_alloc_failures(make_boundaries, free_boundaries, copy);
+    assert_true(used >= 8);
+    /* and again through a reprojection */
+    feat w[] = {{"W", "POLYGON ((-3.95 56.10,-3.93 56.10,-3.93 56.12,-3.95 56.12,-3.95 56.10))"}};
+    path = write_source("enomem.geojson", "GeoJSON", 4326, w, 1);
+    snprintf(copy, sizeof copy, "%s", path);
+    test_alloc_failures(make_boundaries, free_boundaries, copy);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -361,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_no_crs),            cmocka_unit_test(test_wrong_crs),
         cmocka_unit_test(test_reprojection),      cmocka_unit_test(test_duplicate_codes),
         cmocka_unit_test(test_fields),            cmocka_unit_test(test_missing_and_truncated),
+        cmocka_unit_test(test_geographic_metres), cmocka_unit_test(test_enomem),
         cmocka_unit_test(test_scotland),
     };
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);

@@ -19,6 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #define CHUNK 65536 /* the reader's file chunk size */
 
@@ -438,6 +442,53 @@ static void test_record_too_long(void **state)
     free(buf);
 }
 
+/* A 1 GiB line from a file, without 1 GiB on disk: a child process writes
+ * it into a FIFO.  The reader must refuse the row once it passes
+ * LOC_CSV_MAX_RECORD, long before the end, and its memory must stay
+ * bounded (the peak resident size grows by far less than the line). */
+static void test_record_too_long_stream(void **state)
+{
+    loc_ctx *ctx = *state;
+    char path[64];
+    snprintf(path, sizeof path, "loc_test_fifo_%ld", (long)getpid());
+    unlink(path);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    struct rusage before;
+    getrusage(RUSAGE_SELF, &before);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        signal(SIGPIPE, SIG_DFL);
+        FILE *f = fopen(path, "wb");
+        if (!f)
+            _exit(2);
+        static char block[65536];
+        memset(block, 'y', sizeof block);
+        fputs("a,b\nx,1\n", f);
+        for (size_t i = 0; i < ((size_t)1 << 30) / sizeof block; i++)
+            if (fwrite(block, 1, sizeof block, f) != sizeof block)
+                _exit(0); /* the reader closed the pipe: what we expect */
+        fputs(",2\n", f);
+        fclose(f);
+        _exit(1); /* the whole line was read */
+    }
+    loc_clear_error(ctx);
+    loc_csv *csv = loc_csv_read(ctx, path);
+    int status = 0;
+    waitpid(child, &status, 0);
+    unlink(path);
+    assert_null(csv);
+    assert_int_equal(loc_errcode(ctx), LOC_ELIMIT);
+    char want[160];
+    snprintf(want, sizeof want, "'%s' line 3: a row longer than 4194304 bytes; refusing to read it", path);
+    assert_string_equal(loc_errmsg(ctx), want);
+    /* the writer was cut off (SIGPIPE or a failed write), not read to the end */
+    assert_true(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    struct rusage after;
+    getrusage(RUSAGE_SELF, &after);
+    assert_true(after.ru_maxrss - before.ru_maxrss < 256 * 1024); /* kilobytes: well under 1 GiB */
+}
+
 /* ---------------------------------------------------------------------
  * Files
  * --------------------------------------------------------------------- */
@@ -450,6 +501,10 @@ static void test_missing_file(void **state)
     assert_string_equal(loc_errmsg(ctx), "cannot open 'x': No such file or directory");
     assert_null(loc_csv_read(ctx, "no/such/dir/t.csv"));
     assert_string_equal(loc_errmsg(ctx), "cannot open 'no/such/dir/t.csv': No such file or directory");
+    /* a folder opens with fopen but is not a file */
+    assert_null(loc_csv_read(ctx, "."));
+    assert_int_equal(loc_errcode(ctx), LOC_EIO);
+    assert_string_equal(loc_errmsg(ctx), "cannot open '.': Is a directory");
 }
 
 static void test_file_small(void **state)
@@ -764,6 +819,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_column),
         cmocka_unit_test(test_too_many_columns),
         cmocka_unit_test(test_record_too_long),
+        cmocka_unit_test(test_record_too_long_stream),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_file_small),
         cmocka_unit_test(test_file_crlf_across_chunks),

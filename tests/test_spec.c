@@ -319,6 +319,27 @@ static void test_shipped_details(void **state)
     loc_spec_destroy(spec);
 }
 
+/* A spec is a few dozen rows; more than 1,000 indicators is refused with
+ * the line of the first one too many, and exactly 1,000 is accepted. */
+static void test_too_many_indicators(void **state)
+{
+    loc_ctx *ctx = *state;
+    size_t cap = 64 * 1002 + 256, k = 0;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    k += (size_t)snprintf(buf + k, cap - k, HEADER ZONE POP);
+    for (int i = 0; i < 1000; i++)
+        k += (size_t)snprintf(buf + k, cap - k, "m%d,,mean,,,v,,,,higher,\n", i);
+    loc_spec *spec = loc_spec_parse(ctx, "s.csv", buf, k);
+    assert_non_null(spec);
+    assert_int_equal(loc_spec_count(spec), 1000);
+    loc_spec_destroy(spec);
+    k += (size_t)snprintf(buf + k, cap - k, "m1000,,mean,,,v,,,,higher,\n");
+    buf[k] = '\0';
+    expect_error(ctx, buf, LOC_ELIMIT, "'s.csv' line 1004: more than 1000 indicators");
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_minimal),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_too_many_indicators),
         cmocka_unit_test(test_shipped),
         cmocka_unit_test(test_shipped_details),
     };

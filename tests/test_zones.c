@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "localities/zones.h"
+#include "test_util.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -195,6 +196,70 @@ static void test_strict(void **state)
     unload(&f);
 }
 
+/* A proportion's numerator above its denominator is kept (the published
+ * SIMD files have such zones) but reported once per indicator with the
+ * first line and the count, never accepted silently; a rate's numerator
+ * may exceed its population (crimes in a town-centre zone). */
+static void test_numerator_above_denominator(void **state)
+{
+    (void)state;
+    static const char ind[] = "Data_Zone,Council_area,Total_population,income_count,crime_count,SMR,Quintile\n"
+                              "Z1,Alpha,1000,100,2000,90,1\n"
+                              "Z2,Alpha,500,600,10,95,2\n"
+                              "Z3,Beta,0,5,0,100,5\n"
+                              "Z4,Beta,200,200,1,100,3\n";
+    fixture f;
+    load(&f, ind, SPEC, LOOKUP);
+    loc_zones *z = join(&f, NULL, NULL);
+    assert_non_null(z);
+    assert_int_equal(f.nwarn, 1);
+    assert_string_equal(f.warn, "'ind.csv' line 3: indicator 'income': 'income_count' is above its denominator "
+                                "'Total_population' (600 > 500); 2 zones in all; kept as published\n");
+    assert_true(loc_zones_column(z, 0, 0)[1] == 600);
+    loc_zones_destroy(z);
+    /* strict is about coverage: the same file still joins */
+    loc_join_opts o = {.strict = 1};
+    f.nwarn = 0;
+    f.warn[0] = '\0';
+    z = join(&f, &o, NULL);
+    assert_non_null(z);
+    assert_int_equal(f.nwarn, 1);
+    loc_zones_destroy(z);
+    unload(&f);
+}
+
+/* Allocation failures anywhere in reading the inputs or joining them are
+ * reported as LOC_ENOMEM and leak nothing. */
+static void *make_join(loc_ctx *ctx, void *arg)
+{
+    (void)arg;
+    loc_csv *ind = loc_csv_parse(ctx, "ind.csv", IND, strlen(IND));
+    loc_spec *spec = loc_spec_parse(ctx, "spec.csv", SPEC, strlen(SPEC));
+    loc_lookup *lk = loc_lookup_parse(ctx, "lookup.csv", LOOKUP, strlen(LOOKUP), NULL);
+    loc_zones *z = NULL;
+    if (ind && spec && lk) {
+        const loc_lookup *l[] = {lk};
+        const char *pick[] = {"C1"};
+        loc_join_opts o = {.councils = pick, .ncouncils = 1};
+        z = loc_zones_join(ctx, NULL, ind, spec, l, 1, &o, NULL);
+    }
+    loc_lookup_destroy(lk);
+    loc_spec_destroy(spec);
+    loc_csv_destroy(ind);
+    if (!z && loc_errcode(ctx) != LOC_ENOMEM)
+        fail_msg("join failed with '%s'", loc_errmsg(ctx));
+    return z;
+}
+
+static void free_join(void *z) { loc_zones_destroy(z); }
+
+static void test_enomem_join(void **state)
+{
+    (void)state;
+    long used = test_alloc_failures(make_join, free_join, NULL);
+    assert_true(used >= 30);
+}
+
 /* Real data with boundaries: paths relative to a folder. */
 static loc_zones *real_join(loc_ctx *ctx, const char *bpath, const char *ipath, const char *spath, const char *lpath,
                             const char *council, loc_coverage *cov, loc_boundaries **b, loc_csv **ind,
@@ -330,6 +395,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_join_values),      cmocka_unit_test(test_council_restriction),
         cmocka_unit_test(test_join_errors),      cmocka_unit_test(test_strict),
+        cmocka_unit_test(test_numerator_above_denominator), cmocka_unit_test(test_enomem_join),
         cmocka_unit_test(test_embedded_default), cmocka_unit_test(test_scotland_2011),
         cmocka_unit_test(test_shared_releases),
     };

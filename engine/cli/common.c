@@ -98,7 +98,8 @@ const char *cli_count(char *buf, size_t size, double v)
 static int is_dir_with(const char *dir, const char *file)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
+    if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path)
+        return 0; /* too long to be a folder we can use */
     return access(path, R_OK) == 0;
 }
 
@@ -149,7 +150,8 @@ static const char *data_path(const char *dir, const char *rel)
     static char paths[8][4096];
     static int next;
     char *p = paths[next++ % 8];
-    snprintf(p, 4096, "%s/%s", dir, rel);
+    if (snprintf(p, 4096, "%s/%s", dir, rel) >= 4096)
+        p[0] = '\0'; /* never a truncated path: opening "" fails with a message */
     return p;
 }
 
