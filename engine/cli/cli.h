@@ -149,6 +149,10 @@ typedef struct cli_built {
  * exit status on failure; b is to be freed either way. */
 int cli_build(loc_ctx *ctx, const cli_args *args, const cli_inputs *in, cli_built *b);
 void cli_built_free(cli_built *b);
+/* The build options of ARGS checked without loading anything (numbers,
+ * bounds, --respect syntax): a usage slip is refused at once. */
+int cli_build_check(const cli_args *args);
+
 /* Only the nodes and the graph of cli_build (for `assess`). */
 int cli_graph_only(loc_ctx *ctx, const cli_args *args, const cli_inputs *in, cli_built *b);
 

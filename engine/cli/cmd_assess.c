@@ -100,10 +100,21 @@ int cmd_assess(loc_ctx *ctx, cli_args *a)
     loc_lookup *lk = NULL;
     loc_partition *p = NULL;
     loc_assess *as = NULL;
+    memset(&in, 0, sizeof in);
+    /* The localities file is read first: a wrong file or column is
+     * reported before the (slow) boundaries and indicators are loaded. */
+    if (!(lk = loc_lookup_read(ctx, a->localities, NULL))) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
+    if (a->locality_column && loc_lookup_col(lk, a->locality_column) < 0) {
+        cli_error("'%s': no column '%s'", a->localities, a->locality_column);
+        rc = CLI_EXIT_DATA;
+        goto done;
+    }
     if ((rc = cli_load(ctx, a, &in)))
         goto done;
-    if (!(lk = loc_lookup_read(ctx, a->localities, NULL)) ||
-        !(p = loc_partition_from_lookup(ctx, in.zones, lk, a->locality_column))) {
+    if (!(p = loc_partition_from_lookup(ctx, in.zones, lk, a->locality_column))) {
         rc = cli_fail(ctx);
         goto done;
     }

@@ -218,6 +218,43 @@ static int add_grouping(loc_ctx *ctx, const cli_inputs *in, cli_built *b, const 
     return CLI_EXIT_OK;
 }
 
+/* One --respect value, FILE:COLUMN:hard|soft, split at its last two
+ * colons (a path may hold colons).  Checked before any input is loaded,
+ * so a typing slip costs nothing. */
+static int parse_respect(const char *cmd, const char *spec, char *path, size_t npath, char *column, size_t ncolumn,
+                         int *hard)
+{
+    const char *c2 = strrchr(spec, ':');
+    const char *c1 = NULL;
+    for (const char *q = spec; c2 && q < c2; q++)
+        if (*q == ':')
+            c1 = q;
+    if (!c1 || (strcmp(c2 + 1, "hard") != 0 && strcmp(c2 + 1, "soft") != 0) || c1 == spec || c2 == c1 + 1)
+        return cli_usage_error(cmd, "--respect needs FILE:COLUMN:hard or FILE:COLUMN:soft, not '%s'", spec);
+    if ((size_t)(c1 - spec) >= npath || (size_t)(c2 - c1 - 1) >= ncolumn)
+        return cli_usage_error(cmd, "--respect: the file or column name is too long in '%s'", spec);
+    snprintf(path, npath, "%.*s", (int)(c1 - spec), spec);
+    snprintf(column, ncolumn, "%.*s", (int)(c2 - c1 - 1), c1 + 1);
+    *hard = strcmp(c2 + 1, "hard") == 0;
+    return CLI_EXIT_OK;
+}
+
+int cli_build_check(const cli_args *a)
+{
+    loc_build_opts o;
+    double snap;
+    int rc = parse_build_opts(a->command, a, &o);
+    if (!rc && a->snap)
+        rc = cli_number(a->command, "snap", a->snap, 0, 1000, &snap);
+    for (size_t r = 0; !rc && r < a->nrespect; r++) {
+        char path[4096], column[256];
+        int hard;
+        if (strcmp(a->respect[r], "none") != 0)
+            rc = parse_respect(a->command, a->respect[r], path, sizeof path, column, sizeof column, &hard);
+    }
+    return rc;
+}
+
 /* --respect FILE:COLUMN:hard|soft, or intermediate zones by default. */
 static int make_groupings(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli_built *b)
 {
@@ -225,21 +262,14 @@ static int make_groupings(loc_ctx *ctx, const cli_args *a, const cli_inputs *in,
         const char *spec = a->respect[r];
         if (strcmp(spec, "none") == 0)
             return CLI_EXIT_OK;
-        const char *c2 = strrchr(spec, ':');
-        const char *c1 = NULL;
-        for (const char *q = spec; c2 && q < c2; q++)
-            if (*q == ':')
-                c1 = q;
-        if (!c1 || (strcmp(c2 + 1, "hard") != 0 && strcmp(c2 + 1, "soft") != 0) || c1 == spec || c2 == c1 + 1)
-            return cli_usage_error(a->command, "--respect needs FILE:COLUMN:hard or FILE:COLUMN:soft, not '%s'", spec);
         char path[4096], column[256];
-        snprintf(path, sizeof path, "%.*s", (int)(c1 - spec), spec);
-        snprintf(column, sizeof column, "%.*s", (int)(c2 - c1 - 1), c1 + 1);
+        int hard, rc = parse_respect(a->command, spec, path, sizeof path, column, sizeof column, &hard);
+        if (rc)
+            return rc;
         const loc_lookup *l = lookup_for(ctx, in, b, path);
         if (!l)
             return cli_fail(ctx);
-        int rc = add_grouping(ctx, in, b, l, column, strcmp(c2 + 1, "hard") == 0);
-        if (rc)
+        if ((rc = add_grouping(ctx, in, b, l, column, hard)))
             return rc;
     }
     if (a->nrespect)
@@ -552,8 +582,7 @@ int cmd_build(loc_ctx *ctx, cli_args *a)
 {
     if (a->npositional)
         return cli_usage_error("build", "unexpected argument '%s'", a->positional[0]);
-    loc_build_opts o;
-    int rc = parse_build_opts("build", a, &o);
+    int rc = cli_build_check(a);
     if (rc)
         return rc;
     if ((rc = cli_apply_defaults(a)))

@@ -105,8 +105,9 @@ static void stage_remove(cli_stage *s)
         char p[4200];
         while ((e = readdir(d)))
             if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                snprintf(p, sizeof p, "%s/%s", s->dir, e->d_name);
-                unlink(p);
+                /* a name that would not fit is not one we wrote */
+                if (snprintf(p, sizeof p, "%s/%.255s", s->dir, e->d_name) < (int)sizeof p)
+                    unlink(p);
             }
         closedir(d);
     }
@@ -312,7 +313,7 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
     memset(&in, 0, sizeof in);
     memset(&b, 0, sizeof b);
     memset(&st, 0, sizeof st);
-    if ((rc = cli_assess_opts(a, &ao)))
+    if ((rc = cli_assess_opts(a, &ao)) || (rc = cli_build_check(a)))
         return rc;
     cli_step(&pr, "loading '%s' and '%s'", a->boundaries, a->indicators);
     if ((rc = cli_load(ctx, a, &in)))
