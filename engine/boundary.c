@@ -442,6 +442,18 @@ static void extend_bbox(loc_boundaries *b, GEOSContextHandle_t h, const GEOSGeom
     if (b->n == 0 || y1 > b->bbox[3]) b->bbox[3] = y1;
 }
 
+/* Vertices of an OGR geometry: the points of every ring and part. */
+static size_t ogr_vertices(OGRGeometryH g)
+{
+    int parts = OGR_G_GetGeometryCount(g);
+    if (parts == 0)
+        return (size_t)OGR_G_GetPointCount(g);
+    size_t n = 0;
+    for (int i = 0; i < parts; i++)
+        n += ogr_vertices(OGR_G_GetGeometryRef(g, i));
+    return n;
+}
+
 static loc_status read_feature(rd *r, OGRFeatureH f)
 {
     loc_boundaries *b = r->b;
@@ -458,6 +470,16 @@ static loc_status read_feature(rd *r, OGRFeatureH f)
     if (t != wkbPolygon && t != wkbMultiPolygon && t != wkbCurvePolygon && t != wkbMultiSurface &&
         t != wkbGeometryCollection)
         return exclude(r, code, fid, "not a polygon");
+    /* Counted on GDAL's copy, before the WKB and GEOS copies are made:
+     * an oversized feature costs one copy, not three, before refusal. */
+    size_t npts = OGR_G_HasCurveGeometry(og, 1) ? 0 : ogr_vertices(og); /* curves: counted once linear */
+    if (npts > LOC_MAX_FEATURE_VERTICES)
+        return loc_error(r->ctx, LOC_ELIMIT, "'%s' feature %ld (zone '%s'): %zu vertices, more than the %d accepted",
+                         b->path, fid, code, npts, LOC_MAX_FEATURE_VERTICES);
+    if (b->vertices + npts > LOC_MAX_TOTAL_VERTICES)
+        return loc_error(r->ctx, LOC_ELIMIT,
+                         "'%s' feature %ld (zone '%s'): more than %d vertices in the layer; simplify the boundaries first",
+                         b->path, fid, code, LOC_MAX_TOTAL_VERTICES);
     loc_status st = LOC_OK;
     GEOSGeometry *g = to_geos(r, og, fid, &st);
     if (!g)

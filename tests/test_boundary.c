@@ -44,9 +44,7 @@ static char tmpdir[256];
 static int setup_dir(void **state)
 {
     (void)state;
-    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(tmpdir, sizeof tmpdir, "%s/loc_test_boundary_XXXXXX", base);
-    if (!mkdtemp(tmpdir))
+    if (test_tmpdir_create(tmpdir, sizeof tmpdir, "boundary"))
         return -1;
     GDALAllRegister();
     return 0;
@@ -55,9 +53,7 @@ static int setup_dir(void **state)
 static int remove_dir(void **state)
 {
     (void)state;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_tmpdir_remove(tmpdir);
 }
 
 typedef struct feat {

@@ -17,6 +17,7 @@
 #include "localities/graph.h"
 #include "localities/strmap.h"
 #include "internal.h"
+#include "test_util.h"
 
 #include <dirent.h>
 #include <gdal.h>
@@ -134,17 +135,13 @@ static char tmpdir[256];
 static int setup_dir(void **state)
 {
     (void)state;
-    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(tmpdir, sizeof tmpdir, "%s/loc_test_graph_XXXXXX", base);
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return test_tmpdir_create(tmpdir, sizeof tmpdir, "graph");
 }
 
 static int remove_dir(void **state)
 {
     (void)state;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_tmpdir_remove(tmpdir);
 }
 
 /* Entries in tmpdir other than . and .. */
@@ -753,7 +750,7 @@ static void count_free(void *ud, void *ptr)
     }
 }
 
-static void test_alloc_failures(void **state)
+static void test_graph_alloc_failures(void **state)
 {
     (void)state;
     static const char *wkt[] = {
@@ -1152,7 +1149,7 @@ int main(void)
         cmocka_unit_test(test_island_chain),   cmocka_unit_test(test_councils),
         cmocka_unit_test(test_empty_graph),    cmocka_unit_test(test_errors),
         cmocka_unit_test(test_write_csv),      cmocka_unit_test(test_write_gal_gwt),
-        cmocka_unit_test(test_write_errors),   cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_write_errors),   cmocka_unit_test(test_graph_alloc_failures),
         cmocka_unit_test(test_scotland),       cmocka_unit_test(test_stirling_moved),
     };
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);

@@ -97,4 +97,21 @@ static inline long test_alloc_failures(test_make_fn make, test_free_fn destroy, 
     return -1;
 }
 
+/* A new empty folder $TMPDIR/loc_test_TAG_XXXXXX (or under /tmp) in dir;
+ * 0 on success, -1 when it cannot be made. */
+static inline int test_tmpdir_create(char *dir, size_t size, const char *tag)
+{
+    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(dir, size, "%s/loc_test_%s_XXXXXX", base, tag);
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+/* Remove a folder made by test_tmpdir_create and everything in it. */
+static inline int test_tmpdir_remove(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 #endif

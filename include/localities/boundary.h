@@ -21,6 +21,7 @@ typedef struct GEOSGeom_t GEOSGeometry;
 
 #define LOC_MAX_ZONES 1000000              /* features refused beyond this */
 #define LOC_MAX_FEATURE_VERTICES 10000000  /* vertices in one feature */
+#define LOC_MAX_TOTAL_VERTICES 100000000   /* vertices in the whole layer (about 2.4 GB in GEOS) */
 
 typedef struct loc_boundary_opts {
     const char *layer;      /* layer name; NULL for the first layer */
