@@ -572,8 +572,15 @@ static void print_summary(loc_ctx *ctx, const cli_inputs *in, const cli_built *b
 
 int cli_make_out_dir(const char *dir)
 {
-    if (mkdir(dir, 0777) == 0 || errno == EEXIST)
+    struct stat sb;
+    if (mkdir(dir, 0777) == 0)
         return CLI_EXIT_OK;
+    if (errno == EEXIST) {
+        if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+            return CLI_EXIT_OK;
+        cli_error("the output folder '%s' exists and is not a folder", dir);
+        return CLI_EXIT_DATA;
+    }
     cli_error("cannot create the output folder '%s': %s", dir, strerror(errno));
     return CLI_EXIT_DATA;
 }

@@ -13,18 +13,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define DEFAULT_OUT "localities-out"
-
-/* The output folder, created when missing (its parent must exist). */
-static int make_out_dir(const char *dir)
-{
-    if (mkdir(dir, 0777) == 0 || errno == EEXIST)
-        return CLI_EXIT_OK;
-    cli_error("cannot create the output folder '%s': %s", dir, strerror(errno));
-    return CLI_EXIT_DATA;
-}
 
 /* --snap METRES: a finite number of metres from 0 to 1,000. */
 static int parse_snap(const char *v, double *out)
@@ -70,73 +60,41 @@ int cmd_graph(loc_ctx *ctx, cli_args *a)
 {
     if (a->npositional)
         return cli_usage_error("graph", "unexpected argument '%s'", a->positional[0]);
-    loc_graph_opts o;
-    loc_graph_opts_init(&o);
-    o.queen = a->queen;
-    int rc = a->snap ? parse_snap(a->snap, &o.snap_m) : CLI_EXIT_OK;
+    double snap = 0;
+    int rc = a->snap ? parse_snap(a->snap, &snap) : CLI_EXIT_OK;
     if (rc)
         return rc;
     if ((rc = cli_apply_defaults(a)))
         return rc;
     cli_inputs in;
-    if ((rc = cli_load(ctx, a, &in))) {
-        cli_inputs_free(&in);
-        return rc;
-    }
-    const loc_zones *z = in.zones;
-    const loc_boundaries *b = in.boundaries;
+    cli_built b;
+    cli_stage st;
+    memset(&in, 0, sizeof in);
+    memset(&b, 0, sizeof b);
+    memset(&st, 0, sizeof st);
     const char *dir = a->out ? a->out : DEFAULT_OUT;
-    size_t ns = loc_zones_nstudy(z), n = 0;
-    const GEOSGeometry **geoms = malloc((ns ? ns : 1) * sizeof *geoms);
-    const char **codes = malloc((ns ? ns : 1) * sizeof *codes);
-    int32_t *council = malloc((ns ? ns : 1) * sizeof *council);
-    loc_graph *g = NULL;
-    char path[4096];
-    if (!geoms || !codes || !council) {
-        cli_error("out of memory");
-        rc = CLI_EXIT_DATA;
+    if ((rc = cli_load(ctx, a, &in)) || (rc = cli_graph_only(ctx, a, &in, &b)))
         goto done;
-    }
-    /* the study zones that have a polygon, in table order */
-    for (size_t s = 0; s < ns; s++) {
-        uint32_t row = loc_zones_study(z)[s];
-        long bi = loc_zones_boundary(z, row);
-        if (bi < 0)
-            continue;
-        geoms[n] = loc_boundaries_geom(b, (size_t)bi);
-        codes[n] = loc_zones_code(z, row);
-        council[n] = loc_zones_councils(z)[row];
-        n++;
-    }
-    o.codes = codes;
-    if (!(g = loc_graph_build(ctx, n, geoms, council, &o))) {
+    /* the three files are staged and moved into place together, so a
+     * failure part-way leaves the previous graph whole */
+    const char *layer = loc_boundaries_layer(in.boundaries), *field = loc_boundaries_zone_field(in.boundaries);
+    if ((rc = cli_stage_open(&st, dir)))
+        goto done;
+    if (loc_graph_write_gal(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.gal"), layer, field) ||
+        loc_graph_write_gwt(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.gwt"), layer, field) ||
+        loc_graph_write_csv(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.csv"))) {
         rc = cli_fail(ctx);
         goto done;
     }
-    if ((rc = make_out_dir(dir)))
+    if ((rc = cli_stage_commit(&st)))
         goto done;
-    const char *layer = loc_boundaries_layer(b), *field = loc_boundaries_zone_field(b);
-    snprintf(path, sizeof path, "%s/graph.gal", dir);
-    if (loc_graph_write_gal(ctx, g, codes, path, layer, field)) {
-        rc = cli_fail(ctx);
-        goto done;
-    }
-    snprintf(path, sizeof path, "%s/graph.gwt", dir);
-    if (loc_graph_write_gwt(ctx, g, codes, path, layer, field)) {
-        rc = cli_fail(ctx);
-        goto done;
-    }
-    snprintf(path, sizeof path, "%s/graph.csv", dir);
-    if (loc_graph_write_csv(ctx, g, codes, path)) {
-        rc = cli_fail(ctx);
-        goto done;
-    }
-    print_summary(&in, g, o.snap_m, dir);
+    loc_graph_opts o;
+    loc_graph_opts_init(&o);
+    print_summary(&in, b.graph, a->snap ? snap : o.snap_m, dir);
 done:
-    loc_graph_destroy(g);
-    free(geoms);
-    free(codes);
-    free(council);
+    if (rc)
+        cli_stage_abort(&st);
+    cli_built_free(&b);
     cli_inputs_free(&in);
     return rc;
 }

@@ -118,6 +118,17 @@ static void stage_remove(cli_stage *s)
 int cli_stage_commit(cli_stage *s)
 {
     char from[4200], to[4200];
+    struct stat sb;
+    /* A target that is a folder would refuse its rename half-way through
+     * the set: look before moving anything. */
+    for (size_t k = 0; k < s->nnames; k++) {
+        snprintf(to, sizeof to, "%s/%s", s->out, s->names[k]);
+        if (stat(to, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            cli_error("cannot replace '%s': it is a folder; nothing was written", to);
+            stage_remove(s);
+            return CLI_EXIT_DATA;
+        }
+    }
     for (size_t k = 0; k < s->nnames; k++) {
         snprintf(from, sizeof from, "%s/%s", s->dir, s->names[k]);
         snprintf(to, sizeof to, "%s/%s", s->out, s->names[k]);
