@@ -159,6 +159,26 @@ static void test_from_lookup(void **state)
     fx_free(&f);
 }
 
+/* A temporary file name (the file exists, empty). */
+static void temp_path(char *path, size_t n)
+{
+    snprintf(path, n, "%s/loc-partition-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
+/* The text of a small file, which is then removed. */
+static void take_text(const char *path, char *buf, size_t n)
+{
+    FILE *in = fopen(path, "r");
+    assert_non_null(in);
+    size_t got = fread(buf, 1, n - 1, in);
+    fclose(in);
+    unlink(path);
+    buf[got] = 0;
+}
+
 static void test_zones_csv(void **state)
 {
     (void)state;
@@ -166,19 +186,12 @@ static void test_zones_csv(void **state)
     fx_load(&f, COUNCILS);
     loc_partition *p = loc_partition_from_lookup(f.ctx, f.z, f.locs, NULL);
     assert_non_null(p);
-    char path[] = "/tmp/loc-partition-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    char path[600], buf[512];
+    temp_path(path, sizeof path);
     assert_int_equal(loc_partition_write_zones_csv(f.ctx, p, path), LOC_OK);
-    FILE *in = fopen(path, "r");
-    char buf[512] = {0};
-    size_t got = fread(buf, 1, sizeof buf - 1, in);
-    fclose(in);
-    unlink(path);
-    buf[got] = 0;
-    assert_string_equal(buf, "zone_code,locality_code,locality_name,council_code\n"
-                             "Z1,L1,North,C1\nZ2,L1,North,C1\nZ3,L2,Mixed,C2\nZ4,L2,Mixed,C2\nZ5,,,C2\n");
+    take_text(path, buf, sizeof buf);
+    assert_string_equal(buf, "zone_code,locality_code,locality_name,council_code,population\n"
+                             "Z1,L1,North,C1,1000\nZ2,L1,North,C1,500\nZ3,L2,Mixed,C2,0\nZ4,L2,Mixed,C2,\nZ5,,,C2,700\n");
     assert_int_equal(loc_partition_write_zones_csv(f.ctx, p, "/nonexistent-dir/zones.csv"), LOC_EIO);
     loc_partition_destroy(p);
     fx_free(&f);
@@ -205,8 +218,8 @@ static void test_partition_alloc(void **state)
 }
 
 /* Held localities carried onto the same zones, and through a
- * many-to-many zone lookup: Y1 maps to Z1 and Z2 (both L1) and is placed;
- * Y2 maps to Z2 and Z3 (L1 and L2) and is not; Y3 maps to Z4 only. */
+ * many-to-many zone lookup.  Populations: Z1 1000, Z2 500, Z3 0, Z4
+ * missing, Z5 700; held: Z1, Z2 in L1, Z3, Z4 in L2, Z5 in none. */
 static void test_carry(void **state)
 {
     (void)state;
@@ -216,36 +229,80 @@ static void test_carry(void **state)
                                "Z4,L2,South\nZ5,,\n";
     loc_csv *held = loc_csv_parse(f.ctx, "held.csv", HELD, strlen(HELD));
     assert_non_null(held);
-    double lost_pop;
-    size_t lost;
-    loc_partition *p = loc_partition_carry(f.ctx, f.z, held, NULL, NULL, NULL, &lost_pop, &lost);
+    loc_carry_stats cs;
+    uint8_t how[5];
+    loc_partition *p = loc_partition_carry(f.ctx, f.z, held, NULL, NULL, NULL, LOC_CARRY_MOST, &cs, how);
     assert_non_null(p);
     assert_int_equal(loc_partition_count(p), 2);
-    assert_int_equal(lost, 1);
-    assert_true(lost_pop == 700);
+    assert_int_equal(cs.exact, 4);
+    assert_int_equal(cs.most, 0);
+    assert_int_equal(cs.unplaced, 1);
+    assert_true(cs.unplaced_pop == 700 && cs.exact_pop == 1500);
+    assert_int_equal(how[4], LOC_PLACED_NONE);
     assert_string_equal(loc_partition_name(p, 1), "South");
     assert_string_equal(f.warn, "'held.csv': 1 study zone (700 residents) could not be placed in a held locality\n");
     loc_partition_destroy(p);
 
-    /* the held zones are Z*, this table's zones are looked up through a map */
-    static const char MAP[] = "from,to\nZ1,Z1\nZ1,Z2\nZ2,Z2\nZ2,Z3\nZ4,Z4\nZ9,Z1\n";
+    /* The held zones are Z*, this table's zones are looked up through a
+     * map: Z1 -> Z1, Z2 (both L1); Z2 -> Z2 (L1), Z3, Z4 (L2); Z3 -> Z2
+     * (L1), Z3 (L2); Z4 -> Z4 (L2); Z5 -> Z5, held in none; Z9 is no
+     * zone of this table but shares Z1.  held has no population, so each
+     * held zone weighs 1 shared among the zones mapping to it (Z1 by 2,
+     * Z2 by 3, Z3 by 2, Z4 by 2): Z2 has L1 1/3 against L2 1, Z3 L1 1/3
+     * against L2 1/2. */
+    static const char MAP[] = "from,to\nZ1,Z1\nZ1,Z2\nZ2,Z2\nZ2,Z3\nZ2,Z4\nZ3,Z2\nZ3,Z3\nZ4,Z4\nZ5,Z5\nZ9,Z1\n";
     loc_csv *map = loc_csv_parse(f.ctx, "map.csv", MAP, strlen(MAP));
     assert_non_null(map);
-    p = loc_partition_carry(f.ctx, f.z, held, map, "from", "to", &lost_pop, &lost);
+    p = loc_partition_carry(f.ctx, f.z, held, map, "from", "to", LOC_CARRY_MOST, &cs, how);
     assert_non_null(p);
     const int32_t *lab = loc_partition_labels(p);
-    assert_int_equal(lab[0], 0);  /* Z1 -> Z1, Z2: both L1 */
-    assert_int_equal(lab[1], -1); /* Z2 -> Z2 (L1), Z3 (L2): disagree */
-    assert_int_equal(lab[2], -1); /* Z3: not in the map */
-    assert_int_equal(lab[3], 1);  /* Z4 -> Z4: L2 */
-    assert_int_equal(lost, 3);
-    assert_true(lost_pop == 1200); /* Z2 500, Z3 0, Z5 700 */
+    static const int32_t WANT_LAB[] = {0, 1, 1, 1, -1};
+    assert_memory_equal(lab, WANT_LAB, sizeof WANT_LAB);
+    static const uint8_t WANT[] = {LOC_PLACED_EXACT, LOC_PLACED_MOST, LOC_PLACED_MOST, LOC_PLACED_EXACT,
+                                   LOC_PLACED_NONE};
+    assert_memory_equal(how, WANT, 5);
+    assert_int_equal(cs.exact, 2);
+    assert_int_equal(cs.most, 2);
+    assert_int_equal(cs.unplaced, 1);
+    assert_true(cs.exact_pop == 1000 && cs.most_pop == 500 && cs.unplaced_pop == 700);
     loc_partition_destroy(p);
-    assert_null(loc_partition_carry(f.ctx, f.z, held, map, "from", "nope", NULL, NULL));
+
+    /* with the held zones' residents (Z1 600, Z2 300, Z3 200, Z4 100):
+     * Z2 has L1 300/3 = 100 against L2 200/2 + 100/2 = 150; Z3 has L1 100
+     * against L2 100, a tie, left out */
+    static const char HELDP[] = "zone_code,locality_code,locality_name,population\nZ1,L1,North,600\n"
+                                "Z2,L1,North,300\nZ3,L2,South,200\nZ4,L2,South,100\nZ5,,,50\n";
+    loc_csv *heldp = loc_csv_parse(f.ctx, "heldp.csv", HELDP, strlen(HELDP));
+    assert_non_null(heldp);
+    p = loc_partition_carry(f.ctx, f.z, heldp, map, "from", "to", LOC_CARRY_MOST, &cs, how);
+    assert_non_null(p);
+    assert_int_equal(loc_partition_labels(p)[1], 1);
+    assert_int_equal(how[1], LOC_PLACED_MOST);
+    assert_int_equal(loc_partition_labels(p)[2], -1);
+    assert_int_equal(how[2], LOC_PLACED_TIE);
+    char path[600], text[512];
+    temp_path(path, sizeof path);
+    assert_int_equal(loc_partition_write_carried_csv(f.ctx, p, how, path), LOC_OK);
+    take_text(path, text, sizeof text);
+    assert_string_equal(text, "zone_code,locality_code,placement\nZ1,L1,exact\nZ2,L2,most\nZ3,,tie\nZ4,L2,exact\n"
+                              "Z5,,none\n");
+    assert_int_equal(loc_partition_write_carried_csv(f.ctx, p, how, "/nonexistent-dir/carried.csv"), LOC_EIO);
+    loc_partition_destroy(p);
+    loc_csv_destroy(heldp);
+
+    /* all: the zone whose mapped zones disagree is left out */
+    p = loc_partition_carry(f.ctx, f.z, held, map, "from", "to", LOC_CARRY_ALL, &cs, NULL);
+    assert_non_null(p);
+    assert_int_equal(loc_partition_labels(p)[1], -1);
+    assert_int_equal(cs.most, 0);
+    assert_int_equal(cs.unplaced, 3);
+    assert_true(cs.unplaced_pop == 1200); /* Z2 500, Z3 0, Z5 700 */
+    loc_partition_destroy(p);
+    assert_null(loc_partition_carry(f.ctx, f.z, held, map, "from", "nope", LOC_CARRY_MOST, NULL, NULL));
     assert_string_equal(loc_errmsg(f.ctx), "'map.csv': no column 'nope'");
     static const char OTHER[] = "zone_code,locality_code\nQ1,L1\n";
     loc_csv *other = loc_csv_parse(f.ctx, "other.csv", OTHER, strlen(OTHER));
-    assert_null(loc_partition_carry(f.ctx, f.z, other, NULL, NULL, NULL, NULL, NULL));
+    assert_null(loc_partition_carry(f.ctx, f.z, other, NULL, NULL, NULL, LOC_CARRY_MOST, NULL, NULL));
     assert_string_equal(loc_errmsg(f.ctx),
                         "'other.csv': none of its localities could be placed on these zones (different zone codes? "
                         "give a zone lookup)");

@@ -63,6 +63,7 @@ typedef struct cli_args {
     const char *jobs;             /* --jobs N */
     int fail_fast;                /* --fail-fast */
     const char *hold;             /* --hold-localities FILE */
+    const char *hold_rule;        /* --hold-rule most|all */
     const char *positional[CLI_MAX_REPEAT]; /* arguments that are not options */
     size_t npositional;
     int defaults;                 /* 1 when the embedded default data is used */

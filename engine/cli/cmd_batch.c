@@ -40,8 +40,7 @@ typedef struct batch_run {
     size_t nrespect;
     char zone_map[4096];   /* hold mode: zone -> held zone lookup, "" for the same zones */
     char map_from[128], map_to[128];
-    double unplaced_pop;   /* hold mode: residents the mapping could not place */
-    size_t unplaced;
+    loc_carry_stats carried; /* hold mode: how the zones were placed */
     char optbuf[2048];     /* the options column, cut into words in place */
     char *words[MAX_OPT_WORDS + 1];
     int nwords;
@@ -55,6 +54,7 @@ typedef struct batch {
     size_t nruns, next;
     int fail_fast, failed, quiet;
     const char *hold;      /* --hold-localities FILE, or NULL: build in each run */
+    loc_carry_rule rule;   /* --hold-rule */
     pthread_mutex_t lock;
 } batch;
 
@@ -174,7 +174,7 @@ static double now_s(void)
 
 /* Hold mode: the held localities carried onto this release's zones (through
  * its zone map when the geographies differ), assessed, and written. */
-static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, FILE *summary)
+static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_carry_rule rule, FILE *summary)
 {
     cli_args *a = &run->args;
     cli_inputs in;
@@ -184,6 +184,7 @@ static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, FILE *s
     loc_csv *held = NULL, *map = NULL;
     loc_partition *p = NULL;
     loc_assess *as = NULL;
+    uint8_t *how = NULL;
     int rc;
     memset(&b, 0, sizeof b);
     memset(&st, 0, sizeof st);
@@ -198,7 +199,12 @@ static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, FILE *s
     }
     const char *from = run->map_from[0] ? run->map_from : map ? loc_csv_header(map, 0) : NULL;
     const char *to = run->map_to[0] ? run->map_to : map && loc_csv_ncols(map) > 1 ? loc_csv_header(map, 1) : NULL;
-    if (!(p = loc_partition_carry(ctx, in.zones, held, map, from, to, &run->unplaced_pop, &run->unplaced))) {
+    if (!(how = malloc(loc_zones_count(in.zones) + 1))) {
+        cli_error("out of memory");
+        rc = CLI_EXIT_DATA;
+        goto done;
+    }
+    if (!(p = loc_partition_carry(ctx, in.zones, held, map, from, to, rule, &run->carried, how))) {
         rc = cli_fail(ctx);
         goto done;
     }
@@ -212,15 +218,19 @@ static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, FILE *s
         goto done;
     if (loc_assess_write_localities(ctx, as, cli_stage_path(&st, "localities.csv")) ||
         loc_assess_write_indicators(ctx, as, cli_stage_path(&st, "indicators.csv")) ||
-        loc_partition_write_zones_csv(ctx, p, cli_stage_path(&st, "zones.csv"))) {
+        loc_partition_write_zones_csv(ctx, p, cli_stage_path(&st, "zones.csv")) ||
+        loc_partition_write_carried_csv(ctx, p, how, cli_stage_path(&st, "carried.csv"))) {
         rc = cli_fail(ctx);
         goto done;
     }
     if ((rc = cli_stage_commit(&st)))
         goto done;
-    fprintf(summary, "held         %zu localities from '%s'; %zu zone%s (%.0f residents) could not be placed%s%s\n",
-            loc_partition_count(p), hold, run->unplaced, run->unplaced == 1 ? "" : "s", run->unplaced_pop,
+    const loc_carry_stats *cs = &run->carried;
+    fprintf(summary, "held         %zu localities from '%s'%s%s\n", loc_partition_count(p), hold,
             map ? " through " : "", map ? run->zone_map : "");
+    fprintf(summary, "  placed     %zu zones (%.0f residents) exactly, %zu (%.0f) by most of their mapped zones, "
+            "%zu (%.0f) not placed; see carried.csv\n",
+            cs->exact, cs->exact_pop, cs->most, cs->most_pop, cs->unplaced, cs->unplaced_pop);
     cli_print_assessment(summary, &in, p, as);
 done:
     if (rc)
@@ -229,6 +239,7 @@ done:
     loc_partition_destroy(p);
     loc_csv_destroy(held);
     loc_csv_destroy(map);
+    free(how);
     cli_built_free(&b);
     cli_inputs_free(&in);
     return rc;
@@ -260,7 +271,7 @@ static void run_one(batch *bt, batch_run *run)
         }
     }
     if (!run->rc)
-        run->rc = bt->hold ? hold_pipeline(ctx, run, bt->hold, summary)
+        run->rc = bt->hold ? hold_pipeline(ctx, run, bt->hold, bt->rule, summary)
                            : cli_run_pipeline(ctx, &run->args, run->out, summary);
     if (summary) {
         char final[4200];
@@ -460,10 +471,12 @@ static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
         printf("  persistent %s\n", plist);
     if (clist[0])
         printf("  changed    %s\n", clist);
-    for (size_t k = 0; k < n; k++)
-        if (!bt->runs[k].rc && bt->runs[k].unplaced)
-            printf("  %-10s %zu zone%s (%.0f residents) could not be placed in a held locality\n", bt->runs[k].name,
-                   bt->runs[k].unplaced, bt->runs[k].unplaced == 1 ? "" : "s", bt->runs[k].unplaced_pop);
+    for (size_t k = 0; k < n; k++) {
+        const loc_carry_stats *cs = &bt->runs[k].carried;
+        if (!bt->runs[k].rc && (cs->most || cs->unplaced))
+            printf("  %-10s %zu zone%s (%.0f residents) placed by most of their mapped zones, %zu (%.0f) not placed\n",
+                   bt->runs[k].name, cs->most, cs->most == 1 ? "" : "s", cs->most_pop, cs->unplaced, cs->unplaced_pop);
+    }
     printf("wrote        %s\n", path);
     rc = CLI_EXIT_OK;
     goto done;
@@ -494,6 +507,13 @@ int cmd_batch(loc_ctx *ctx, cli_args *a)
     int rc;
     if (a->jobs && (rc = cli_number("batch", "jobs", a->jobs, 1, 16, &jobs)))
         return rc;
+    loc_carry_rule rule = LOC_CARRY_MOST;
+    if (a->hold_rule && !a->hold)
+        return cli_usage_error("batch", "--hold-rule needs --hold-localities");
+    if (a->hold_rule && strcmp(a->hold_rule, "most") != 0 && strcmp(a->hold_rule, "all") != 0)
+        return cli_usage_error("batch", "--hold-rule needs most or all, not '%s'", a->hold_rule);
+    if (a->hold_rule && strcmp(a->hold_rule, "all") == 0)
+        rule = LOC_CARRY_ALL;
     const char *mpath = a->positional[0];
     loc_csv *m = loc_csv_read(ctx, mpath);
     if (!m)
@@ -528,6 +548,7 @@ int cmd_batch(loc_ctx *ctx, cli_args *a)
     bt.fail_fast = a->fail_fast;
     bt.quiet = a->quiet;
     bt.hold = a->hold;
+    bt.rule = rule;
     const char *out_root = a->out ? a->out : DEFAULT_OUT;
     if (!bt.runs) {
         cli_error("out of memory");

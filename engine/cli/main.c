@@ -52,7 +52,10 @@ static const cli_command commands[] = {
      "  --hold-localities PATH  assess these localities (a run's zones.csv) in every release instead of\n"
      "                      building; comparison.csv in DIR puts the releases side by side.  A row whose\n"
      "                      zones differ names a zone_map (columns zone_map, zone_map_from, zone_map_to;\n"
-     "                      default the map's first two columns) to carry the localities across\n", cmd_batch},
+     "                      default the map's first two columns) to carry the localities across\n"
+     "  --hold-rule most|all  a zone whose mapped zones lie in several held localities joins the one\n"
+     "                      holding most of them (most, the default; a tie is left out) or is left out\n"
+     "                      (all).  Each run writes carried.csv: how every zone was placed\n", cmd_batch},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
@@ -63,7 +66,8 @@ enum opt_id {
     O_BOUNDARIES, O_LAYER, O_ZONE_FIELD, O_CRS, O_INDICATORS, O_SPEC, O_LOOKUP, O_COUNCIL, O_COUNCIL_FIELD,
     O_OUT, O_STRICT, O_QUIET, O_HELP, O_VERSION, O_QUEEN, O_SNAP, O_MAX_POP, O_MIN_POP, O_SEED, O_THREADS,
     O_STARTS, O_W_HET, O_W_COMPACT, O_W_SOFT, O_BUILD_INDICATORS, O_RESPECT, O_JOBS, O_FAIL_FAST, O_LOCALITIES,
-    O_LOCALITY_COLUMN, O_CONFIDENCE, O_FDR, O_MIN_EFFECT, O_MIN_EFFECT_ABS, O_PLAN_MIN, O_HOLD
+    O_LOCALITY_COLUMN, O_CONFIDENCE, O_FDR, O_MIN_EFFECT, O_MIN_EFFECT_ABS, O_PLAN_MIN, O_HOLD,
+    O_HOLD_RULE
 };
 
 typedef struct cli_option {
@@ -86,6 +90,7 @@ static const cli_option options[] = {
     {"fdr", 1, O_FDR, "Q", "assess: flag by Benjamini-Hochberg q < Q over all tests instead (default off)"},
     {"help", 0, O_HELP, NULL, "show help and exit"},
     {"hold-localities", 1, O_HOLD, "PATH", "batch: assess these localities (a zones.csv) in every release"},
+    {"hold-rule", 1, O_HOLD_RULE, "most|all", "batch: a zone mapped into several held localities joins the one with most (default) or none"},
     {"indicators", 1, O_INDICATORS, "PATH", "indicator CSV (e.g. a SIMD release)"},
     {"jobs", 1, O_JOBS, "N", "batch: runs at a time (default 2)"},
     {"layer", 1, O_LAYER, "NAME", "layer of the boundary source (default: the first)"},
@@ -208,6 +213,7 @@ static int set_option(cli_args *a, const cli_option *o, const char *v)
     case O_MIN_EFFECT_ABS: a->min_effect_abs = v; break;
     case O_PLAN_MIN: a->plan_min = v; break;
     case O_HOLD: a->hold = v; break;
+    case O_HOLD_RULE: a->hold_rule = v; break;
     }
     return CLI_EXIT_OK;
 }

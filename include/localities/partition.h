@@ -46,24 +46,48 @@ LOC_API loc_partition *loc_partition_create(loc_ctx *ctx, const loc_zones *z, co
 LOC_API loc_partition *loc_partition_from_lookup(loc_ctx *ctx, const loc_zones *z, const loc_lookup *lookup,
                                                  const char *column);
 
+/* How a zone lookup places a zone whose mapped zones lie in several held
+ * localities (`batch --hold-rule`). */
+typedef enum loc_carry_rule {
+    LOC_CARRY_MOST = 0, /* in the locality holding most of its mapped zones; a tie is left out */
+    LOC_CARRY_ALL = 1   /* only when every mapped zone lies in one locality */
+} loc_carry_rule;
+
+/* How each zone was placed (loc_partition_carry's how[]). */
+typedef enum loc_placement {
+    LOC_PLACED_NOT_STUDY = 0, /* a reference zone: not carried */
+    LOC_PLACED_EXACT,         /* same code held, or every mapped zone in one locality */
+    LOC_PLACED_MOST,          /* mapped zones disagree; the locality with most of them */
+    LOC_PLACED_TIE,           /* mapped zones disagree with no majority (or the rule is ALL): left out */
+    LOC_PLACED_NONE           /* no mapped zone that held lists: left out */
+} loc_placement;
+
+/* What a carry did with the study zones. */
+typedef struct loc_carry_stats {
+    size_t exact, most, unplaced;            /* zones per outcome */
+    double exact_pop, most_pop, unplaced_pop; /* their residents */
+} loc_carry_stats;
+
 /*
  * Carry localities held fixed from one release onto another's zones
  * (`batch --hold-localities`).  held is a CSV of zone -> locality (a run's
  * zones.csv: columns zone_code and locality_code, and locality_name when
  * present).  When the releases use the same zones, map is NULL and each
  * study zone takes the locality its code has in held.  Otherwise map is a
- * zone -> zone CSV (many-to-many, e.g. dz01_code,dz11_code) whose
- * from_col holds this table's zone codes and to_col the held zones': a
- * zone is placed in a locality when every zone it maps to that held lists
- * lies in that one locality; a zone whose mapped zones lie in several
- * localities, or that maps to none, is left out.  *unplaced_pop and
- * *unplaced_zones (either may be NULL) receive the population and count
- * of study zones left out, which are also reported as one warning.  NULL
- * with the error set when a column is missing or nothing can be placed.
+ * zone -> zone CSV (many-to-many, e.g. dz01_code,dz11_code, one row a
+ * pair) whose from_col holds this table's zone codes and to_col the held
+ * zones'.  A zone whose mapped zones (those held lists) all lie in one
+ * locality goes there; one whose mapped zones lie in several goes, under
+ * LOC_CARRY_MOST, to the locality holding strictly the most of them, and
+ * is otherwise left out, as is a zone that maps to none.  stats (may be
+ * NULL) receives the counts and residents of each outcome; how (may be
+ * NULL, loc_zones_count long) receives each row's loc_placement.  Zones
+ * left out are reported as one warning.  NULL with the error set when a
+ * column is missing or nothing can be placed.
  */
 LOC_API loc_partition *loc_partition_carry(loc_ctx *ctx, const loc_zones *z, const loc_csv *held, const loc_csv *map,
-                                           const char *from_col, const char *to_col, double *unplaced_pop,
-                                           size_t *unplaced_zones);
+                                           const char *from_col, const char *to_col, loc_carry_rule rule,
+                                           loc_carry_stats *stats, uint8_t *how);
 
 /* Free.  NULL does nothing. */
 LOC_API void loc_partition_destroy(loc_partition *p);
@@ -98,5 +122,14 @@ LOC_API size_t loc_partition_ncouncils_of(const loc_partition *p, size_t k);
  * end.  LOC_EIO names the file.
  */
 LOC_API loc_status loc_partition_write_zones_csv(loc_ctx *ctx, const loc_partition *p, const char *path);
+
+/*
+ * carried.csv, the audit of a carry: header
+ * "zone_code,locality_code,placement", one line per study zone in table
+ * order, placement one of exact, most, tie, none (loc_placement; how as
+ * filled by loc_partition_carry for p).  Atomic like zones.csv.
+ */
+LOC_API loc_status loc_partition_write_carried_csv(loc_ctx *ctx, const loc_partition *p, const uint8_t *how,
+                                                   const char *path);
 
 #endif
