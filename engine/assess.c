@@ -504,6 +504,14 @@ static int put_num(FILE *f, double v)
     return fprintf(f, "%.6g", v) < 0 ? EOF : 0;
 }
 
+/* A sum of counts or weights: every digit it has. */
+static int put_sum(FILE *f, double v)
+{
+    if (!isfinite(v))
+        return 0;
+    return fprintf(f, "%.15g", v == 0 ? 0 : v) < 0 ? EOF : 0;
+}
+
 static const char *cmp_name(int c) { return c == LOC_CMP_COUNCIL_REST ? "council_rest" : "scotland"; }
 
 loc_status loc_assess_write_indicators(loc_ctx *ctx, const loc_assess *a, const char *path)
@@ -513,7 +521,8 @@ loc_status loc_assess_write_indicators(loc_ctx *ctx, const loc_assess *a, const 
     if (st)
         return st;
     FILE *f = af.f;
-    if (fputs("locality_code,indicator,comparator,estimate,ci_low,ci_high,comparator_value,diff_low,diff_high,flag\n",
+    if (fputs("locality_code,indicator,comparator,estimate,ci_low,ci_high,comparator_value,diff_low,diff_high,flag,"
+              "p_value,numerator,denominator,zones_used,zones_missing\n",
               f) == EOF)
         st = loc_afile_failed(ctx, &af);
     for (size_t k = 0; k < a->nloc && !st; k++)
@@ -526,7 +535,10 @@ loc_status loc_assess_write_indicators(loc_ctx *ctx, const loc_assess *a, const 
                           put_num(f, cell->est.low) || fputc(',', f) == EOF || put_num(f, cell->est.high) ||
                           fputc(',', f) == EOF || put_num(f, cell->cmp_value) || fputc(',', f) == EOF ||
                           put_num(f, cell->diff.low) || fputc(',', f) == EOF || put_num(f, cell->diff.high) ||
-                          fprintf(f, ",%s\n", loc_stats_flag_name(cell->flag)) < 0;
+                          fprintf(f, ",%s,", loc_stats_flag_name(cell->flag)) < 0 || put_num(f, cell->p) ||
+                          fputc(',', f) == EOF || put_sum(f, cell->sum_x) || fputc(',', f) == EOF ||
+                          put_sum(f, cell->sum_w) ||
+                          fprintf(f, ",%zu,%zu\n", cell->zones_used, cell->zones_missing) < 0;
                 if (bad)
                     st = loc_afile_failed(ctx, &af);
             }

@@ -314,10 +314,19 @@ static void test_tables(void **state)
     assert_int_equal(loc_assess_write_localities(f.ctx, a, p2), LOC_OK);
     char *s = slurp(p1);
     assert_non_null(s);
-    assert_true(strncmp(s, "locality_code,indicator,comparator,estimate,ci_low,ci_high,comparator_value,diff_low,"
-                           "diff_high,flag\nL1,income,council_rest,30,",
-                        strlen("locality_code,indicator,comparator,estimate,ci_low,ci_high,comparator_value,diff_low,"
-                               "diff_high,flag\nL1,income,council_rest,30,")) == 0);
+    static const char HEAD[] = "locality_code,indicator,comparator,estimate,ci_low,ci_high,comparator_value,diff_low,"
+                               "diff_high,flag,p_value,numerator,denominator,zones_used,zones_missing\n"
+                               "L1,income,council_rest,30,";
+    assert_true(strncmp(s, HEAD, strlen(HEAD)) == 0);
+    /* the sums and zone counts behind the first estimate: 900 of 3000 in 3 zones */
+    assert_non_null(strstr(s, "\nL1,income,council_rest,30,27.4813,32.6456,5.5,21.4058,27.4813,poorer,"));
+    assert_non_null(strstr(s, ",900,3000,3,0\n"));
+    /* A6 has no SMR: L2's SMR rests on 2 zones with 1 missing */
+    char *smr = strstr(s, "\nL2,smr,scotland,");
+    assert_non_null(smr);
+    char *eol = strchr(smr + 1, '\n');
+    assert_non_null(eol);
+    assert_true(eol - smr > 4 && strncmp(eol - 4, ",2,1", 4) == 0);
     assert_null(strstr(s, "nan"));
     assert_null(strstr(s, "inf"));
     size_t lines = 0;

@@ -114,9 +114,10 @@ LOC_API size_t loc_assess_ntests(const loc_assess *a);
 
 /*
  * indicators.csv: locality_code,indicator,comparator,estimate,ci_low,
- * ci_high,comparator_value,diff_low,diff_high,flag, one row per cell in
- * locality, indicator, comparator order; numbers with 6 significant
- * digits, empty when not available.  localities.csv: one row per locality
+ * ci_high,comparator_value,diff_low,diff_high,flag,p_value,numerator,
+ * denominator,zones_used,zones_missing, one row per cell in locality,
+ * indicator, comparator order; estimates with 6 significant digits, the
+ * locality's sums (sum_x, sum_w) in full, empty when not available.  localities.csv: one row per locality
  * with code, name, council, population, zones, poorer counts, the plan
  * flag and the guidance checks.  Atomic (temporary name, renamed).
  */
