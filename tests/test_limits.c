@@ -40,6 +40,22 @@ static int remove_dir(void **state)
     return test_tmpdir_remove(tmpdir);
 }
 
+/* Memory bounds mean nothing under valgrind or AddressSanitizer, whose
+ * own bookkeeping is counted in the process's resident memory: there the
+ * refusals are checked, the bounds only printed. */
+static int memory_measurable(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return 0;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    return 0;
+#endif
+#endif
+    const char *p = getenv("LD_PRELOAD");
+    return !getenv("LOC_UNDER_VALGRIND") && !(p && strstr(p, "vgpreload"));
+}
+
 /* Peak resident memory of this process so far, in MiB. */
 static double peak_mib(void)
 {
@@ -139,7 +155,8 @@ static void test_too_many_features(void **state)
     expect_refusal(path, want);
     double grew = peak_mib() - before;
     printf("# %d features refused; peak resident memory grew %.1f MiB\n", LOC_MAX_ZONES + 1, grew);
-    assert_true(grew < 64);
+    if (memory_measurable())
+        assert_true(grew < 64);
     unlink(path);
 }
 
@@ -160,7 +177,8 @@ static void test_huge_polygon(void **state)
     printf("# %ld-vertex polygon refused; peak resident memory grew %.1f MiB (one copy of the coordinates is %.1f MiB)\n",
            n, grew, copy);
     /* GDAL's feature and the file's bytes; the engine's copies would add two more */
-    assert_true(grew < 2.5 * copy);
+    if (memory_measurable())
+        assert_true(grew < 2.5 * copy);
     unlink(path);
 }
 
