@@ -71,7 +71,7 @@ void loc_build_opts_init(loc_build_opts *o)
     o->min_pop = 2500;
     o->w_het = 1;
     o->w_compact = 0.1;
-    o->w_soft = 0.2;
+    o->w_soft = 0.4;
     o->seed = 1;
     o->starts = 4;
     o->threads = 2;

@@ -28,7 +28,7 @@ static const cli_command commands[] = {
      "                      (split as little as the objective allows); repeatable; 'none' for no grouping.\n"
      "                      Default: the intermediate zones of a --lookup that has them, soft\n"
      "  --build-indicators A,B  spec indicators the localities should be alike in (default income,employment)\n"
-     "  --w-het W, --w-compact W, --w-soft W  objective weights (defaults 1, 0.1, 0.2)\n"
+     "  --w-het W, --w-compact W, --w-soft W  objective weights (defaults 1, 0.1, 0.4)\n"
      "  --seed N, --starts N, --threads N     search (defaults 1, 4, 2); the result depends on the seed\n"
      "                      and the starts, never on the threads\n"
      "  --queen, --snap METRES                as for graph\n", cmd_build},
@@ -115,7 +115,7 @@ static const cli_option options[] = {
     {"version", 0, O_VERSION, NULL, "print the version and exit"},
     {"w-compact", 1, O_W_COMPACT, "W", "build: weight of boundary length between localities (default 0.1)"},
     {"w-het", 1, O_W_HET, "W", "build: weight of within-locality heterogeneity (default 1)"},
-    {"w-soft", 1, O_W_SOFT, "W", "build: weight of soft groups split (default 0.2)"},
+    {"w-soft", 1, O_W_SOFT, "W", "build: weight of soft groups split (default 0.4)"},
     {"zone-field", 1, O_ZONE_FIELD, "NAME", "zone code field of the boundaries (default: detected)"},
 };
 #define NOPTIONS (sizeof options / sizeof *options)

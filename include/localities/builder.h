@@ -54,7 +54,7 @@ typedef struct loc_build_opts {
     double min_pop;    /* floor (default 2500); 0 for none */
     double w_het;      /* weight of heterogeneity (default 1) */
     double w_compact;  /* weight of compactness (default 0.1) */
-    double w_soft;     /* weight of soft groups split (default 0.2) */
+    double w_soft;     /* weight of soft groups split (default 0.4) */
     uint64_t seed;     /* random seed (default 1) */
     int starts;        /* annealing starts after the greedy descent (default 4); 0 for descent only */
     int threads;       /* threads for the starts (default 2); never changes the result */
