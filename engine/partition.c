@@ -556,7 +556,8 @@ loc_status loc_partition_write_carried_csv(loc_ctx *ctx, const loc_partition *p,
     if (st)
         return st;
     const loc_zones *z = p->z;
-    if (fputs("zone_code,locality_code,placement\n", af.f) == EOF)
+    const double *pop = loc_zones_population(z);
+    if (fputs("zone_code,locality_code,placement,population\n", af.f) == EOF)
         st = loc_afile_failed(ctx, &af);
     for (size_t i = 0; i < p->n && !st; i++) {
         if (!loc_zones_in_study(z, i))
@@ -564,7 +565,8 @@ loc_status loc_partition_write_carried_csv(loc_ctx *ctx, const loc_partition *p,
         int32_t k = p->label[i];
         const char *w = how[i] <= LOC_PLACED_NONE ? WORD[how[i]] : "";
         if (loc_put_csv_field(af.f, loc_zones_code(z, i)) == EOF || fputc(',', af.f) == EOF ||
-            loc_put_csv_field(af.f, k >= 0 ? p->codes[k] : "") == EOF || fprintf(af.f, ",%s\n", w) < 0)
+            loc_put_csv_field(af.f, k >= 0 ? p->codes[k] : "") == EOF || fprintf(af.f, ",%s,", w) < 0 ||
+            (isnan(pop[i]) ? fputc('\n', af.f) == EOF : fprintf(af.f, "%.15g\n", pop[i]) < 0))
             st = loc_afile_failed(ctx, &af);
     }
     return loc_afile_close(ctx, &af, st);

@@ -284,8 +284,8 @@ static void test_carry(void **state)
     temp_path(path, sizeof path);
     assert_int_equal(loc_partition_write_carried_csv(f.ctx, p, how, path), LOC_OK);
     take_text(path, text, sizeof text);
-    assert_string_equal(text, "zone_code,locality_code,placement\nZ1,L1,exact\nZ2,L2,most\nZ3,,tie\nZ4,L2,exact\n"
-                              "Z5,,none\n");
+    assert_string_equal(text, "zone_code,locality_code,placement,population\nZ1,L1,exact,1000\nZ2,L2,most,500\n"
+                              "Z3,,tie,0\nZ4,L2,exact,\nZ5,,none,700\n");
     assert_int_equal(loc_partition_write_carried_csv(f.ctx, p, how, "/nonexistent-dir/carried.csv"), LOC_EIO);
     loc_partition_destroy(p);
     loc_csv_destroy(heldp);

@@ -341,7 +341,37 @@ typedef struct cmp_run {
     loc_csv *loc, *ind;
     loc_strmap *row;    /* locality code -> row of loc */
     loc_strmap *irow;   /* "code|indicator" -> row of ind (Scotland comparator) */
+    double *most, *tot; /* per row of loc: residents placed by most, and all placed */
 } cmp_run;
+
+/* From a hold run's carried.csv: the residents of each locality placed
+ * by most of their mapped zones, and all its residents placed. */
+static int read_carried(loc_ctx *ctx, cmp_run *c, const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/carried.csv", dir);
+    size_t n = loc_csv_nrows(c->loc);
+    if (!(c->most = calloc(n ? n : 1, sizeof *c->most)) || !(c->tot = calloc(n ? n : 1, sizeof *c->tot))) {
+        cli_error("out of memory");
+        return CLI_EXIT_DATA;
+    }
+    loc_csv *cv = loc_csv_read(ctx, path);
+    if (!cv)
+        return cli_fail(ctx);
+    long kl = loc_csv_column(cv, "locality_code"), kp = loc_csv_column(cv, "placement"),
+         kn = loc_csv_column(cv, "population");
+    for (size_t r = 0; kl >= 0 && kp >= 0 && kn >= 0 && r < loc_csv_nrows(cv); r++) {
+        long row = loc_strmap_get(c->row, loc_csv_field(cv, r, (size_t)kl));
+        double pop;
+        if (row < 0 || loc_parse_number(loc_csv_field(cv, r, (size_t)kn), &pop) != LOC_NUM_OK)
+            continue;
+        c->tot[row] += pop;
+        if (strcmp(loc_csv_field(cv, r, (size_t)kp), "most") == 0)
+            c->most[row] += pop;
+    }
+    loc_csv_destroy(cv);
+    return CLI_EXIT_OK;
+}
 
 /* Release k's table for locality code: plan flag (-1 not there). */
 static int plan_of(const cmp_run *c, const char *code, long *row)
@@ -394,6 +424,8 @@ static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
                 names[ncodes++] = loc_csv_field(c[k].loc, r, 1);
             }
         }
+        if (read_carried(ctx, &c[k], bt->runs[k].out))
+            goto done;
         for (size_t r = 0; r < loc_csv_nrows(c[k].ind); r++) {
             if (strcmp(loc_csv_field(c[k].ind, r, 2), "scotland") != 0)
                 continue;
@@ -415,7 +447,7 @@ static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
         if (bt->runs[k].rc)
             continue;
         const char *r = bt->runs[k].name;
-        fprintf(f, ",%s_plan_required,%s_poorer_council_rest,%s_poorer_scotland", r, r, r);
+        fprintf(f, ",%s_plan_required,%s_poorer_council_rest,%s_poorer_scotland,%s_placed_by_most", r, r, r, r);
         for (int q = 0; q < NKEY; q++)
             fprintf(f, ",%s_%s,%s_%s_flag_scotland", r, KEY_IND[q], r, KEY_IND[q]);
     }
@@ -431,14 +463,16 @@ static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
             long row;
             int plan = plan_of(&c[k], codes[i], &row);
             if (plan < 0) {
-                fprintf(f, ",,,");
+                fprintf(f, ",,,,");
                 for (int q = 0; q < NKEY; q++)
                     fprintf(f, ",,");
                 continue;
             }
             yes += plan == 1;
             no += plan == 0;
-            fprintf(f, ",%d,%s,%s", plan, loc_csv_field(c[k].loc, (size_t)row, 6), loc_csv_field(c[k].loc, (size_t)row, 7));
+            fprintf(f, ",%d,%s,%s,", plan, loc_csv_field(c[k].loc, (size_t)row, 6), loc_csv_field(c[k].loc, (size_t)row, 7));
+            if (c[k].tot[row] > 0)
+                fprintf(f, "%.4g", c[k].most[row] / c[k].tot[row]);
             for (int q = 0; q < NKEY; q++) {
                 snprintf(key, sizeof key, "%s|%s", codes[i], KEY_IND[q]);
                 long ir = loc_strmap_get(c[k].irow, key);
@@ -490,6 +524,8 @@ done:
         loc_csv_destroy(c[k].ind);
         loc_strmap_destroy(c[k].row);
         loc_strmap_destroy(c[k].irow);
+        free(c[k].most);
+        free(c[k].tot);
     }
     free(c);
     free(codes);

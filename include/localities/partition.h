@@ -125,9 +125,9 @@ LOC_API loc_status loc_partition_write_zones_csv(loc_ctx *ctx, const loc_partiti
 
 /*
  * carried.csv, the audit of a carry: header
- * "zone_code,locality_code,placement", one line per study zone in table
- * order, placement one of exact, most, tie, none (loc_placement; how as
- * filled by loc_partition_carry for p).  Atomic like zones.csv.
+ * "zone_code,locality_code,placement,population", one line per study zone
+ * in table order, placement one of exact, most, tie, none (loc_placement;
+ * how as filled by loc_partition_carry for p).  Atomic like zones.csv.
  */
 LOC_API loc_status loc_partition_write_carried_csv(loc_ctx *ctx, const loc_partition *p, const uint8_t *how,
                                                    const char *path);
