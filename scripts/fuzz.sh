@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the libFuzzer targets (fuzz/, clang, address + undefined sanitizers)
 # and run each for a fixed time.
-#   scripts/fuzz.sh [SECONDS] [TARGET...]   default 60 s each; targets csv, spec, lookup
+#   scripts/fuzz.sh [SECONDS] [TARGET...]   default 60 s each; targets csv, spec, lookup, join
 # Environment: FUZZ_BUILD (build folder, default build-fuzz), FUZZ_JOBS
 # (parallel workers per target, default 1).  The committed seed corpus in
 # fuzz/corpus/<target>/ is only read; new inputs go to
@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(csv spec lookup)
+[ ${#targets[@]} -gt 0 ] || targets=(csv spec lookup join)
 build=${FUZZ_BUILD:-$here/build-fuzz}
 jobs=${FUZZ_JOBS:-1}
 command -v clang >/dev/null || { echo "fuzz.sh: clang is not installed (Debian: clang, libclang-rt-14-dev)" >&2; exit 2; }
