@@ -342,7 +342,9 @@ static loc_status assign_councils(join *j, const loc_lookup *const *lookups, siz
         const char *name;
         const char *code = council_of(j, i, &name);
         if (!code || !*code) {
-            if (z->boundary[i] >= 0)
+            /* a study zone needs a council: one with a boundary, or any
+             * zone when there are no boundaries (all are study zones) */
+            if (z->boundary[i] >= 0 || !j->b)
                 return loc_error(j->ctx, LOC_EDATA, "zone '%s' has no council area in %s", z->codes[i],
                                  z->council_source);
             continue; /* indicator-only zone: reference data, council unknown */
@@ -392,6 +394,8 @@ static loc_status mark_study(join *j)
     if (!chosen || !bonly || !ionly || (st = choose_councils(j, chosen)))
         goto done;
     for (size_t i = 0; i < z->n; i++) {
+        /* a zone with no council has no boundary (assign_councils): it is
+         * reported as indicator-only when no councils were chosen */
         int in_chosen = z->council[i] >= 0 ? chosen[z->council[i]] : !j->opts->ncouncils;
         int has_b = z->boundary[i] >= 0 || !j->b;
         z->study[i] = (unsigned char)(in_chosen && has_b);

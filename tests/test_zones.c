@@ -177,6 +177,12 @@ static void test_join_errors(void **state)
     expect_error("Data_Zone,Council_area,Total_population,income_count,crime_count,SMR,Quintile\n"
                  ",A,1,1,1,1,1\n",
                  SPEC, NULL, NULL, "'ind.csv' line 2: empty zone code in column 'Data_Zone'");
+    /* without boundaries every zone is a study zone, so each needs a
+     * council (found by fuzz_join: one without became a study zone with
+     * council -1) */
+    expect_error("Data_Zone,Council_area,Total_population,income_count,crime_count,SMR,Quintile\n"
+                 "Z1,A,1,1,1,1,1\nZ2,,1,1,1,1,1\n",
+                 SPEC, NULL, NULL, "zone 'Z2' has no council area in 'ind.csv' column 'Council_area'");
     const char *nocouncil = "name,type,value\nzone,zone,Data_Zone\npop,population,Total_population\n";
     expect_error(IND, nocouncil, NULL, NULL,
                  "no council area for the zones: give a lookup with a council code column (e.g. ltla20_code), "
