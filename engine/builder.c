@@ -962,8 +962,13 @@ static loc_status anneal(loc_build_state *s, uint64_t *rng, double moves, double
             if (B == s->lab[u] || !bounds_ok(s, u, B)) /* most picks are inside a locality */
                 continue;
             double d = move_delta(s, u, B);
-            if (d > 0 && rng_unit(rng) >= exp(-d / T))
-                continue;
+            if (d > 0) {
+                /* exp(-38) < 2^-54, below every draw but 0: past that the
+                 * draw alone decides, with the same answer and no exp */
+                double r = rng_unit(rng);
+                if (d > 38 * T ? r > 0 : r >= exp(-d / T))
+                    continue;
+            }
             if (!stays_connected(s, u))
                 continue;
             if (state_reserve(s, p->sstart[u + 1] - p->sstart[u]))
