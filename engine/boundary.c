@@ -571,7 +571,7 @@ static loc_status setup_attrs(rd *r)
 static loc_status open_layer(rd *r, const char *path, const loc_boundary_opts *o)
 {
     loc_boundaries *b = r->b;
-    GDALAllRegister();
+    loc_gdal_init();
     loc_geos_clear(r->ctx);
     r->ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, NULL, NULL, NULL);
     if (!r->ds)

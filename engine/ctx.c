@@ -7,6 +7,8 @@
  */
 #include "internal.h"
 
+#include <gdal.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,3 +269,10 @@ char *loc_arena_strdup(loc_arena *a, const char *s)
 }
 
 size_t loc_arena_bytes(const loc_arena *a) { return a->bytes; }
+
+/* GDAL's driver registry is built once per process: GDALAllRegister is
+ * not safe to call from two threads at once (batch runs releases in
+ * parallel, and each opens its boundaries). */
+static pthread_once_t gdal_once = PTHREAD_ONCE_INIT;
+static void gdal_register(void) { GDALAllRegister(); }
+void loc_gdal_init(void) { pthread_once(&gdal_once, gdal_register); }

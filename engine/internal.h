@@ -30,6 +30,9 @@ struct loc_ctx {
 /* The context's GEOS handle; valid for the life of ctx. */
 static inline GEOSContextHandle_t loc_geos(loc_ctx *ctx) { return ctx->geos; }
 
+/* Register GDAL's drivers, once per process and from any thread. */
+void loc_gdal_init(void);
+
 /* The context's PROJ context; valid for the life of ctx. */
 static inline PJ_CONTEXT *loc_proj(loc_ctx *ctx) { return ctx->proj; }
 

@@ -658,7 +658,7 @@ static loc_status gout_open(loc_ctx *ctx, gout *o, const char *driver, const cha
     o->ctx = ctx;
     o->path = path;
     o->err.ctx = ctx;
-    GDALAllRegister();
+    loc_gdal_init();
     CPLPushErrorHandlerEx(cpl_handler, &o->err);
     int fd;
     loc_status st = reserve_temp(ctx, path, ext, &o->tmp, &fd);

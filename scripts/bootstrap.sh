@@ -26,8 +26,9 @@ done
 [ -n "$build" ] || build=$([ $sanitize = 1 ] && echo build-asan || echo build)
 case "$build" in /*) ;; *) build="$here/$build" ;; esac
 
-# Debian 12 packages the project needs to build and test.
-packages=(build-essential cmake pkg-config libgdal-dev libgeos-dev libproj-dev libcsv-dev libcmocka-dev)
+# Debian 12 packages the project needs to build and test (gdal-bin: ogrinfo,
+# which the integration checks use to compare GeoPackages feature by feature).
+packages=(build-essential cmake pkg-config libgdal-dev libgeos-dev libproj-dev libcsv-dev libcmocka-dev gdal-bin)
 
 install_missing() {
   local missing=()

@@ -11,6 +11,7 @@ set -euo pipefail
 bin=$1 src=$2
 S="$src/../shared/data/scotland"
 [ -d "$S/simd" ] || { echo "no shared data: skipped"; exit 77; }
+command -v ogrinfo >/dev/null || { echo "ogrinfo (Debian gdal-bin) is needed to compare the GeoPackages"; exit 1; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 cd "$src"
