@@ -51,6 +51,9 @@ loc_ctx *loc_ctx_create(const loc_allocator *alloc)
         return NULL;
     memset(ctx, 0, sizeof *ctx);
     ctx->alloc = a;
+    /* the first context registers GDAL's drivers, so that a program that
+     * makes one before starting threads registers them on its own thread */
+    loc_gdal_init();
     ctx->geos = GEOS_init_r();
     if (!ctx->geos)
         goto fail;

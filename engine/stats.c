@@ -152,6 +152,14 @@ static double p_two_sided_z(double z) { return erfc(fabs(z) / SQRT2); }
  * Incomplete gamma function
  * --------------------------------------------------------------------- */
 
+/* log |Gamma(x)| without lgamma's write to the global signgam, which two
+ * assessments in parallel (batch) would race on. */
+static double log_gamma(double x)
+{
+    int sign;
+    return lgamma_r(x, &sign);
+}
+
 /* lgamma(a) - ((a - 1/2) log a - a + log(2 pi) / 2) for a >= 10, by
  * Stirling's series; the first omitted term is below 1e-15. */
 static double stirling_corr(double a)
@@ -187,7 +195,7 @@ static double t_minus_log1p(double t)
 static double gamma_log_prefix(double a, double x)
 {
     if (a < 10.0)
-        return a * log(x) - x - lgamma(a);
+        return a * log(x) - x - log_gamma(a);
     double t = (x - a) / a;
     double core = fabs(t) < 0.5 ? -a * t_minus_log1p(t)
                                 : a * log(x / a) - (x - a); /* 1 + t would lose digits of x/a */
@@ -297,10 +305,10 @@ static double gamma_inv_start(double a, double p, double q)
         if (w > 0.1)
             return a * w * w * w;
     }
-    double lo = exp((log(p) + lgamma(a + 1.0)) / a);
+    double lo = exp((log(p) + log_gamma(a + 1.0)) / a);
     if (lo < 1.0 || p < q)
         return lo > 0.0 ? lo : DBL_MIN;
-    double hi = -log(q) - lgamma(a);
+    double hi = -log(q) - log_gamma(a);
     return hi > 1.0 ? hi : 1.0;
 }
 
@@ -385,7 +393,7 @@ double loc_stats_gamma_q_inv(double a, double q)
 static double lgamma_ratio(double a, double b)
 {
     if (a < 10.0)
-        return lgamma(a + b) - lgamma(a);
+        return log_gamma(a + b) - log_gamma(a);
     return (a - 0.5) * log1p(b / a) + b * log(a + b) - b + stirling_corr(a + b) - stirling_corr(a);
 }
 
@@ -437,7 +445,7 @@ static double beta_inc(double a, double b, double x, double y, double lx, double
         return 1.0;
     /* log B(a, b) with the large argument handled by lgamma_ratio */
     double big = a > b ? a : b, small = a > b ? b : a;
-    double lbeta = lgamma(small) - lgamma_ratio(big, small);
+    double lbeta = log_gamma(small) - lgamma_ratio(big, small);
     if (x < (a + 1.0) / (a + b + 2.0))
         return exp(a * lx + b * ly - lbeta - log(a)) * beta_cf(a, b, x);
     return 1.0 - exp(a * lx + b * ly - lbeta - log(b)) * beta_cf(b, a, y);
