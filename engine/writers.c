@@ -1001,14 +1001,33 @@ static void esc(FILE *f, const char *s)
     }
 }
 
-/* A number for people: grouped thousands are not worth the locale
- * trouble, so fixed decimals that depend only on the size. */
+/* A whole number with its thousands grouped by commas (as the report's
+ * readers write them; no locale involved). */
+static void grouped(FILE *f, double v)
+{
+    char d[64];
+    int n = snprintf(d, sizeof d, "%.0f", fabs(v));
+    if (n <= 0 || n >= (int)sizeof d) {
+        fprintf(f, "%.0f", v);
+        return;
+    }
+    if (v < 0 && strcmp(d, "0") != 0)
+        fputc('-', f);
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0)
+            fputc(',', f);
+        fputc(d[i], f);
+    }
+}
+
+/* A number for people: whole numbers grouped by thousands, and fixed
+ * decimals that depend only on the size. */
 static void num(FILE *f, double v)
 {
     if (isnan(v))
         fputs("&ndash;", f);
     else if (fabs(v) >= 1000 || v == floor(v))
-        fprintf(f, "%.0f", v);
+        grouped(f, v);
     else if (fabs(v) >= 10)
         fprintf(f, "%.1f", v);
     else
@@ -1640,7 +1659,11 @@ static loc_status put_page(rep *r)
     esc(f, title);
     fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", STYLE_SHEET);
     esc(f, title);
-    fprintf(f, "</h1>\n<p>%zu localities, %.0f residents", r->d->n, pop);
+    fputs("</h1>\n<p>", f);
+    grouped(f, (double)r->d->n);
+    fputs(" localities, ", f);
+    grouped(f, pop);
+    fputs(" residents", f);
     if (r->flag_col >= 0)
         fprintf(f, "; %zu flagged", nflag);
     fputs(". <a href=\"#maps\">Maps</a> &middot; <a href=\"#funnels\">Funnel plots</a> &middot; "
