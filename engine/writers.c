@@ -302,6 +302,13 @@ static loc_status dissolve_one(loc_dissolved *d, size_t k)
             goto done;
         }
     }
+    /* normal form (rings and parts in a fixed order, each ring from its
+     * least vertex): the union's starting vertex otherwise follows the
+     * order the zones were stored in */
+    if (GEOSNormalize_r(h, d->geoms[k]) != 0) {
+        st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot normalise the union: %s", code, loc_geos_msg(ctx));
+        goto done;
+    }
     if (!GEOSArea_r(h, d->geoms[k], &d->area[k]) || !GEOSLength_r(h, d->geoms[k], &d->perim[k]))
         st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot measure the union: %s", code, loc_geos_msg(ctx));
 done:
@@ -920,6 +927,9 @@ static loc_status stage_geojson(loc_ctx *ctx, const loc_dissolved *d, const loc_
         /* RFC7946 reprojects to WGS 84 lon/lat, drops crs, fixes winding */
         lco = CSLSetNameValue(lco, "RFC7946", "YES");
         lco = CSLSetNameValue(lco, "COORDINATE_PRECISION", "6");
+        /* properties to 10 significant figures: the last digits of a
+         * sum depend on the order it was taken in, and mean nothing */
+        lco = CSLSetNameValue(lco, "SIGNIFICANT_FIGURES", "10");
         lco = CSLSetNameValue(lco, "ID_FIELD", "id");
         lco = CSLSetNameValue(lco, "ID_TYPE", "String");
         lco = CSLSetNameValue(lco, "WRITE_NAME", "NO");
