@@ -271,38 +271,6 @@ const uint32_t *loc_partition_members(const loc_partition *p, size_t k, size_t *
     return p->members + p->start[k];
 }
 
-typedef struct code_row {
-    const char *code;
-    uint32_t row;
-} code_row;
-
-static int cmp_code_row(const void *a, const void *b)
-{
-    return strcmp(((const code_row *)a)->code, ((const code_row *)b)->code);
-}
-
-/* The study rows in zone-code order, so that the tables do not depend on
- * the order the source stored its features in.  *n receives the count. */
-static uint32_t *study_rows_by_code(loc_ctx *ctx, const loc_zones *z, size_t *n)
-{
-    size_t ns = loc_zones_nstudy(z);
-    code_row *cr = loc_malloc(ctx, (ns ? ns : 1) * sizeof *cr);
-    uint32_t *rows = loc_malloc(ctx, (ns ? ns : 1) * sizeof *rows);
-    if (!cr || !rows) {
-        loc_free(ctx, cr);
-        loc_free(ctx, rows);
-        return NULL;
-    }
-    for (size_t s = 0; s < ns; s++)
-        cr[s] = (code_row){loc_zones_code(z, loc_zones_study(z)[s]), loc_zones_study(z)[s]};
-    qsort(cr, ns, sizeof *cr, cmp_code_row);
-    for (size_t s = 0; s < ns; s++)
-        rows[s] = cr[s].row;
-    loc_free(ctx, cr);
-    *n = ns;
-    return rows;
-}
-
 loc_status loc_partition_write_zones_csv(loc_ctx *ctx, const loc_partition *p, const char *path)
 {
     loc_afile af;
@@ -312,10 +280,8 @@ loc_status loc_partition_write_zones_csv(loc_ctx *ctx, const loc_partition *p, c
     const loc_zones *z = p->z;
     const int32_t *council = loc_zones_councils(z);
     const double *pop = loc_zones_population(z);
-    size_t ns;
-    uint32_t *rows = study_rows_by_code(ctx, z, &ns);
-    if (!rows)
-        return loc_afile_close(ctx, &af, LOC_ENOMEM);
+    size_t ns = loc_zones_nstudy(z);
+    const uint32_t *rows = loc_zones_study_by_code(z);
     if (fputs("zone_code,locality_code,locality_name,council_code,population\n", af.f) == EOF)
         st = loc_afile_failed(ctx, &af);
     for (size_t s = 0; s < ns && !st; s++) {
@@ -329,7 +295,6 @@ loc_status loc_partition_write_zones_csv(loc_ctx *ctx, const loc_partition *p, c
             (isnan(pop[i]) ? fputs(",\n", af.f) == EOF : fprintf(af.f, ",%.15g\n", pop[i]) < 0))
             st = loc_afile_failed(ctx, &af);
     }
-    loc_free(ctx, rows);
     return loc_afile_close(ctx, &af, st);
 }
 
@@ -593,10 +558,8 @@ loc_status loc_partition_write_carried_csv(loc_ctx *ctx, const loc_partition *p,
         return st;
     const loc_zones *z = p->z;
     const double *pop = loc_zones_population(z);
-    size_t ns;
-    uint32_t *rows = study_rows_by_code(ctx, z, &ns);
-    if (!rows)
-        return loc_afile_close(ctx, &af, LOC_ENOMEM);
+    size_t ns = loc_zones_nstudy(z);
+    const uint32_t *rows = loc_zones_study_by_code(z);
     if (fputs("zone_code,locality_code,placement,population\n", af.f) == EOF)
         st = loc_afile_failed(ctx, &af);
     for (size_t s = 0; s < ns && !st; s++) {
@@ -608,6 +571,5 @@ loc_status loc_partition_write_carried_csv(loc_ctx *ctx, const loc_partition *p,
             (isnan(pop[i]) ? fputc('\n', af.f) == EOF : fprintf(af.f, "%.15g\n", pop[i]) < 0))
             st = loc_afile_failed(ctx, &af);
     }
-    loc_free(ctx, rows);
     return loc_afile_close(ctx, &af, st);
 }

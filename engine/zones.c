@@ -19,6 +19,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -40,6 +41,7 @@ struct loc_zones {
     long *boundary;          /* index into the boundaries, or -1 */
     unsigned char *study;    /* 1 in the study area */
     uint32_t *study_rows;    /* study rows in order */
+    uint32_t *study_by_code; /* the same rows in zone-code order */
     size_t nstudy;           /* entries in study_rows */
     double *population;      /* per row, NaN when missing */
     int32_t *council;        /* per row, -1 when unknown */
@@ -155,6 +157,7 @@ static loc_status alloc_rows(join *j, size_t n)
         !(z->boundary = loc_calloc(ctx, nn, sizeof *z->boundary)) ||
         !(z->study = loc_calloc(ctx, nn, sizeof *z->study)) ||
         !(z->study_rows = loc_calloc(ctx, nn, sizeof *z->study_rows)) ||
+        !(z->study_by_code = loc_calloc(ctx, nn, sizeof *z->study_by_code)) ||
         !(z->population = loc_calloc(ctx, nn, sizeof *z->population)) ||
         !(z->council = loc_calloc(ctx, nn, sizeof *z->council)) ||
         !(j->csv_row = loc_calloc(ctx, nn, sizeof *j->csv_row)) || !(z->index = loc_strmap_create(ctx, nn)))
@@ -383,6 +386,34 @@ static loc_status choose_councils(join *j, unsigned char *chosen)
     return LOC_OK;
 }
 
+typedef struct code_row {
+    const char *code;
+    uint32_t row;
+} code_row;
+
+static int cmp_code_row(const void *a, const void *b)
+{
+    return strcmp(((const code_row *)a)->code, ((const code_row *)b)->code);
+}
+
+/* study_by_code: the study rows sorted by zone code, the order in which
+ * the graph, the builder and the tables take them, so that the results do
+ * not follow the order the sources stored their rows in. */
+static loc_status sort_study(join *j)
+{
+    loc_zones *z = j->z;
+    code_row *cr = loc_malloc(j->ctx, (z->nstudy ? z->nstudy : 1) * sizeof *cr);
+    if (!cr)
+        return LOC_ENOMEM;
+    for (size_t s = 0; s < z->nstudy; s++)
+        cr[s] = (code_row){z->codes[z->study_rows[s]], z->study_rows[s]};
+    qsort(cr, z->nstudy, sizeof *cr, cmp_code_row);
+    for (size_t s = 0; s < z->nstudy; s++)
+        z->study_by_code[s] = cr[s].row;
+    loc_free(j->ctx, cr);
+    return LOC_OK;
+}
+
 static loc_status mark_study(join *j)
 {
     loc_zones *z = j->z;
@@ -412,6 +443,8 @@ static loc_status mark_study(join *j)
         }
     }
     cov->study = z->nstudy;
+    if ((st = sort_study(j)))
+        goto done;
     if (cov->joined == 0) {
         st = loc_error(j->ctx, LOC_EDATA, "no zone code in '%s' matches one in '%s' (e.g. '%s' and '%s')",
                        j->b ? loc_boundaries_path(j->b) : "the study area", loc_csv_name(j->csv),
@@ -659,6 +692,7 @@ void loc_zones_destroy(loc_zones *z)
     loc_free(ctx, z->boundary);
     loc_free(ctx, z->study);
     loc_free(ctx, z->study_rows);
+    loc_free(ctx, z->study_by_code);
     loc_free(ctx, z->population);
     loc_free(ctx, z->council);
     loc_free(ctx, z->council_codes);
@@ -676,6 +710,7 @@ long loc_zones_boundary(const loc_zones *z, size_t i) { return z->boundary[i]; }
 int loc_zones_in_study(const loc_zones *z, size_t i) { return z->study[i]; }
 size_t loc_zones_nstudy(const loc_zones *z) { return z->nstudy; }
 const uint32_t *loc_zones_study(const loc_zones *z) { return z->study_rows; }
+const uint32_t *loc_zones_study_by_code(const loc_zones *z) { return z->study_by_code; }
 const double *loc_zones_population(const loc_zones *z) { return z->population; }
 const int32_t *loc_zones_councils(const loc_zones *z) { return z->council; }
 size_t loc_zones_ncouncils(const loc_zones *z) { return z->ncouncils; }

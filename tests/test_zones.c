@@ -191,6 +191,27 @@ static void test_join_errors(void **state)
     expect_error(IND, SPEC, NULL, &o, "no council column 'LA' in the lookups, the boundaries or 'ind.csv'");
 }
 
+/* Study rows in zone-code order whatever the order of the rows. */
+static void test_study_by_code(void **state)
+{
+    (void)state;
+    static const char SHUFFLED[] = "Data_Zone,Council_area,Total_population,income_count,crime_count,SMR,Quintile\n"
+                                   "Z3,Beta,0,0,0,,5\nZ1,Alpha,1000,100,1,90,1\nZ4,Beta,10,5,1,100,3\n"
+                                   "Z2,Alpha,500,50,10,1,2\n";
+    fixture f;
+    load(&f, SHUFFLED, SPEC, LOOKUP);
+    loc_zones *z = join(&f, NULL, NULL);
+    assert_non_null(z);
+    assert_int_equal(loc_zones_nstudy(z), 4);
+    const uint32_t *by = loc_zones_study_by_code(z);
+    static const char *const WANT[] = {"Z1", "Z2", "Z3", "Z4"};
+    for (size_t s = 0; s < 4; s++)
+        assert_string_equal(loc_zones_code(z, by[s]), WANT[s]);
+    assert_string_equal(loc_zones_code(z, loc_zones_study(z)[0]), "Z3"); /* table order kept */
+    loc_zones_destroy(z);
+    unload(&f);
+}
+
 static void test_strict(void **state)
 {
     (void)state;
@@ -401,6 +422,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_join_values),      cmocka_unit_test(test_council_restriction),
         cmocka_unit_test(test_join_errors),      cmocka_unit_test(test_strict),
+        cmocka_unit_test(test_study_by_code),
         cmocka_unit_test(test_numerator_above_denominator), cmocka_unit_test(test_enomem_join),
         cmocka_unit_test(test_embedded_default), cmocka_unit_test(test_scotland_2011),
         cmocka_unit_test(test_shared_releases),

@@ -81,16 +81,6 @@ static int parse_build_opts(const char *cmd, const cli_args *a, loc_build_opts *
     return rc;
 }
 
-typedef struct node_key {
-    const char *code;
-    uint32_t row;
-} node_key;
-
-static int cmp_node_key(const void *a, const void *b)
-{
-    return strcmp(((const node_key *)a)->code, ((const node_key *)b)->code);
-}
-
 /* The study zones that have a polygon, in zone-code order: the graph's nodes. */
 static int make_nodes(const cli_inputs *in, cli_built *b)
 {
@@ -103,26 +93,17 @@ static int make_nodes(const cli_inputs *in, cli_built *b)
         return CLI_EXIT_DATA;
     }
     const double *pop = loc_zones_population(z);
-    node_key *key = malloc(m * sizeof *key);
-    if (!key) {
-        cli_error("out of memory");
-        return CLI_EXIT_DATA;
-    }
-    size_t nk = 0;
-    for (size_t s = 0; s < ns; s++) {
-        uint32_t row = loc_zones_study(z)[s];
-        if (loc_zones_boundary(z, row) < 0)
-            b->no_boundary++;
-        else
-            key[nk++] = (node_key){loc_zones_code(z, row), row};
-    }
     /* Nodes in zone-code order, not the source's feature order: the same
      * zones give the same graph and localities whatever the file format
      * (a FlatGeobuf with a spatial index stores its features in space
      * order) or the order of the rows. */
-    qsort(key, nk, sizeof *key, cmp_node_key);
-    for (size_t k = 0; k < nk; k++) {
-        uint32_t row = key[k].row;
+    const uint32_t *by_code = loc_zones_study_by_code(z);
+    for (size_t s = 0; s < ns; s++) {
+        uint32_t row = by_code[s];
+        if (loc_zones_boundary(z, row) < 0) {
+            b->no_boundary++;
+            continue;
+        }
         long bi = loc_zones_boundary(z, row);
         b->rows[b->n] = row;
         b->geoms[b->n] = loc_boundaries_geom(in->boundaries, (size_t)bi);
@@ -131,7 +112,6 @@ static int make_nodes(const cli_inputs *in, cli_built *b)
         b->pop[b->n] = isnan(pop[row]) ? 0 : pop[row];
         b->n++;
     }
-    free(key);
     if (b->no_boundary)
         cli_warn("%zu study zone%s ha%s no boundary and cannot be placed in a locality", b->no_boundary,
                  b->no_boundary == 1 ? "" : "s", b->no_boundary == 1 ? "s" : "ve");

@@ -79,6 +79,9 @@ LOC_API int loc_zones_in_study(const loc_zones *z, size_t i);
 /* Study-area rows in table order (borrowed array of loc_zones_nstudy). */
 LOC_API size_t loc_zones_nstudy(const loc_zones *z);
 LOC_API const uint32_t *loc_zones_study(const loc_zones *z);
+/* The same rows in zone-code order (borrowed): the order the graph, the
+ * builder and the tables take them in, whatever order the sources had. */
+LOC_API const uint32_t *loc_zones_study_by_code(const loc_zones *z);
 
 /* Population per row (NaN when missing); borrowed, loc_zones_count long. */
 LOC_API const double *loc_zones_population(const loc_zones *z);
