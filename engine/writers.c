@@ -1279,7 +1279,8 @@ static void put_legends(rep *r, int by_value)
     } else {
         fputs("<b>", f);
         esc(f, r->o->value_label ? r->o->value_label : loc_attrs_name(r->a, (size_t)r->value_col));
-        fprintf(f, "</b> (%d classes of about equal numbers of localities, all councils) ", NCLASS);
+        /* the title on a line of its own, the classes below it */
+        fprintf(f, "</b> (%d classes of about equal numbers of localities, all councils)<br>", NCLASS);
         for (int c = 0; c < NCLASS && !isnan(r->breaks[0]); c++) {
             /* classes emptied by tied values are left out of the legend */
             if (c > 0 && c + 1 < NCLASS && r->breaks[c] == r->breaks[c + 1])
