@@ -148,15 +148,6 @@ static int read_row(const loc_csv *m, size_t r, const char *dir, const char *out
         cli_error("'%s' line %zu (%s): bad options '%s'", mname, run->line, name, field(m, r, col[5]));
         return CLI_EXIT_DATA;
     }
-    /* options a run would not use are refused, not ignored */
-    const char *batch_only = a->jobs ? "--jobs" : a->fail_fast ? "--fail-fast" : a->hold ? "--hold-localities"
-                             : a->hold_rule ? "--hold-rule" : a->localities ? "--localities"
-                             : a->locality_column ? "--locality-column" : NULL;
-    if (batch_only) {
-        cli_error("'%s' line %zu (%s): %s is not an option of a run; give it to the batch command or leave it out",
-                  mname, run->line, name, batch_only);
-        return CLI_EXIT_DATA;
-    }
     if (a->npositional || a->out || a->boundaries || a->indicators || a->spec || a->nlookups || a->nrespect) {
         cli_error("'%s' line %zu (%s): give inputs and outputs in their own columns, not as options", mname, run->line,
                   name);

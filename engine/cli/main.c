@@ -120,6 +120,44 @@ static const cli_option options[] = {
 };
 #define NOPTIONS (sizeof options / sizeof *options)
 
+/* Which commands use an option: one given to a command that would not use
+ * it is refused rather than ignored. */
+enum { C_INFO = 1, C_GRAPH = 2, C_BUILD = 4, C_RUN = 8, C_ASSESS = 16, C_BATCH = 32, C_ALL = 63 };
+
+static unsigned command_bit(const char *cmd)
+{
+    static const char *const names[] = {"info", "graph", "build", "run", "assess", "batch"};
+    for (unsigned k = 0; k < sizeof names / sizeof *names; k++)
+        if (strcmp(cmd, names[k]) == 0)
+            return 1u << k;
+    return C_ALL;
+}
+
+static unsigned option_commands(enum opt_id id)
+{
+    switch (id) {
+    case O_BOUNDARIES: case O_LAYER: case O_ZONE_FIELD: case O_CRS: case O_INDICATORS: case O_SPEC: case O_LOOKUP:
+    case O_COUNCIL: case O_COUNCIL_FIELD: case O_STRICT:
+        return C_INFO | C_GRAPH | C_BUILD | C_RUN | C_ASSESS;
+    case O_OUT:
+        return C_GRAPH | C_BUILD | C_RUN | C_ASSESS | C_BATCH;
+    case O_QUEEN: case O_SNAP:
+        return C_GRAPH | C_BUILD | C_RUN | C_ASSESS;
+    case O_MAX_POP: case O_MIN_POP: case O_SEED: case O_THREADS: case O_STARTS: case O_W_HET: case O_W_COMPACT:
+    case O_W_SOFT: case O_BUILD_INDICATORS: case O_RESPECT:
+        return C_BUILD | C_RUN;
+    case O_CONFIDENCE: case O_FDR: case O_MIN_EFFECT: case O_MIN_EFFECT_ABS: case O_PLAN_MIN:
+        return C_RUN | C_ASSESS;
+    case O_LOCALITIES: case O_LOCALITY_COLUMN:
+        return C_ASSESS;
+    case O_JOBS: case O_FAIL_FAST: case O_HOLD: case O_HOLD_RULE:
+        return C_BATCH;
+    case O_QUIET: case O_HELP: case O_VERSION:
+        break;
+    }
+    return C_ALL;
+}
+
 static int cmp_option(const void *key, const void *elem)
 {
     const char *k = key;
@@ -129,9 +167,12 @@ static int cmp_option(const void *key, const void *elem)
     return c ? c : (o->name[n] ? -1 : 0);
 }
 
-static void print_options(FILE *f)
+/* The options that commands in mask use. */
+static void print_options(FILE *f, unsigned mask)
 {
     for (size_t i = 0; i < NOPTIONS; i++) {
+        if (!(option_commands(options[i].id) & mask))
+            continue;
         char left[64];
         snprintf(left, sizeof left, "--%s%s%s", options[i].name, options[i].arg ? " " : "",
                  options[i].arg ? options[i].arg : "");
@@ -150,7 +191,7 @@ static void print_help(FILE *f)
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\noptions:\n");
-    print_options(f);
+    print_options(f, C_ALL);
     fprintf(f,
             "\nexit status:\n"
             "  %d  success\n  %d  data or run failure (the message names the file, line or feature)\n"
@@ -161,9 +202,9 @@ static void print_help(FILE *f)
 
 static void print_command_help(const cli_command *c)
 {
-    printf("usage: " CLI_PROG " %s [OPTIONS]\n\n%s\n\n%s options:\n%s\ncommon options:\n", c->name, c->summary,
-           c->name, c->usage);
-    print_options(stdout);
+    printf("usage: " CLI_PROG " %s [OPTIONS]\n\n%s\n\n%s options:\n%s\nall the options it takes:\n", c->name,
+           c->summary, c->name, c->usage);
+    print_options(stdout, command_bit(c->name));
 }
 
 static int add_repeat(const char **arr, size_t *n, const char *v, const char *opt)
@@ -243,6 +284,11 @@ int cli_parse(int argc, char **argv, int first, cli_args *a, const char *cmd)
         const cli_option *o = bsearch(s + 2, options, NOPTIONS, sizeof *options, cmp_option);
         if (!o)
             return cli_usage_error(cmd, "unknown option '%s'", s);
+        const char *used_by = cmd ? cmd : DEFAULT_COMMAND;
+        if (!(option_commands(o->id) & command_bit(used_by)))
+            return cli_usage_error(cmd, "--%s is not an option of '%s'%s", o->name, used_by,
+                                   strcmp(used_by, "batch") == 0 ? " (a run's options go in the manifest's options column)"
+                                                                 : "");
         const char *eq = strchr(s, '=');
         const char *v = NULL;
         if (o->has_arg) {
