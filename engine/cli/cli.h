@@ -126,6 +126,8 @@ typedef struct cli_built {
     const GEOSGeometry **geoms;
     const char **codes;
     int32_t *council;
+    int32_t *region;              /* with nest groupings: the (council, group) of each node; else NULL */
+    size_t nregions;
     double *pop;
     double *x;                    /* n * nfeat feature values */
     size_t nfeat;
@@ -134,7 +136,7 @@ typedef struct cli_built {
     size_t no_boundary;           /* study zones with no polygon */
     loc_grouping *groupings[LOC_BUILD_MAX_GROUPINGS];
     int32_t *member[LOC_BUILD_MAX_GROUPINGS]; /* per node */
-    int hard[LOC_BUILD_MAX_GROUPINGS];
+    int hard[LOC_BUILD_MAX_GROUPINGS];      /* 0 soft, 1 hard, 2 nest */
     size_t ngroupings;
     int default_respect;          /* the intermediate zones were taken by default */
     loc_lookup *own_lookups[CLI_MAX_REPEAT]; /* lookups read for --respect */

@@ -20,6 +20,12 @@
 
 #define DEFAULT_OUT "localities-out"
 
+/* How a --respect grouping binds: soft (split as little as the objective
+ * allows), hard (never split: each group in one locality) or nest (never
+ * crossed: each locality in one group, as localities nest in councils). */
+enum { RESPECT_SOFT = 0, RESPECT_HARD = 1, RESPECT_NEST = 2 };
+static const char *const RESPECT_WORD[] = {"soft", "hard", "nest"};
+
 /* Lookup columns taken as intermediate zones when no --respect is given. */
 static const char *const IZ_COLUMNS[] = {"iz11_code", "IZcode", "IntZone", "InterZone", "iz_code", "iz01_code", NULL};
 
@@ -38,6 +44,7 @@ void cli_built_free(cli_built *b)
     free(b->geoms);
     free(b->codes);
     free(b->council);
+    free(b->region);
     free(b->pop);
     free(b->x);
     memset(b, 0, sizeof *b);
@@ -219,7 +226,9 @@ static int add_grouping(loc_ctx *ctx, const cli_inputs *in, cli_built *b, const 
     }
     if (unlisted)
         cli_warn("'%s': %zu zone%s in no group; %s", g->label, unlisted, unlisted == 1 ? "" : "s",
-                 hard ? "each is a group of its own" : "they count as groups of their own");
+                 hard == RESPECT_NEST ? "together, per council, they form one more group"
+                 : hard                ? "each is a group of its own"
+                                       : "they count as groups of their own");
     return CLI_EXIT_OK;
 }
 
@@ -234,13 +243,15 @@ static int parse_respect(const char *cmd, const char *spec, char *path, size_t n
     for (const char *q = spec; c2 && q < c2; q++)
         if (*q == ':')
             c1 = q;
-    if (!c1 || (strcmp(c2 + 1, "hard") != 0 && strcmp(c2 + 1, "soft") != 0) || c1 == spec || c2 == c1 + 1)
-        return cli_usage_error(cmd, "--respect needs FILE:COLUMN:hard or FILE:COLUMN:soft, not '%s'", spec);
+    if (!c1 || (strcmp(c2 + 1, "hard") != 0 && strcmp(c2 + 1, "soft") != 0 && strcmp(c2 + 1, "nest") != 0) ||
+        c1 == spec || c2 == c1 + 1)
+        return cli_usage_error(cmd, "--respect needs FILE:COLUMN:hard, FILE:COLUMN:soft or FILE:COLUMN:nest, not '%s'",
+                               spec);
     if ((size_t)(c1 - spec) >= npath || (size_t)(c2 - c1 - 1) >= ncolumn)
         return cli_usage_error(cmd, "--respect: the file or column name is too long in '%s'", spec);
     snprintf(path, npath, "%.*s", (int)(c1 - spec), spec);
     snprintf(column, ncolumn, "%.*s", (int)(c2 - c1 - 1), c1 + 1);
-    *hard = strcmp(c2 + 1, "hard") == 0;
+    *hard = strcmp(c2 + 1, "hard") == 0 ? RESPECT_HARD : strcmp(c2 + 1, "nest") == 0 ? RESPECT_NEST : RESPECT_SOFT;
     return CLI_EXIT_OK;
 }
 
@@ -306,6 +317,64 @@ int cli_graph_only(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli_bu
     return CLI_EXIT_OK;
 }
 
+typedef struct region_key {
+    int32_t council;
+    int32_t group[LOC_BUILD_MAX_GROUPINGS]; /* per nest grouping, -1 none */
+    uint32_t node;
+} region_key;
+
+static _Thread_local size_t nest_count; /* nest groupings cmp_region compares (batch sorts in threads) */
+
+static int cmp_region(const void *pa, const void *pb)
+{
+    const region_key *x = pa, *y = pb;
+    if (x->council != y->council)
+        return x->council < y->council ? -1 : 1;
+    for (size_t k = 0; k < nest_count; k++)
+        if (x->group[k] != y->group[k])
+            return x->group[k] < y->group[k] ? -1 : 1;
+    return (x->node > y->node) - (x->node < y->node);
+}
+
+/* With nest groupings, the builder's "councils" are the (council, group)
+ * pairs, numbered council by council so that locality codes still run
+ * through each council; the graph then links each pair's separate parts
+ * (a ward cut by water) within it.  b->region stays NULL without them. */
+static int make_regions(cli_built *b)
+{
+    size_t nn = 0, idx[LOC_BUILD_MAX_GROUPINGS];
+    for (size_t k = 0; k < b->ngroupings; k++)
+        if (b->hard[k] == RESPECT_NEST)
+            idx[nn++] = k;
+    if (!nn)
+        return CLI_EXIT_OK;
+    region_key *key = malloc((b->n ? b->n : 1) * sizeof *key);
+    if (!key || !(b->region = malloc((b->n ? b->n : 1) * sizeof *b->region))) {
+        free(key);
+        cli_error("out of memory");
+        return CLI_EXIT_DATA;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        key[i].council = b->council[i];
+        for (size_t q = 0; q < nn; q++)
+            key[i].group[q] = b->member[idx[q]][i];
+        key[i].node = (uint32_t)i;
+    }
+    nest_count = nn;
+    qsort(key, b->n, sizeof *key, cmp_region);
+    int32_t id = -1;
+    for (size_t i = 0; i < b->n; i++) {
+        int fresh = i == 0 || key[i].council != key[i - 1].council;
+        for (size_t q = 0; q < nn && !fresh; q++)
+            fresh = key[i].group[q] != key[i - 1].group[q];
+        id += fresh;
+        b->region[key[i].node] = id;
+    }
+    b->nregions = (size_t)id + 1;
+    free(key);
+    return CLI_EXIT_OK;
+}
+
 int cli_build(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli_built *b)
 {
     memset(b, 0, sizeof *b);
@@ -318,15 +387,20 @@ int cli_build(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli_built *
     go.queen = a->queen;
     if (a->snap && (rc = cli_number(a->command, "snap", a->snap, 0, 1000, &go.snap_m)))
         return rc;
-    if ((rc = make_nodes(in, b)) || (rc = make_features(a, in, b)) || (rc = make_groupings(ctx, a, in, b)))
+    if ((rc = make_nodes(in, b)) || (rc = make_features(a, in, b)) || (rc = make_groupings(ctx, a, in, b)) ||
+        (rc = make_regions(b)))
         return rc;
+    const int32_t *part = b->region ? b->region : b->council;
     go.codes = b->codes;
-    if (!(b->graph = loc_graph_build(ctx, b->n, b->geoms, b->council, &go)))
+    if (!(b->graph = loc_graph_build(ctx, b->n, b->geoms, part, &go)))
         return cli_fail(ctx);
     loc_build_grouping gr[LOC_BUILD_MAX_GROUPINGS];
+    size_t ng = 0;
     for (size_t k = 0; k < b->ngroupings; k++)
-        gr[k] = (loc_build_grouping){b->member[k], b->groupings[k]->ngroups, b->hard[k], b->groupings[k]->label};
-    b->input = (loc_build_input){b->n, b->graph, b->pop, b->council, b->x, b->nfeat, gr, b->ngroupings, b->codes};
+        if (b->hard[k] != RESPECT_NEST) /* nest groupings are in part already */
+            gr[ng++] = (loc_build_grouping){b->member[k], b->groupings[k]->ngroups, b->hard[k] == RESPECT_HARD,
+                                            b->groupings[k]->label};
+    b->input = (loc_build_input){b->n, b->graph, b->pop, part, b->x, b->nfeat, gr, ng, b->codes};
     b->opts = o;
     if (!(b->result = loc_build(ctx, &b->input, &o)))
         return cli_fail(ctx);
@@ -461,6 +535,33 @@ static const char *short_label(const char *label)
     return slash ? slash + 1 : label;
 }
 
+/* Localities whose zones all lie in one group of grouping k (zones in no
+ * group count as one more group), checked from the result alone. */
+static size_t nested_in(const cli_built *b, size_t k)
+{
+    size_t nl = loc_build_count(b->result), ok = 0;
+    const int32_t *lab = loc_build_labels(b->result);
+    int32_t *grp = malloc((nl ? nl : 1) * sizeof *grp);
+    uint8_t *mixed = calloc(nl ? nl : 1, 1), *seen = calloc(nl ? nl : 1, 1);
+    if (grp && mixed && seen) {
+        for (size_t i = 0; i < b->n; i++) {
+            int32_t l = lab[i], m = b->member[k][i];
+            if (!seen[l]) {
+                seen[l] = 1;
+                grp[l] = m;
+            } else if (grp[l] != m) {
+                mixed[l] = 1;
+            }
+        }
+        for (size_t l = 0; l < nl; l++)
+            ok += seen[l] && !mixed[l];
+    }
+    free(grp);
+    free(mixed);
+    free(seen);
+    return ok;
+}
+
 static void print_quality(const cli_inputs *in, const cli_built *b)
 {
     const loc_build_stats *s = loc_build_stats_get(b->result);
@@ -474,7 +575,7 @@ static void print_quality(const cli_inputs *in, const cli_built *b)
             printf(" %s %.3f", names[k], r2);
     }
     printf("\n");
-    if (b->ngroupings && !b->hard[0]) {
+    if (b->ngroupings && b->hard[0] == RESPECT_SOFT) {
         /* the first soft grouping as localities, for comparison */
         const int32_t *m = b->member[0];
         size_t ng = b->groupings[0]->ngroups, present = 0;
@@ -497,8 +598,11 @@ static void print_quality(const cli_inputs *in, const cli_built *b)
         size_t whole, total;
         kept_whole(b, k, -1, &whole, &total);
         printf("  kept whole %zu of %zu groups of '%s' (%.1f%%, %s)%s\n", whole, total, short_label(b->groupings[k]->label),
-               total ? 100.0 * (double)whole / (double)total : 100.0, b->hard[k] ? "hard" : "soft",
+               total ? 100.0 * (double)whole / (double)total : 100.0, RESPECT_WORD[b->hard[k]],
                b->default_respect ? " [default: intermediate zones]" : "");
+        if (b->hard[k] == RESPECT_NEST)
+            printf("  nested     %zu of %zu localities within one group of '%s'\n", nested_in(b, k), nl,
+                   short_label(b->groupings[k]->label));
     }
     printf("  objective  %.4f after construction, %.4f after greedy descent, %.4f final (%s)\n",
            s->objective_construct, s->objective_greedy, s->objective,
@@ -562,9 +666,12 @@ static void print_summary(loc_ctx *ctx, const cli_inputs *in, const cli_built *b
                     islands++;
             }
         char whole[64] = "-";
-        if (b->ngroupings) {
+        size_t first = 0; /* the first grouping that can be kept whole or split */
+        while (first < b->ngroupings && b->hard[first] == RESPECT_NEST)
+            first++;
+        if (first < b->ngroupings) {
             size_t w, t;
-            kept_whole(b, 0, (int32_t)c, &w, &t);
+            kept_whole(b, first, (int32_t)c, &w, &t);
             snprintf(whole, sizeof whole, "%zu/%zu", w, t);
         }
         printf("%-10s %-26.26s %5zu %8.0f %8.0f %8.0f %6.3f %6zu %s\n", loc_zones_council_code(z, c),

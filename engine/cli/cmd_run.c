@@ -259,6 +259,16 @@ static int make_funnels(const loc_zones *z, const loc_partition *p, const loc_as
 
 /* The report: maps by plan flag and by income deprivation (or the
  * deprivation share), funnels, and the run's settings and sources. */
+/* 1 when a soft grouping was respected (hard and nest ones are kept by
+ * construction, so only soft ones have a share kept whole to report). */
+static int has_soft(const cli_built *b)
+{
+    for (size_t k = 0; k < b->ngroupings; k++)
+        if (b->hard[k] == 0)
+            return 1;
+    return 0;
+}
+
 static loc_status write_report(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, const cli_built *b,
                                const loc_assess *as, const loc_dissolved *d, const loc_attrs *t, const char *path)
 {
@@ -278,8 +288,11 @@ static loc_status write_report(loc_ctx *ctx, const cli_args *a, const cli_inputs
     snprintf(s_w, sizeof s_w, "heterogeneity %g, compactness %g, soft splits %g; seed %llu, %d starts",
              b->opts.w_het, b->opts.w_compact, b->opts.w_soft, (unsigned long long)b->opts.seed, b->opts.starts);
     snprintf(s_n, sizeof s_n, "%zu", loc_partition_count(b->partition));
-    snprintf(s_q, sizeof s_q, "R^2 %.3f; %.1f%% of soft groups kept whole", loc_build_stats_get(b->result)->r2,
-             100 * (1 - loc_build_stats_get(b->result)->soft_split));
+    if (has_soft(b))
+        snprintf(s_q, sizeof s_q, "R^2 %.3f; %.1f%% of soft groups kept whole", loc_build_stats_get(b->result)->r2,
+                 100 * (1 - loc_build_stats_get(b->result)->soft_split));
+    else
+        snprintf(s_q, sizeof s_q, "R^2 %.3f; no soft grouping", loc_build_stats_get(b->result)->r2);
     loc_kv settings[] = {{"localities", s_n},
                          {"population bounds", s_pop},
                          {"built to be alike in", b->nfeat ? b->feat_names : "nothing"},
@@ -369,14 +382,22 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
     double total = 0;
     for (size_t l = 0; l < loc_partition_count(b.partition); l++)
         total += loc_partition_population(b.partition, l);
+    /* councils of the zones (the graph's may be council x nest group) */
+    size_t ncouncils = 0;
+    for (size_t c = 0; c < loc_zones_ncouncils(in.zones); c++)
+        for (size_t l = 0; l < loc_partition_count(b.partition); l++)
+            if (loc_partition_council(b.partition, l) == (int32_t)c) {
+                ncouncils++;
+                break;
+            }
     fprintf(summary, "localities   %zu from %zu zones (%s residents) in %zu council%s\n",
-            loc_partition_count(b.partition), b.n, cli_count(n1, sizeof n1, total), loc_graph_ncouncils(b.graph),
-            loc_graph_ncouncils(b.graph) == 1 ? "" : "s");
+            loc_partition_count(b.partition), b.n, cli_count(n1, sizeof n1, total), ncouncils,
+            ncouncils == 1 ? "" : "s");
     fprintf(summary, "  quality    R^2 %.3f over %s; ", s->r2, b.nfeat ? b.feat_names : "no features");
-    if (b.ngroupings)
+    if (has_soft(&b))
         fprintf(summary, "%.1f%% of soft groups kept whole\n", 100 * (1 - s->soft_split));
     else
-        fprintf(summary, "no grouping respected\n");
+        fprintf(summary, "%s\n", b.ngroupings ? "no soft grouping" : "no grouping respected");
     cli_print_assessment(summary, &in, b.partition, as);
     fprintf(summary, "\nwrote        %s/:", out);
     for (size_t k = 0; k < st.nnames; k++)

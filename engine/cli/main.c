@@ -24,8 +24,10 @@ static const cli_command commands[] = {
     {"build", "zones -> localities: contiguous, within one council, under the ceiling; zones.csv in --out",
      "  --max-pop N         population ceiling (default 10000); a zone above it is a locality of its own\n"
      "  --min-pop N         population floor, met wherever the council's geography allows (default 2500)\n"
-     "  --respect F:COL:K   keep the groups of lookup F's column COL whole: K hard (never split) or soft\n"
-     "                      (split as little as the objective allows); repeatable; 'none' for no grouping.\n"
+     "  --respect F:COL:K   respect the groups of lookup F's column COL: K hard (never split), soft\n"
+     "                      (split as little as the objective allows) or nest (never crossed: every\n"
+     "                      locality inside one group, for groups larger than a locality such as\n"
+     "                      wards); repeatable; 'none' for no grouping.\n"
      "                      Default: the intermediate zones of a --lookup that has them, soft\n"
      "  --build-indicators A,B  spec indicators the localities should be alike in (default income,employment)\n"
      "  --w-het W, --w-compact W, --w-soft W  objective weights (defaults 1, 0.1, 0.4)\n"
@@ -44,7 +46,7 @@ static const cli_command commands[] = {
     {"batch", "several runs from a manifest CSV (one row per release), in parallel, each in its own folder",
      "  usage: localities batch MANIFEST.csv [--out DIR] [--jobs N] [--fail-fast]\n"
      "  manifest columns: name, boundaries, indicators, spec (required); lookups (';'-separated),\n"
-     "  respect (';'-separated F:COL:hard|soft), options (more options for the run, space-separated),\n"
+     "  respect (';'-separated F:COL:hard|soft|nest), options (more options for the run, space-separated),\n"
      "  out (folder; default DIR/name).\n"
      "  Relative paths are taken from the manifest's folder.  A failed run is reported with its\n"
      "  manifest line and does not stop the others unless --fail-fast; exit status 0 only when all ran.\n"
@@ -105,7 +107,7 @@ static const cli_option options[] = {
     {"plan-min", 1, O_PLAN_MIN, "N", "assess: poorer indicators that call for a locality plan (default 8)"},
     {"queen", 0, O_QUEEN, NULL, "graph: zones touching at a point are neighbours too"},
     {"quiet", 0, O_QUIET, NULL, "print warnings and errors only"},
-    {"respect", 1, O_RESPECT, "F:COL:hard|soft", "build: keep groups of lookup F column COL whole (repeatable)"},
+    {"respect", 1, O_RESPECT, "F:COL:hard|soft|nest", "build: respect the groups of lookup F column COL (repeatable)"},
     {"seed", 1, O_SEED, "N", "build: random seed (default 1)"},
     {"snap", 1, O_SNAP, "METRES", "graph: boundaries this close count as shared (default 0.1)"},
     {"spec", 1, O_SPEC, "PATH", "indicator spec CSV (see data/specs/README.md)"},
