@@ -483,6 +483,11 @@ static int header_is(const char *h, const char *name, size_t len)
 
 long loc_csv_column(const loc_csv *csv, const char *name)
 {
+    /* a header that holds '|' itself is found by its whole name first */
+    if (strchr(name, '|'))
+        for (size_t i = 0; i < csv->ncols; i++)
+            if (header_is(cell(csv, i), name, strlen(name)))
+                return (long)i;
     const char *alt = name;
     for (;;) {
         const char *bar = strchr(alt, '|');

@@ -305,6 +305,12 @@ static void test_column(void **state)
     assert_int_equal(loc_csv_column(csv, "|"), -1);
     assert_int_equal(loc_csv_column(csv, ""), -1);
     loc_csv_destroy(csv);
+    /* a header holding '|' is found by its whole name before alternatives */
+    csv = PARSE(ctx, "zone,\"ward|2022\",ward\n1,2,3\n");
+    assert_non_null(csv);
+    assert_int_equal(loc_csv_column(csv, "ward|2022"), 1);
+    assert_int_equal(loc_csv_column(csv, "2022|ward"), 2);
+    loc_csv_destroy(csv);
 }
 
 static void test_utf8_ok(void **state)

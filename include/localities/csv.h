@@ -67,7 +67,8 @@ LOC_API size_t loc_csv_skipped(const loc_csv *csv);
 /*
  * Index of the column whose header equals name, ignoring case and
  * surrounding white space; name may list alternatives separated by '|',
- * the first present wins.  Returns -1 when none is present.
+ * the first present wins (a header that itself holds '|' matches its
+ * whole name first).  Returns -1 when none is present.
  */
 LOC_API long loc_csv_column(const loc_csv *csv, const char *name);
 
