@@ -629,9 +629,17 @@ static void print_summary(loc_ctx *ctx, const cli_inputs *in, const cli_built *b
            "%d start%s\n",
            b->nfeat ? b->feat_names : "none", b->opts.w_het, b->opts.w_compact, b->opts.w_soft,
            (unsigned long long)b->opts.seed, b->opts.starts, b->opts.starts == 1 ? "" : "s");
-    if (s->over_ceiling)
+    if (s->over_ceiling) {
         printf("  reported   %zu localit%s above the ceiling (a single zone or hard group each)\n", s->over_ceiling,
                s->over_ceiling == 1 ? "y" : "ies");
+        /* most localities over the ceiling: the hard groups are too big */
+        for (size_t k = 0; 4 * s->over_ceiling >= nl && k < b->ngroupings; k++)
+            if (b->hard[k] == RESPECT_HARD) {
+                printf("  hint       a grouping larger than a locality (wards, say) is better respected as "
+                       "':nest': localities inside each group\n");
+                break;
+            }
+    }
     if (s->under_floor)
         printf("  reported   %zu localit%s below the floor (no merge fitted under the ceiling)\n", s->under_floor,
                s->under_floor == 1 ? "y" : "ies");
