@@ -262,7 +262,9 @@ static loc_status fill_sums(loc_assess *a, double *ls, double *cs, double *ns)
     for (size_t j = 0; j < a->nind; j++) {
         const loc_indicator *ind = loc_zones_indicator(z, j);
         const double *c0 = loc_zones_column(z, j, 0), *c1 = loc_zones_column(z, j, 1);
-        for (size_t i = 0; i < nrows; i++) {
+        const uint32_t *order = loc_zones_rows_by_code(z); /* sums independent of the sources' row order */
+        for (size_t r = 0; r < nrows; r++) {
+            size_t i = order[r];
             double v0 = c0[i], v1 = c1 ? c1[i] : NAN;
             add_zone(ind, v0, v1, ns + j * NSUM);
             if (council[i] >= 0)

@@ -509,33 +509,52 @@ static loc_status read_feature(rd *r, OGRFeatureH f)
             GEOSGeom_destroy_r(r->gh, g); /* not yet owned: the zone is not counted */
             return LOC_ENOMEM;
         }
+    size_t kept = (size_t)GEOSGetNumCoordinates_r(r->gh, g);
+    if (b->vertices + kept > LOC_MAX_TOTAL_VERTICES) {
+        /* curves are counted only once made linear, here */
+        GEOSGeom_destroy_r(r->gh, g);
+        return loc_error(r->ctx, LOC_ELIMIT,
+                         "'%s' feature %ld (zone '%s'): more than %d vertices in the layer; simplify the boundaries first",
+                         b->path, fid, code, LOC_MAX_TOTAL_VERTICES);
+    }
     b->geoms[b->n] = g;
-    b->vertices += (size_t)GEOSGetNumCoordinates_r(r->gh, g);
+    b->vertices += kept;
     extend_bbox(b, r->gh, g);
     b->n++;
     return LOC_OK;
 }
 
-/* Duplicate codes: sort indices by code and compare neighbours. */
-static const char *const *sort_codes;
+/* Duplicate codes: sort (code, index) pairs and compare neighbours.  The
+ * pairs carry the codes so that the comparison needs no shared state
+ * (batch reads boundaries in several threads at once). */
+typedef struct code_idx {
+    const char *code;
+    size_t i;
+} code_idx;
+
 static int cmp_code(const void *a, const void *b)
 {
-    return strcmp(sort_codes[*(const size_t *)a], sort_codes[*(const size_t *)b]);
+    const code_idx *x = a, *y = b;
+    int c = strcmp(x->code, y->code);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
 static loc_status check_duplicates(rd *r)
 {
     loc_boundaries *b = r->b;
+    code_idx *ci = loc_malloc(r->ctx, (b->n ? b->n : 1) * sizeof *ci);
     size_t *idx = loc_malloc(r->ctx, (b->n ? b->n : 1) * sizeof *idx);
-    if (!idx)
+    if (!ci || !idx) {
+        loc_free(r->ctx, ci);
+        loc_free(r->ctx, idx);
         return LOC_ENOMEM;
+    }
     for (size_t i = 0; i < b->n; i++)
-        idx[i] = i;
-    /* qsort has no user data in C11; the comparison reads this file-scope
-     * pointer, set and cleared around the call by this thread only. */
-    sort_codes = b->codes;
-    qsort(idx, b->n, sizeof *idx, cmp_code);
-    sort_codes = NULL;
+        ci[i] = (code_idx){b->codes[i], i};
+    qsort(ci, b->n, sizeof *ci, cmp_code);
+    for (size_t i = 0; i < b->n; i++)
+        idx[i] = ci[i].i;
+    loc_free(r->ctx, ci);
     loc_status st = LOC_OK;
     for (size_t i = 1; i < b->n; i++)
         if (strcmp(b->codes[idx[i]], b->codes[idx[i - 1]]) == 0) {

@@ -21,7 +21,7 @@ struct loc_partition {
     size_t nloc;         /* localities */
     int32_t *label;      /* per row */
     size_t *start;       /* nloc + 1 offsets into members */
-    uint32_t *members;   /* rows, grouped by locality, ascending within */
+    uint32_t *members;   /* rows, grouped by locality, in zone-code order within */
     const char **codes;  /* per locality, in strings */
     const char **names;
     int32_t *council;    /* per locality, -1 when several or none */
@@ -92,7 +92,11 @@ static loc_status fill_members(loc_partition *p)
     if (!fill)
         return LOC_ENOMEM;
     memcpy(fill, p->start, p->nloc * sizeof *fill);
-    for (size_t i = 0; i < p->n; i++) {
+    /* members in zone-code order, so that their sums do not follow the
+     * order the sources stored the zones in */
+    const uint32_t *order = loc_zones_rows_by_code(p->z);
+    for (size_t r = 0; r < p->n; r++) {
+        size_t i = order[r];
         int32_t k = p->label[i];
         if (k < 0)
             continue;
@@ -101,8 +105,8 @@ static loc_status fill_members(loc_partition *p)
             p->pop[k] += pop[i];
     }
     loc_free(ctx, fill);
-    /* distinct councils: members are in row order, so count changes of a
-     * small set; localities span at most a handful */
+    /* distinct councils: count a small set; localities span at most a
+     * handful */
     for (size_t k = 0; k < p->nloc; k++) {
         int32_t seen[8];
         size_t nseen = 0;

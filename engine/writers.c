@@ -872,7 +872,7 @@ static loc_status write_zones(gout *o, const loc_dissolved *d)
     size_t nb = loc_boundaries_count(d->b);
     int tx = GDALDatasetStartTransaction(o->ds, FALSE) == OGRERR_NONE;
     for (size_t s = 0; s < loc_zones_nstudy(z) && !st; s++) {
-        uint32_t i = loc_zones_study(z)[s];
+        uint32_t i = loc_zones_study_by_code(z)[s]; /* the zone tables' order */
         long bi = loc_zones_boundary(z, i);
         if (bi < 0 || (size_t)bi >= nb)
             continue;

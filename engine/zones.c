@@ -42,6 +42,7 @@ struct loc_zones {
     unsigned char *study;    /* 1 in the study area */
     uint32_t *study_rows;    /* study rows in order */
     uint32_t *study_by_code; /* the same rows in zone-code order */
+    uint32_t *rows_by_code;  /* every row in zone-code order */
     size_t nstudy;           /* entries in study_rows */
     double *population;      /* per row, NaN when missing */
     int32_t *council;        /* per row, -1 when unknown */
@@ -158,6 +159,7 @@ static loc_status alloc_rows(join *j, size_t n)
         !(z->study = loc_calloc(ctx, nn, sizeof *z->study)) ||
         !(z->study_rows = loc_calloc(ctx, nn, sizeof *z->study_rows)) ||
         !(z->study_by_code = loc_calloc(ctx, nn, sizeof *z->study_by_code)) ||
+        !(z->rows_by_code = loc_calloc(ctx, nn, sizeof *z->rows_by_code)) ||
         !(z->population = loc_calloc(ctx, nn, sizeof *z->population)) ||
         !(z->council = loc_calloc(ctx, nn, sizeof *z->council)) ||
         !(j->csv_row = loc_calloc(ctx, nn, sizeof *j->csv_row)) || !(z->index = loc_strmap_create(ctx, nn)))
@@ -345,9 +347,10 @@ static loc_status assign_councils(join *j, const loc_lookup *const *lookups, siz
         const char *name;
         const char *code = council_of(j, i, &name);
         if (!code || !*code) {
-            /* a study zone needs a council: one with a boundary, or any
-             * zone when there are no boundaries (all are study zones) */
-            if (z->boundary[i] >= 0 || !j->b)
+            /* a study zone needs a council: one with a boundary, or,
+             * with no boundaries, any zone unless councils were chosen
+             * (then a zone of none is reference data) */
+            if (z->boundary[i] >= 0 || (!j->b && !j->opts->ncouncils))
                 return loc_error(j->ctx, LOC_EDATA, "zone '%s' has no council area in %s", z->codes[i],
                                  z->council_source);
             continue; /* indicator-only zone: reference data, council unknown */
@@ -396,20 +399,25 @@ static int cmp_code_row(const void *a, const void *b)
     return strcmp(((const code_row *)a)->code, ((const code_row *)b)->code);
 }
 
-/* study_by_code: the study rows sorted by zone code, the order in which
- * the graph, the builder and the tables take them, so that the results do
- * not follow the order the sources stored their rows in. */
+/* rows_by_code and study_by_code: the rows, and the study rows, sorted by
+ * zone code: the order in which the graph, the builder, the sums and the
+ * tables take them, so that no result follows the order the sources
+ * stored their rows in (not even in the last digit of a sum). */
 static loc_status sort_study(join *j)
 {
     loc_zones *z = j->z;
-    code_row *cr = loc_malloc(j->ctx, (z->nstudy ? z->nstudy : 1) * sizeof *cr);
+    code_row *cr = loc_malloc(j->ctx, (z->n ? z->n : 1) * sizeof *cr);
     if (!cr)
         return LOC_ENOMEM;
-    for (size_t s = 0; s < z->nstudy; s++)
-        cr[s] = (code_row){z->codes[z->study_rows[s]], z->study_rows[s]};
-    qsort(cr, z->nstudy, sizeof *cr, cmp_code_row);
-    for (size_t s = 0; s < z->nstudy; s++)
-        z->study_by_code[s] = cr[s].row;
+    for (size_t i = 0; i < z->n; i++)
+        cr[i] = (code_row){z->codes[i], (uint32_t)i};
+    qsort(cr, z->n, sizeof *cr, cmp_code_row);
+    size_t ns = 0;
+    for (size_t i = 0; i < z->n; i++) {
+        z->rows_by_code[i] = cr[i].row;
+        if (z->study[cr[i].row])
+            z->study_by_code[ns++] = cr[i].row;
+    }
     loc_free(j->ctx, cr);
     return LOC_OK;
 }
@@ -693,6 +701,7 @@ void loc_zones_destroy(loc_zones *z)
     loc_free(ctx, z->study);
     loc_free(ctx, z->study_rows);
     loc_free(ctx, z->study_by_code);
+    loc_free(ctx, z->rows_by_code);
     loc_free(ctx, z->population);
     loc_free(ctx, z->council);
     loc_free(ctx, z->council_codes);
@@ -711,6 +720,7 @@ int loc_zones_in_study(const loc_zones *z, size_t i) { return z->study[i]; }
 size_t loc_zones_nstudy(const loc_zones *z) { return z->nstudy; }
 const uint32_t *loc_zones_study(const loc_zones *z) { return z->study_rows; }
 const uint32_t *loc_zones_study_by_code(const loc_zones *z) { return z->study_by_code; }
+const uint32_t *loc_zones_rows_by_code(const loc_zones *z) { return z->rows_by_code; }
 const double *loc_zones_population(const loc_zones *z) { return z->population; }
 const int32_t *loc_zones_councils(const loc_zones *z) { return z->council; }
 size_t loc_zones_ncouncils(const loc_zones *z) { return z->ncouncils; }

@@ -183,6 +183,23 @@ static void test_join_errors(void **state)
     expect_error("Data_Zone,Council_area,Total_population,income_count,crime_count,SMR,Quintile\n"
                  "Z1,A,1,1,1,1,1\nZ2,,1,1,1,1,1\n",
                  SPEC, NULL, NULL, "zone 'Z2' has no council area in 'ind.csv' column 'Council_area'");
+    /* ... but with councils chosen such a zone is reference data, not an error */
+    {
+        static const char IND_NC[] = "Data_Zone,Council_area,Total_population,income_count,crime_count,SMR,Quintile\n"
+                                     "Z1,A,100,1,1,1,1\nZ2,,100,1,1,1,1\n";
+        fixture f;
+        load(&f, IND_NC, SPEC, NULL);
+        const char *chosen[] = {"A"};
+        loc_join_opts o = {.councils = chosen, .ncouncils = 1};
+        loc_coverage cov;
+        loc_zones *z = join(&f, &o, &cov);
+        assert_non_null(z);
+        assert_int_equal(cov.study, 1);
+        assert_int_equal(loc_zones_councils(z)[loc_zones_find(z, "Z2")], -1);
+        assert_false(loc_zones_in_study(z, (size_t)loc_zones_find(z, "Z2")));
+        loc_zones_destroy(z);
+        unload(&f);
+    }
     const char *nocouncil = "name,type,value\nzone,zone,Data_Zone\npop,population,Total_population\n";
     expect_error(IND, nocouncil, NULL, NULL,
                  "no council area for the zones: give a lookup with a council code column (e.g. ltla20_code), "
@@ -208,6 +225,9 @@ static void test_study_by_code(void **state)
     for (size_t s = 0; s < 4; s++)
         assert_string_equal(loc_zones_code(z, by[s]), WANT[s]);
     assert_string_equal(loc_zones_code(z, loc_zones_study(z)[0]), "Z3"); /* table order kept */
+    const uint32_t *all = loc_zones_rows_by_code(z);
+    for (size_t s = 0; s < 4; s++)
+        assert_string_equal(loc_zones_code(z, all[s]), WANT[s]);
     loc_zones_destroy(z);
     unload(&f);
 }

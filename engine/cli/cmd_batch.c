@@ -228,7 +228,7 @@ static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_car
     const loc_carry_stats *cs = &run->carried;
     fprintf(summary, "held         %zu localities from '%s'%s%s\n", loc_partition_count(p), hold,
             map ? " through " : "", map ? run->zone_map : "");
-    fprintf(summary, "  placed     %zu zones (%.0f residents) exactly, %zu (%.0f) by most of their mapped zones, "
+    fprintf(summary, "  placed     %zu zones (%.0f residents) exactly, %zu (%.0f) by most residents of their mapped zones, "
             "%zu (%.0f) not placed; see carried.csv\n",
             cs->exact, cs->exact_pop, cs->most, cs->most_pop, cs->unplaced, cs->unplaced_pop);
     cli_print_assessment(summary, &in, p, as);
@@ -345,7 +345,7 @@ typedef struct cmp_run {
 } cmp_run;
 
 /* From a hold run's carried.csv: the residents of each locality placed
- * by most of their mapped zones, and all its residents placed. */
+ * by most residents of their mapped zones, and all its residents placed. */
 static int read_carried(loc_ctx *ctx, cmp_run *c, const char *dir)
 {
     char path[4200];
@@ -508,7 +508,7 @@ static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
     for (size_t k = 0; k < n; k++) {
         const loc_carry_stats *cs = &bt->runs[k].carried;
         if (!bt->runs[k].rc && (cs->most || cs->unplaced))
-            printf("  %-10s %zu zone%s (%.0f residents) placed by most of their mapped zones, %zu (%.0f) not placed\n",
+            printf("  %-10s %zu zone%s (%.0f residents) placed by most residents of their mapped zones, %zu (%.0f) not placed\n",
                    bt->runs[k].name, cs->most, cs->most == 1 ? "" : "s", cs->most_pop, cs->unplaced, cs->unplaced_pop);
     }
     printf("wrote        %s\n", path);

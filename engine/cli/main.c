@@ -42,6 +42,7 @@ static const cli_command commands[] = {
      "  --min-effect-abs D  smallest absolute difference flagged, in the indicator's units (default 0)\n"
      "  --fdr Q             flag by Benjamini-Hochberg q < Q over every test instead (default off)\n"
      "  --plan-min N        indicators poorer than one comparator that call for a plan (default 8)\n"
+     "  --max-pop N         the guidance ceiling the localities are checked against (default 10000)\n"
      "  writes localities.csv and indicators.csv in --out\n", cmd_assess},
     {"batch", "several runs from a manifest CSV (one row per release), in parallel, each in its own folder",
      "  usage: localities batch MANIFEST.csv [--out DIR] [--jobs N] [--fail-fast]\n"
@@ -56,8 +57,9 @@ static const cli_command commands[] = {
      "                      zones differ names a zone_map (columns zone_map, zone_map_from, zone_map_to;\n"
      "                      default the map's first two columns) to carry the localities across\n"
      "  --hold-rule most|all  a zone whose mapped zones lie in several held localities joins the one\n"
-     "                      holding most of them (most, the default; a tie is left out) or is left out\n"
-     "                      (all).  Each run writes carried.csv: how every zone was placed\n", cmd_batch},
+     "                      holding most of their residents (most, the default: each held zone's\n"
+     "                      residents shared among the zones mapping to it; a tie is left out) or is\n"
+     "                      left out (all).  Each run writes carried.csv: how every zone was placed\n", cmd_batch},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
@@ -92,14 +94,14 @@ static const cli_option options[] = {
     {"fdr", 1, O_FDR, "Q", "assess: flag by Benjamini-Hochberg q < Q over all tests instead (default off)"},
     {"help", 0, O_HELP, NULL, "show help and exit"},
     {"hold-localities", 1, O_HOLD, "PATH", "batch: assess these localities (a zones.csv) in every release"},
-    {"hold-rule", 1, O_HOLD_RULE, "most|all", "batch: a zone mapped into several held localities joins the one with most (default) or none"},
+    {"hold-rule", 1, O_HOLD_RULE, "most|all", "batch: a zone mapped into several held localities joins the one with most residents (default) or none"},
     {"indicators", 1, O_INDICATORS, "PATH", "indicator CSV (e.g. a SIMD release)"},
     {"jobs", 1, O_JOBS, "N", "batch: runs at a time (default 2)"},
     {"layer", 1, O_LAYER, "NAME", "layer of the boundary source (default: the first)"},
     {"localities", 1, O_LOCALITIES, "PATH", "assess: zone -> locality CSV of the localities to assess"},
     {"locality-column", 1, O_LOCALITY_COLUMN, "NAME", "assess: locality column of --localities (default: the first)"},
     {"lookup", 1, O_LOOKUP, "PATH", "zone -> group CSV (repeatable)"},
-    {"max-pop", 1, O_MAX_POP, "N", "build: population ceiling of a locality (default 10000)"},
+    {"max-pop", 1, O_MAX_POP, "N", "build, assess: population ceiling of a locality (default 10000)"},
     {"min-effect", 1, O_MIN_EFFECT, "R", "assess: smallest difference flagged, share of the comparator (default 0.25)"},
     {"min-effect-abs", 1, O_MIN_EFFECT_ABS, "D", "assess: smallest absolute difference flagged (default 0)"},
     {"min-pop", 1, O_MIN_POP, "N", "build: population floor where geography allows (default 2500)"},
@@ -145,7 +147,9 @@ static unsigned option_commands(enum opt_id id)
         return C_GRAPH | C_BUILD | C_RUN | C_ASSESS | C_BATCH;
     case O_QUEEN: case O_SNAP:
         return C_GRAPH | C_BUILD | C_RUN | C_ASSESS;
-    case O_MAX_POP: case O_MIN_POP: case O_SEED: case O_THREADS: case O_STARTS: case O_W_HET: case O_W_COMPACT:
+    case O_MAX_POP: /* also assess's guidance ceiling */
+        return C_BUILD | C_RUN | C_ASSESS;
+    case O_MIN_POP: case O_SEED: case O_THREADS: case O_STARTS: case O_W_HET: case O_W_COMPACT:
     case O_W_SOFT: case O_BUILD_INDICATORS: case O_RESPECT:
         return C_BUILD | C_RUN;
     case O_CONFIDENCE: case O_FDR: case O_MIN_EFFECT: case O_MIN_EFFECT_ABS: case O_PLAN_MIN:

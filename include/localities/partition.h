@@ -8,7 +8,7 @@
  * study area (reference zones) and study zones the partition leaves out.
  * Each locality has a code, a name, its council (or -1 when its zones lie
  * in more than one council, which `assess` reports), its population
- * (missing populations count as 0) and its member rows in table order.
+ * (missing populations count as 0) and its member rows in zone-code order.
  */
 #ifndef LOCALITIES_PARTITION_H
 #define LOCALITIES_PARTITION_H
@@ -49,7 +49,7 @@ LOC_API loc_partition *loc_partition_from_lookup(loc_ctx *ctx, const loc_zones *
 /* How a zone lookup places a zone whose mapped zones lie in several held
  * localities (`batch --hold-rule`). */
 typedef enum loc_carry_rule {
-    LOC_CARRY_MOST = 0, /* in the locality holding most of its mapped zones; a tie is left out */
+    LOC_CARRY_MOST = 0, /* in the locality holding most of its mapped zones' residents; a tie is left out */
     LOC_CARRY_ALL = 1   /* only when every mapped zone lies in one locality */
 } loc_carry_rule;
 
@@ -57,7 +57,7 @@ typedef enum loc_carry_rule {
 typedef enum loc_placement {
     LOC_PLACED_NOT_STUDY = 0, /* a reference zone: not carried */
     LOC_PLACED_EXACT,         /* same code held, or every mapped zone in one locality */
-    LOC_PLACED_MOST,          /* mapped zones disagree; the locality with most of them */
+    LOC_PLACED_MOST,          /* mapped zones disagree; the locality with most of their residents */
     LOC_PLACED_TIE,           /* mapped zones disagree with no majority (or the rule is ALL): left out */
     LOC_PLACED_NONE           /* no mapped zone that held lists: left out */
 } loc_placement;
@@ -78,8 +78,10 @@ typedef struct loc_carry_stats {
  * pair) whose from_col holds this table's zone codes and to_col the held
  * zones'.  A zone whose mapped zones (those held lists) all lie in one
  * locality goes there; one whose mapped zones lie in several goes, under
- * LOC_CARRY_MOST, to the locality holding strictly the most of them, and
- * is otherwise left out, as is a zone that maps to none.  stats (may be
+ * LOC_CARRY_MOST, to the locality holding strictly the most of their
+ * residents, each mapped zone weighing its residents (held's population
+ * column; 1 each without one) shared equally among all the zones that map
+ * to it, and is otherwise left out, as is a zone that maps to none.  stats (may be
  * NULL) receives the counts and residents of each outcome; how (may be
  * NULL, loc_zones_count long) receives each row's loc_placement.  Zones
  * left out are reported as one warning.  NULL with the error set when a
@@ -105,8 +107,8 @@ LOC_API size_t loc_partition_unassigned(const loc_partition *p);
 LOC_API long loc_partition_find(const loc_partition *p, const char *code);
 
 /* Locality k: code, name ("" when none), council index (-1 when it spans
- * councils or its zones have none), population, zone rows (borrowed,
- * ascending, *n set). */
+ * councils or its zones have none), population, zone rows (borrowed, in
+ * zone-code order, *n set). */
 LOC_API const char *loc_partition_code(const loc_partition *p, size_t k);
 LOC_API const char *loc_partition_name(const loc_partition *p, size_t k);
 LOC_API int32_t loc_partition_council(const loc_partition *p, size_t k);
@@ -126,7 +128,7 @@ LOC_API loc_status loc_partition_write_zones_csv(loc_ctx *ctx, const loc_partiti
 /*
  * carried.csv, the audit of a carry: header
  * "zone_code,locality_code,placement,population", one line per study zone
- * in table order, placement one of exact, most, tie, none (loc_placement;
+ * in zone-code order, placement one of exact, most, tie, none (loc_placement;
  * how as filled by loc_partition_carry for p).  Atomic like zones.csv.
  */
 LOC_API loc_status loc_partition_write_carried_csv(loc_ctx *ctx, const loc_partition *p, const uint8_t *how,

@@ -82,6 +82,9 @@ LOC_API const uint32_t *loc_zones_study(const loc_zones *z);
 /* The same rows in zone-code order (borrowed): the order the graph, the
  * builder and the tables take them in, whatever order the sources had. */
 LOC_API const uint32_t *loc_zones_study_by_code(const loc_zones *z);
+/* Every row in zone-code order (borrowed, loc_zones_count long): the order
+ * sums over zones are taken in. */
+LOC_API const uint32_t *loc_zones_rows_by_code(const loc_zones *z);
 
 /* Population per row (NaN when missing); borrowed, loc_zones_count long. */
 LOC_API const double *loc_zones_population(const loc_zones *z);
