@@ -524,37 +524,15 @@ static loc_status read_feature(rd *r, OGRFeatureH f)
     return LOC_OK;
 }
 
-/* Duplicate codes: sort (code, index) pairs and compare neighbours.  The
- * pairs carry the codes so that the comparison needs no shared state
- * (batch reads boundaries in several threads at once). */
-typedef struct code_idx {
-    const char *code;
-    size_t i;
-} code_idx;
-
-static int cmp_code(const void *a, const void *b)
-{
-    const code_idx *x = a, *y = b;
-    int c = strcmp(x->code, y->code);
-    return c ? c : (x->i > y->i) - (x->i < y->i);
-}
-
+/* Duplicate codes: order the zones by code and compare neighbours. */
 static loc_status check_duplicates(rd *r)
 {
     loc_boundaries *b = r->b;
-    code_idx *ci = loc_malloc(r->ctx, (b->n ? b->n : 1) * sizeof *ci);
-    size_t *idx = loc_malloc(r->ctx, (b->n ? b->n : 1) * sizeof *idx);
-    if (!ci || !idx) {
-        loc_free(r->ctx, ci);
+    uint32_t *idx = loc_malloc(r->ctx, (b->n ? b->n : 1) * sizeof *idx);
+    if (!idx || loc_order_by_code(r->ctx, b->codes, b->n, idx)) {
         loc_free(r->ctx, idx);
         return LOC_ENOMEM;
     }
-    for (size_t i = 0; i < b->n; i++)
-        ci[i] = (code_idx){b->codes[i], i};
-    qsort(ci, b->n, sizeof *ci, cmp_code);
-    for (size_t i = 0; i < b->n; i++)
-        idx[i] = ci[i].i;
-    loc_free(r->ctx, ci);
     loc_status st = LOC_OK;
     for (size_t i = 1; i < b->n; i++)
         if (strcmp(b->codes[idx[i]], b->codes[idx[i - 1]]) == 0) {

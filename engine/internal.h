@@ -10,6 +10,7 @@
 #define GEOS_USE_ONLY_R_API
 #include <geos_c.h>
 #include <proj.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "localities/ctx.h"
@@ -29,6 +30,11 @@ struct loc_ctx {
 
 /* The context's GEOS handle; valid for the life of ctx. */
 static inline GEOSContextHandle_t loc_geos(loc_ctx *ctx) { return ctx->geos; }
+
+/* order[0..n) = 0..n-1 sorted by codes[i] (ties by index), with no
+ * shared state, so threads may sort at once.  LOC_ENOMEM on failure.
+ * In engine/strmap.c. */
+loc_status loc_order_by_code(loc_ctx *ctx, const char *const *codes, size_t n, uint32_t *order);
 
 /* Register GDAL's drivers, once per process and from any thread. */
 void loc_gdal_init(void);

@@ -275,6 +275,12 @@ const uint32_t *loc_partition_members(const loc_partition *p, size_t k, size_t *
     return p->members + p->start[k];
 }
 
+/* ",POPULATION\n" (empty when missing) ending a zone's line; EOF on error. */
+static int put_pop_eol(FILE *f, double pop)
+{
+    return (isnan(pop) ? fputs(",\n", f) : fprintf(f, ",%.15g\n", pop)) < 0 ? EOF : 0;
+}
+
 loc_status loc_partition_write_zones_csv(loc_ctx *ctx, const loc_partition *p, const char *path)
 {
     loc_afile af;
@@ -295,8 +301,7 @@ loc_status loc_partition_write_zones_csv(loc_ctx *ctx, const loc_partition *p, c
         if (loc_put_csv_field(af.f, loc_zones_code(z, i)) == EOF || fputc(',', af.f) == EOF ||
             loc_put_csv_field(af.f, k >= 0 ? p->codes[k] : "") == EOF || fputc(',', af.f) == EOF ||
             loc_put_csv_field(af.f, k >= 0 ? p->names[k] : "") == EOF || fputc(',', af.f) == EOF ||
-            loc_put_csv_field(af.f, cc) == EOF ||
-            (isnan(pop[i]) ? fputs(",\n", af.f) == EOF : fprintf(af.f, ",%.15g\n", pop[i]) < 0))
+            loc_put_csv_field(af.f, cc) == EOF || put_pop_eol(af.f, pop[i]))
             st = loc_afile_failed(ctx, &af);
     }
     return loc_afile_close(ctx, &af, st);
@@ -571,8 +576,8 @@ loc_status loc_partition_write_carried_csv(loc_ctx *ctx, const loc_partition *p,
         int32_t k = p->label[i];
         const char *w = how[i] <= LOC_PLACED_NONE ? WORD[how[i]] : "";
         if (loc_put_csv_field(af.f, loc_zones_code(z, i)) == EOF || fputc(',', af.f) == EOF ||
-            loc_put_csv_field(af.f, k >= 0 ? p->codes[k] : "") == EOF || fprintf(af.f, ",%s,", w) < 0 ||
-            (isnan(pop[i]) ? fputc('\n', af.f) == EOF : fprintf(af.f, "%.15g\n", pop[i]) < 0))
+            loc_put_csv_field(af.f, k >= 0 ? p->codes[k] : "") == EOF || fprintf(af.f, ",%s", w) < 0 ||
+            put_pop_eol(af.f, pop[i]))
             st = loc_afile_failed(ctx, &af);
     }
     return loc_afile_close(ctx, &af, st);

@@ -389,16 +389,6 @@ static loc_status choose_councils(join *j, unsigned char *chosen)
     return LOC_OK;
 }
 
-typedef struct code_row {
-    const char *code;
-    uint32_t row;
-} code_row;
-
-static int cmp_code_row(const void *a, const void *b)
-{
-    return strcmp(((const code_row *)a)->code, ((const code_row *)b)->code);
-}
-
 /* rows_by_code and study_by_code: the rows, and the study rows, sorted by
  * zone code: the order in which the graph, the builder, the sums and the
  * tables take them, so that no result follows the order the sources
@@ -406,19 +396,12 @@ static int cmp_code_row(const void *a, const void *b)
 static loc_status sort_study(join *j)
 {
     loc_zones *z = j->z;
-    code_row *cr = loc_malloc(j->ctx, (z->n ? z->n : 1) * sizeof *cr);
-    if (!cr)
+    if (loc_order_by_code(j->ctx, z->codes, z->n, z->rows_by_code))
         return LOC_ENOMEM;
-    for (size_t i = 0; i < z->n; i++)
-        cr[i] = (code_row){z->codes[i], (uint32_t)i};
-    qsort(cr, z->n, sizeof *cr, cmp_code_row);
     size_t ns = 0;
-    for (size_t i = 0; i < z->n; i++) {
-        z->rows_by_code[i] = cr[i].row;
-        if (z->study[cr[i].row])
-            z->study_by_code[ns++] = cr[i].row;
-    }
-    loc_free(j->ctx, cr);
+    for (size_t i = 0; i < z->n; i++)
+        if (z->study[z->rows_by_code[i]])
+            z->study_by_code[ns++] = z->rows_by_code[i];
     return LOC_OK;
 }
 

@@ -323,14 +323,12 @@ typedef struct region_key {
     uint32_t node;
 } region_key;
 
-static _Thread_local size_t nest_count; /* nest groupings cmp_region compares (batch sorts in threads) */
-
 static int cmp_region(const void *pa, const void *pb)
 {
     const region_key *x = pa, *y = pb;
     if (x->council != y->council)
         return x->council < y->council ? -1 : 1;
-    for (size_t k = 0; k < nest_count; k++)
+    for (size_t k = 0; k < LOC_BUILD_MAX_GROUPINGS; k++) /* slots past the nest groupings hold -1 */
         if (x->group[k] != y->group[k])
             return x->group[k] < y->group[k] ? -1 : 1;
     return (x->node > y->node) - (x->node < y->node);
@@ -356,11 +354,10 @@ static int make_regions(cli_built *b)
     }
     for (size_t i = 0; i < b->n; i++) {
         key[i].council = b->council[i];
-        for (size_t q = 0; q < nn; q++)
-            key[i].group[q] = b->member[idx[q]][i];
+        for (size_t q = 0; q < LOC_BUILD_MAX_GROUPINGS; q++)
+            key[i].group[q] = q < nn ? b->member[idx[q]][i] : -1;
         key[i].node = (uint32_t)i;
     }
-    nest_count = nn;
     qsort(key, b->n, sizeof *key, cmp_region);
     int32_t id = -1;
     for (size_t i = 0; i < b->n; i++) {
