@@ -34,9 +34,13 @@ const char *loc_ind_type_name(loc_ind_type t)
 }
 
 /* Columns of the spec file itself. */
-enum { C_NAME, C_LABEL, C_TYPE, C_NUM, C_DEN, C_VALUE, C_WEIGHT, C_THRESHOLD, C_PER, C_WORSE, C_METHOD, C_COUNT };
-static const char *const spec_cols[C_COUNT] = {"name", "label", "type", "numerator", "denominator",
-                                               "value", "weight", "threshold", "per", "worse", "method"};
+enum {
+    C_NAME, C_LABEL, C_TYPE, C_NUM, C_DEN, C_VALUE, C_WEIGHT, C_THRESHOLD, C_PER, C_WORSE, C_METHOD,
+    C_DOMAIN, C_EFFECT, C_SUPPRESSED, C_BOUNDS, C_COUNT
+};
+static const char *const spec_cols[C_COUNT] = {"name",   "label",     "type",       "numerator", "denominator",
+                                               "value",  "weight",    "threshold",  "per",       "worse",
+                                               "method", "domain",    "min_effect", "suppressed", "bounds"};
 
 typedef struct row {
     const loc_csv *csv; /* the spec table */
@@ -127,6 +131,102 @@ static loc_status parse_number_field(loc_spec *spec, const row *w, int c, double
     return LOC_OK;
 }
 
+/* "a..b" with either side optionally empty (then -inf or +inf); both
+ * sides required when need_both.  0 on success. */
+static int parse_range(const char *s, int need_both, double *lo, double *hi)
+{
+    const char *dots = strstr(s, "..");
+    if (!dots)
+        return -1;
+    char a[64], b[64];
+    size_t na = (size_t)(dots - s), nb = strlen(dots + 2);
+    if (na >= sizeof a || nb >= sizeof b)
+        return -1;
+    memcpy(a, s, na);
+    a[na] = 0;
+    memcpy(b, dots + 2, nb + 1);
+    *lo = -INFINITY;
+    *hi = INFINITY;
+    loc_num ra = loc_parse_number(a, lo), rb = loc_parse_number(b, hi);
+    if (ra == LOC_NUM_MISSING && !need_both && strspn(a, " \t") == na)
+        *lo = -INFINITY, ra = LOC_NUM_OK;
+    if (rb == LOC_NUM_MISSING && !need_both && strspn(b, " \t") == nb)
+        *hi = INFINITY, rb = LOC_NUM_OK;
+    if (ra != LOC_NUM_OK || rb != LOC_NUM_OK || strchr(a, '%') || strchr(b, '%') || !(*lo < *hi || (need_both && *lo == *hi)))
+        return -1;
+    return 0;
+}
+
+/* min_effect: "2" (absolute), "25%" (relative), "0.5sd" (zone SDs). */
+static loc_status parse_effect(loc_spec *spec, const row *w, loc_indicator *ind)
+{
+    const char *s = get(w, C_EFFECT);
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
+    ind->effect_kind = LOC_EFFECT_DEFAULT;
+    ind->effect = 0;
+    if (!n)
+        return LOC_OK;
+    char buf[64];
+    if (n >= sizeof buf)
+        return bad(spec, w, "'min_effect' must be a number, a percentage ('25%') or standard deviations ('0.5sd')", s);
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    loc_effect_kind k = LOC_EFFECT_ABS;
+    if (n > 1 && buf[n - 1] == '%') {
+        k = LOC_EFFECT_REL;
+        buf[--n] = 0;
+    } else if (n > 2 && strcasecmp(buf + n - 2, "sd") == 0) {
+        k = LOC_EFFECT_SD;
+        n -= 2;
+        buf[n] = 0;
+    }
+    double v;
+    if (loc_parse_number(buf, &v) != LOC_NUM_OK || strchr(buf, '%') || !(v >= 0) || !isfinite(v))
+        return bad(spec, w, "'min_effect' must be a number, a percentage ('25%') or standard deviations ('0.5sd'), not negative", s);
+    ind->effect_kind = k;
+    ind->effect = k == LOC_EFFECT_REL ? v / 100 : v;
+    return LOC_OK;
+}
+
+/* domain, min_effect, suppressed and bounds: the plan decision's columns. */
+static loc_status decision_fields(loc_spec *spec, const row *w, loc_indicator *ind, const char *type)
+{
+    loc_status st = keep(spec, w, C_DOMAIN, &ind->domain);
+    if (st)
+        return st;
+    if (ind->domain && !valid_name(ind->domain))
+        return bad(spec, w, "domain must be 1 to 63 of a-z, 0-9 and '_'", ind->domain);
+    if ((st = parse_effect(spec, w, ind)))
+        return st;
+    ind->supp_low = ind->supp_high = NAN;
+    const char *supp = get(w, C_SUPPRESSED);
+    if (*supp) {
+        if (ind->type != LOC_IND_PROPORTION && ind->type != LOC_IND_RATE)
+            return loc_error(spec->ctx, LOC_EDATA,
+                             "'%s' line %zu: 'suppressed' gives the counts a suppressed numerator stands for; "
+                             "a %s indicator has no numerator",
+                             spec->name, ind->line, type);
+        if (parse_range(supp, 1, &ind->supp_low, &ind->supp_high) || ind->supp_low < 0)
+            return bad(spec, w, "'suppressed' must be a range of counts such as '0..2'", supp);
+    }
+    ind->lower = -INFINITY;
+    ind->upper = INFINITY;
+    if (ind->type == LOC_IND_RATIO)
+        ind->lower = 0; /* a standardised ratio is never negative */
+    const char *bounds = get(w, C_BOUNDS);
+    if (*bounds) {
+        if (ind->type != LOC_IND_RATIO && ind->type != LOC_IND_MEAN)
+            return loc_error(spec->ctx, LOC_EDATA,
+                             "'%s' line %zu: 'bounds' applies to ratio and mean indicators, not %s", spec->name,
+                             ind->line, type);
+        if (parse_range(bounds, 0, &ind->lower, &ind->upper))
+            return bad(spec, w, "'bounds' must be a range such as '0..100' or '0..'", bounds);
+    }
+    return LOC_OK;
+}
+
 static loc_status indicator(loc_spec *spec, const row *w, const char *type)
 {
     loc_indicator ind = {0};
@@ -185,6 +285,8 @@ static loc_status indicator(loc_spec *spec, const row *w, const char *type)
         ind.method = LOC_METHOD_NORMAL;
     else
         return bad(spec, w, "'method' must be none or normal", method);
+    if ((st = decision_fields(spec, w, &ind, type)))
+        return st;
     if (spec->n >= SPEC_MAX_INDICATORS)
         return loc_error(spec->ctx, LOC_ELIMIT, "'%s' line %zu: more than %d indicators", spec->name,
                          ind.line, SPEC_MAX_INDICATORS);

@@ -987,11 +987,14 @@ static int cmp_ranked(const void *va, const void *vb)
 }
 
 /*
- * Benjamini & Hochberg (1995), as adjusted p-values (R's p.adjust "BH"):
- * with m tests and p(1) <= ... <= p(m), q(i) = min over j >= i of
- * min(1, m p(j) / j), filled from the largest p down.
+ * Step-up false discovery rate adjustment, as adjusted p-values (R's
+ * p.adjust "BH" and "BY"): with m tests and p(1) <= ... <= p(m),
+ * q(i) = min over j >= i of min(1, c m p(j) / j), filled from the largest
+ * p down; c = 1 for Benjamini & Hochberg (1995), c = 1 + 1/2 + ... + 1/m
+ * for Benjamini & Yekutieli (2001), whose control holds under any
+ * dependence between the tests.
  */
-loc_status loc_stats_bh(loc_ctx *ctx, const double *p, size_t n, double *q)
+static loc_status fdr_adjust(loc_ctx *ctx, const char *who, const double *p, size_t n, double *q, int by)
 {
     if (n == 0)
         return LOC_OK;
@@ -999,7 +1002,7 @@ loc_status loc_stats_bh(loc_ctx *ctx, const double *p, size_t n, double *q)
         if (q)
             for (size_t i = 0; i < n; i++)
                 q[i] = NAN;
-        return loc_error(ctx, LOC_EINVAL, "benjamini-hochberg: no p-value array");
+        return loc_error(ctx, LOC_EINVAL, "%s: no p-value array", who);
     }
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
@@ -1009,8 +1012,7 @@ loc_status loc_stats_bh(loc_ctx *ctx, const double *p, size_t n, double *q)
             double bad = p[i];
             for (size_t j = 0; j < n; j++)
                 q[j] = NAN;
-            return loc_error(ctx, LOC_EINVAL,
-                             "benjamini-hochberg: p-value %zu is outside [0, 1]: %g", i, bad);
+            return loc_error(ctx, LOC_EINVAL, "%s: p-value %zu is outside [0, 1]: %g", who, i, bad);
         }
         m++;
     }
@@ -1032,14 +1034,147 @@ loc_status loc_stats_bh(loc_ctx *ctx, const double *p, size_t n, double *q)
         q[i] = NAN;
     if (m > 0)
         qsort(r, m, sizeof *r, cmp_ranked);
+    double c = 1.0;
+    if (by) {
+        c = 0.0;
+        for (size_t i = m; i > 0; i--) /* smallest terms first, for accuracy */
+            c += 1.0 / (double)i;
+    }
     double run = 1.0;
     for (size_t j = m; j > 0; j--) {
-        double adj = r[j - 1].p * (double)m / (double)j;
+        double adj = c * r[j - 1].p * (double)m / (double)j;
         if (adj < run)
             run = adj;
         q[r[j - 1].index] = run;
     }
     loc_free(ctx, r);
+    return LOC_OK;
+}
+
+loc_status loc_stats_bh(loc_ctx *ctx, const double *p, size_t n, double *q)
+{
+    return fdr_adjust(ctx, "benjamini-hochberg", p, n, q, 0);
+}
+
+loc_status loc_stats_by(loc_ctx *ctx, const double *p, size_t n, double *q)
+{
+    return fdr_adjust(ctx, "benjamini-yekutieli", p, n, q, 1);
+}
+
+/* ---------------------------------------------------------------------
+ * Overdispersion
+ * --------------------------------------------------------------------- */
+
+static int cmp_double(const void *va, const void *vb)
+{
+    double a = *(const double *)va, b = *(const double *)vb;
+    return (a > b) - (a < b);
+}
+
+/* Quantile q of sorted x[0..n-1] by linear interpolation between order
+ * statistics (Hyndman & Fan type 7, R's default). */
+static double quantile7(const double *x, size_t n, double q)
+{
+    double h = (double)(n - 1) * q;
+    size_t lo = (size_t)floor(h);
+    if (lo + 1 >= n)
+        return x[n - 1];
+    return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
+}
+
+loc_status loc_stats_overdispersion(loc_ctx *ctx, const double *z, const double *v0, size_t n, double winsor,
+                                    loc_overdisp *out)
+{
+    if (!out)
+        return LOC_EINVAL;
+    *out = (loc_overdisp){1.0, 0.0, 0};
+    if (n && (!z || !v0))
+        return loc_error(ctx, LOC_EINVAL, "overdispersion: no z-score or variance array");
+    if (!(winsor >= 0.0 && winsor < 0.5))
+        return loc_error(ctx, LOC_EINVAL, "overdispersion: winsorisation %g is outside [0, 0.5)", winsor);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        m += isfinite(z[i]) && isfinite(v0[i]) && v0[i] > 0.0;
+    if (m < 2)
+        return LOC_EDATA;
+    double *s = loc_malloc(ctx, m * sizeof *s);
+    if (!s)
+        return LOC_ENOMEM;
+    size_t k = 0;
+    double sw = 0.0, sww = 0.0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(z[i]) && isfinite(v0[i]) && v0[i] > 0.0) {
+            s[k++] = z[i];
+            sw += 1.0 / v0[i];
+            sww += 1.0 / (v0[i] * v0[i]);
+        }
+    double lo = -INFINITY, hi = INFINITY;
+    if (winsor > 0.0) {
+        qsort(s, m, sizeof *s, cmp_double);
+        lo = quantile7(s, m, winsor);
+        hi = quantile7(s, m, 1.0 - winsor);
+    }
+    /* summed in the caller's order (the sort only gave the cut points), so
+     * the result does not hang on the sort's order of equal values */
+    double ss = 0.0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(z[i]) && isfinite(v0[i]) && v0[i] > 0.0) {
+            double w = fmin(fmax(z[i], lo), hi);
+            ss += w * w;
+        }
+    loc_free(ctx, s);
+    out->units = m;
+    out->phi = ss / (double)m;
+    double den = sw - sww / sw;
+    double excess = ss - (double)(m - 1);
+    out->tau2 = excess > 0.0 && den > 0.0 ? excess / den : 0.0;
+    return LOC_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Bounded intervals for means
+ * --------------------------------------------------------------------- */
+
+loc_status loc_stats_bounded(double est, double se, double lower, double upper, double conf, loc_interval *out)
+{
+    if (!out)
+        return LOC_EINVAL;
+    zero_interval(out);
+    if (!isfinite(est) || !isfinite(se) || se < 0.0 || !ok_conf(conf) || isnan(lower) || isnan(upper) ||
+        lower >= upper)
+        return LOC_EINVAL;
+    double z = z_upper((1.0 - conf) / 2.0);
+    out->est = est;
+    int has_lo = isfinite(lower), has_hi = isfinite(upper);
+    if (has_lo && has_hi && est > lower && est < upper) {
+        /* logit of the position between the bounds, delta-method
+         * standard error, mapped back */
+        double w = upper - lower, u = (est - lower) / w;
+        double lt = log(u / (1.0 - u)), st = se / (w * u * (1.0 - u));
+        out->low = lower + w / (1.0 + exp(-(lt - z * st)));
+        out->high = lower + w / (1.0 + exp(-(lt + z * st)));
+    } else if (has_lo && !has_hi && est > lower) {
+        double lt = log(est - lower), st = se / (est - lower);
+        out->low = lower + exp(lt - z * st);
+        out->high = lower + exp(lt + z * st);
+    } else if (has_hi && !has_lo && est < upper) {
+        double lt = log(upper - est), st = se / (upper - est);
+        out->low = upper - exp(lt + z * st);
+        out->high = upper - exp(lt - z * st);
+    } else {
+        /* unbounded, or the estimate on a bound: the normal interval,
+         * kept inside the bounds */
+        out->low = est - z * se;
+        out->high = est + z * se;
+    }
+    if (has_lo && out->low < lower)
+        out->low = lower;
+    if (has_hi && out->high > upper)
+        out->high = upper;
+    if (out->low > est)
+        out->low = est;
+    if (out->high < est)
+        out->high = est;
     return LOC_OK;
 }
 

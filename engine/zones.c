@@ -17,6 +17,7 @@
 #include "localities/strmap.h"
 #include "internal.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,9 @@ struct loc_zones {
     const loc_indicator *ind;/* copies of the spec rows (strings in `strings`) */
     double **cols;           /* 2 * nind columns of n doubles */
     size_t *missing;         /* per indicator, study zones with a missing value */
+    uint8_t **suppressed;    /* per indicator: 1 per row whose numerator was the suppression mark and now
+                              * holds the middle of the spec's range; NULL when the spec gives no range */
+    size_t *nsuppressed;     /* per indicator: rows so marked */
 };
 
 /* Where councils come from. */
@@ -80,8 +84,8 @@ typedef struct join {
     council_src csrc;
     loc_strmap *council_map; /* council code -> index */
     size_t errvals;          /* spreadsheet error values met */
-    size_t *above;           /* per indicator: rows whose proportion numerator exceeds its denominator */
-    long *above_row;         /* per indicator: the first such row of the indicator file */
+    size_t *unusable;        /* per indicator: rows left out, zero denominator or numerator above it */
+    const char ***unusable_codes; /* per indicator: the first LIST_MAX of their codes */
 } join;
 
 /* ---------------------------------------------------------------------
@@ -516,8 +520,10 @@ static loc_status copy_indicators(join *j)
     z->ind = ind;
     if (!ind || !(z->cols = loc_calloc(j->ctx, 2 * k, sizeof *z->cols)) ||
         !(z->missing = loc_calloc(j->ctx, k, sizeof *z->missing)) ||
-        !(j->above = loc_calloc(j->ctx, k, sizeof *j->above)) ||
-        !(j->above_row = loc_calloc(j->ctx, k, sizeof *j->above_row)))
+        !(z->suppressed = loc_calloc(j->ctx, k, sizeof *z->suppressed)) ||
+        !(z->nsuppressed = loc_calloc(j->ctx, k, sizeof *z->nsuppressed)) ||
+        !(j->unusable = loc_calloc(j->ctx, k, sizeof *j->unusable)) ||
+        !(j->unusable_codes = loc_calloc(j->ctx, k, sizeof *j->unusable_codes)))
         return LOC_ENOMEM;
     for (size_t i = 0; i < z->nind; i++) {
         ind[i] = *loc_spec_indicator(j->spec, i);
@@ -530,8 +536,47 @@ static loc_status copy_indicators(join *j)
         for (int w = 0; w < 2; w++)
             if (!(z->cols[2 * i + w] = loc_malloc(j->ctx, (z->n ? z->n : 1) * sizeof **z->cols)))
                 return LOC_ENOMEM;
+        if (!isnan(ind[i].supp_low) && !(z->suppressed[i] = loc_calloc(j->ctx, z->n ? z->n : 1, 1)))
+            return LOC_ENOMEM;
+        if ((ind[i].type == LOC_IND_PROPORTION || ind[i].type == LOC_IND_RATE) &&
+            !(j->unusable_codes[i] = loc_calloc(j->ctx, LIST_MAX, sizeof **j->unusable_codes)))
+            return LOC_ENOMEM;
     }
     return LOC_OK;
+}
+
+/* 1 when the cell is the suppression mark '*' (spaces around allowed). */
+static int is_suppression_mark(const char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    if (*s++ != '*')
+        return 0;
+    while (isspace((unsigned char)*s))
+        s++;
+    return *s == 0;
+}
+
+/* A count and its denominator that cannot be a rate (the denominator is 0,
+ * or a proportion's numerator is above it: a census count over a later
+ * population, a zone with no residents, a corrupt cell) are left out of
+ * the indicator together, so that nothing is summed as a rate that is not
+ * one; counted and reported once per indicator. */
+static void drop_unusable(join *j, size_t k, size_t i, double *a, double *b)
+{
+    const loc_indicator *ind = &j->z->ind[k];
+    if (ind->type != LOC_IND_PROPORTION && ind->type != LOC_IND_RATE)
+        return;
+    if (isnan(*a) || isnan(*b))
+        return;
+    if (!(*b == 0 || (ind->type == LOC_IND_PROPORTION && *a > *b)))
+        return;
+    if (j->unusable[k] < LIST_MAX)
+        j->unusable_codes[k][j->unusable[k]] = j->z->codes[i];
+    j->unusable[k]++;
+    *a = *b = NAN;
+    if (j->z->suppressed[k])
+        j->z->suppressed[k][i] = 0;
 }
 
 static loc_status parse_row(join *j, size_t i)
@@ -553,37 +598,40 @@ static loc_status parse_row(join *j, size_t i)
         if ((st = parse_cell(j, (size_t)r, j->ind_cols[2 * k], counts, a)) ||
             (st = parse_cell(j, (size_t)r, j->ind_cols[2 * k + 1], 1, b)))
             return st;
-        if (ind->type == LOC_IND_PROPORTION && *a > *b && j->above[k]++ == 0)
-            j->above_row[k] = r;
+        if (z->suppressed[k] && isnan(*a) &&
+            is_suppression_mark(loc_csv_field(j->csv, (size_t)r, (size_t)j->ind_cols[2 * k]))) {
+            /* a small count withheld for disclosure: the middle of the
+             * range the spec gives, never "missing", which would drop the
+             * zone's residents from the denominator and bias the rate up */
+            *a = (ind->supp_low + ind->supp_high) / 2;
+            z->suppressed[k][i] = 1;
+            z->nsuppressed[k]++;
+        }
+        drop_unusable(j, k, i, a, b);
     }
     return LOC_OK;
 }
 
-/* Proportions whose numerator exceeds the denominator: published files
- * have them (a census count over a later population, a zone with no
- * residents), so they are kept as published, but never silently: one
- * warning per indicator naming the first line and the count.  Not an
- * error even when strict, which is about coverage: the published SIMD
- * files themselves would fail. */
-static void report_above(join *j)
+/* Zones left out of an indicator because their count cannot be a rate:
+ * one message per indicator with the count and the first codes; an error
+ * when strict. */
+static loc_status report_unusable(join *j)
 {
     for (size_t k = 0; k < j->z->nind; k++) {
-        if (!j->above[k])
+        size_t n = j->unusable[k];
+        if (!n)
             continue;
         const loc_indicator *ind = &j->z->ind[k];
-        size_t r = (size_t)j->above_row[k], n = j->above[k];
-        const char *num = loc_csv_header(j->csv, (size_t)j->ind_cols[2 * k]);
-        const char *den = loc_csv_header(j->csv, (size_t)j->ind_cols[2 * k + 1]);
-        char msg[LOC_ERRMSG_MAX];
-        snprintf(msg, sizeof msg, "'%s' line %zu: indicator '%s': '%s' is above its denominator '%s' (%s > %s)",
-                 loc_csv_name(j->csv), loc_csv_line(j->csv, r), ind->name, num, den,
-                 loc_csv_field(j->csv, r, (size_t)j->ind_cols[2 * k]),
-                 loc_csv_field(j->csv, r, (size_t)j->ind_cols[2 * k + 1]));
-        char more[64] = "";
-        if (n > 1)
-            snprintf(more, sizeof more, "; %zu zones in all", n);
-        loc_report(j->ctx, LOC_WARN, "%s%s; kept as published", msg, more);
+        char what[LOC_ERRMSG_MAX];
+        snprintf(what, sizeof what,
+                 "in '%s' left out of indicator '%s': the denominator is 0%s, so the count cannot be a rate",
+                 loc_csv_name(j->csv), ind->name,
+                 ind->type == LOC_IND_PROPORTION ? " or below the numerator" : "");
+        loc_status st = report_zones(j, what, j->unusable_codes[k], n, j->opts->strict);
+        if (st)
+            return st;
     }
+    return LOC_OK;
 }
 
 static loc_status parse_values(join *j)
@@ -609,7 +657,7 @@ static loc_status parse_values(join *j)
                 z->missing[k]++;
     }
     if (!st)
-        report_above(j);
+        st = report_unusable(j);
     if (!st && j->errvals > LIST_MAX)
         loc_report(j->ctx, LOC_WARN, "'%s': %zu spreadsheet error values in all, treated as missing",
                    loc_csv_name(j->csv), j->errvals);
@@ -655,8 +703,11 @@ loc_zones *loc_zones_join(loc_ctx *ctx, const loc_boundaries *boundaries, const 
 done:
     loc_free(ctx, j.ind_cols);
     loc_free(ctx, j.csv_row);
-    loc_free(ctx, j.above);
-    loc_free(ctx, j.above_row);
+    loc_free(ctx, j.unusable);
+    if (j.unusable_codes)
+        for (size_t k = 0; k < (j.z ? j.z->nind : 0); k++)
+            loc_free(ctx, j.unusable_codes[k]);
+    loc_free(ctx, j.unusable_codes);
     loc_strmap_destroy(j.council_map);
     if (st) {
         if (st == LOC_ENOMEM && loc_errcode(ctx) != LOC_ENOMEM)
@@ -678,6 +729,11 @@ void loc_zones_destroy(loc_zones *z)
     loc_free(ctx, z->cols);
     loc_free(ctx, (void *)z->ind);
     loc_free(ctx, z->missing);
+    if (z->suppressed)
+        for (size_t k = 0; k < z->nind; k++)
+            loc_free(ctx, z->suppressed[k]);
+    loc_free(ctx, z->suppressed);
+    loc_free(ctx, z->nsuppressed);
     loc_free(ctx, z->codes);
     loc_free(ctx, z->names);
     loc_free(ctx, z->boundary);
@@ -714,6 +770,8 @@ size_t loc_zones_nindicators(const loc_zones *z) { return z->nind; }
 const loc_indicator *loc_zones_indicator(const loc_zones *z, size_t k) { return &z->ind[k]; }
 const double *loc_zones_column(const loc_zones *z, size_t k, int which) { return z->cols[2 * k + (which ? 1 : 0)]; }
 size_t loc_zones_missing(const loc_zones *z, size_t k) { return z->missing[k]; }
+const uint8_t *loc_zones_suppressed(const loc_zones *z, size_t k) { return z->suppressed ? z->suppressed[k] : NULL; }
+size_t loc_zones_nsuppressed(const loc_zones *z, size_t k) { return z->nsuppressed ? z->nsuppressed[k] : 0; }
 
 /* ---------------------------------------------------------------------
  * Groupings

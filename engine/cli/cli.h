@@ -59,6 +59,7 @@ typedef struct cli_args {
     const char *localities;       /* --localities FILE */
     const char *locality_column;  /* --locality-column NAME */
     const char *confidence, *fdr, *min_effect, *min_effect_abs, *plan_min;
+    const char *overdispersion, *fdr_method, *plan_domains;
     /* batch */
     const char *jobs;             /* --jobs N */
     int fail_fast;                /* --fail-fast */

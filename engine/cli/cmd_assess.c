@@ -22,12 +22,39 @@ int cli_assess_opts(const cli_args *a, loc_assess_opts *o)
         o->conf = d;
     if (!rc && a->fdr && !(rc = cli_number(cmd, "fdr", a->fdr, 0, 0.5, &d)))
         o->fdr = d;
+    /* an effect given here is the analyst's for every indicator: the
+     * spec's own effects give way to it */
+    if (a->min_effect || a->min_effect_abs) {
+        o->effects_from_spec = 0;
+        o->min_effect_rel = 0;
+    }
     if (!rc && a->min_effect && !(rc = cli_number(cmd, "min-effect", a->min_effect, 0, 10, &d)))
         o->min_effect_rel = d;
     if (!rc && a->min_effect_abs && !(rc = cli_number(cmd, "min-effect-abs", a->min_effect_abs, 0, 1e9, &d)))
         o->min_effect_abs = d;
     if (!rc && a->plan_min && !(rc = cli_number(cmd, "plan-min", a->plan_min, 1, 1000, &d)))
         o->plan_min_poorer = (size_t)d;
+    if (!rc && a->plan_domains && !(rc = cli_number(cmd, "plan-domains", a->plan_domains, 0, 100, &d)))
+        o->plan_min_domains = (size_t)d;
+    if (!rc && a->overdispersion) {
+        if (strcmp(a->overdispersion, "none") == 0)
+            o->od = LOC_OD_NONE;
+        else if (strcmp(a->overdispersion, "multiplicative") == 0)
+            o->od = LOC_OD_MULTIPLICATIVE;
+        else if (strcmp(a->overdispersion, "additive") == 0)
+            o->od = LOC_OD_ADDITIVE;
+        else
+            rc = cli_usage_error(cmd, "--overdispersion must be none, multiplicative or additive, not '%s'",
+                                 a->overdispersion);
+    }
+    if (!rc && a->fdr_method) {
+        if (strcmp(a->fdr_method, "by") == 0)
+            o->fdr_method = LOC_FDR_BY;
+        else if (strcmp(a->fdr_method, "bh") == 0)
+            o->fdr_method = LOC_FDR_BH;
+        else
+            rc = cli_usage_error(cmd, "--fdr-method must be by or bh, not '%s'", a->fdr_method);
+    }
     if (!rc && a->max_pop && !(rc = cli_number(cmd, "max-pop", a->max_pop, 1, 1e9, &d)))
         o->max_pop = d;
     return rc;

@@ -37,11 +37,17 @@ static const cli_command commands[] = {
     {"assess", "statistics and guidance checks for localities a CPP already has (--localities FILE)",
      "  --localities PATH   zone -> locality CSV (a zone code column and a locality column)\n"
      "  --locality-column NAME  the locality column (default: the first after the zone column)\n"
-     "  --confidence LEVEL  confidence level (default 0.998, the funnel plot's outer limits)\n"
-     "  --min-effect R      smallest difference flagged, as a share of the comparator (default 0.25)\n"
-     "  --min-effect-abs D  smallest absolute difference flagged, in the indicator's units (default 0)\n"
-     "  --fdr Q             flag by Benjamini-Hochberg q < Q over every test instead (default off)\n"
-     "  --plan-min N        indicators poorer than one comparator that call for a plan (default 8)\n"
+     "  --confidence LEVEL  confidence level of the decision (default 0.95)\n"
+     "  --overdispersion M  none, multiplicative (phi) or additive (tau^2, the default): how the\n"
+     "                      comparisons allow for localities varying more than chance (Spiegelhalter 2005)\n"
+     "  --min-effect R      smallest difference flagged, as a share of the comparator, for every\n"
+     "                      indicator (default: each indicator's min_effect in the spec, else 0.25)\n"
+     "  --min-effect-abs D  smallest absolute difference flagged, in the indicator's units, for every\n"
+     "                      indicator (default: the spec's)\n"
+     "  --fdr Q             decide by false discovery rate Q over every test instead (default off)\n"
+     "  --fdr-method M      by (Benjamini-Yekutieli, any dependence; default) or bh (Benjamini-Hochberg)\n"
+     "  --plan-domains K    domains poorer than one comparator that call for a plan (default 2)\n"
+     "  --plan-min N        also call for a plan at N poorer indicators against one comparator (default off)\n"
      "  --max-pop N         the guidance ceiling the localities are checked against (default 10000)\n"
      "  writes localities.csv and indicators.csv in --out\n", cmd_assess},
     {"batch", "several runs from a manifest CSV (one row per release), in parallel, each in its own folder",
@@ -71,7 +77,7 @@ enum opt_id {
     O_OUT, O_STRICT, O_QUIET, O_HELP, O_VERSION, O_QUEEN, O_SNAP, O_MAX_POP, O_MIN_POP, O_SEED, O_THREADS,
     O_STARTS, O_W_HET, O_W_COMPACT, O_W_SOFT, O_BUILD_INDICATORS, O_RESPECT, O_JOBS, O_FAIL_FAST, O_LOCALITIES,
     O_LOCALITY_COLUMN, O_CONFIDENCE, O_FDR, O_MIN_EFFECT, O_MIN_EFFECT_ABS, O_PLAN_MIN, O_HOLD,
-    O_HOLD_RULE
+    O_HOLD_RULE, O_OVERDISPERSION, O_FDR_METHOD, O_PLAN_DOMAINS
 };
 
 typedef struct cli_option {
@@ -86,12 +92,13 @@ typedef struct cli_option {
 static const cli_option options[] = {
     {"boundaries", 1, O_BOUNDARIES, "PATH", "zone boundaries: any GDAL vector source"},
     {"build-indicators", 1, O_BUILD_INDICATORS, "A,B", "build: indicators the localities should be alike in"},
-    {"confidence", 1, O_CONFIDENCE, "LEVEL", "assess: confidence level of the intervals (default 0.998)"},
+    {"confidence", 1, O_CONFIDENCE, "LEVEL", "assess: confidence level of the decision (default 0.95)"},
     {"council", 1, O_COUNCIL, "CODE", "restrict the study area to a council (code or name; repeatable)"},
     {"council-field", 1, O_COUNCIL_FIELD, "NAME", "council column in a lookup, the boundaries or the indicators"},
     {"crs", 1, O_CRS, "CRS", "CRS of boundaries that declare none (e.g. EPSG:27700)"},
     {"fail-fast", 0, O_FAIL_FAST, NULL, "batch: stop at the first run that fails"},
-    {"fdr", 1, O_FDR, "Q", "assess: flag by Benjamini-Hochberg q < Q over all tests instead (default off)"},
+    {"fdr", 1, O_FDR, "Q", "assess: decide by false discovery rate Q over all tests instead (default off)"},
+    {"fdr-method", 1, O_FDR_METHOD, "by|bh", "assess: Benjamini-Yekutieli (default) or Benjamini-Hochberg"},
     {"help", 0, O_HELP, NULL, "show help and exit"},
     {"hold-localities", 1, O_HOLD, "PATH", "batch: assess these localities (a zones.csv) in every release"},
     {"hold-rule", 1, O_HOLD_RULE, "most|all", "batch: a zone mapped into several held localities joins the one with most residents (default) or none"},
@@ -102,11 +109,13 @@ static const cli_option options[] = {
     {"locality-column", 1, O_LOCALITY_COLUMN, "NAME", "assess: locality column of --localities (default: the first)"},
     {"lookup", 1, O_LOOKUP, "PATH", "zone -> group CSV (repeatable)"},
     {"max-pop", 1, O_MAX_POP, "N", "build, assess: population ceiling of a locality (default 10000)"},
-    {"min-effect", 1, O_MIN_EFFECT, "R", "assess: smallest difference flagged, share of the comparator (default 0.25)"},
-    {"min-effect-abs", 1, O_MIN_EFFECT_ABS, "D", "assess: smallest absolute difference flagged (default 0)"},
+    {"min-effect", 1, O_MIN_EFFECT, "R", "assess: smallest difference flagged, share of the comparator, every indicator (default: the spec's)"},
+    {"min-effect-abs", 1, O_MIN_EFFECT_ABS, "D", "assess: smallest absolute difference flagged, every indicator (default: the spec's)"},
     {"min-pop", 1, O_MIN_POP, "N", "build: population floor where geography allows (default 2500)"},
     {"out", 1, O_OUT, "DIR", "output folder (default ./localities-out)"},
-    {"plan-min", 1, O_PLAN_MIN, "N", "assess: poorer indicators that call for a locality plan (default 8)"},
+    {"overdispersion", 1, O_OVERDISPERSION, "none|multiplicative|additive", "assess: allowance for localities varying more than chance (default additive)"},
+    {"plan-domains", 1, O_PLAN_DOMAINS, "K", "assess: domains poorer than one comparator that call for a plan (default 2)"},
+    {"plan-min", 1, O_PLAN_MIN, "N", "assess: also a plan at N poorer indicators against one comparator (default off)"},
     {"queen", 0, O_QUEEN, NULL, "graph: zones touching at a point are neighbours too"},
     {"quiet", 0, O_QUIET, NULL, "print warnings and errors only"},
     {"respect", 1, O_RESPECT, "F:COL:hard|soft|nest", "build: respect the groups of lookup F column COL (repeatable)"},
@@ -153,6 +162,7 @@ static unsigned option_commands(enum opt_id id)
     case O_W_SOFT: case O_BUILD_INDICATORS: case O_RESPECT:
         return C_BUILD | C_RUN;
     case O_CONFIDENCE: case O_FDR: case O_MIN_EFFECT: case O_MIN_EFFECT_ABS: case O_PLAN_MIN:
+    case O_OVERDISPERSION: case O_FDR_METHOD: case O_PLAN_DOMAINS:
         return C_RUN | C_ASSESS;
     case O_LOCALITIES: case O_LOCALITY_COLUMN:
         return C_ASSESS;
@@ -259,6 +269,9 @@ static int set_option(cli_args *a, const cli_option *o, const char *v)
     case O_MIN_EFFECT: a->min_effect = v; break;
     case O_MIN_EFFECT_ABS: a->min_effect_abs = v; break;
     case O_PLAN_MIN: a->plan_min = v; break;
+    case O_OVERDISPERSION: a->overdispersion = v; break;
+    case O_FDR_METHOD: a->fdr_method = v; break;
+    case O_PLAN_DOMAINS: a->plan_domains = v; break;
     case O_HOLD: a->hold = v; break;
     case O_HOLD_RULE: a->hold_rule = v; break;
     }

@@ -32,6 +32,14 @@ typedef enum loc_method {
     LOC_METHOD_NORMAL       /* flagged on the zone-level normal interval */
 } loc_method;
 
+/* How an indicator's minimum effect is stated (spec column `min_effect`). */
+typedef enum loc_effect_kind {
+    LOC_EFFECT_DEFAULT = 0, /* not stated: the run's default applies */
+    LOC_EFFECT_ABS,         /* "2": an absolute difference in the indicator's shown units */
+    LOC_EFFECT_REL,         /* "25%": a share of the comparator's value */
+    LOC_EFFECT_SD           /* "0.5sd": standard deviations of the zone values across Scotland */
+} loc_effect_kind;
+
 /* One indicator row.  Strings are owned by the spec; column fields are
  * NULL when the row does not name them. */
 typedef struct loc_indicator {
@@ -46,6 +54,12 @@ typedef struct loc_indicator {
     double per;              /* rate: multiplier for display (1 when unset) */
     int higher_is_worse;     /* 1 when a higher value is a poorer outcome */
     loc_method method;       /* how ratio and mean indicators are flagged */
+    const char *domain;      /* domain for the plan rule (income, health...); NULL when none */
+    loc_effect_kind effect_kind; /* how `effect` is meant */
+    double effect;           /* minimum difference flagged (see loc_effect_kind); 0 when default */
+    double supp_low;         /* a suppressed numerator ('*') stands for a count in */
+    double supp_high;        /*   [supp_low, supp_high]; both NaN when the spec says nothing */
+    double lower, upper;     /* values the indicator can take (ratio, mean): -inf/+inf when unbounded */
     size_t line;             /* line of the spec file, for messages */
 } loc_indicator;
 

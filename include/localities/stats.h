@@ -3,9 +3,10 @@
  * "significantly poorer outcomes" decision.
  *
  * Everything here is a pure function of its arguments: no I/O, no global
- * state, no allocation (except loc_stats_bh, which borrows the context's
- * allocator for its sort), so every function is safe to call from any
- * thread.  The statistics stage of the pipeline calls these once per
+ * state, no allocation (except the false discovery rate adjustments and
+ * loc_stats_overdispersion, which borrow the context's allocator for a
+ * sort and record their argument errors on it), so every function is safe
+ * to call from any thread that owns its context.  The statistics stage of the pipeline calls these once per
  * locality x indicator x comparator and turns the results into rows of
  * indicators.csv; the methods are the ones DESIGN.md names:
  *
@@ -18,7 +19,18 @@
  *               difference of two rates by the MOVER construction.
  *   mean        population-weighted mean of zone values, interval from
  *               the zone-level spread with Kish's effective sample size and
- *               Student's t; Welch's interval for a difference.
+ *               Student's t; Welch's interval for a difference; an interval
+ *               kept inside the values the indicator can take (logit or log
+ *               scale, loc_stats_bounded).
+ *   overdispersion  Spiegelhalter (2005), "Funnel plots for comparing
+ *               institutional performance", Stat Med 24:1185-1202, and
+ *               "Handling over-dispersion of performance indicators", Qual
+ *               Saf Health Care 14:347-351: the multiplicative factor phi,
+ *               the mean of the squared z-scores winsorised at 10%, and the
+ *               additive between-unit variance tau^2 of DerSimonian & Laird
+ *               (1986) computed from it.
+ *   multiple tests  Benjamini & Hochberg (1995); Benjamini & Yekutieli
+ *               (2001), valid under any dependence.
  *
  * Counts are doubles: published counts are sometimes rounded or modelled
  * (non-integer), and every method below is defined for real counts.
@@ -283,6 +295,56 @@ LOC_API loc_status loc_stats_vs_ref(const loc_interval *ci, double ref, loc_inte
  * never flags anything.
  */
 LOC_API loc_status loc_stats_bh(loc_ctx *ctx, const double *p, size_t n, double *q);
+
+/*
+ * Benjamini-Yekutieli adjusted p-values: as loc_stats_bh with every q
+ * multiplied by c(m) = 1 + 1/2 + ... + 1/m (m the tests counted), capped
+ * at 1.  Controls the false discovery rate under any dependence between
+ * the tests, which the assessment needs: every locality of a council lies
+ * in every other's comparator.  Errors as loc_stats_bh.
+ */
+LOC_API loc_status loc_stats_by(loc_ctx *ctx, const double *p, size_t n, double *q);
+
+/* ---------------------------------------------------------------------
+ * Overdispersion (Spiegelhalter 2005)
+ * --------------------------------------------------------------------- */
+
+/* What the z-scores of a set of units say about their spread. */
+typedef struct loc_overdisp {
+    double phi;   /* mean of the winsorised squared z-scores; about 1 without overdispersion */
+    double tau2;  /* between-unit variance (I phi - (I - 1)) / (sum w - sum w^2 / sum w), w = 1 / v0,
+                   * 0 when I phi <= I - 1; in the units of v0 */
+    size_t units; /* I, the z-scores used */
+} loc_overdisp;
+
+/*
+ * Estimate overdispersion from n z-scores z[i] = (y_i - target_i) /
+ * sqrt(v0[i]), v0[i] each unit's variance under the null.  Units with a
+ * non-finite z or a v0 that is not finite and positive are skipped.  The
+ * z-scores are winsorised at the winsor and 1 - winsor quantiles (linear
+ * interpolation, R's type 7; Spiegelhalter uses 0.1; 0 for none) before
+ * phi is taken; tau2 then follows as above.  With winsor 0 and z-scores
+ * taken about the inverse-variance weighted mean, I phi is Cochran's Q and
+ * tau2 DerSimonian and Laird's estimate.  Scratch memory from ctx.
+ * LOC_EDATA (out: phi 1, tau2 0) when fewer than 2 units are usable;
+ * LOC_EINVAL when winsor is outside [0, 0.5) or an array is NULL with
+ * n > 0; LOC_ENOMEM.
+ */
+LOC_API loc_status loc_stats_overdispersion(loc_ctx *ctx, const double *z, const double *v0, size_t n,
+                                            double winsor, loc_overdisp *out);
+
+/*
+ * Interval for a mean est with standard error se that stays inside the
+ * values the quantity can take, [lower, upper] (either may be infinite):
+ * normal on the logit scale of (est - lower) / (upper - lower) when both
+ * are finite, on the log scale of the distance to the one finite bound
+ * otherwise, with the delta-method standard error, and mapped back; the
+ * plain normal interval when both are infinite or est lies on a bound
+ * (then clipped to the bounds).  LOC_EINVAL for a non-finite est or se,
+ * se < 0, lower >= upper, NaN bounds or a bad conf.
+ */
+LOC_API loc_status loc_stats_bounded(double est, double se, double lower, double upper, double conf,
+                                     loc_interval *out);
 
 /* The flag of one locality x indicator x comparator (indicators.csv). */
 typedef enum loc_flag {

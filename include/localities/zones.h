@@ -104,8 +104,18 @@ LOC_API const char *loc_zones_council_source(const loc_zones *z);
 LOC_API size_t loc_zones_nindicators(const loc_zones *z);
 LOC_API const loc_indicator *loc_zones_indicator(const loc_zones *z, size_t k);
 LOC_API const double *loc_zones_column(const loc_zones *z, size_t k, int which);
-/* Study zones with a missing value (either column) for indicator k. */
+/* Study zones with a missing value (either column) for indicator k.  A
+ * zone whose count cannot be a rate (proportion or rate with denominator
+ * 0, or a proportion's numerator above its denominator) has both columns
+ * NaN for that indicator and counts here; the join reports such zones once
+ * per indicator (an error when strict). */
 LOC_API size_t loc_zones_missing(const loc_zones *z, size_t k);
+/* Rows whose numerator of indicator k was the suppression mark '*' and
+ * holds the middle of the spec's `suppressed` range instead (1 per row,
+ * borrowed, loc_zones_count long); NULL when the spec gives no range.
+ * Every other missing mark stays NaN. */
+LOC_API const uint8_t *loc_zones_suppressed(const loc_zones *z, size_t k);
+LOC_API size_t loc_zones_nsuppressed(const loc_zones *z, size_t k);
 
 /*
  * A grouping from a lookup column: each zone's group (-1 when the lookup
