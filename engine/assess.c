@@ -38,6 +38,7 @@ struct loc_assess {
     double *a0;              /* nind: Scotland's null variance coefficient (v0 = a0 / size) */
     double *nat;             /* nind: Scotland's value, method scale */
     double *sd;              /* nind: zone-level standard deviation across Scotland, method scale */
+    double *within;          /* nind: pooled zone-level variance inside the run's localities */
     double *effect;          /* nind: minimum effect, method scale, absolute (NaN: relative, see effect_rel) */
     double *effect_rel;      /* nind: relative minimum effect (share of the comparator) */
     size_t ndomains;
@@ -56,10 +57,10 @@ struct loc_assess {
 void loc_assess_opts_init(loc_assess_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->conf = 0.95;
+    o->conf = 0.998;
     o->fdr = 0;
     o->fdr_method = LOC_FDR_BY;
-    o->od = LOC_OD_ADDITIVE;
+    o->od = LOC_OD_ZONES;
     o->winsor = 0.1;
     o->od_min_units = 10;
     o->effects_from_spec = 1;
@@ -80,7 +81,7 @@ void loc_assess_destroy(loc_assess *a)
     if (a->reason)
         for (size_t k = 0; k < a->nloc; k++)
             loc_free(ctx, a->reason[k]);
-    void *arrays[] = {a->cells, a->tins, a->ls, a->cs, a->ns, a->disp, a->tested, a->a0, a->nat, a->sd,
+    void *arrays[] = {a->cells, a->tins, a->ls, a->cs, a->ns, a->disp, a->tested, a->a0, a->nat, a->sd, a->within,
                       a->effect, a->effect_rel, a->domains, a->domain_of, a->poorer, a->pdomains, a->qualifies,
                       a->over, a->cross, a->share_poorer, a->discont, a->reason};
     for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++)
@@ -123,6 +124,7 @@ static void add_zone(const loc_indicator *ind, double v0, double v1, int sup, do
         s[S_X] += v0;
         s[S_W] += v1;
         s[S_XX] += v0 * v0 / v1;
+        s[S_WW] += v1 * v1;
         s[S_SUP] += sup;
     } else {
         if (!(v1 > 0))
@@ -162,13 +164,26 @@ static double value_of(const double *s) { return s[S_W] > 0 ? s[S_X] / s[S_W] : 
  * sd2 is the zone-level variance the null uses for shares, ratios and
  * means: Scotland's, or the council's for the rest of the council.
  */
-static tin test_inputs(const loc_indicator *ind, const double *loc, const double *cmp, int vs_ref, double sd2)
+static tin test_inputs(const loc_indicator *ind, const double *loc, const double *cmp, int vs_ref, double sd2,
+                       double within)
 {
     tin t = {NAN, NAN, NAN, NAN, 0};
     t.y = value_of(loc);
     t.theta = value_of(cmp);
     if (isnan(t.y) || isnan(t.theta))
         return t;
+    if (!isnan(within)) {
+        /* the zone-level design effect: the locality's value is a weighted
+         * mean of its zones' values (rates weighted by their denominators),
+         * whose spread inside localities is `within` */
+        double e1 = n_eff(loc), e2 = n_eff(cmp);
+        t.size = e1;
+        if (!(e1 > 0) || !(e2 > 0))
+            return t;
+        t.v0 = vs_ref ? within / e1 : within * (1 / e1 + 1 / e2);
+        t.ok = isfinite(t.v0);
+        return t;
+    }
     if (counts_type(ind->type)) {
         double n1 = loc[S_W], n2 = cmp[S_W];
         t.size = n1;
@@ -192,6 +207,7 @@ static tin test_inputs(const loc_indicator *ind, const double *loc, const double
 static double adjusted_var(const loc_assess_opts *o, const loc_assess_disp *d, double v0)
 {
     switch (o->od) {
+    case LOC_OD_ZONES: return v0; /* the zone-level variance is the allowance */
     case LOC_OD_MULTIPLICATIVE: return d->phi > 1 ? v0 * d->phi : v0;
     case LOC_OD_ADDITIVE: return v0 + d->tau2;
     default: return v0;
@@ -252,7 +268,7 @@ static void rest_of(const loc_assess *a, size_t k, size_t j, double *rest)
 /* Locality k's test inputs against comparator c for indicator j, with
  * every suppressed count of the locality moved by dl and of the
  * comparator by dc (0, 0 for the estimate itself). */
-static tin cell_inputs(const loc_assess *a, size_t k, size_t j, int c, double dl, double dc)
+static tin cell_inputs(const loc_assess *a, size_t k, size_t j, int c, double dl, double dc, int base)
 {
     const loc_indicator *ind = loc_zones_indicator(a->z, j);
     double l[NSUM], cmp[NSUM];
@@ -276,7 +292,8 @@ static tin cell_inputs(const loc_assess *a, size_t k, size_t j, int c, double dl
         if (cmp[S_X] < 0)
             cmp[S_X] = 0;
     }
-    return test_inputs(ind, l, cmp, c == LOC_CMP_SCOTLAND, sd2);
+    double within = !base && a->o.od == LOC_OD_ZONES ? a->within[j] : NAN;
+    return test_inputs(ind, l, cmp, c == LOC_CMP_SCOTLAND, sd2, within);
 }
 
 /* Per-locality, per-council and national sums, one column at a time. */
@@ -351,12 +368,32 @@ static int reliable(const loc_assess *a, const loc_indicator *ind, const double 
 }
 
 /* The test inputs of every cell. */
-static void all_inputs(loc_assess *a)
+static void all_inputs(loc_assess *a, int base)
 {
     for (size_t k = 0; k < a->nloc; k++)
         for (size_t j = 0; j < a->nind; j++)
             for (int c = 0; c < 2; c++)
-                a->tins[(k * a->nind + j) * 2 + (size_t)c] = cell_inputs(a, k, j, c, 0, 0);
+                a->tins[(k * a->nind + j) * 2 + (size_t)c] = cell_inputs(a, k, j, c, 0, 0, base);
+}
+
+/* Per indicator, the pooled zone-level variance inside the run's
+ * localities (unbiased weighted, over localities of two or more zones):
+ * the quasi-likelihood dispersion of the zones about their locality's
+ * value, on the indicator's own scale. */
+static void within_variance(loc_assess *a)
+{
+    for (size_t j = 0; j < a->nind; j++) {
+        double ss = 0, den = 0;
+        for (size_t k = 0; k < a->nloc; k++) {
+            const double *l = sums(a, a->ls, k, j);
+            if (l[S_USED] < 2 || !(l[S_W] > 0))
+                continue;
+            double d = l[S_XX] - l[S_X] * l[S_X] / l[S_W];
+            ss += d > 0 ? d : 0;
+            den += l[S_W] - l[S_WW] / l[S_W];
+        }
+        a->within[j] = den > 0 ? ss / den : NAN;
+    }
 }
 
 /* Overdispersion of indicator j against comparator c: from the tested,
@@ -366,7 +403,7 @@ static loc_status estimate_disp(loc_assess *a, size_t j, int c, double *zs, doub
     loc_assess_disp *d = &a->disp[j * 2 + (size_t)c];
     *d = (loc_assess_disp){1, 0, 0, 0};
     const loc_indicator *ind = loc_zones_indicator(a->z, j);
-    if (!a->tested[j] || a->o.od == LOC_OD_NONE)
+    if (!a->tested[j])
         return LOC_OK;
     size_t m = 0;
     for (size_t k = 0; k < a->nloc; k++) {
@@ -394,7 +431,7 @@ static loc_status estimate_disp(loc_assess *a, size_t j, int c, double *zs, doub
             add_zone(ind, c0[v], c1[v], 0, one);
             const double *cmp = c == LOC_CMP_SCOTLAND ? a->ns + j * NSUM : sums(a, a->cs, (size_t)council[i], j);
             double sd2 = c == LOC_CMP_SCOTLAND ? a->sd[j] * a->sd[j] : zone_var(ind, cmp);
-            tin t = test_inputs(ind, one, cmp, 1, sd2);
+            tin t = test_inputs(ind, one, cmp, 1, sd2, NAN);
             if (!t.ok || !(t.v0 > 0))
                 continue;
             zs[m] = (t.y - t.theta) / sqrt(t.v0);
@@ -424,8 +461,9 @@ static void own_interval(const loc_assess *a, size_t k, size_t j, const tin *ts,
     if (!(l[S_W] > 0))
         return;
     double deff = 1;
-    if (a->tested[j] && ts->ok && ts->v0 > 0)
-        deff = adjusted_var(&a->o, &a->disp[j * 2 + LOC_CMP_SCOTLAND], ts->v0) / ts->v0;
+    tin base = a->o.od == LOC_OD_ZONES ? cell_inputs(a, k, j, LOC_CMP_SCOTLAND, 0, 0, 1) : *ts;
+    if (a->tested[j] && ts->ok && base.ok && base.v0 > 0)
+        deff = adjusted_var(&a->o, &a->disp[j * 2 + LOC_CMP_SCOTLAND], ts->v0) / base.v0;
     if (!(deff >= 1) || !isfinite(deff))
         deff = 1;
     loc_status st;
@@ -511,7 +549,7 @@ static void fill_cell(loc_assess *a, size_t k, size_t j, int c)
         double mid = (ind->supp_low + ind->supp_high) / 2;
         double lo = ind->supp_low - mid, hi = ind->supp_high - mid;
         for (int e = 0; e < 2; e++) {
-            tin te = cell_inputs(a, k, j, c, e ? hi : lo, e ? lo : hi);
+            tin te = cell_inputs(a, k, j, c, e ? hi : lo, e ? lo : hi, 0);
             loc_interval dx;
             double px, sx;
             if (te.ok && decide(a, j, &te, d, a->zq, &dx, &px, &sx) != cell->flag)
@@ -768,7 +806,8 @@ static loc_status summarise(loc_assess *a)
         snprintf(sig, sizeof sig, "%g%% intervals", 100 * a->o.conf);
     static const char *const od_text[] = {"no overdispersion allowance",
                                           "overdispersion as a multiplicative factor (phi)",
-                                          "overdispersion as between-locality variance (tau^2)"};
+                                          "overdispersion as between-locality variance (tau^2)",
+                                          "overdispersion as the zones' spread inside localities"};
     char dom[160] = "";
     if (a->o.plan_min_domains)
         snprintf(dom, sizeof dom, "%s in at least %zu of its %zu domains", has_share ? ", or" : "",
@@ -795,7 +834,7 @@ loc_assess *loc_assess_run(loc_ctx *ctx, const loc_zones *z, const loc_partition
         loc_assess_opts_init(&o);
     if (!(o.conf > 0 && o.conf < 1) || !(o.fdr >= 0 && o.fdr < 1) || !(o.min_effect_rel >= 0) ||
         !(o.min_effect_abs >= 0) || !(o.min_denom >= 0) || !(o.max_pop > 0) || !(o.winsor >= 0 && o.winsor < 0.5) ||
-        (unsigned)o.od > LOC_OD_ADDITIVE || (unsigned)o.fdr_method > LOC_FDR_BY) {
+        (unsigned)o.od > LOC_OD_ZONES || (unsigned)o.fdr_method > LOC_FDR_BY) {
         loc_error(ctx, LOC_EINVAL, "assess: confidence must lie between 0 and 1, the FDR in [0, 1), winsorisation "
                                    "in [0, 0.5), effects, denominators and the ceiling must not be negative");
         return NULL;
@@ -824,6 +863,7 @@ loc_assess *loc_assess_run(loc_ctx *ctx, const loc_zones *z, const loc_partition
         !(a->tins = loc_calloc(ctx, ncells, sizeof *a->tins)) || !(a->disp = loc_calloc(ctx, ni * 2, sizeof *a->disp)) ||
         !(a->tested = loc_calloc(ctx, ni, 1)) || !(a->a0 = loc_calloc(ctx, ni, sizeof *a->a0)) ||
         !(a->nat = loc_calloc(ctx, ni, sizeof *a->nat)) || !(a->sd = loc_calloc(ctx, ni, sizeof *a->sd)) ||
+        !(a->within = loc_calloc(ctx, ni, sizeof *a->within)) ||
         !(a->effect = loc_calloc(ctx, ni, sizeof *a->effect)) ||
         !(a->effect_rel = loc_calloc(ctx, ni, sizeof *a->effect_rel)) ||
         !(a->domains = loc_calloc(ctx, ni, sizeof *a->domains)) ||
@@ -837,11 +877,16 @@ loc_assess *loc_assess_run(loc_ctx *ctx, const loc_zones *z, const loc_partition
     a->o.value_rows = o.value_rows;
     fill_sums(a);
     indicator_constants(a);
-    all_inputs(a);
+    within_variance(a);
+    /* phi and tau^2 from the plain null variances, in every mode: the
+     * outputs report them whichever allowance decides */
+    all_inputs(a, 1);
     for (size_t j = 0; j < a->nind; j++)
         for (int c = 0; c < 2; c++)
             if (estimate_disp(a, j, c, zs, vs))
                 goto fail;
+    if (a->o.od == LOC_OD_ZONES)
+        all_inputs(a, 0);
     a->zq = -loc_stats_norm_quantile((1 - a->o.conf) / 2);
     for (size_t k = 0; k < a->nloc; k++)
         for (size_t j = 0; j < a->nind; j++)
@@ -900,7 +945,7 @@ void loc_assess_funnel(const loc_assess *a, size_t j, double x, double *lo, doub
     if (!a->tested[j] || !(x > 0) || isnan(a->nat[j]) || isnan(a->a0[j]))
         return;
     const loc_indicator *ind = loc_zones_indicator(a->z, j);
-    double k = shown(ind), v0 = a->a0[j] / x;
+    double k = shown(ind), v0 = (a->o.od == LOC_OD_ZONES ? a->within[j] : a->a0[j]) / x;
     double v = adjusted_var(&a->o, &a->disp[j * 2 + LOC_CMP_SCOTLAND], v0 > 0 ? v0 : 0);
     double half = fmax(a->zq * sqrt(v), effect_of(a, j, a->nat[j]));
     *lo = (a->nat[j] - half) * k;

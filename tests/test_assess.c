@@ -98,6 +98,9 @@ static void near(double got, double want, double tol)
         fail_msg("got %.10g, want %.10g", got, want);
 }
 
+/* The z-test with the null variance, no overdispersion allowance: every
+ * expected number below was computed independently (Python, scipy's
+ * normal quantile 1.959963985) from the formulas in assess.h. */
 static void test_proportion(void **state)
 {
     (void)state;
@@ -107,39 +110,59 @@ static void test_proportion(void **state)
     loc_assess_opts_init(&o);
     o.conf = 0.95;
     o.min_effect_rel = 0;
+    o.effects_from_spec = 0;
+    o.od = LOC_OD_NONE;
     loc_assess *a = loc_assess_run(f.ctx, f.z, f.p, &o, NULL, NULL);
     assert_non_null(a);
     long inc = ind_index(f.z, "income");
     const loc_assess_cell *c = loc_assess_cell_get(a, 0, (size_t)inc, LOC_CMP_COUNCIL_REST);
-    /* L1: 900 of 3000 = 30%; rest of A: 110 of 2000 = 5.5% */
+    /* L1: 900 of 3000 = 30%; rest of A: 110 of 2000 = 5.5% (A6, with no
+     * residents, is left out of the rate) */
     near(c->sum_x, 900, 0);
     near(c->sum_w, 3000, 0);
     near(c->est.est, 30, 1e-12);
-    loc_interval w, d;
+    loc_interval w;
     assert_int_equal(loc_stats_wilson(900, 3000, 0.95, &w), LOC_OK);
-    near(c->est.low, 100 * w.low, 1e-9);
+    near(c->est.low, 100 * w.low, 1e-9); /* no allowance: the plain Wilson interval */
     near(c->est.high, 100 * w.high, 1e-9);
-    /* Wilson 95% for 900/3000 worked by hand, z = 1.959964: centre
-     * (p + z^2/2n) / (1 + z^2/n) = 0.30064024 / 1.00128049 = 0.300256,
-     * half-width z sqrt(p q / n + z^2 / 4n^2) / (1 + z^2/n) = 0.016390 */
     near(c->est.low, 28.3866, 1e-3);
-    near(c->est.high, 31.6646, 1e-3);
     near(c->cmp_value, 5.5, 1e-12);
-    assert_int_equal(loc_stats_newcombe(900, 3000, 110, 2000, 0.95, &d), LOC_OK);
-    near(c->diff.low, 100 * d.low, 1e-9);
-    near(c->diff.high, 100 * d.high, 1e-9);
+    /* pooled 1010 / 5000: 24.5 +- 1.96 sqrt(0.202 0.798 (1/3000 + 1/2000)) */
+    near(c->diff.low, 22.228385677, 1e-6);
+    near(c->diff.high, 26.771614323, 1e-6);
+    near(c->p, 3.5013223136e-99, 1e-108);
     assert_int_equal(c->flag, LOC_FLAG_POORER);
-    /* against Scotland: 1310 of 8000 = 16.375% */
+    near(c->limit, 1.959963985 * c->se, 1e-6);
+    /* against Scotland: 1310 of 8000 = 16.375%, variance at 16.375% */
     c = loc_assess_cell_get(a, 0, (size_t)inc, LOC_CMP_SCOTLAND);
     near(c->cmp_value, 100 * 1310.0 / 8000, 1e-9);
-    near(c->diff.low, 100 * w.low - 100 * 1310.0 / 8000, 1e-9);
+    near(c->diff.low, 12.300822564, 1e-6);
+    near(c->diff.high, 14.949177436, 1e-6);
+    near(c->se, 0.67561314744, 1e-8);
+    near(c->size, 3000, 0);
     assert_int_equal(c->flag, LOC_FLAG_POORER);
-    /* L2 is better than the rest of A; its zone with no residents is kept
-     * and counted, and nothing is NaN */
+    /* L2 is better than the rest of A; its zone with no residents is left
+     * out of the rate and counted missing, and nothing is NaN */
     c = loc_assess_cell_get(a, 1, (size_t)inc, LOC_CMP_COUNCIL_REST);
-    assert_int_equal(c->zones_used, 3);
+    assert_int_equal(c->zones_used, 2);
+    assert_int_equal(c->zones_missing, 1);
     near(c->est.est, 100 * 110.0 / 2000, 1e-12);
-    assert_int_equal(c->flag, LOC_FLAG_BETTER);
+    assert_int_equal(c->flag, LOC_FLAG_UNRELIABLE); /* two usable zones: under the minimum of 3 */
+    loc_assess_destroy(a);
+    /* the zone-level design effect: the zones' pooled spread inside the
+     * localities, 0.85 / 3000, over L1's 3 effective zones */
+    o.od = LOC_OD_ZONES;
+    a = loc_assess_run(f.ctx, f.z, f.p, &o, NULL, NULL);
+    assert_non_null(a);
+    c = loc_assess_cell_get(a, 0, (size_t)inc, LOC_CMP_SCOTLAND);
+    near(c->diff.low, 11.720257382, 1e-6);
+    near(c->diff.high, 15.529742618, 1e-6);
+    near(c->size, 3, 1e-12);
+    c = loc_assess_cell_get(a, 0, (size_t)inc, LOC_CMP_COUNCIL_REST);
+    near(c->diff.low, 21.488337485, 1e-6);
+    near(c->diff.high, 27.511662515, 1e-6);
+    /* the locality's own interval widens by the same design effect */
+    assert_true(c->est.high - c->est.low > 100 * (w.high - w.low));
     loc_assess_destroy(a);
     fx_free(&f);
 }
@@ -199,16 +222,26 @@ static void test_rules(void **state)
     loc_assess_opts_init(&o);
     o.conf = 0.95;
     o.min_effect_rel = 0;
-    o.plan_min_poorer = 2;
+    o.effects_from_spec = 0;
+    o.od = LOC_OD_NONE;
+    o.plan_min_domains = 2;
     loc_assess *a = loc_assess_run(f.ctx, f.z, f.p, &o, NULL, NULL);
     assert_non_null(a);
+    /* no domains in the spec: each tested indicator is a domain of its own
+     * (income, crime, smr; the share routes on its own; drive is untested) */
+    assert_int_equal(loc_assess_ndomains(a), 3);
     assert_int_equal(loc_assess_qualifies(a, 0), 1);
     assert_int_equal(loc_assess_qualifies(a, 1), 0);
     assert_int_equal(loc_assess_nqualifying(a), 1);
-    assert_true(loc_assess_poorer(a, 0, LOC_CMP_COUNCIL_REST) >= 2);
+    assert_int_equal(loc_assess_share_poorer(a, 0), 1);
+    assert_true(loc_assess_poorer_domains(a, 0, LOC_CMP_COUNCIL_REST) >= 2);
+    assert_non_null(strstr(loc_assess_reason(a, 0), "q1 poorer than the rest of the council"));
+    assert_non_null(strstr(loc_assess_reason(a, 0), "domains poorer than the rest of the council: income (income)"));
+    assert_string_equal(loc_assess_reason(a, 1), "");
     assert_int_equal(loc_assess_discontiguous(a, 0), -1);
     assert_int_equal(loc_assess_over_ceiling(a, 0), 0);
-    assert_non_null(strstr(loc_assess_rule(a), "95% intervals, by any amount"));
+    assert_non_null(strstr(loc_assess_rule(a), "95% intervals, no overdispersion allowance"));
+    assert_non_null(strstr(loc_assess_rule(a), "in at least 2 of its 3 domains"));
     loc_assess_destroy(a);
     /* an effect of at least 10 times the comparator: income (30% against
      * 5.5%) is no longer flagged; the share (100% against 0%) still is, as
@@ -220,14 +253,32 @@ static void test_rules(void **state)
     assert_int_equal(loc_assess_cell_get(a, 0, (size_t)ind_index(f.z, "q1"), LOC_CMP_COUNCIL_REST)->flag,
                      LOC_FLAG_POORER);
     loc_assess_destroy(a);
-    /* FDR: never more flags than the intervals at the same level */
+    /* FDR: q-values printed, the flags read from q, the interval (at the
+     * procedure's own level) and the p-value alike */
     o.min_effect_rel = 0;
     o.fdr = 0.05;
-    a = loc_assess_run(f.ctx, f.z, f.p, &o, NULL, NULL);
-    assert_non_null(a);
-    assert_true(loc_assess_poorer(a, 0, LOC_CMP_COUNCIL_REST) >= 1);
-    assert_non_null(strstr(loc_assess_rule(a), "Benjamini-Hochberg q < 0.05"));
-    loc_assess_destroy(a);
+    for (int m = 0; m < 2; m++) {
+        o.fdr_method = m ? LOC_FDR_BY : LOC_FDR_BH;
+        a = loc_assess_run(f.ctx, f.z, f.p, &o, NULL, NULL);
+        assert_non_null(a);
+        assert_true(loc_assess_poorer(a, 0, LOC_CMP_COUNCIL_REST) >= 1);
+        assert_non_null(strstr(loc_assess_rule(a), m ? "Benjamini-Yekutieli false discovery rate 0.05"
+                                                      : "Benjamini-Hochberg false discovery rate 0.05"));
+        double zq = loc_assess_z(a);
+        for (size_t k = 0; k < 2; k++)
+            for (size_t j = 0; j < loc_zones_nindicators(f.z); j++)
+                for (int c = 0; c < 2; c++) {
+                    const loc_assess_cell *cell = loc_assess_cell_get(a, k, j, (loc_comparator)c);
+                    if (cell->flag == LOC_FLAG_UNRELIABLE || isnan(cell->diff.est))
+                        continue;
+                    int sig = cell->flag == LOC_FLAG_POORER || cell->flag == LOC_FLAG_BETTER;
+                    assert_false(isnan(cell->q));
+                    assert_int_equal(sig, cell->q < 0.05);
+                    assert_int_equal(sig, cell->diff.low > 0 || cell->diff.high < 0);
+                    assert_int_equal(sig, cell->p < 2 * (1 - loc_stats_norm_cdf(zq)));
+                }
+        loc_assess_destroy(a);
+    }
     /* a denominator below the minimum is unreliable, never flagged */
     o.fdr = 0;
     o.min_denom = 1e6;
@@ -241,6 +292,109 @@ static void test_rules(void **state)
     assert_null(loc_assess_run(f.ctx, f.z, f.p, &o, NULL, NULL));
     assert_non_null(strstr(loc_errmsg(f.ctx), "confidence must lie between 0 and 1"));
     fx_free(&f);
+}
+
+/* Domains from the spec: a domain is poorer when at least half of its
+ * tested indicators are; the spec's minimum effects apply per indicator. */
+static void test_domains_and_effects(void **state)
+{
+    (void)state;
+    static const char spec[] = "name,type,numerator,denominator,value,threshold,per,worse,method,domain,min_effect\n"
+                               "zone,zone,,,Data_Zone,,,,,,\n"
+                               "pop,population,,,Pop,,,,,,\n"
+                               "council,council,,,Council,,,,,,\n"
+                               "income,proportion,inc,Pop,,,,higher,,money,2\n"
+                               "crime,rate,crime,Pop,,,1000,higher,,safety,50%\n"
+                               "smr,ratio,,,SMR,,,higher,normal,health,0.1sd\n"
+                               "drive,mean,,,Drive,,,higher,none,access,\n";
+    loc_ctx *ctx = loc_ctx_create(NULL);
+    loc_csv *ind = loc_csv_parse(ctx, "ind.csv", IND, strlen(IND));
+    loc_spec *sp = loc_spec_parse(ctx, "spec.csv", spec, strlen(spec));
+    loc_lookup *lk = loc_lookup_parse(ctx, "locs.csv", LOCS, strlen(LOCS), NULL);
+    assert_non_null(sp);
+    loc_zones *z = loc_zones_join(ctx, NULL, ind, sp, NULL, 0, NULL, NULL);
+    loc_partition *p = loc_partition_from_lookup(ctx, z, lk, NULL);
+    loc_assess_opts o;
+    loc_assess_opts_init(&o);
+    o.conf = 0.95;
+    o.od = LOC_OD_NONE;
+    loc_assess *a = loc_assess_run(ctx, z, p, &o, NULL, NULL);
+    assert_non_null(a);
+    /* drive is untested, so its domain is not part of the rule */
+    assert_int_equal(loc_assess_ndomains(a), 3);
+    assert_string_equal(loc_assess_domain(a, 0), "money");
+    /* income's effect is 2 points; crime's half of the comparator */
+    near(loc_assess_cell_get(a, 0, (size_t)ind_index(z, "income"), LOC_CMP_SCOTLAND)->effect, 2, 1e-12);
+    const loc_assess_cell *c = loc_assess_cell_get(a, 0, (size_t)ind_index(z, "crime"), LOC_CMP_SCOTLAND);
+    near(c->effect, 0.5 * c->cmp_value, 1e-9);
+    /* with the analyst's own effect for every indicator, the spec's give way */
+    o.effects_from_spec = 0;
+    o.min_effect_abs = 3;
+    o.min_effect_rel = 0;
+    loc_assess_destroy(a);
+    a = loc_assess_run(ctx, z, p, &o, NULL, NULL);
+    near(loc_assess_cell_get(a, 0, (size_t)ind_index(z, "income"), LOC_CMP_SCOTLAND)->effect, 3, 1e-12);
+    loc_assess_destroy(a);
+    loc_partition_destroy(p);
+    loc_zones_destroy(z);
+    loc_lookup_destroy(lk);
+    loc_spec_destroy(sp);
+    loc_csv_destroy(ind);
+    loc_ctx_destroy(ctx);
+}
+
+/* A flag that changes across a suppressed count's range is marked. */
+static void test_suppressed_sensitivity(void **state)
+{
+    (void)state;
+    static const char spec[] = "name,type,numerator,denominator,per,worse,suppressed\n"
+                               "zone,zone,,,,,\n"
+                               "pop,population,,,,,\n"
+                               "council,council,,,,,\n"
+                               "crime,rate,crime,Pop,1000,higher,0..40\n";
+    static const char ind[] = "zone,Council,Pop,crime\n"
+                              "A1,A,1000,*\nA2,A,1000,*\nA3,A,1000,*\n"
+                              "A4,A,1000,20\nA5,A,1000,20\nA6,A,1000,20\n";
+    static const char sp2[] = "name,type,numerator,denominator,value,per,worse,suppressed\n"
+                              "zone,zone,,,zone,,,\n"
+                              "pop,population,,,Pop,,,\n"
+                              "council,council,,,Council,,,\n"
+                              "crime,rate,crime,Pop,,1000,higher,0..40\n";
+    (void)spec;
+    loc_ctx *ctx = loc_ctx_create(NULL);
+    loc_csv *csv = loc_csv_parse(ctx, "ind.csv", ind, strlen(ind));
+    loc_spec *sp = loc_spec_parse(ctx, "spec.csv", sp2, strlen(sp2));
+    assert_non_null(sp);
+    loc_lookup *lk = loc_lookup_parse(ctx, "locs.csv", LOCS, strlen(LOCS), NULL);
+    loc_zones *z = loc_zones_join(ctx, NULL, csv, sp, NULL, 0, NULL, NULL);
+    assert_non_null(z);
+    loc_partition *p = loc_partition_from_lookup(ctx, z, lk, NULL);
+    loc_assess_opts o;
+    loc_assess_opts_init(&o);
+    o.conf = 0.95;
+    o.od = LOC_OD_NONE;
+    o.effects_from_spec = 0;
+    o.min_effect_rel = 0;
+    loc_assess *a = loc_assess_run(ctx, z, p, &o, NULL, NULL);
+    assert_non_null(a);
+    /* L1's three zones stand for 0 to 40 crimes each, 20 at the middle:
+     * equal to L2 there, far below or above it at the ends */
+    const loc_assess_cell *c = loc_assess_cell_get(a, 0, 0, LOC_CMP_COUNCIL_REST);
+    assert_int_equal(c->zones_suppressed, 3);
+    near(c->est.est, 20, 1e-12);
+    assert_int_equal(c->flag, LOC_FLAG_SAME);
+    assert_int_equal(c->flag_sensitive, 1);
+    /* L2 has none of its own, but its comparator (L1) does */
+    c = loc_assess_cell_get(a, 1, 0, LOC_CMP_COUNCIL_REST);
+    assert_int_equal(c->zones_suppressed, 0);
+    assert_int_equal(c->flag_sensitive, 1);
+    loc_assess_destroy(a);
+    loc_partition_destroy(p);
+    loc_zones_destroy(z);
+    loc_lookup_destroy(lk);
+    loc_spec_destroy(sp);
+    loc_csv_destroy(csv);
+    loc_ctx_destroy(ctx);
 }
 
 /* Zero counts, counts equal to the denominator, an all-missing locality. */
@@ -315,18 +469,19 @@ static void test_tables(void **state)
     char *s = slurp(p1);
     assert_non_null(s);
     static const char HEAD[] = "locality_code,indicator,comparator,estimate,ci_low,ci_high,comparator_value,diff_low,"
-                               "diff_high,flag,p_value,numerator,denominator,zones_used,zones_missing\n"
+                               "diff_high,flag,p_value,numerator,denominator,zones_used,zones_missing,q_value,se,"
+                               "limit,min_effect,funnel_size,zones_suppressed,flag_depends_on_suppressed\n"
                                "L1,income,council_rest,30,";
     assert_true(strncmp(s, HEAD, strlen(HEAD)) == 0);
     /* the sums and zone counts behind the first estimate: 900 of 3000 in 3 zones */
-    assert_non_null(strstr(s, "\nL1,income,council_rest,30,27.4813,32.6456,5.5,21.4058,27.4813,poorer,"));
-    assert_non_null(strstr(s, ",900,3000,3,0\n"));
+    assert_non_null(strstr(s, ",900,3000,3,0,"));
     /* A6 has no SMR: L2's SMR rests on 2 zones with 1 missing */
     char *smr = strstr(s, "\nL2,smr,scotland,");
     assert_non_null(smr);
     char *eol = strchr(smr + 1, '\n');
     assert_non_null(eol);
-    assert_true(eol - smr > 4 && strncmp(eol - 4, ",2,1", 4) == 0);
+    assert_non_null(strstr(smr, ",2,1,"));
+    assert_true(strstr(smr, ",2,1,") < eol);
     assert_null(strstr(s, "nan"));
     assert_null(strstr(s, "inf"));
     size_t lines = 0;
@@ -335,6 +490,7 @@ static void test_tables(void **state)
     assert_int_equal(lines, 1 + 2 * 5 * 2);
     s = slurp(p2);
     assert_non_null(strstr(s, "L2,,A,A,2000,3,"));
+    assert_non_null(strstr(s, ",plan_reason\n"));
     unlink(p1);
     unlink(p2);
     rmdir(dir);
@@ -450,7 +606,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_proportion), cmocka_unit_test(test_rate_share_mean), cmocka_unit_test(test_rules),
         cmocka_unit_test(test_edges),      cmocka_unit_test(test_tables),          cmocka_unit_test(test_assess_alloc),
-        cmocka_unit_test(test_real),
+        cmocka_unit_test(test_real), cmocka_unit_test(test_domains_and_effects),
+        cmocka_unit_test(test_suppressed_sensitivity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

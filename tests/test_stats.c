@@ -790,6 +790,96 @@ static void fail_free(void *ud, void *ptr)
     free(ptr);
 }
 
+/* Benjamini-Yekutieli: the BH q-values times c(4) = 1 + 1/2 + 1/3 + 1/4 =
+ * 25/12, capped at 1 (values from Python's numpy, same step-up). */
+static void test_by(void **state)
+{
+    (void)state;
+    loc_ctx *ctx = loc_ctx_create(NULL);
+    const double p[] = {0.01, 0.04, 0.03, 0.005};
+    double q[4];
+    assert_int_equal(loc_stats_by(ctx, p, 4, q), LOC_OK);
+    assert_near(q[0], 0.02 * 25.0 / 12, 1e-15);
+    assert_near(q[1], 0.04 * 25.0 / 12, 1e-15);
+    assert_near(q[2], 0.04 * 25.0 / 12, 1e-15);
+    assert_near(q[3], 0.02 * 25.0 / 12, 1e-15);
+    const double big[] = {0.9, 0.8};
+    assert_int_equal(loc_stats_by(ctx, big, 2, q), LOC_OK);
+    assert_near(q[0], 1, 0);
+    const double bad[] = {0.5, 1.5};
+    assert_int_equal(loc_stats_by(ctx, bad, 2, q), LOC_EINVAL);
+    assert_non_null(strstr(loc_errmsg(ctx), "benjamini-yekutieli: p-value 1 is outside [0, 1]"));
+    loc_ctx_destroy(ctx);
+}
+
+/* The BCG vaccine trials (Colditz et al. 1994, JAMA 271:698; metafor's
+ * dat.bcg): log relative risks and their variances from the 2 x 2 counts.
+ * Without winsorising, z-scores about the inverse-variance mean give
+ * Cochran's Q = 152.2330 and DerSimonian-Laird tau^2 = 0.3088, as
+ * published (metafor, rma(method = "DL") on dat.bcg).  With Spiegelhalter's
+ * 10% winsorisation phi = 5.336704118 and tau^2 = 0.1263310632 (computed
+ * independently with numpy's type-7 quantiles). */
+static void test_overdispersion(void **state)
+{
+    (void)state;
+    static const int t[13][4] = {{4, 119, 11, 128},      {6, 300, 29, 274},      {3, 228, 11, 209},
+                                 {62, 13536, 248, 12619}, {33, 5036, 47, 5761},   {180, 1361, 372, 1079},
+                                 {8, 2537, 10, 619},      {505, 87886, 499, 87892}, {29, 7470, 45, 7232},
+                                 {17, 1699, 65, 1600},    {186, 50448, 141, 27197}, {5, 2493, 3, 2338},
+                                 {27, 16886, 29, 17825}};
+    double y[13], v[13], z[13], sw = 0, swy = 0;
+    for (int i = 0; i < 13; i++) {
+        double a = t[i][0], b = t[i][1], c = t[i][2], d = t[i][3];
+        y[i] = log((a / (a + b)) / (c / (c + d)));
+        v[i] = 1 / a - 1 / (a + b) + 1 / c - 1 / (c + d);
+        sw += 1 / v[i];
+        swy += y[i] / v[i];
+    }
+    for (int i = 0; i < 13; i++)
+        z[i] = (y[i] - swy / sw) / sqrt(v[i]);
+    loc_ctx *ctx = loc_ctx_create(NULL);
+    loc_overdisp od;
+    assert_int_equal(loc_stats_overdispersion(ctx, z, v, 13, 0, &od), LOC_OK);
+    assert_int_equal(od.units, 13);
+    assert_near(13 * od.phi, 152.2330, 5e-5);
+    assert_near(od.tau2, 0.3088, 5e-5);
+    assert_int_equal(loc_stats_overdispersion(ctx, z, v, 13, 0.1, &od), LOC_OK);
+    assert_near(od.phi, 5.336704118, 1e-8);
+    assert_near(od.tau2, 0.1263310632, 1e-9);
+    /* no overdispersion: tau^2 is 0, never negative */
+    const double z0[] = {0.1, -0.2, 0.3, -0.1}, v0[] = {1, 1, 1, 1};
+    assert_int_equal(loc_stats_overdispersion(ctx, z0, v0, 4, 0.1, &od), LOC_OK);
+    assert_true(od.tau2 == 0 && od.phi < 1);
+    /* unusable units are skipped; too few is LOC_EDATA with phi 1 */
+    const double zn[] = {NAN, 2, 1}, vn[] = {1, 0, 1};
+    assert_int_equal(loc_stats_overdispersion(ctx, zn, vn, 3, 0.1, &od), LOC_EDATA);
+    assert_true(od.phi == 1 && od.tau2 == 0);
+    assert_int_equal(loc_stats_overdispersion(ctx, z, v, 13, 0.5, &od), LOC_EINVAL);
+    assert_non_null(strstr(loc_errmsg(ctx), "winsorisation 0.5"));
+    loc_ctx_destroy(ctx);
+}
+
+/* Bounded intervals: logit for [0, 100], log for [0, inf) (values from
+ * Python: z = 1.959963985). */
+static void test_bounded(void **state)
+{
+    (void)state;
+    loc_interval r;
+    assert_int_equal(loc_stats_bounded(30, 10, 0, 100, 0.95, &r), LOC_OK);
+    assert_near(r.low, 14.422732872, 1e-8);
+    assert_near(r.high, 52.149133085, 1e-8);
+    assert_int_equal(loc_stats_bounded(3, 2, 0, INFINITY, 0.95, &r), LOC_OK);
+    assert_near(r.low, 0.81218237223, 1e-9);
+    assert_near(r.high, 11.081255033, 1e-8);
+    /* unbounded: the normal interval; on a bound: clipped */
+    assert_int_equal(loc_stats_bounded(3, 2, -INFINITY, INFINITY, 0.95, &r), LOC_OK);
+    assert_near(r.low, 3 - 1.959963985 * 2, 1e-8);
+    assert_int_equal(loc_stats_bounded(0, 2, 0, 100, 0.95, &r), LOC_OK);
+    assert_true(r.low == 0 && r.est == 0 && r.high > 0);
+    assert_int_equal(loc_stats_bounded(1, 2, 5, 5, 0.95, &r), LOC_EINVAL);
+    assert_int_equal(loc_stats_bounded(NAN, 2, 0, 1, 0.95, &r), LOC_EINVAL);
+}
+
 static void test_bh_enomem(void **state)
 {
     (void)state;
@@ -933,6 +1023,9 @@ int main(void)
         cmocka_unit_test(test_vs_ref),
         cmocka_unit_test(test_bh),
         cmocka_unit_test(test_bh_enomem),
+        cmocka_unit_test(test_by),
+        cmocka_unit_test(test_overdispersion),
+        cmocka_unit_test(test_bounded),
         cmocka_unit_test(test_flag),
         cmocka_unit_test(test_flag_p),
         cmocka_unit_test(test_flag_name),

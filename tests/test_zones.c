@@ -104,9 +104,13 @@ static void test_join_values(void **state)
     assert_string_equal(loc_zones_indicator(z, 1)->name, "crime");
     const double *crime = loc_zones_column(z, 1, 0);
     assert_true(isnan(crime[0]));
-    assert_true(crime[2] == 0);
+    /* Z3 has no residents: 0 crimes over 0 people is no rate, and is left
+     * out with its denominator */
+    assert_true(isnan(crime[2]));
+    assert_true(isnan(loc_zones_column(z, 1, 1)[2]));
+    assert_null(loc_zones_suppressed(z, 1)); /* the spec gives no range for '*' */
     assert_true(isnan(loc_zones_column(z, 2, 0)[1])); /* #VALUE! */
-    assert_int_equal(loc_zones_missing(z, 0), 1);     /* Z4: population missing */
+    assert_int_equal(loc_zones_missing(z, 0), 2);     /* Z4: population missing; Z3: no residents */
     assert_int_equal(loc_zones_missing(z, 2), 3);     /* SMR: Z2, Z3, and Z4's weight */
     /* lookup code column wins over the indicator file's names */
     assert_string_equal(loc_zones_council_source(z), "'lookup.csv' column 'ca_code'");
@@ -239,14 +243,16 @@ static void test_strict(void **state)
     load(&f, IND, SPEC, NULL);
     loc_join_opts o = {.strict = 1};
     assert_null(join(&f, &o, NULL));
-    assert_string_equal(loc_errmsg(f.ctx), "1 zone with no population value: Z4");
+    assert_string_equal(loc_errmsg(f.ctx), "1 zone in 'ind.csv' left out of indicator 'income': the denominator is 0 "
+                                           "or below the numerator, so the count cannot be a rate: Z3");
     unload(&f);
 }
 
-/* A proportion's numerator above its denominator is kept (the published
- * SIMD files have such zones) but reported once per indicator with the
- * first line and the count, never accepted silently; a rate's numerator
- * may exceed its population (crimes in a town-centre zone). */
+/* A count that cannot be a rate (a proportion's numerator above its
+ * denominator, any denominator of 0) is left out of its indicator with its
+ * denominator, reported once per indicator with the zones, and refused
+ * when strict; a rate's numerator may exceed its population (crimes in a
+ * town-centre zone). */
 static void test_numerator_above_denominator(void **state)
 {
     (void)state;
@@ -259,18 +265,50 @@ static void test_numerator_above_denominator(void **state)
     load(&f, ind, SPEC, LOOKUP);
     loc_zones *z = join(&f, NULL, NULL);
     assert_non_null(z);
-    assert_int_equal(f.nwarn, 1);
-    assert_string_equal(f.warn, "'ind.csv' line 3: indicator 'income': 'income_count' is above its denominator "
-                                "'Total_population' (600 > 500); 2 zones in all; kept as published\n");
-    assert_true(loc_zones_column(z, 0, 0)[1] == 600);
+    assert_int_equal(f.nwarn, 2);
+    assert_string_equal(f.warn, "2 zones in 'ind.csv' left out of indicator 'income': the denominator is 0 or below "
+                                "the numerator, so the count cannot be a rate: Z2, Z3\n"
+                                "1 zone in 'ind.csv' left out of indicator 'crime': the denominator is 0, so the count "
+                                "cannot be a rate: Z3\n");
+    assert_true(isnan(loc_zones_column(z, 0, 0)[1]) && isnan(loc_zones_column(z, 0, 1)[1]));
+    assert_true(loc_zones_column(z, 0, 0)[3] == 200); /* equal to its denominator: a rate of 100% */
+    assert_true(loc_zones_column(z, 1, 0)[0] == 2000);
+    assert_int_equal(loc_zones_missing(z, 0), 2);
     loc_zones_destroy(z);
-    /* strict is about coverage: the same file still joins */
+    /* strict: an error naming the indicator and the zones */
     loc_join_opts o = {.strict = 1};
-    f.nwarn = 0;
-    f.warn[0] = '\0';
-    z = join(&f, &o, NULL);
+    assert_null(join(&f, &o, NULL));
+    assert_int_equal(loc_errcode(f.ctx), LOC_EDATA);
+    assert_non_null(strstr(loc_errmsg(f.ctx), "left out of indicator 'income'"));
+    unload(&f);
+}
+
+/* A suppressed count ('*') with a range in the spec takes the range's
+ * middle and is marked; other missing marks stay missing. */
+static void test_suppressed_range(void **state)
+{
+    (void)state;
+    static const char spec[] = "name,type,numerator,denominator,value,threshold,per,worse,suppressed\n"
+                               "zone,zone,,,Data_Zone,,,,\n"
+                               "pop,population,,,Total_population,,,,\n"
+                               "council,council,,,Council_area,,,,\n"
+                               "crime,rate,crime_count,Total_population,,,10000,higher,0..2\n";
+    static const char ind[] = "Data_Zone,Council_area,Total_population,crime_count\n"
+                              "Z1,Alpha,1000, * \n"
+                              "Z2,Alpha,500,NA\n"
+                              "Z3,Beta,700,7\n";
+    fixture f;
+    load(&f, ind, spec, NULL);
+    loc_zones *z = join(&f, NULL, NULL);
     assert_non_null(z);
-    assert_int_equal(f.nwarn, 1);
+    const double *c = loc_zones_column(z, 0, 0);
+    const uint8_t *sup = loc_zones_suppressed(z, 0);
+    assert_non_null(sup);
+    long r1 = loc_zones_find(z, "Z1"), r2 = loc_zones_find(z, "Z2"), r3 = loc_zones_find(z, "Z3");
+    assert_true(c[r1] == 1 && sup[r1] == 1);
+    assert_true(isnan(c[r2]) && sup[r2] == 0);
+    assert_true(c[r3] == 7 && sup[r3] == 0);
+    assert_int_equal(loc_zones_nsuppressed(z, 0), 1);
     loc_zones_destroy(z);
     unload(&f);
 }
@@ -400,8 +438,8 @@ static void test_scotland_2011(void **state)
     /* income: the sum of counts equals the file's national total */
     double inc = 0;
     for (size_t i = 0; i < loc_zones_count(z); i++)
-        inc += loc_zones_column(z, 1, 0)[i];
-    assert_true(inc == 654561);
+        inc += isnan(loc_zones_column(z, 1, 0)[i]) ? 0 : loc_zones_column(z, 1, 0)[i];
+    assert_true(inc == 654561); /* the three zones left out (no residents) have no income-deprived people */
     free_real(z, b, ind, spec, lk);
     loc_ctx_destroy(ctx);
 }
@@ -443,7 +481,8 @@ int main(void)
         cmocka_unit_test(test_join_values),      cmocka_unit_test(test_council_restriction),
         cmocka_unit_test(test_join_errors),      cmocka_unit_test(test_strict),
         cmocka_unit_test(test_study_by_code),
-        cmocka_unit_test(test_numerator_above_denominator), cmocka_unit_test(test_enomem_join),
+        cmocka_unit_test(test_numerator_above_denominator),
+        cmocka_unit_test(test_suppressed_range), cmocka_unit_test(test_enomem_join),
         cmocka_unit_test(test_embedded_default), cmocka_unit_test(test_scotland_2011),
         cmocka_unit_test(test_shared_releases),
     };

@@ -59,7 +59,7 @@ typedef struct cli_args {
     const char *localities;       /* --localities FILE */
     const char *locality_column;  /* --locality-column NAME */
     const char *confidence, *fdr, *min_effect, *min_effect_abs, *plan_min;
-    const char *overdispersion, *fdr_method, *plan_domains;
+    const char *overdispersion, *fdr_method, *plan_domains, *shuffles;
     /* batch */
     const char *jobs;             /* --jobs N */
     int fail_fast;                /* --fail-fast */
@@ -214,5 +214,6 @@ int cmd_build(loc_ctx *ctx, cli_args *args);
 int cmd_run(loc_ctx *ctx, cli_args *args);
 int cmd_batch(loc_ctx *ctx, cli_args *args);
 int cmd_assess(loc_ctx *ctx, cli_args *args);
+int cmd_calibrate(loc_ctx *ctx, cli_args *args);
 
 #endif

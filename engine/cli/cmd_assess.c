@@ -43,8 +43,10 @@ int cli_assess_opts(const cli_args *a, loc_assess_opts *o)
             o->od = LOC_OD_MULTIPLICATIVE;
         else if (strcmp(a->overdispersion, "additive") == 0)
             o->od = LOC_OD_ADDITIVE;
+        else if (strcmp(a->overdispersion, "zones") == 0)
+            o->od = LOC_OD_ZONES;
         else
-            rc = cli_usage_error(cmd, "--overdispersion must be none, multiplicative or additive, not '%s'",
+            rc = cli_usage_error(cmd, "--overdispersion must be none, multiplicative, additive or zones, not '%s'",
                                  a->overdispersion);
     }
     if (!rc && a->fdr_method) {

@@ -37,9 +37,9 @@ static const cli_command commands[] = {
     {"assess", "statistics and guidance checks for localities a CPP already has (--localities FILE)",
      "  --localities PATH   zone -> locality CSV (a zone code column and a locality column)\n"
      "  --locality-column NAME  the locality column (default: the first after the zone column)\n"
-     "  --confidence LEVEL  confidence level of the decision (default 0.95)\n"
-     "  --overdispersion M  none, multiplicative (phi) or additive (tau^2, the default): how the\n"
-     "                      comparisons allow for localities varying more than chance (Spiegelhalter 2005)\n"
+     "  --confidence LEVEL  confidence level of the decision (default 0.998, the funnel plot's outer limits)\n"
+     "  --overdispersion M  zones (the default: the zones' spread inside localities, a design effect),\n"
+     "                      multiplicative (Spiegelhalter's phi), additive (tau^2) or none\n"
      "  --min-effect R      smallest difference flagged, as a share of the comparator, for every\n"
      "                      indicator (default: each indicator's min_effect in the spec, else 0.25)\n"
      "  --min-effect-abs D  smallest absolute difference flagged, in the indicator's units, for every\n"
@@ -50,6 +50,11 @@ static const cli_command commands[] = {
      "  --plan-min N        also call for a plan at N poorer indicators against one comparator (default off)\n"
      "  --max-pop N         the guidance ceiling the localities are checked against (default 10000)\n"
      "  writes localities.csv and indicators.csv in --out\n", cmd_assess},
+    {"calibrate", "the null experiment: how often the plan rule flags localities when zone values are shuffled",
+     "  builds the localities as 'run' does (or takes --localities FILE), assesses them, then assesses\n"
+     "  --shuffles N shuffles of the zone values within each council (default 200) and prints, for\n"
+     "  every domain threshold K, the share of localities flagged on the real data and under the null.\n"
+     "  Takes the build and assess options; --seed also seeds the shuffles, --threads runs them in parallel\n", cmd_calibrate},
     {"batch", "several runs from a manifest CSV (one row per release), in parallel, each in its own folder",
      "  usage: localities batch MANIFEST.csv [--out DIR] [--jobs N] [--fail-fast]\n"
      "  manifest columns: name, boundaries, indicators, spec (required); lookups (';'-separated),\n"
@@ -77,7 +82,7 @@ enum opt_id {
     O_OUT, O_STRICT, O_QUIET, O_HELP, O_VERSION, O_QUEEN, O_SNAP, O_MAX_POP, O_MIN_POP, O_SEED, O_THREADS,
     O_STARTS, O_W_HET, O_W_COMPACT, O_W_SOFT, O_BUILD_INDICATORS, O_RESPECT, O_JOBS, O_FAIL_FAST, O_LOCALITIES,
     O_LOCALITY_COLUMN, O_CONFIDENCE, O_FDR, O_MIN_EFFECT, O_MIN_EFFECT_ABS, O_PLAN_MIN, O_HOLD,
-    O_HOLD_RULE, O_OVERDISPERSION, O_FDR_METHOD, O_PLAN_DOMAINS
+    O_HOLD_RULE, O_OVERDISPERSION, O_FDR_METHOD, O_PLAN_DOMAINS, O_SHUFFLES
 };
 
 typedef struct cli_option {
@@ -92,7 +97,7 @@ typedef struct cli_option {
 static const cli_option options[] = {
     {"boundaries", 1, O_BOUNDARIES, "PATH", "zone boundaries: any GDAL vector source"},
     {"build-indicators", 1, O_BUILD_INDICATORS, "A,B", "build: indicators the localities should be alike in"},
-    {"confidence", 1, O_CONFIDENCE, "LEVEL", "assess: confidence level of the decision (default 0.95)"},
+    {"confidence", 1, O_CONFIDENCE, "LEVEL", "assess: confidence level of the decision (default 0.998)"},
     {"council", 1, O_COUNCIL, "CODE", "restrict the study area to a council (code or name; repeatable)"},
     {"council-field", 1, O_COUNCIL_FIELD, "NAME", "council column in a lookup, the boundaries or the indicators"},
     {"crs", 1, O_CRS, "CRS", "CRS of boundaries that declare none (e.g. EPSG:27700)"},
@@ -113,13 +118,14 @@ static const cli_option options[] = {
     {"min-effect-abs", 1, O_MIN_EFFECT_ABS, "D", "assess: smallest absolute difference flagged, every indicator (default: the spec's)"},
     {"min-pop", 1, O_MIN_POP, "N", "build: population floor where geography allows (default 2500)"},
     {"out", 1, O_OUT, "DIR", "output folder (default ./localities-out)"},
-    {"overdispersion", 1, O_OVERDISPERSION, "none|multiplicative|additive", "assess: allowance for localities varying more than chance (default additive)"},
+    {"overdispersion", 1, O_OVERDISPERSION, "zones|multiplicative|additive|none", "assess: allowance for counts varying more than chance (default zones)"},
     {"plan-domains", 1, O_PLAN_DOMAINS, "K", "assess: domains poorer than one comparator that call for a plan (default 2)"},
     {"plan-min", 1, O_PLAN_MIN, "N", "assess: also a plan at N poorer indicators against one comparator (default off)"},
     {"queen", 0, O_QUEEN, NULL, "graph: zones touching at a point are neighbours too"},
     {"quiet", 0, O_QUIET, NULL, "print warnings and errors only"},
     {"respect", 1, O_RESPECT, "F:COL:hard|soft|nest", "build: respect the groups of lookup F column COL (repeatable)"},
     {"seed", 1, O_SEED, "N", "build: random seed (default 1)"},
+    {"shuffles", 1, O_SHUFFLES, "N", "calibrate: shuffles of the null experiment (default 200)"},
     {"snap", 1, O_SNAP, "METRES", "graph: boundaries this close count as shared (default 0.1)"},
     {"spec", 1, O_SPEC, "PATH", "indicator spec CSV (see data/specs/README.md)"},
     {"starts", 1, O_STARTS, "N", "build: annealing starts after the descent (default 4)"},
@@ -135,11 +141,11 @@ static const cli_option options[] = {
 
 /* Which commands use an option: one given to a command that would not use
  * it is refused rather than ignored. */
-enum { C_INFO = 1, C_GRAPH = 2, C_BUILD = 4, C_RUN = 8, C_ASSESS = 16, C_BATCH = 32, C_ALL = 63 };
+enum { C_INFO = 1, C_GRAPH = 2, C_BUILD = 4, C_RUN = 8, C_ASSESS = 16, C_BATCH = 32, C_CALIBRATE = 64, C_ALL = 127 };
 
 static unsigned command_bit(const char *cmd)
 {
-    static const char *const names[] = {"info", "graph", "build", "run", "assess", "batch"};
+    static const char *const names[] = {"info", "graph", "build", "run", "assess", "batch", "calibrate"};
     for (unsigned k = 0; k < sizeof names / sizeof *names; k++)
         if (strcmp(cmd, names[k]) == 0)
             return 1u << k;
@@ -151,21 +157,23 @@ static unsigned option_commands(enum opt_id id)
     switch (id) {
     case O_BOUNDARIES: case O_LAYER: case O_ZONE_FIELD: case O_CRS: case O_INDICATORS: case O_SPEC: case O_LOOKUP:
     case O_COUNCIL: case O_COUNCIL_FIELD: case O_STRICT:
-        return C_INFO | C_GRAPH | C_BUILD | C_RUN | C_ASSESS;
+        return C_INFO | C_GRAPH | C_BUILD | C_RUN | C_ASSESS | C_CALIBRATE;
     case O_OUT:
         return C_GRAPH | C_BUILD | C_RUN | C_ASSESS | C_BATCH;
     case O_QUEEN: case O_SNAP:
-        return C_GRAPH | C_BUILD | C_RUN | C_ASSESS;
+        return C_GRAPH | C_BUILD | C_RUN | C_ASSESS | C_CALIBRATE;
     case O_MAX_POP: /* also assess's guidance ceiling */
-        return C_BUILD | C_RUN | C_ASSESS;
+        return C_BUILD | C_RUN | C_ASSESS | C_CALIBRATE;
     case O_MIN_POP: case O_SEED: case O_THREADS: case O_STARTS: case O_W_HET: case O_W_COMPACT:
     case O_W_SOFT: case O_BUILD_INDICATORS: case O_RESPECT:
-        return C_BUILD | C_RUN;
+        return C_BUILD | C_RUN | C_CALIBRATE;
     case O_CONFIDENCE: case O_FDR: case O_MIN_EFFECT: case O_MIN_EFFECT_ABS: case O_PLAN_MIN:
     case O_OVERDISPERSION: case O_FDR_METHOD: case O_PLAN_DOMAINS:
-        return C_RUN | C_ASSESS;
+        return C_RUN | C_ASSESS | C_CALIBRATE;
+    case O_SHUFFLES:
+        return C_CALIBRATE;
     case O_LOCALITIES: case O_LOCALITY_COLUMN:
-        return C_ASSESS;
+        return C_ASSESS | C_CALIBRATE;
     case O_JOBS: case O_FAIL_FAST: case O_HOLD: case O_HOLD_RULE:
         return C_BATCH;
     case O_QUIET: case O_HELP: case O_VERSION:
@@ -272,6 +280,7 @@ static int set_option(cli_args *a, const cli_option *o, const char *v)
     case O_OVERDISPERSION: a->overdispersion = v; break;
     case O_FDR_METHOD: a->fdr_method = v; break;
     case O_PLAN_DOMAINS: a->plan_domains = v; break;
+    case O_SHUFFLES: a->shuffles = v; break;
     case O_HOLD: a->hold = v; break;
     case O_HOLD_RULE: a->hold_rule = v; break;
     }

@@ -77,7 +77,9 @@ typedef enum loc_comparator {
 typedef enum loc_od_mode {
     LOC_OD_NONE = 0,       /* counts as independent draws (binomial, Poisson), zone means as a sample of zones */
     LOC_OD_MULTIPLICATIVE, /* null variance times phi, the winsorised mean squared z-score, when phi > 1 */
-    LOC_OD_ADDITIVE        /* null variance plus tau^2, the between-locality variance (random effects) */
+    LOC_OD_ADDITIVE,       /* null variance plus tau^2, the between-locality variance (random effects) */
+    LOC_OD_ZONES           /* the zones' pooled spread inside localities over the effective number of zones:
+                            * a design effect (quasi-likelihood dispersion), whatever the type */
 } loc_od_mode;
 
 /* Which false discovery rate procedure --fdr uses. */
@@ -87,10 +89,10 @@ typedef enum loc_fdr_method {
 } loc_fdr_method;
 
 typedef struct loc_assess_opts {
-    double conf;            /* confidence level of the decision (default 0.95) */
+    double conf;            /* confidence level of the decision (default 0.998, the funnel's outer limits) */
     double fdr;             /* > 0: flag by q < fdr over every test instead of the confidence level (default 0) */
     loc_fdr_method fdr_method; /* BH or BY (default BY) */
-    loc_od_mode od;         /* overdispersion allowance (default additive) */
+    loc_od_mode od;         /* overdispersion allowance (default zones) */
     double winsor;          /* winsorisation of the z-scores for phi (default 0.1) */
     size_t od_min_units;    /* fewer tested localities: estimate from the zones instead (default 10) */
     int effects_from_spec;  /* 1: each indicator's spec min_effect where it has one (default 1) */
