@@ -40,6 +40,14 @@ static long long file_size(const char *path)
     return stat(path, &s) == 0 ? (long long)s.st_size : -1;
 }
 
+/* 99.8% binomial limits around the national proportion, in per cent. */
+static void binomial_limits(const void *ud, double x, double *lo, double *hi)
+{
+    double p = *(const double *)ud, h = x > 0 ? 3.090232306167813 * sqrt(p * (1 - p) / x) : NAN;
+    *lo = 100 * (p - h);
+    *hi = 100 * (p + h);
+}
+
 int main(int argc, char **argv)
 {
     int reps = bench_reps(5);
@@ -135,14 +143,30 @@ int main(int argc, char **argv)
         rate[k] = y > 0 ? x / y : NAN;
         denom[k] = y;
         double lo, hi;
-        loc_funnel_limits(LOC_FUNNEL_PROPORTION, national, y, 3.090232306167813, &lo, &hi);
-        int plan = rate[k] > hi;
+        binomial_limits(&national, y, &lo, &hi);
+        int plan = 100 * rate[k] > hi;
         flagged += (size_t)plan;
         if (loc_attrs_set_real(ctx, a, 0, k, rate[k]) || loc_attrs_set_int(ctx, a, 1, k, plan))
             die(ctx, "attributes");
     }
-    loc_funnel fu = {"Income deprived people (% of total population)", LOC_FUNNEL_PROPORTION, rate, denom, national,
-                     100, "%", 1};
+    /* the report draws shown units: per cent */
+    double *shown = malloc(nloc * sizeof *shown), *diff = malloc(nloc * sizeof *diff);
+    double *lim = malloc(nloc * sizeof *lim);
+    int *flag = malloc(nloc * sizeof *flag);
+    if (!shown || !diff || !lim || !flag)
+        die(ctx, "funnel");
+    for (size_t k = 0; k < nloc; k++) {
+        double lo, hi;
+        binomial_limits(&national, denom[k], &lo, &hi);
+        shown[k] = 100 * rate[k];
+        diff[k] = shown[k] - 100 * national;
+        lim[k] = hi - 100 * national;
+        flag[k] = isnan(shown[k]) ? 3 : shown[k] > hi ? 1 : shown[k] < lo ? 2 : 0;
+    }
+    loc_funnel fu = {.label = "Income deprived people (% of total population)", .unit = "%",
+                     .size_label = "residents", .worse = 1, .national = 100 * national, .value = shown,
+                     .size = denom, .flag_scotland = flag, .limits = binomial_limits, .limits_ud = &national,
+                     .diff = diff, .limit = lim, .flag_rest = flag};
     loc_kv settings[] = {{"localities", "2011 intermediate zones (iz11_code)"},
                          {"plan rule", "income share above the Scotland 99.8% funnel limit"}};
     loc_kv sources[] = {{"boundaries", bp}, {"indicators", ip}, {"lookup", lp}};
@@ -226,6 +250,10 @@ int main(int argc, char **argv)
     }
     loc_attrs_destroy(a);
     free(rate);
+    free(shown);
+    free(diff);
+    free(lim);
+    free(flag);
     free(denom);
     loc_dissolved_destroy(d);
     loc_partition_destroy(p);

@@ -39,6 +39,7 @@ struct loc_assess {
     double *nat;             /* nind: Scotland's value, method scale */
     double *sd;              /* nind: zone-level standard deviation across Scotland, method scale */
     double *within;          /* nind: pooled zone-level variance inside the run's localities */
+    double *zone_w;          /* nind: mean weight (denominator) of a contributing zone */
     double *effect;          /* nind: minimum effect, method scale, absolute (NaN: relative, see effect_rel) */
     double *effect_rel;      /* nind: relative minimum effect (share of the comparator) */
     size_t ndomains;
@@ -81,7 +82,7 @@ void loc_assess_destroy(loc_assess *a)
     if (a->reason)
         for (size_t k = 0; k < a->nloc; k++)
             loc_free(ctx, a->reason[k]);
-    void *arrays[] = {a->cells, a->tins, a->ls, a->cs, a->ns, a->disp, a->tested, a->a0, a->nat, a->sd, a->within,
+    void *arrays[] = {a->cells, a->tins, a->ls, a->cs, a->ns, a->disp, a->tested, a->a0, a->nat, a->sd, a->within, a->zone_w,
                       a->effect, a->effect_rel, a->domains, a->domain_of, a->poorer, a->pdomains, a->qualifies,
                       a->over, a->cross, a->share_poorer, a->discont, a->reason};
     for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++)
@@ -383,9 +384,11 @@ static void all_inputs(loc_assess *a, int base)
 static void within_variance(loc_assess *a)
 {
     for (size_t j = 0; j < a->nind; j++) {
-        double ss = 0, den = 0;
+        double ss = 0, den = 0, tw = 0, tz = 0;
         for (size_t k = 0; k < a->nloc; k++) {
             const double *l = sums(a, a->ls, k, j);
+            tw += l[S_W];
+            tz += l[S_USED];
             if (l[S_USED] < 2 || !(l[S_W] > 0))
                 continue;
             double d = l[S_XX] - l[S_X] * l[S_X] / l[S_W];
@@ -393,6 +396,7 @@ static void within_variance(loc_assess *a)
             den += l[S_W] - l[S_WW] / l[S_W];
         }
         a->within[j] = den > 0 ? ss / den : NAN;
+        a->zone_w[j] = tz > 0 ? tw / tz : NAN;
     }
 }
 
@@ -494,7 +498,11 @@ static void own_interval(const loc_assess *a, size_t k, size_t j, const tin *ts,
         double lo = ind->lower, hi = ind->upper;
         if (!(lo < hi))
             lo = -INFINITY, hi = INFINITY;
-        st = loc_stats_bounded(m, se, lo, hi, a->o.conf, &cell->est);
+        /* Student's t on the effective number of zones less one: zone
+         * values are skewed (hospital stays for drug misuse most), and a
+         * mean of a few of them is further from normal than its
+         * variance says; the coverage test on Stirling's zones measures it */
+        st = loc_stats_bounded(m, se, lo, hi, a->o.conf, ne > 2 ? ne - 1 : 1, &cell->est);
     }
     if (st)
         cell->est = NAN_INTERVAL;
@@ -863,7 +871,7 @@ loc_assess *loc_assess_run(loc_ctx *ctx, const loc_zones *z, const loc_partition
         !(a->tins = loc_calloc(ctx, ncells, sizeof *a->tins)) || !(a->disp = loc_calloc(ctx, ni * 2, sizeof *a->disp)) ||
         !(a->tested = loc_calloc(ctx, ni, 1)) || !(a->a0 = loc_calloc(ctx, ni, sizeof *a->a0)) ||
         !(a->nat = loc_calloc(ctx, ni, sizeof *a->nat)) || !(a->sd = loc_calloc(ctx, ni, sizeof *a->sd)) ||
-        !(a->within = loc_calloc(ctx, ni, sizeof *a->within)) ||
+        !(a->within = loc_calloc(ctx, ni, sizeof *a->within)) || !(a->zone_w = loc_calloc(ctx, ni, sizeof *a->zone_w)) ||
         !(a->effect = loc_calloc(ctx, ni, sizeof *a->effect)) ||
         !(a->effect_rel = loc_calloc(ctx, ni, sizeof *a->effect_rel)) ||
         !(a->domains = loc_calloc(ctx, ni, sizeof *a->domains)) ||
@@ -1059,6 +1067,38 @@ loc_status loc_assess_write_localities(loc_ctx *ctx, const loc_assess *a, const 
                   loc_put_csv_field(f, loc_assess_reason(a, k)) == EOF || fputc('\n', f) == EOF;
         if (bad)
             st = loc_afile_failed(ctx, &af);
+    }
+    return loc_afile_close(ctx, &af, st);
+}
+
+loc_status loc_assess_write_dispersion(loc_ctx *ctx, const loc_assess *a, const char *path)
+{
+    static const char *const applied[] = {"none", "multiplicative", "additive", "zones"};
+    loc_afile af;
+    loc_status st = loc_afile_open(ctx, &af, path);
+    if (st)
+        return st;
+    FILE *f = af.f;
+    if (fputs("indicator,comparator,method,units,from_zones,phi,tau2,within_sd,dispersion_within,applied\n", f) ==
+        EOF)
+        st = loc_afile_failed(ctx, &af);
+    for (size_t j = 0; j < a->nind && !st; j++) {
+        if (!a->tested[j])
+            continue;
+        const loc_indicator *ind = loc_zones_indicator(a->z, j);
+        double k = shown(ind), w = a->within[j], th = a->nat[j];
+        double base = ind->type == LOC_IND_PROPORTION ? th * (1 - th) : ind->type == LOC_IND_RATE ? th : NAN;
+        for (int c = 0; c < 2 && !st; c++) {
+            const loc_assess_disp *d = &a->disp[j * 2 + (size_t)c];
+            int bad = loc_put_csv_field(f, ind->name) == EOF ||
+                      fprintf(f, ",%s,%s,%zu,%d,", cmp_name(c), loc_ind_type_name(ind->type), d->units,
+                              d->from_zones) < 0 ||
+                      put_num(f, d->phi) || fputc(',', f) == EOF || put_num(f, d->tau2 * k * k) ||
+                      fputc(',', f) == EOF || put_num(f, sqrt(w) * k) || fputc(',', f) == EOF ||
+                      put_num(f, base > 0 ? w * a->zone_w[j] / base : NAN) || fprintf(f, ",%s\n", applied[a->o.od]) < 0;
+            if (bad)
+                st = loc_afile_failed(ctx, &af);
+        }
     }
     return loc_afile_close(ctx, &af, st);
 }

@@ -1135,15 +1135,16 @@ loc_status loc_stats_overdispersion(loc_ctx *ctx, const double *z, const double 
  * Bounded intervals for means
  * --------------------------------------------------------------------- */
 
-loc_status loc_stats_bounded(double est, double se, double lower, double upper, double conf, loc_interval *out)
+loc_status loc_stats_bounded(double est, double se, double lower, double upper, double conf, double df,
+                             loc_interval *out)
 {
     if (!out)
         return LOC_EINVAL;
     zero_interval(out);
     if (!isfinite(est) || !isfinite(se) || se < 0.0 || !ok_conf(conf) || isnan(lower) || isnan(upper) ||
-        lower >= upper)
+        lower >= upper || !(df > 0))
         return LOC_EINVAL;
-    double z = z_upper((1.0 - conf) / 2.0);
+    double z = isinf(df) ? z_upper((1.0 - conf) / 2.0) : -loc_stats_t_quantile((1.0 - conf) / 2.0, df);
     out->est = est;
     int has_lo = isfinite(lower), has_hi = isfinite(upper);
     if (has_lo && has_hi && est > lower && est < upper) {

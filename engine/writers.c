@@ -29,6 +29,7 @@
  * half a pixel so that a council of many localities stays small.
  */
 #include "localities/writers.h"
+#include "localities/stats.h"
 #include "internal.h"
 
 #include <gdal.h>
@@ -1353,25 +1354,6 @@ static loc_status put_maps(rep *r)
  * Funnel plots
  * --------------------------------------------------------------------- */
 
-void loc_funnel_limits(loc_funnel_kind kind, double national, double n, double z, double *lo, double *hi)
-{
-    if (!(n > 0) || isnan(national)) {
-        *lo = *hi = NAN;
-        return;
-    }
-    double var = kind == LOC_FUNNEL_PROPORTION ? national * (1 - national) / n : national / n;
-    double half = z * sqrt(var > 0 ? var : 0);
-    *lo = national - half;
-    *hi = national + half;
-    if (*lo < 0)
-        *lo = 0;
-    if (kind == LOC_FUNNEL_PROPORTION && *hi > 1)
-        *hi = 1;
-}
-
-#define Z95 1.959963984540054
-#define Z998 3.090232306167813
-
 /* A round step near span / 5 for axis ticks. */
 static double nice_step(double span)
 {
@@ -1381,151 +1363,295 @@ static double nice_step(double span)
     return p * (m < 1.5 ? 1 : m < 3 ? 2 : m < 7 ? 5 : 10);
 }
 
-/* A point's class: outside which limits, and on the worse or the better
- * side when the funnel says which side is worse. */
-static const char *point_class(const loc_funnel *fu, double v, double l95, double h95, double l998, double h998)
+/* A point's class from its flag. */
+static const char *flag_class(int flag)
 {
-    int above = v > h95, below = v < l95;
-    if (!above && !below)
-        return "in";
-    int far = v > h998 || v < l998;
-    if (!fu->worse)
-        return far ? "out998" : "out95";
-    int worse = fu->worse > 0 ? above : below;
-    return worse ? (far ? "worse998" : "worse95") : (far ? "better998" : "better95");
+    return flag == LOC_FLAG_POORER ? "worse" : flag == LOC_FLAG_BETTER ? "better" : "in";
+}
+
+static int cmp_double_asc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The y range of a chart: the 2nd to the 98th percentile of the points,
+ * widened to the other values that must show (limits, centre), so that a
+ * single extreme point does not flatten the rest; points beyond are drawn
+ * on the edge and named under the chart. */
+static void y_range(rep *r, const double *v, size_t n, double *lo, double *hi)
+{
+    double *s = loc_malloc(r->ctx, (n ? n : 1) * sizeof *s);
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++)
+        if (isfinite(v[k]))
+            (s ? (void)(s[m] = v[k]) : (void)0), m++;
+    if (!s || !m) {
+        loc_free(r->ctx, s);
+        return;
+    }
+    qsort(s, m, sizeof *s, cmp_double_asc);
+    size_t a = m >= 50 ? m / 50 : 0, b = m >= 50 ? m - 1 - m / 50 : m - 1;
+    *lo = fmin(*lo, s[a]);
+    *hi = fmax(*hi, s[b]);
+    loc_free(r->ctx, s);
+}
+
+/* Axes and frame of a chart; the y ticks in shown units. */
+typedef struct chart {
+    double L, R, T, B, W, H;  /* margins and plot size */
+    double xmax, ymin, ymax;  /* data range */
+} chart;
+
+static double cx(const chart *c, double x) { return c->L + x / c->xmax * c->W; }
+static double cy(const chart *c, double y)
+{
+    double v = c->T + (c->ymax - y) / (c->ymax - c->ymin) * c->H;
+    return fmin(fmax(v, c->T), c->T + c->H);
+}
+
+static void put_frame(rep *r, const chart *c, size_t id, const char *xlabel, const char *unit, const char *alt)
+{
+    FILE *f = r->f;
+    fprintf(f, "<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"", PLOT_W,
+            PLOT_H, PLOT_W, PLOT_H);
+    esc(f, alt);
+    fputs("\">\n", f);
+    fprintf(f, "<defs><clipPath id=\"clip%zu\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>"
+               "</clipPath></defs>\n",
+            id, c->L, c->T, c->W, c->H);
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fafafa\" stroke=\"#999\"/>\n", c->L,
+            c->T, c->W, c->H);
+    double ys = nice_step(c->ymax - c->ymin);
+    /* ticks from whole multiples of the step, so that labels never show
+     * accumulated rounding (14.999...) */
+    int ydec = (int)fmax(0, -floor(log10(ys) + 1e-9));
+    for (long i = (long)ceil(c->ymin / ys - 1e-9); (double)i * ys <= c->ymax + 1e-12; i++) {
+        double v = (double)i * ys;
+        fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
+                   "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">", c->L, c->L + c->W, cy(c, v),
+                cy(c, v), c->L - 4, cy(c, v) + 4);
+        fprintf(f, "%.*f</text>\n", ydec, fabs(v) < 1e-12 ? 0 : v);
+    }
+    double xs = nice_step(c->xmax);
+    for (long i = 0; (double)i * xs <= c->xmax + 1e-9; i++) {
+        double m = (double)i * xs;
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"middle\">", cx(c, m), c->T + c->H + 16);
+        num(f, m);
+        fputs("</text>\n", f);
+    }
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"axis\" text-anchor=\"middle\">", c->L + c->W / 2, PLOT_H - 6);
+    esc(f, xlabel);
+    fputs("</text>\n", f);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"axis\">", 4.0, c->T - 8);
+    esc(f, alt);
+    if (unit && *unit) {
+        fputs(" (", f);
+        esc(f, unit[0] == ' ' ? unit + 1 : unit);
+        fputc(')', f);
+    }
+    fputs("</text>\n", f);
+}
+
+/* One point: a circle with its locality and value as a tooltip, marked
+ * off-scale when clipped to the frame. */
+static void put_point(rep *r, const chart *c, size_t k, double x, double y, const char *cls, const char *unit)
+{
+    FILE *f = r->f;
+    int off = y > c->ymax || y < c->ymin;
+    fprintf(f, "<circle class=\"%s%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" data-locality=\"", cls, off ? " off" : "",
+            cx(c, x), cy(c, y));
+    esc(f, loc_partition_code(r->d->p, k));
+    fputs("\"><title>", f);
+    esc(f, loc_partition_code(r->d->p, k));
+    fputc(' ', f);
+    esc(f, loc_partition_name(r->d->p, k));
+    fputs(": ", f);
+    num(f, y);
+    esc(f, unit);
+    fputs("</title></circle>\n", f);
+}
+
+/* Points beyond the frame, named under the chart. */
+static void put_off_scale(rep *r, const double *v, const double *x, const int *flag, size_t n, const chart *c,
+                          const char *unit)
+{
+    FILE *f = r->f;
+    int any = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (flag[k] == LOC_FLAG_UNRELIABLE || !isfinite(v[k]) || !(x[k] > 0) || (v[k] <= c->ymax && v[k] >= c->ymin))
+            continue;
+        fputs(any ? "; " : "<p class=\"off\">Off the scale, drawn on its edge: ", f);
+        esc(f, loc_partition_name(r->d->p, k));
+        fputs(" (", f);
+        esc(f, loc_partition_code(r->d->p, k));
+        fputs(") ", f);
+        num(f, v[k]);
+        esc(f, unit);
+        any = 1;
+    }
+    if (any)
+        fputs("</p>\n", f);
+}
+
+static void put_legend(rep *r, const loc_funnel *fu, int rest)
+{
+    FILE *f = r->f;
+    fputs("<div class=\"legend\">", f);
+    if (rest)
+        fputs("<span><i class=\"band\"></i>the locality's decision limit</span>", f);
+    else {
+        fputs("<span><i class=\"ln\" style=\"border-color:#333\"></i>Scotland ", f);
+        num(f, fu->national);
+        esc(f, fu->unit);
+        fputs("</span><span><i class=\"ln\" style=\"border-color:#b2182b\"></i>decision limits</span>", f);
+    }
+    fputs("<span><i class=\"dot worse\"></i>significantly poorer</span>"
+          "<span><i class=\"dot better\"></i>significantly better</span>"
+          "<span><i class=\"dot in\"></i>neither</span></div>\n", f);
+}
+
+/* Against Scotland: the funnel plot with the decision limits. */
+static loc_status put_funnel_scotland(rep *r, const loc_funnel *fu, size_t id)
+{
+    FILE *f = r->f;
+    size_t n = r->d->n, shown = 0, untested = 0;
+    chart c = {56, 16, 24, 44, 0, 0, 0, INFINITY, -INFINITY};
+    c.W = PLOT_W - c.L - c.R;
+    c.H = PLOT_H - c.T - c.B;
+    for (size_t k = 0; k < n; k++) {
+        if (fu->flag_scotland[k] == LOC_FLAG_UNRELIABLE || isnan(fu->value[k]) || !(fu->size[k] > 0)) {
+            untested++;
+            continue;
+        }
+        shown++;
+        c.xmax = fmax(c.xmax, fu->size[k]);
+    }
+    fputs("<div><p class=\"sub\">Against Scotland</p>\n", f);
+    if (!shown || isnan(fu->national)) {
+        fputs("<p>No locality was tested on this indicator.</p></div>\n", f);
+        return LOC_OK;
+    }
+    double lo, hi;
+    fu->limits(fu->limits_ud, c.xmax * 0.25, &lo, &hi);
+    c.ymin = fmin(fu->national, isfinite(lo) ? lo : fu->national);
+    c.ymax = fmax(fu->national, isfinite(hi) ? hi : fu->national);
+    y_range(r, fu->value, n, &c.ymin, &c.ymax);
+    double pad = 0.05 * (c.ymax - c.ymin > 0 ? c.ymax - c.ymin : fabs(c.ymax) + 1e-9);
+    c.ymin -= pad;
+    c.ymax += pad;
+    c.xmax *= 1.05;
+    put_frame(r, &c, id, fu->size_label ? fu->size_label : "size", fu->unit, "value");
+    fprintf(f, "<g clip-path=\"url(#clip%zu)\" fill=\"none\">\n", id);
+    fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", c.L, c.L + c.W,
+            cy(&c, fu->national), cy(&c, fu->national));
+    /* the limits, sampled on a grid dense near zero where they curve most */
+    for (int side = 0; side < 2; side++) {
+        fputs("<path stroke=\"#b2182b\" d=\"", f);
+        int pen = 0;
+        for (int i = 1; i <= 160; i++) {
+            double m = c.xmax * pow(i / 160.0, 2);
+            fu->limits(fu->limits_ud, m, &lo, &hi);
+            double v = side ? hi : lo;
+            if (!isfinite(v))
+                continue;
+            fprintf(f, "%c%.1f %.1f", pen++ ? 'L' : 'M', cx(&c, m), cy(&c, v));
+        }
+        fputs("\"/>\n", f);
+    }
+    fputs("</g>\n<g>\n", f);
+    for (size_t k = 0; k < n; k++)
+        if (fu->flag_scotland[k] != LOC_FLAG_UNRELIABLE && !isnan(fu->value[k]) && fu->size[k] > 0)
+            put_point(r, &c, k, fu->size[k], fu->value[k], flag_class(fu->flag_scotland[k]), fu->unit);
+    fputs("</g>\n</svg>\n", f);
+    put_legend(r, fu, 0);
+    put_off_scale(r, fu->value, fu->size, fu->flag_scotland, n, &c, fu->unit);
+    if (untested)
+        fprintf(f, "<p class=\"off\">%zu localit%s not tested (too few zones or residents).</p>\n", untested,
+                untested == 1 ? "y" : "ies");
+    fputs("</div>\n", f);
+    return LOC_OK;
+}
+
+/* Against the rest of the council: each locality's difference with its
+ * own decision limit as a band around zero. */
+static loc_status put_funnel_rest(rep *r, const loc_funnel *fu, size_t id)
+{
+    FILE *f = r->f;
+    size_t n = r->d->n, shown = 0;
+    chart c = {56, 16, 24, 44, 0, 0, 0, 0, 0};
+    c.W = PLOT_W - c.L - c.R;
+    c.H = PLOT_H - c.T - c.B;
+    double *bands = loc_malloc(r->ctx, 2 * (n ? n : 1) * sizeof *bands);
+    if (!bands)
+        return LOC_ENOMEM;
+    size_t nb = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (fu->flag_rest[k] == LOC_FLAG_UNRELIABLE || isnan(fu->diff[k]) || !(fu->size[k] > 0))
+            continue;
+        shown++;
+        c.xmax = fmax(c.xmax, fu->size[k]);
+        if (isfinite(fu->limit[k])) {
+            bands[nb++] = fu->limit[k];
+            bands[nb++] = -fu->limit[k];
+        }
+    }
+    fputs("<div><p class=\"sub\">Against the rest of the council</p>\n", f);
+    if (!shown) {
+        loc_free(r->ctx, bands);
+        fputs("<p>No locality was tested on this indicator.</p></div>\n", f);
+        return LOC_OK;
+    }
+    y_range(r, fu->diff, n, &c.ymin, &c.ymax);
+    y_range(r, bands, nb, &c.ymin, &c.ymax);
+    loc_free(r->ctx, bands);
+    double pad = 0.05 * (c.ymax - c.ymin > 0 ? c.ymax - c.ymin : 1);
+    c.ymin -= pad;
+    c.ymax += pad;
+    c.xmax *= 1.05;
+    put_frame(r, &c, id, fu->size_label ? fu->size_label : "size", fu->unit, "difference");
+    fprintf(f, "<g clip-path=\"url(#clip%zu)\">\n", id);
+    fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", c.L, c.L + c.W, cy(&c, 0),
+            cy(&c, 0));
+    for (size_t k = 0; k < n; k++)
+        if (fu->flag_rest[k] != LOC_FLAG_UNRELIABLE && !isnan(fu->diff[k]) && fu->size[k] > 0 &&
+            isfinite(fu->limit[k]))
+            fprintf(f, "<line class=\"band\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>\n", cx(&c, fu->size[k]),
+                    cx(&c, fu->size[k]), cy(&c, -fu->limit[k]), cy(&c, fu->limit[k]));
+    fputs("</g>\n<g>\n", f);
+    for (size_t k = 0; k < n; k++)
+        if (fu->flag_rest[k] != LOC_FLAG_UNRELIABLE && !isnan(fu->diff[k]) && fu->size[k] > 0)
+            put_point(r, &c, k, fu->size[k], fu->diff[k], flag_class(fu->flag_rest[k]), fu->unit);
+    fputs("</g>\n</svg>\n", f);
+    put_legend(r, fu, 1);
+    put_off_scale(r, fu->diff, fu->size, fu->flag_rest, n, &c, fu->unit);
+    fputs("</div>\n", f);
+    return LOC_OK;
 }
 
 static loc_status put_funnel(rep *r, const loc_funnel *fu, size_t id)
 {
     FILE *f = r->f;
-    size_t n = r->d->n;
-    double sc = fu->scale ? fu->scale : 1;
-    double nmax = 0, ymin = INFINITY, ymax = -INFINITY;
-    size_t shown = 0;
-    for (size_t k = 0; k < n; k++) {
-        double v = fu->value[k], m = fu->denom[k];
-        if (isnan(v) || !(m > 0))
-            continue;
-        shown++;
-        nmax = fmax(nmax, m);
-        ymin = fmin(ymin, v);
-        ymax = fmax(ymax, v);
+    fprintf(f, "<figure class=\"funnel\" id=\"funnel-%zu\"", id + 1);
+    if (fu->name) {
+        fputs(" data-indicator=\"", f);
+        esc(f, fu->name);
+        fputc('"', f);
     }
-    fputs("<figure class=\"funnel\"><figcaption>", f);
+    fputs("><figcaption>", f);
     esc(f, fu->label);
     fputs("</figcaption>\n", f);
-    if (!shown || isnan(fu->national)) {
-        fputs("<p>No locality has a value and a denominator for this indicator.</p></figure>\n", f);
-        return LOC_OK;
+    if (fu->note) {
+        fputs("<p class=\"sub\">", f);
+        esc(f, fu->note);
+        fputs("</p>\n", f);
     }
-    /* the y range covers the points and the limits from a quarter of the
-     * way along the x axis, where the funnel is already readable */
-    double lo, hi;
-    loc_funnel_limits(fu->kind, fu->national, nmax * 0.25, Z998, &lo, &hi);
-    ymin = fmin(fmin(ymin, lo), fu->national);
-    ymax = fmax(fmax(ymax, hi), fu->national);
-    double pad = 0.05 * (ymax - ymin > 0 ? ymax - ymin : fabs(ymax) + 1e-9);
-    ymin -= pad;
-    ymax += pad;
-    if (fu->kind == LOC_FUNNEL_PROPORTION && ymin < 0)
-        ymin = 0;
-    nmax *= 1.05;
-    const double L = 56, R = 16, T = 24, B = 44, W = PLOT_W - L - R, H = PLOT_H - T - B;
-#define PX(m) (L + (m) / nmax * W)
-#define PY(v) (T + (ymax - (v)) / (ymax - ymin) * H)
-    fprintf(f, "<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
-               "role=\"img\" aria-label=\"funnel plot\">\n", PLOT_W, PLOT_H, PLOT_W, PLOT_H);
-    fprintf(f, "<defs><clipPath id=\"clip%zu\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>"
-               "</clipPath></defs>\n",
-            id, L, T, W, H);
-    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fafafa\" stroke=\"#999\"/>\n", L, T,
-            W, H);
-    /* axes */
-    double ys = nice_step((ymax - ymin) * sc) / sc;
-    /* ticks from whole multiples of the step, so that labels never show
-     * accumulated rounding (14.999...) */
-    int ydec = (int)fmax(0, -floor(log10(ys * sc) + 1e-9));
-    for (long i = (long)ceil(ymin / ys - 1e-9); i * ys <= ymax + 1e-12; i++) {
-        double v = (double)i * ys;
-        fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
-                   "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">", L, L + W, PY(v), PY(v), L - 4,
-                PY(v) + 4);
-        fprintf(f, "%.*f</text>\n", ydec, fabs(v * sc) < 1e-12 ? 0 : v * sc);
-    }
-    double xs = nice_step(nmax);
-    for (long i = 0; (double)i * xs <= nmax + 1e-9; i++) {
-        double m = (double)i * xs;
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"middle\">", PX(m), T + H + 16);
-        num(f, m);
-        fputs("</text>\n", f);
-    }
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"axis\" text-anchor=\"middle\">population or denominator</text>\n",
-            L + W / 2, PLOT_H - 6);
-    /* the unit once, over the y axis, rather than on every tick */
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"axis\">value", 4.0, T - 8);
-    if (fu->unit && *fu->unit) {
-        fputs(" (", f);
-        esc(f, fu->unit[0] == ' ' ? fu->unit + 1 : fu->unit);
-        fputc(')', f);
-    }
-    fputs("</text>\n", f);
-    /* limits: sampled on a grid dense near zero, where they curve most */
-    fprintf(f, "<g clip-path=\"url(#clip%zu)\" fill=\"none\">\n", id);
-    fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", L, L + W,
-            PY(fu->national), PY(fu->national));
-    static const double zs[] = {Z95, Z998};
-    static const char *const dash[] = {"4 3", ""};
-    for (int zi = 0; zi < 2; zi++)
-        for (int side = 0; side < 2; side++) {
-            fprintf(f, "<path stroke=\"%s\" stroke-dasharray=\"%s\" d=\"", zi ? "#b2182b" : "#ef8a62", dash[zi]);
-            for (int i = 1; i <= 120; i++) {
-                double m = nmax * pow(i / 120.0, 2);
-                loc_funnel_limits(fu->kind, fu->national, m, zs[zi], &lo, &hi);
-                double v = side ? hi : lo;
-                /* keep the path inside a sane range; the clip does the rest */
-                v = fmax(fmin(v, ymax + (ymax - ymin)), ymin - (ymax - ymin));
-                fprintf(f, "%c%.1f %.1f", i == 1 ? 'M' : 'L', PX(m), PY(v));
-            }
-            fputs("\"/>\n", f);
-        }
-    fputs("</g>\n<g>\n", f);
-    for (size_t k = 0; k < n; k++) {
-        double v = fu->value[k], m = fu->denom[k];
-        if (isnan(v) || !(m > 0))
-            continue;
-        double l95, h95, l998, h998;
-        loc_funnel_limits(fu->kind, fu->national, m, Z95, &l95, &h95);
-        loc_funnel_limits(fu->kind, fu->national, m, Z998, &l998, &h998);
-        const char *cls = point_class(fu, v, l95, h95, l998, h998);
-        fprintf(f, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\"><title>", cls, PX(m), PY(v));
-        esc(f, loc_partition_code(r->d->p, k));
-        fputc(' ', f);
-        esc(f, loc_partition_name(r->d->p, k));
-        fputs(": ", f);
-        num(f, v * sc);
-        esc(f, fu->unit);
-        fputs(" (n ", f);
-        num(f, m);
-        fputs(")</title></circle>\n", f);
-    }
-    fputs("</g>\n</svg>\n", f);
-#undef PX
-#undef PY
-    fputs("<div class=\"legend\"><span><i class=\"ln\" style=\"border-color:#333\"></i>Scotland ", f);
-    num(f, fu->national * sc);
-    esc(f, fu->unit);
-    fputs("</span><span><i class=\"ln dash\" style=\"border-color:#ef8a62\"></i>95% limits</span>"
-          "<span><i class=\"ln\" style=\"border-color:#b2182b\"></i>99.8% limits</span>", f);
-    if (fu->worse)
-        fputs("<span><i class=\"dot worse998\"></i>worse, outside 99.8%</span>"
-              "<span><i class=\"dot worse95\"></i>worse, outside 95%</span>"
-              "<span><i class=\"dot better95\"></i>better, outside 95%</span>"
-              "<span><i class=\"dot better998\"></i>better, outside 99.8%</span>", f);
-    else
-        fputs("<span><i class=\"dot out998\"></i>outside 99.8%</span>"
-              "<span><i class=\"dot out95\"></i>outside 95%</span>", f);
-    fputs("<span><i class=\"dot in\"></i>within</span></div></figure>\n", f);
-    return LOC_OK;
+    fputs("<div class=\"maps\">\n", f);
+    loc_status st = put_funnel_scotland(r, fu, 2 * id);
+    if (!st)
+        st = put_funnel_rest(r, fu, 2 * id + 1);
+    fputs("</div></figure>\n", f);
+    return st;
 }
 
 /* ---------------------------------------------------------------------
@@ -1642,12 +1768,13 @@ static const char STYLE_SHEET[] =
     "margin-right:.25em}\n"
     ".legend i.ln{width:1.4em;height:0;border:0;border-top:2px solid}.legend i.ln.dash{border-top-style:dashed}\n"
     ".legend i.dot{border-radius:50%}\n"
-    "circle.in,i.in{fill:#bdbdbd;background:#bdbdbd;stroke:#666}circle.out95,i.out95{fill:#fdae61;"
-    "background:#fdae61;stroke:#666}\n"
-    "circle.out998,i.out998,circle.worse998,i.worse998{fill:#b2182b;background:#b2182b;stroke:#333}\n"
-    "circle.worse95,i.worse95{fill:#f4a582;background:#f4a582;stroke:#666}\n"
-    "circle.better95,i.better95{fill:#92c5de;background:#92c5de;stroke:#666}\n"
-    "circle.better998,i.better998{fill:#2166ac;background:#2166ac;stroke:#333}\n"
+    "circle.in,i.in{fill:#bdbdbd;background:#bdbdbd;stroke:#666}\n"
+    "circle.worse,i.worse{fill:#b2182b;background:#b2182b;stroke:#333}\n"
+    "circle.better,i.better{fill:#2166ac;background:#2166ac;stroke:#333}\n"
+    "circle.off{stroke-dasharray:2 1;stroke-width:2}\n"
+    "line.band{stroke:#9e9e9e;stroke-width:3;stroke-opacity:.45}.legend i.band{width:.35em;background:#bdbdbd;"
+    "border:0}\n"
+    "p.sub{margin:.2em 0;color:#444;font-size:.9em}p.off{font-size:.8em;color:#555;max-width:560px}\n"
     "text.tick{font-size:11px;fill:#444}text.axis{font-size:12px;fill:#222}\n"
     "figcaption{font-weight:bold;margin:.5em 0}\n"
     "table{border-collapse:collapse;font-size:.85em}td,th{padding:.2em .5em;border-bottom:1px solid #e4e4e4;"
@@ -1687,9 +1814,11 @@ static loc_status put_page(rep *r)
     if (!r->o->nfunnels)
         fputs("<p>No indicator was chosen for funnel plots.</p>\n", f);
     else
-        fputs("<p>Each point is a locality; the lines are the Scotland value with 95% and 99.8% control limits. "
-              "Points outside the limits differ from Scotland by more than chance alone would usually give.</p>\n"
-              "<div class=\"maps\">\n", f);
+        fputs("<p>One figure per tested indicator.  Left, against Scotland: each point is a locality, the "
+              "black line Scotland's value and the red lines the decision limits; a point outside them is "
+              "flagged significantly poorer (or better), and every flag is a point outside them.  Right, against "
+              "the rest of its council: each point is a locality's difference from the rest of its council, the "
+              "grey band its own decision limit; a point beyond its band is flagged.</p>\n<div>\n", f);
     for (size_t i = 0; i < r->o->nfunnels && !st; i++)
         st = put_funnel(r, &r->o->funnels[i], i);
     if (r->o->nfunnels)
@@ -1729,10 +1858,13 @@ static loc_status stage_report(loc_ctx *ctx, const loc_dissolved *d, const loc_a
     if (st || (st = report_column(ctx, attrs, r.o->flag_column, LOC_ATTR_INT, &r.flag_col, path)) ||
         (st = report_column(ctx, attrs, r.o->value_column, LOC_ATTR_REAL, &r.value_col, path)))
         return st;
-    for (size_t i = 0; i < r.o->nfunnels; i++)
-        if (!r.o->funnels[i].value || !r.o->funnels[i].denom)
-            return loc_error(ctx, LOC_EINVAL, "cannot write '%s': funnel plot %zu has no values or denominators",
+    for (size_t i = 0; i < r.o->nfunnels; i++) {
+        const loc_funnel *fu = &r.o->funnels[i];
+        if (!fu->value || !fu->size || !fu->flag_scotland || !fu->limits || !fu->diff || !fu->limit ||
+            !fu->flag_rest)
+            return loc_error(ctx, LOC_EINVAL, "cannot write '%s': funnel plot %zu lacks values, sizes, flags or limits",
                              path, i + 1);
+    }
     if ((st = value_breaks(&r)))
         return st;
     if (!(r.simple = loc_calloc(ctx, d->n ? d->n : 1, sizeof *r.simple)))

@@ -519,6 +519,47 @@ static void test_assess_alloc(void **state)
     fx_free(&f);
 }
 
+/* One decision, one picture: every tested cell is flagged exactly when it
+ * lies outside the limits the report draws (the funnel against Scotland,
+ * its own limit against the rest of the council), on the flag's side. */
+static size_t check_agreement(const loc_zones *z, const loc_partition *p, const loc_assess *a)
+{
+    size_t checked = 0;
+    for (size_t k = 0; k < loc_partition_count(p); k++)
+        for (size_t j = 0; j < loc_zones_nindicators(z); j++) {
+            if (!loc_assess_tested(a, j))
+                continue;
+            int worse_high = loc_zones_indicator(z, j)->higher_is_worse;
+            for (int c = 0; c < 2; c++) {
+                const loc_assess_cell *cell = loc_assess_cell_get(a, k, j, (loc_comparator)c);
+                if (cell->flag == LOC_FLAG_UNRELIABLE || isnan(cell->diff.est))
+                    continue;
+                double d = cell->diff.est, margin;
+                int above, below;
+                if (c == LOC_CMP_SCOTLAND) {
+                    double lo, hi;
+                    loc_assess_funnel(a, j, cell->size, &lo, &hi);
+                    above = cell->est.est > hi;
+                    below = cell->est.est < lo;
+                    margin = fmin(fabs(cell->est.est - hi), fabs(cell->est.est - lo));
+                } else {
+                    above = d > cell->limit;
+                    below = d < -cell->limit;
+                    margin = fabs(fabs(d) - cell->limit);
+                }
+                if (margin < 1e-9 * fmax(1, fabs(cell->est.est)))
+                    continue; /* on the line itself: either reading is right */
+                int poorer = worse_high ? above : below, better = worse_high ? below : above;
+                if (poorer != (cell->flag == LOC_FLAG_POORER) || better != (cell->flag == LOC_FLAG_BETTER))
+                    fail_msg("locality %zu, %s, %s: flag %s but %s the drawn limits", k,
+                             loc_zones_indicator(z, j)->name, c ? "scotland" : "council_rest",
+                             loc_stats_flag_name(cell->flag), above || below ? "outside" : "inside");
+                checked++;
+            }
+        }
+    return checked;
+}
+
 /* Real data: the localities' sums add up to their councils' totals and,
  * with every council studied, to Scotland's, for every indicator. */
 static void real_sums(const char *bpath, const char *council, size_t want_loc)
@@ -583,12 +624,102 @@ static void real_sums(const char *bpath, const char *council, size_t want_loc)
                   council ? council : "Scotland", loc_partition_count(p), loc_assess_ntests(a),
                   loc_assess_nqualifying(a), ni);
     loc_assess_destroy(a);
+    /* the picture agrees with the flags under every allowance, and with
+     * the false discovery rate's own level */
+    for (int m = 0; m <= LOC_OD_ZONES + 1; m++) {
+        loc_assess_opts ao;
+        loc_assess_opts_init(&ao);
+        if (m <= LOC_OD_ZONES)
+            ao.od = (loc_od_mode)m;
+        else
+            ao.fdr = 0.05;
+        a = loc_assess_run(ctx, z, p, &ao, NULL, NULL);
+        assert_non_null(a);
+        size_t n = check_agreement(z, p, a);
+        assert_true(n > 0);
+        loc_assess_destroy(a);
+    }
     loc_partition_destroy(p);
     loc_zones_destroy(z);
     loc_lookup_destroy(l);
     loc_spec_destroy(spec);
     loc_csv_destroy(csv);
     loc_boundaries_destroy(b);
+    loc_ctx_destroy(ctx);
+}
+
+/*
+ * Coverage of the interval for ratios and means, by simulation on the real
+ * Stirling zones: a locality of 3 to 8 of the council's zones drawn at
+ * random (a sample of the council's zones, as the interval assumes), its
+ * 95% interval checked for the council's own population-weighted value,
+ * 4,000 draws per indicator.  The interval must cover it at least 94.5% of
+ * the time and never leave the values the indicator can take.
+ */
+static void test_mean_coverage(void **state)
+{
+    (void)state;
+    loc_ctx *ctx = loc_ctx_create(NULL);
+    loc_csv *csv = loc_csv_read(ctx, LOC_DATA_DIR "/stirling/simd2020v2_stirling.csv");
+    loc_spec *spec = loc_spec_read(ctx, LOC_DATA_DIR "/specs/simd2020v2.csv");
+    assert_non_null(csv);
+    assert_non_null(spec);
+    loc_zones *z = loc_zones_join(ctx, NULL, csv, spec, NULL, 0, NULL, NULL);
+    assert_non_null(z);
+    size_t n = loc_zones_count(z);
+    int32_t *lab = malloc(n * sizeof *lab);
+    const char *codes[] = {"L1", "L2"};
+    static const char *const names[] = {"mortality_smr", "drug", "attendance", "low_birth_weight", "university"};
+    size_t nn = sizeof names / sizeof *names, hits[5] = {0}, tried[5] = {0};
+    uint64_t rng = 12345;
+    loc_assess_opts o;
+    loc_assess_opts_init(&o);
+    o.conf = 0.95;
+    o.od = LOC_OD_NONE;
+    o.min_zones = 1;
+    for (int draw = 0; draw < 4000; draw++) {
+        size_t m = 3 + (size_t)(draw % 6);
+        for (size_t i = 0; i < n; i++)
+            lab[i] = 1;
+        for (size_t got = 0; got < m;) {
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            size_t i = (size_t)(rng >> 33) % n;
+            if (lab[i] == 1) {
+                lab[i] = 0;
+                got++;
+            }
+        }
+        loc_partition *p = loc_partition_create(ctx, z, lab, 2, codes, NULL);
+        assert_non_null(p);
+        loc_assess *a = loc_assess_run(ctx, z, p, &o, NULL, NULL);
+        assert_non_null(a);
+        for (size_t q = 0; q < nn; q++) {
+            size_t j = (size_t)ind_index(z, names[q]);
+            const loc_indicator *ind = loc_zones_indicator(z, j);
+            const loc_assess_cell *c = loc_assess_cell_get(a, 0, j, LOC_CMP_SCOTLAND);
+            /* the council's value: the locality and the rest together */
+            const loc_assess_cell *r = loc_assess_cell_get(a, 1, j, LOC_CMP_SCOTLAND);
+            double truth = (c->sum_x + r->sum_x) / (c->sum_w + r->sum_w);
+            if (isnan(c->est.low))
+                continue;
+            assert_true(c->est.low >= ind->lower && c->est.high <= ind->upper);
+            tried[q]++;
+            hits[q] += c->est.low <= truth && truth <= c->est.high;
+        }
+        loc_assess_destroy(a);
+        loc_partition_destroy(p);
+    }
+    for (size_t q = 0; q < nn; q++) {
+        double cover = (double)hits[q] / (double)tried[q];
+        print_message("%s: 95%% interval covered the council's value in %.1f%% of %zu draws\n", names[q],
+                      100 * cover, tried[q]);
+        assert_true(tried[q] > 3000);
+        assert_true(cover >= 0.945);
+    }
+    free(lab);
+    loc_zones_destroy(z);
+    loc_spec_destroy(spec);
+    loc_csv_destroy(csv);
     loc_ctx_destroy(ctx);
 }
 
@@ -607,7 +738,7 @@ int main(void)
         cmocka_unit_test(test_proportion), cmocka_unit_test(test_rate_share_mean), cmocka_unit_test(test_rules),
         cmocka_unit_test(test_edges),      cmocka_unit_test(test_tables),          cmocka_unit_test(test_assess_alloc),
         cmocka_unit_test(test_real), cmocka_unit_test(test_domains_and_effects),
-        cmocka_unit_test(test_suppressed_sensitivity),
+        cmocka_unit_test(test_suppressed_sensitivity), cmocka_unit_test(test_mean_coverage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -865,19 +865,23 @@ static void test_bounded(void **state)
 {
     (void)state;
     loc_interval r;
-    assert_int_equal(loc_stats_bounded(30, 10, 0, 100, 0.95, &r), LOC_OK);
+    assert_int_equal(loc_stats_bounded(30, 10, 0, 100, 0.95, INFINITY, &r), LOC_OK);
     assert_near(r.low, 14.422732872, 1e-8);
     assert_near(r.high, 52.149133085, 1e-8);
-    assert_int_equal(loc_stats_bounded(3, 2, 0, INFINITY, 0.95, &r), LOC_OK);
+    assert_int_equal(loc_stats_bounded(3, 2, 0, INFINITY, 0.95, INFINITY, &r), LOC_OK);
     assert_near(r.low, 0.81218237223, 1e-9);
     assert_near(r.high, 11.081255033, 1e-8);
     /* unbounded: the normal interval; on a bound: clipped */
-    assert_int_equal(loc_stats_bounded(3, 2, -INFINITY, INFINITY, 0.95, &r), LOC_OK);
+    assert_int_equal(loc_stats_bounded(3, 2, -INFINITY, INFINITY, 0.95, INFINITY, &r), LOC_OK);
     assert_near(r.low, 3 - 1.959963985 * 2, 1e-8);
-    assert_int_equal(loc_stats_bounded(0, 2, 0, 100, 0.95, &r), LOC_OK);
+    /* Student's t on 4 degrees of freedom: 2.776445105 (scipy) */
+    assert_int_equal(loc_stats_bounded(3, 2, -INFINITY, INFINITY, 0.95, 4, &r), LOC_OK);
+    assert_near(r.high, 3 + 2.776445105 * 2, 1e-7);
+    assert_int_equal(loc_stats_bounded(3, 2, 0, 1, 0.95, 0, &r), LOC_EINVAL);
+    assert_int_equal(loc_stats_bounded(0, 2, 0, 100, 0.95, INFINITY, &r), LOC_OK);
     assert_true(r.low == 0 && r.est == 0 && r.high > 0);
-    assert_int_equal(loc_stats_bounded(1, 2, 5, 5, 0.95, &r), LOC_EINVAL);
-    assert_int_equal(loc_stats_bounded(NAN, 2, 0, 1, 0.95, &r), LOC_EINVAL);
+    assert_int_equal(loc_stats_bounded(1, 2, 5, 5, 0.95, INFINITY, &r), LOC_EINVAL);
+    assert_int_equal(loc_stats_bounded(NAN, 2, 0, 1, 0.95, INFINITY, &r), LOC_EINVAL);
 }
 
 static void test_bh_enomem(void **state)

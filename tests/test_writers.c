@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "localities/writers.h"
+#include "localities/stats.h"
 #include "internal.h"
 #include "test_util.h"
 
@@ -871,31 +872,20 @@ static void test_atomic(void **state)
  * Report
  * --------------------------------------------------------------------- */
 
-static void test_funnel_limits(void **state)
+/* Test limits: 10 +- 30 / sqrt(x), in shown units. */
+static void test_limits(const void *ud, double x, double *lo, double *hi)
 {
-    (void)state;
-    double lo, hi;
-    loc_funnel_limits(LOC_FUNNEL_PROPORTION, 0.1, 100, 1.959963984540054, &lo, &hi);
-    assert_true(fabs(lo - (0.1 - 1.959963984540054 * 0.03)) < 1e-12 && fabs(hi - 0.158798919536) < 1e-9);
-    loc_funnel_limits(LOC_FUNNEL_RATE, 0.05, 400, 3.090232306167813, &lo, &hi);
-    assert_true(fabs(hi - 0.05 - 3.090232306167813 * sqrt(0.05 / 400)) < 1e-12);
-    assert_true(fabs(0.05 - lo - 3.090232306167813 * sqrt(0.05 / 400)) < 1e-12);
-    /* clamped to the possible range */
-    loc_funnel_limits(LOC_FUNNEL_PROPORTION, 0.01, 10, 3.09, &lo, &hi);
-    assert_true(lo == 0 && hi > 0.01);
-    loc_funnel_limits(LOC_FUNNEL_PROPORTION, 0.99, 10, 3.09, &lo, &hi);
-    assert_true(hi == 1);
-    loc_funnel_limits(LOC_FUNNEL_RATE, 0.5, 1, 3.09, &lo, &hi);
-    assert_true(lo == 0 && hi > 1);
-    loc_funnel_limits(LOC_FUNNEL_PROPORTION, 0.1, 0, 1.96, &lo, &hi);
-    assert_true(isnan(lo) && isnan(hi));
+    double c = *(const double *)ud;
+    *lo = c - 30 / sqrt(x);
+    *hi = c + 30 / sqrt(x);
 }
 
 /* Report inputs for a fixture: flag, value map, a funnel on the income
  * rate, settings with markup that must come out escaped. */
 typedef struct report_in {
     loc_attrs *a;
-    double *rate, *pop;
+    double *rate, *pop, *diff, *limit, centre;
+    int *flag_s, *flag_r;
     loc_funnel funnel[2];
     loc_kv settings[3], sources[1];
     loc_report_opts o;
@@ -908,14 +898,29 @@ static void report_inputs(fx *f, report_in *in)
     in->a = some_attrs(f);
     in->rate = malloc(n * sizeof *in->rate);
     in->pop = malloc(n * sizeof *in->pop);
+    in->diff = malloc(n * sizeof *in->diff);
+    in->limit = malloc(n * sizeof *in->limit);
+    in->flag_s = malloc(n * sizeof *in->flag_s);
+    in->flag_r = malloc(n * sizeof *in->flag_r);
+    in->centre = 12.1;
     for (size_t k = 0; k < n; k++) {
-        in->rate[k] = loc_attrs_real(in->a, 0, k);
+        in->rate[k] = 100 * loc_attrs_real(in->a, 0, k);
         in->pop[k] = loc_partition_population(f->p, k);
+        double lo, hi;
+        test_limits(&in->centre, in->pop[k], &lo, &hi);
+        in->flag_s[k] = in->rate[k] > hi ? LOC_FLAG_POORER : in->rate[k] < lo ? LOC_FLAG_BETTER : LOC_FLAG_SAME;
+        in->diff[k] = in->rate[k] - in->centre;
+        in->limit[k] = 5;
+        in->flag_r[k] = fabs(in->diff[k]) <= 5 ? LOC_FLAG_SAME : in->diff[k] > 0 ? LOC_FLAG_POORER : LOC_FLAG_BETTER;
     }
-    in->funnel[0] = (loc_funnel){"Income deprived <share>", LOC_FUNNEL_PROPORTION, in->rate, in->pop, 0.121, 100,
-                                 "%", 1};
-    in->funnel[1] =
-        (loc_funnel){"Income, as a rate", LOC_FUNNEL_RATE, in->rate, in->pop, 0.121, 1000, " per 1,000", 0};
+    in->funnel[0] = (loc_funnel){.label = "Income deprived <share>", .unit = "%", .size_label = "residents",
+                                 .note = "limits <made up>", .worse = 1, .national = in->centre, .value = in->rate,
+                                 .size = in->pop, .flag_scotland = in->flag_s, .limits = test_limits,
+                                 .limits_ud = &in->centre, .diff = in->diff, .limit = in->limit,
+                                 .flag_rest = in->flag_r};
+    in->funnel[1] = in->funnel[0];
+    in->funnel[1].label = "Income, as a rate";
+    in->funnel[1].unit = " per 1,000";
     in->settings[0] = (loc_kv){"max population", "10000"};
     in->settings[1] = (loc_kv){"rule", "<script>alert('x')</script> & more"};
     in->settings[2] = (loc_kv){"confidence", "95%"};
@@ -939,6 +944,10 @@ static void free_inputs(report_in *in)
     loc_attrs_destroy(in->a);
     free(in->rate);
     free(in->pop);
+    free(in->diff);
+    free(in->limit);
+    free(in->flag_s);
+    free(in->flag_r);
 }
 
 /* Tags open and close in pairs, in order, for the elements whose nesting
@@ -990,14 +999,12 @@ static void check_report(const char *path, size_t nloc)
     assert_non_null(strstr(html, "<title>Test &lt;report&gt;</title>"));
     assert_non_null(strstr(html, "Income deprived &lt;share&gt;"));
     assert_non_null(strstr(html, "dz2011 &quot;simplified&quot;.gpkg"));
-    assert_true(count_of(html, "<circle") >= 2);
-    /* the first funnel states its worse side, the second does not */
-    const char *second = strstr(html, "Income, as a rate");
-    assert_non_null(second);
-    assert_true(strstr(html, "class=\"worse") < second || strstr(html, "class=\"better") < second);
-    assert_null(strstr(second, "<circle class=\"worse"));
-    assert_null(strstr(second, "<circle class=\"better"));
-    assert_true(count_of(html, "<svg") >= 4);
+    assert_non_null(strstr(html, "limits &lt;made up&gt;"));
+    /* every point coloured by the flag it was given: as many flagged
+     * points as flags, in both charts of both funnels */
+    assert_true(count_of(html, "<circle") == 4 * nloc);
+    assert_non_null(strstr(html, "Income, as a rate"));
+    assert_true(count_of(html, "<svg") >= 6);
     /* one row per locality in the full table, one path per locality per map */
     const char *all = strstr(html, "<h2 id=\"localities\">");
     assert_non_null(all);
@@ -1023,6 +1030,10 @@ static void test_report_squares(void **state)
     assert_non_null(strstr(html, "Beta &amp; &lt;Gamma&gt;"));
     assert_int_equal(count_of(html, "<path fill="), 6); /* 3 localities, 2 maps */
     assert_int_equal(count_of(html, "<tr class=\"flag\">"), 1); /* CORE 0.25; RING 0.10, GAP 0.125 */
+    size_t worse = 0;
+    for (size_t k = 0; k < 3; k++)
+        worse += (size_t)(in.flag_s[k] == LOC_FLAG_POORER) + (size_t)(in.flag_r[k] == LOC_FLAG_POORER);
+    assert_int_equal(count_of(html, "<circle class=\"worse"), 2 * worse);
     free(html);
 
     /* the same inputs give the same bytes */
@@ -1063,11 +1074,11 @@ static void test_report_squares(void **state)
     assert_string_equal(loc_errmsg(f.ctx), msg);
     o = in.o;
     loc_funnel bad = in.funnel[0];
-    bad.denom = NULL;
+    bad.size = NULL;
     o.funnels = &bad;
     o.nfunnels = 1;
     assert_int_equal(loc_write_report(f.ctx, d, in.a, &o, path), LOC_EINVAL);
-    snprintf(msg, sizeof msg, "cannot write '%s': funnel plot 1 has no values or denominators", path);
+    snprintf(msg, sizeof msg, "cannot write '%s': funnel plot 1 lacks values, sizes, flags or limits", path);
     assert_string_equal(loc_errmsg(f.ctx), msg);
     assert_int_equal(loc_write_report(f.ctx, NULL, NULL, NULL, path), LOC_EINVAL);
     free_inputs(&in);
@@ -1239,8 +1250,7 @@ int main(void)
         cmocka_unit_test(test_dissolve_squares), cmocka_unit_test(test_dissolve_errors),
         cmocka_unit_test(test_dissolve_stirling), cmocka_unit_test(test_attrs),
         cmocka_unit_test(test_geo_squares),      cmocka_unit_test(test_geo_stirling),
-        cmocka_unit_test(test_atomic),           cmocka_unit_test(test_funnel_limits),
-        cmocka_unit_test(test_report_squares),   cmocka_unit_test(test_report_stirling),
+        cmocka_unit_test(test_atomic),           cmocka_unit_test(test_report_squares),   cmocka_unit_test(test_report_stirling),
         cmocka_unit_test(test_no_boundaries),    cmocka_unit_test(test_outputs_set),
         cmocka_unit_test(test_dissolve_simplified), cmocka_unit_test(test_localities_csv),
     };

@@ -62,6 +62,29 @@ int cli_assess_opts(const cli_args *a, loc_assess_opts *o)
     return rc;
 }
 
+/* Spiegelhalter's phi per tested indicator against Scotland, on one line
+ * (the rest is in overdispersion.csv). */
+static void print_dispersion(FILE *f, const loc_zones *z, const loc_assess *as)
+{
+    static const char *const how[] = {"none (counts as independent draws)", "multiplicative phi",
+                                      "additive tau^2", "the zones' spread inside localities (design effect)"};
+    fprintf(f, "  overdispersion  allowance: %s; phi against Scotland:", how[loc_assess_options(as)->od]);
+    size_t shown = 0, n = 0;
+    for (size_t j = 0; j < loc_zones_nindicators(z); j++) {
+        if (!loc_assess_tested(as, j))
+            continue;
+        n++;
+        if (shown >= 6)
+            continue;
+        const loc_assess_disp *d = loc_assess_dispersion(as, j, LOC_CMP_SCOTLAND);
+        fprintf(f, "%s %s %.3g", shown ? "," : "", loc_zones_indicator(z, j)->name, d->phi);
+        shown++;
+    }
+    if (n > shown)
+        fprintf(f, " and %zu more", n - shown);
+    fprintf(f, " (overdispersion.csv)\n");
+}
+
 void cli_print_assessment(FILE *f, const cli_inputs *in, const loc_partition *p, const loc_assess *as)
 {
     const loc_zones *z = in->zones;
@@ -76,6 +99,7 @@ void cli_print_assessment(FILE *f, const cli_inputs *in, const loc_partition *p,
             loc_zones_nindicators(z), loc_assess_ntests(as));
     fprintf(f, "  rule       %s\n", loc_assess_rule(as));
     fprintf(f, "  plans      %zu of %zu localities qualify\n", loc_assess_nqualifying(as), nl);
+    print_dispersion(f, z, as);
     fprintf(f, "  guidance   %zu over %.0f residents, %zu crossing a council boundary, ", over,
             loc_assess_options(as)->max_pop, cross);
     if (checked)
@@ -107,6 +131,7 @@ void cli_print_assessment(FILE *f, const cli_inputs *in, const loc_partition *p,
                 g[gl - 2] = 0; /* no separator after the last check */
             fprintf(f, "%-16s %-34.34s %9.0f %7zu %7zu  %s\n", loc_partition_code(p, k), loc_partition_name(p, k),
                     loc_partition_population(p, k), pc, ps, g);
+            fprintf(f, "%-16s why: %s\n", "", loc_assess_reason(as, k));
         }
     if (loc_assess_nqualifying(as) > shown)
         fprintf(f, "... and %zu more in localities.csv\n", loc_assess_nqualifying(as) - shown);
@@ -161,6 +186,7 @@ int cmd_assess(loc_ctx *ctx, cli_args *a)
         goto done;
     if (loc_assess_write_localities(ctx, as, cli_stage_path(&st, "localities.csv")) ||
         loc_assess_write_indicators(ctx, as, cli_stage_path(&st, "indicators.csv")) ||
+        loc_assess_write_dispersion(ctx, as, cli_stage_path(&st, "overdispersion.csv")) ||
         loc_partition_write_zones_csv(ctx, p, cli_stage_path(&st, "zones.csv"))) {
         rc = cli_fail(ctx);
         goto done;
@@ -168,7 +194,7 @@ int cmd_assess(loc_ctx *ctx, cli_args *a)
     if ((rc = cli_stage_commit(&st)))
         goto done;
     cli_print_assessment(stdout, &in, p, as);
-    printf("\nwrote        %s/: localities.csv indicators.csv zones.csv\n", out);
+    printf("\nwrote        %s/: localities.csv indicators.csv overdispersion.csv zones.csv\n", out);
 done:
     if (rc)
         cli_stage_abort(&st);

@@ -169,19 +169,31 @@ static loc_attrs *make_attrs(loc_ctx *ctx, const loc_zones *z, const loc_partiti
     loc_attrs *t = loc_attrs_create(ctx, nl);
     if (!t)
         return NULL;
-    static const char *const ints[] = {"plan_required", "poorer_council_rest", "poorer_scotland", "over_ceiling",
-                                       "not_contiguous", "crosses_council"};
-    size_t ic[6];
-    for (int k = 0; k < 6; k++)
+    static const char *const ints[] = {"plan_required",   "poorer_council_rest",        "poorer_scotland",
+                                       "over_ceiling",    "not_contiguous",             "crosses_council",
+                                       "share_poorer",    "poorer_domains_council_rest", "poorer_domains_scotland"};
+    enum { NINT = sizeof ints / sizeof *ints };
+    size_t ic[NINT], rc;
+    for (size_t k = 0; k < NINT; k++)
         if ((ic[k] = add_col(ctx, t, ints[k], LOC_ATTR_INT)) == (size_t)-1)
             goto fail;
+    if ((rc = add_col(ctx, t, "plan_reason", LOC_ATTR_TEXT)) == (size_t)-1)
+        goto fail;
     for (size_t l = 0; l < nl; l++) {
-        int64_t v[6] = {loc_assess_qualifies(as, l), (int64_t)loc_assess_poorer(as, l, LOC_CMP_COUNCIL_REST),
-                        (int64_t)loc_assess_poorer(as, l, LOC_CMP_SCOTLAND), loc_assess_over_ceiling(as, l),
-                        loc_assess_discontiguous(as, l), loc_assess_crosses_council(as, l)};
-        for (int k = 0; k < 6; k++)
+        int64_t v[NINT] = {loc_assess_qualifies(as, l),
+                           (int64_t)loc_assess_poorer(as, l, LOC_CMP_COUNCIL_REST),
+                           (int64_t)loc_assess_poorer(as, l, LOC_CMP_SCOTLAND),
+                           loc_assess_over_ceiling(as, l),
+                           loc_assess_discontiguous(as, l),
+                           loc_assess_crosses_council(as, l),
+                           loc_assess_share_poorer(as, l),
+                           (int64_t)loc_assess_poorer_domains(as, l, LOC_CMP_COUNCIL_REST),
+                           (int64_t)loc_assess_poorer_domains(as, l, LOC_CMP_SCOTLAND)};
+        for (size_t k = 0; k < NINT; k++)
             if (loc_attrs_set_int(ctx, t, ic[k], l, v[k]))
                 goto fail;
+        if (loc_attrs_set_text(ctx, t, rc, l, loc_assess_reason(as, l)))
+            goto fail;
     }
     for (size_t j = 0; j < ni; j++) {
         const char *name = loc_zones_indicator(z, j)->name;
@@ -215,45 +227,96 @@ fail:
     return NULL;
 }
 
-/* Funnel plots: the proportion, share and rate indicators the build used
- * or that matter most (deprivation share, income, employment, crime). */
+/* Funnel plots: one per tested indicator, drawn from the assessment's
+ * own cells and decision limits. */
+typedef struct funnel_ud {
+    const loc_assess *as;
+    size_t j;
+} funnel_ud;
+
+static void funnel_limits(const void *ud, double x, double *lo, double *hi)
+{
+    const funnel_ud *u = ud;
+    loc_assess_funnel(u->as, u->j, x, lo, hi);
+}
+
 typedef struct funnels {
-    loc_funnel f[8];
+    loc_funnel *f;
+    funnel_ud *ud;
     double *buf;
+    int *flags;
+    char (*notes)[160];
     size_t n;
 } funnels;
 
+static void free_funnels(funnels *fs)
+{
+    free(fs->f);
+    free(fs->ud);
+    free(fs->buf);
+    free(fs->flags);
+    free(fs->notes);
+}
+
 static int make_funnels(const loc_zones *z, const loc_partition *p, const loc_assess *as, funnels *fs)
 {
-    static const char *const want[] = {"simd_most_deprived_20", "income", "employment", "crime"};
-    size_t nl = loc_partition_count(p);
+    size_t nl = loc_partition_count(p), ni = loc_zones_nindicators(z), n1 = nl ? nl : 1;
     memset(fs, 0, sizeof *fs);
-    if (!(fs->buf = malloc((nl ? nl : 1) * 2 * 4 * sizeof *fs->buf)))
+    fs->f = calloc(ni ? ni : 1, sizeof *fs->f);
+    fs->ud = calloc(ni ? ni : 1, sizeof *fs->ud);
+    fs->buf = malloc((ni ? ni : 1) * n1 * 4 * sizeof *fs->buf);
+    fs->flags = malloc((ni ? ni : 1) * n1 * 2 * sizeof *fs->flags);
+    fs->notes = calloc(ni ? ni : 1, sizeof *fs->notes);
+    if (!fs->f || !fs->ud || !fs->buf || !fs->flags || !fs->notes)
         return CLI_EXIT_DATA;
-    for (size_t w = 0; w < 4; w++)
-        for (size_t j = 0; j < loc_zones_nindicators(z); j++) {
-            const loc_indicator *ind = loc_zones_indicator(z, j);
-            if (strcmp(ind->name, want[w]) != 0 || ind->type == LOC_IND_RATIO || ind->type == LOC_IND_MEAN)
-                continue;
-            double *val = fs->buf + fs->n * 2 * nl, *den = val + nl;
-            double nat = NAN;
-            for (size_t l = 0; l < nl; l++) {
-                const loc_assess_cell *c = loc_assess_cell_get(as, l, j, LOC_CMP_SCOTLAND);
-                val[l] = c->sum_w > 0 ? c->sum_x / c->sum_w : NAN;
-                den[l] = c->sum_w;
-                if (isnan(nat) && !isnan(c->cmp_value))
-                    nat = c->cmp_value / (ind->type == LOC_IND_RATE ? (ind->per > 0 ? ind->per : 1) : 100);
-            }
-            loc_funnel *f = &fs->f[fs->n++];
-            f->label = ind->label && ind->label[0] ? ind->label : ind->name;
-            f->kind = ind->type == LOC_IND_RATE ? LOC_FUNNEL_RATE : LOC_FUNNEL_PROPORTION;
-            f->value = val;
-            f->denom = den;
-            f->national = nat;
-            f->scale = ind->type == LOC_IND_RATE ? (ind->per > 0 ? ind->per : 1) : 100;
-            f->unit = ind->type == LOC_IND_RATE ? NULL : "%";
-            f->worse = ind->higher_is_worse ? 1 : -1;
+    const loc_assess_opts *o = loc_assess_options(as);
+    static const char *const od_text[] = {"no overdispersion allowance", "overdispersion as phi",
+                                          "overdispersion as tau^2", "the zones' spread inside localities"};
+    for (size_t j = 0; j < ni; j++) {
+        const loc_indicator *ind = loc_zones_indicator(z, j);
+        if (!loc_assess_tested(as, j))
+            continue;
+        size_t m = fs->n++;
+        double *val = fs->buf + m * n1 * 4, *size = val + n1, *diff = size + n1, *lim = diff + n1;
+        int *fsc = fs->flags + m * n1 * 2, *fre = fsc + n1;
+        double effect = NAN;
+        for (size_t l = 0; l < nl; l++) {
+            const loc_assess_cell *cs = loc_assess_cell_get(as, l, j, LOC_CMP_SCOTLAND);
+            const loc_assess_cell *cr = loc_assess_cell_get(as, l, j, LOC_CMP_COUNCIL_REST);
+            val[l] = cs->est.est;
+            size[l] = cs->size;
+            fsc[l] = (int)cs->flag;
+            diff[l] = cr->diff.est;
+            lim[l] = cr->limit;
+            fre[l] = (int)cr->flag;
+            if (isnan(effect) && isfinite(cs->effect))
+                effect = cs->effect;
         }
+        fs->ud[m] = (funnel_ud){as, j};
+        int zones = o->od == LOC_OD_ZONES || (ind->type != LOC_IND_PROPORTION && ind->type != LOC_IND_RATE);
+        const char *unit = ind->type == LOC_IND_PROPORTION || ind->type == LOC_IND_SHARE ? "%" : NULL;
+        if (o->fdr > 0)
+            snprintf(fs->notes[m], sizeof fs->notes[m], "Decision limits: false discovery rate %g (z = %.3g), %s, "
+                     "minimum difference %.3g", o->fdr, loc_assess_z(as), od_text[o->od], effect);
+        else
+            snprintf(fs->notes[m], sizeof fs->notes[m], "Decision limits: %g%%, %s, minimum difference %.3g",
+                     100 * o->conf, od_text[o->od], effect);
+        fs->f[m] = (loc_funnel){.name = ind->name,
+                                .label = ind->label && ind->label[0] ? ind->label : ind->name,
+                                .unit = unit,
+                                .size_label = zones ? "effective number of zones" : "denominator",
+                                .note = fs->notes[m],
+                                .worse = ind->higher_is_worse ? 1 : -1,
+                                .national = loc_assess_cell_get(as, 0, j, LOC_CMP_SCOTLAND)->cmp_value,
+                                .value = val,
+                                .size = size,
+                                .flag_scotland = fsc,
+                                .limits = funnel_limits,
+                                .limits_ud = &fs->ud[m],
+                                .diff = diff,
+                                .limit = lim,
+                                .flag_rest = fre};
+    }
     return CLI_EXIT_OK;
 }
 
@@ -274,7 +337,7 @@ static loc_status write_report(loc_ctx *ctx, const cli_args *a, const cli_inputs
 {
     funnels fs;
     if (make_funnels(in->zones, b->partition, as, &fs)) {
-        free(fs.buf);
+        free_funnels(&fs);
         return loc_error(ctx, LOC_ENOMEM, "out of memory");
     }
     /* income rather than the deprivation share: most localities hold no
@@ -318,7 +381,7 @@ static loc_status write_report(loc_ctx *ctx, const cli_args *a, const cli_inputs
     ro.sources = sources;
     ro.nsources = ns;
     loc_status st = loc_write_report(ctx, d, t, &ro, path);
-    free(fs.buf);
+    free_funnels(&fs);
     return st;
 }
 
@@ -364,6 +427,7 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
     if (loc_partition_write_zones_csv(ctx, b.partition, cli_stage_path(&st, "zones.csv")) ||
         loc_assess_write_localities(ctx, as, cli_stage_path(&st, "localities.csv")) ||
         loc_assess_write_indicators(ctx, as, cli_stage_path(&st, "indicators.csv")) ||
+        loc_assess_write_dispersion(ctx, as, cli_stage_path(&st, "overdispersion.csv")) ||
         loc_graph_write_csv(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.csv")) ||
         loc_graph_write_gal(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.gal"), layer, field) ||
         loc_graph_write_gwt(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.gwt"), layer, field) ||

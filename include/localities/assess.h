@@ -203,4 +203,18 @@ LOC_API size_t loc_assess_ntests(const loc_assess *a);
 LOC_API loc_status loc_assess_write_indicators(loc_ctx *ctx, const loc_assess *a, const char *path);
 LOC_API loc_status loc_assess_write_localities(loc_ctx *ctx, const loc_assess *a, const char *path);
 
+/*
+ * overdispersion.csv: one row per tested indicator x comparator:
+ * indicator,comparator,method,units,from_zones,phi,tau2,within_sd,
+ * dispersion_within,applied.  phi and tau2 are Spiegelhalter's, from the
+ * localities' z-scores against the plain null variance (binomial, Poisson,
+ * the comparator's zone spread), whatever the method deciding; tau2 and
+ * within_sd (the zones' pooled spread inside localities) in shown units;
+ * dispersion_within is that spread times the mean denominator of a zone
+ * over the binomial (proportion) or Poisson (rate) variance at Scotland's
+ * value: about the quasi-likelihood dispersion of zone counts about their
+ * locality's rate (1 for independent draws); applied names the allowance used.  Atomic.
+ */
+LOC_API loc_status loc_assess_write_dispersion(loc_ctx *ctx, const loc_assess *a, const char *path);
+
 #endif

@@ -340,11 +340,13 @@ LOC_API loc_status loc_stats_overdispersion(loc_ctx *ctx, const double *z, const
  * are finite, on the log scale of the distance to the one finite bound
  * otherwise, with the delta-method standard error, and mapped back; the
  * plain normal interval when both are infinite or est lies on a bound
- * (then clipped to the bounds).  LOC_EINVAL for a non-finite est or se,
- * se < 0, lower >= upper, NaN bounds or a bad conf.
+ * (then clipped to the bounds).  The quantile is Student's t with df
+ * degrees of freedom (INFINITY for the normal).  LOC_EINVAL for a
+ * non-finite est or se, se < 0, lower >= upper, NaN bounds, df <= 0 or a
+ * bad conf.
  */
 LOC_API loc_status loc_stats_bounded(double est, double se, double lower, double upper, double conf,
-                                     loc_interval *out);
+                                     double df, loc_interval *out);
 
 /* The flag of one locality x indicator x comparator (indicators.csv). */
 typedef enum loc_flag {

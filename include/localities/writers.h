@@ -177,23 +177,36 @@ typedef struct loc_kv {
     const char *value;
 } loc_kv;
 
-/* How a funnel plot's control limits are computed. */
-typedef enum loc_funnel_kind {
-    LOC_FUNNEL_PROPORTION = 0, /* binomial: p0 +- z sqrt(p0 (1 - p0) / n), clamped to [0, 1] */
-    LOC_FUNNEL_RATE            /* Poisson, per head: r0 +- z sqrt(r0 / n), at least 0 */
-} loc_funnel_kind;
+/* The decision limits of a funnel plot at funnel size x, in shown units
+ * (NaN when there are none). */
+typedef void (*loc_funnel_limits_fn)(const void *ud, double x, double *lo, double *hi);
 
-/* One funnel plot: each locality's value against its denominator, with
- * 95% and 99.8% control limits around the national value. */
+/*
+ * One tested indicator's decision, drawn twice.  Against Scotland, a
+ * funnel plot: each locality's value against its funnel size, with the
+ * limits that decide the flags (so a point outside them is a flagged
+ * cell, and a flagged cell is outside them).  Against the rest of its
+ * council, where every locality has its own comparator, a difference
+ * chart: each locality's difference from the rest of its council with its
+ * own decision limit as a band around zero.  Points are coloured by the
+ * flags given, never by recomputing them.
+ */
 typedef struct loc_funnel {
-    const char *label;      /* indicator label (escaped on output) */
-    loc_funnel_kind kind;
-    const double *value;    /* per locality, as a fraction (0.12) or per-head rate; NaN is not plotted */
-    const double *denom;    /* per locality: population or denominator; <= 0 or NaN not plotted */
-    double national;        /* the Scotland value the limits centre on */
-    double scale;           /* display multiplier (100 for per cent); 0 means 1 */
-    const char *unit;       /* after displayed values ("%"); NULL for none */
-    int worse;              /* 1: higher is worse, -1: lower is worse, 0: not stated (points coloured by limit only) */
+    const char *name;            /* indicator name: the figure's data-indicator attribute; NULL for none */
+    const char *label;           /* indicator label (escaped on output) */
+    const char *unit;            /* after displayed values ("%"); NULL for none */
+    const char *size_label;      /* x axis title: "denominator", "effective number of zones" */
+    const char *note;            /* how the limits were made, under the title; NULL for none */
+    int worse;                   /* 1: higher is worse, -1: lower is worse */
+    double national;             /* the Scotland value the funnel centres on (shown units) */
+    const double *value;         /* per locality: its value (shown units); NaN is not plotted */
+    const double *size;          /* per locality: the funnel's x; <= 0 or NaN is not plotted */
+    const int *flag_scotland;    /* per locality: loc_flag against Scotland; unreliable is not plotted */
+    loc_funnel_limits_fn limits; /* the decision limits against Scotland at x */
+    const void *limits_ud;       /* passed to limits */
+    const double *diff;          /* per locality: value minus the rest of its council (shown units) */
+    const double *limit;         /* per locality: the decision limit of |diff| */
+    const int *flag_rest;        /* per locality: loc_flag against the rest of the council */
 } loc_funnel;
 
 typedef struct loc_report_opts {
@@ -215,7 +228,8 @@ typedef struct loc_report_opts {
  * report.html: one self-contained file (no scripts, styles inline, no
  * network references): per council, a map of its localities coloured by
  * flag_column and one coloured by value_column on a sequential scale with
- * a legend; a funnel plot per funnel; a table of every locality with its
+ * a legend; per funnel, the funnel plot against Scotland and the
+ * difference chart against the rest of the council; a table of every locality with its
  * fields and attributes; a table of flagged localities; the settings and
  * sources.  Every string is HTML-escaped.  attrs may be NULL only when no
  * column is named.  Atomic as above.  LOC_EINVAL for a missing column or
@@ -240,10 +254,5 @@ LOC_API loc_status loc_write_report(loc_ctx *ctx, const loc_dissolved *d, const 
  */
 LOC_API loc_status loc_write_outputs(loc_ctx *ctx, const char *dir, const loc_dissolved *d, const loc_attrs *attrs,
                                      const loc_report_opts *opts);
-
-/* The funnel limits the report draws: lower and upper limit for
- * denominator n at two-sided normal quantile z (1.959964 for 95%,
- * 3.090232 for 99.8%). */
-LOC_API void loc_funnel_limits(loc_funnel_kind kind, double national, double n, double z, double *lo, double *hi);
 
 #endif
