@@ -49,7 +49,7 @@ int main(void)
     loc_assess_opts_init(&o);
     bench_stage a, f, w;
     bench_stage_init(&a, "assess (intervals)");
-    bench_stage_init(&f, "assess (BH q < 0.05)");
+    bench_stage_init(&f, "assess (BY FDR 0.05)");
     bench_stage_init(&w, "write both tables");
     bench_set_items(&a, (double)cells, "cells");
     bench_set_items(&f, (double)cells, "cells");

@@ -509,7 +509,7 @@ static void own_interval(const loc_assess *a, size_t k, size_t j, const tin *ts,
 }
 
 /* Fill cell (k, j, c) from its inputs at the decision quantile. */
-static void fill_cell(loc_assess *a, size_t k, size_t j, int c)
+static void fill_cell(loc_assess *a, size_t k, size_t j, int c, int again)
 {
     const loc_indicator *ind = loc_zones_indicator(a->z, j);
     loc_assess_cell *cell = cell_at(a, k, j, c);
@@ -528,9 +528,12 @@ static void fill_cell(loc_assess *a, size_t k, size_t j, int c)
     cell->zones_suppressed = (size_t)l[S_SUP];
     cell->size = t->size;
     cell->cmp_value = t->theta * kk;
-    own_interval(a, k, j, ts, cell);
-    if (!isnan(cell->est.est))
-        scale_interval(&cell->est, kk);
+    if (!again) {
+        /* the locality's own interval does not hang on the decision level */
+        own_interval(a, k, j, ts, cell);
+        if (!isnan(cell->est.est))
+            scale_interval(&cell->est, kk);
+    }
     if (!t->ok || !reliable(a, ind, l))
         return;
     if (!a->tested[j]) {
@@ -899,7 +902,7 @@ loc_assess *loc_assess_run(loc_ctx *ctx, const loc_zones *z, const loc_partition
     for (size_t k = 0; k < a->nloc; k++)
         for (size_t j = 0; j < a->nind; j++)
             for (int c = 0; c < 2; c++)
-                fill_cell(a, k, j, c);
+                fill_cell(a, k, j, c, 0);
     if (a->o.fdr > 0) {
         /* the level from every test's p-value, then every cell again at it */
         if (fdr_level(a))
@@ -908,7 +911,7 @@ loc_assess *loc_assess_run(loc_ctx *ctx, const loc_zones *z, const loc_partition
             for (size_t j = 0; j < a->nind; j++)
                 for (int c = 0; c < 2; c++) {
                     double q = cell_at(a, k, j, c)->q;
-                    fill_cell(a, k, j, c);
+                    fill_cell(a, k, j, c, 1);
                     cell_at(a, k, j, c)->q = q;
                 }
     }

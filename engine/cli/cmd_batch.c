@@ -41,6 +41,8 @@ typedef struct batch_run {
     char zone_map[4096];   /* hold mode: zone -> held zone lookup, "" for the same zones */
     char map_from[128], map_to[128];
     loc_carry_stats carried; /* hold mode: how the zones were placed */
+    char domains[512];     /* hold mode: the plan rule's domains, ", "-separated, and its threshold */
+    size_t plan_domains;
     char optbuf[2048];     /* the options column, cut into words in place */
     char *words[MAX_OPT_WORDS + 1];
     int nwords;
@@ -172,6 +174,8 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
 /* Hold mode: the held localities carried onto this release's zones (through
  * its zone map when the geographies differ), assessed, and written. */
 static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_carry_rule rule, FILE *summary)
@@ -213,6 +217,21 @@ static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_car
     if (!(as = loc_assess_run(ctx, in.zones, p, &ao, b.graph, b.rows))) {
         rc = cli_fail(ctx);
         goto done;
+    }
+    /* the rule this release used, so that the comparison can say whether
+     * the releases were judged alike */
+    run->plan_domains = ao.plan_min_domains;
+    run->domains[0] = 0;
+    size_t nd = loc_assess_ndomains(as);
+    const char *dn[64];
+    for (size_t d = 0; d < nd && d < 64; d++)
+        dn[d] = loc_assess_domain(as, d);
+    if (nd > 64)
+        nd = 64;
+    qsort(dn, nd, sizeof *dn, cmp_str); /* in name order, so that releases compare as sets */
+    for (size_t d = 0; d < nd; d++) {
+        size_t len = strlen(run->domains);
+        snprintf(run->domains + len, sizeof run->domains - len, "%s%s", d ? ", " : "", dn[d]);
     }
     if ((rc = cli_stage_open(&st, run->out)))
         goto done;
@@ -382,6 +401,13 @@ static int plan_of(const cmp_run *c, const char *code, long *row)
     return atoi(loc_csv_field(c->loc, (size_t)*row, (size_t)loc_csv_column(c->loc, "plan_required")));
 }
 
+/* A field of release k's localities.csv by column name ("" when absent). */
+static const char *column_of(const cmp_run *c, long row, const char *name)
+{
+    long col = loc_csv_column(c->loc, name);
+    return col >= 0 ? loc_csv_field(c->loc, (size_t)row, (size_t)col) : "";
+}
+
 static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
 {
     size_t n = bt->nruns;
@@ -447,7 +473,9 @@ static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
         if (bt->runs[k].rc)
             continue;
         const char *r = bt->runs[k].name;
-        fprintf(f, ",%s_plan_required,%s_poorer_council_rest,%s_poorer_scotland,%s_placed_by_most", r, r, r, r);
+        fprintf(f, ",%s_plan_required,%s_poorer_council_rest,%s_poorer_scotland,%s_poorer_domains_council_rest,"
+                   "%s_poorer_domains_scotland,%s_placed_by_most",
+                r, r, r, r, r, r);
         for (int q = 0; q < NKEY; q++)
             fprintf(f, ",%s_%s,%s_%s_flag_scotland", r, KEY_IND[q], r, KEY_IND[q]);
     }
@@ -463,14 +491,16 @@ static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
             long row;
             int plan = plan_of(&c[k], codes[i], &row);
             if (plan < 0) {
-                fprintf(f, ",,,,");
+                fprintf(f, ",,,,,,");
                 for (int q = 0; q < NKEY; q++)
                     fprintf(f, ",,");
                 continue;
             }
             yes += plan == 1;
             no += plan == 0;
-            fprintf(f, ",%d,%s,%s,", plan, loc_csv_field(c[k].loc, (size_t)row, 6), loc_csv_field(c[k].loc, (size_t)row, 7));
+            fprintf(f, ",%d,%s,%s,%s,%s,", plan, column_of(&c[k], row, "poorer_council_rest"),
+                    column_of(&c[k], row, "poorer_scotland"), column_of(&c[k], row, "poorer_domains_council_rest"),
+                    column_of(&c[k], row, "poorer_domains_scotland"));
             if (c[k].tot[row] > 0)
                 fprintf(f, "%.4g", c[k].most[row] / c[k].tot[row]);
             for (int q = 0; q < NKEY; q++) {
@@ -511,6 +541,26 @@ static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
             printf("  %-10s %zu zone%s (%.0f residents) placed by most residents of their mapped zones, %zu (%.0f) not placed\n",
                    bt->runs[k].name, cs->most, cs->most == 1 ? "" : "s", cs->most_pop, cs->unplaced, cs->unplaced_pop);
     }
+    /* the rule of each release: the comparison means the same across them
+     * only when each judged the same domains with the same threshold */
+    const char *first = NULL;
+    size_t first_k = 0;
+    int same = 1;
+    for (size_t k = 0; k < n; k++) {
+        if (bt->runs[k].rc)
+            continue;
+        printf("  rule       %s: a plan at %zu or more of the domains %s, or on the deprivation share\n",
+               bt->runs[k].name, bt->runs[k].plan_domains, bt->runs[k].domains);
+        if (!first) {
+            first = bt->runs[k].domains;
+            first_k = k;
+        } else if (strcmp(first, bt->runs[k].domains) != 0 || bt->runs[k].plan_domains != bt->runs[first_k].plan_domains) {
+            same = 0;
+        }
+    }
+    printf("  %s\n", same ? "every release was judged on the same domains with the same threshold"
+                         : "the releases were judged on different domains or thresholds: compare their plan flags "
+                           "with care");
     printf("wrote        %s\n", path);
     rc = CLI_EXIT_OK;
     goto done;
