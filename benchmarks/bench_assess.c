@@ -3,13 +3,16 @@
  * Scotland with the 1,279 intermediate zones as localities, against the
  * rest of the council and Scotland: 71,624 cells.  Times the analysis
  * alone (the sums pass, every interval and flag, the plan rule), with and
- * without Benjamini-Hochberg control, and the two CSV tables; prints
- * medians and cells per second.
+ * without false discovery rate control, and the two CSV tables; prints
+ * medians and cells per second.  Then the null experiment: 200 shuffles
+ * of the zone values within councils on two threads (BENCH_NULL sets the
+ * shuffles; 0 skips it), timed once.
  *
  * Usage: bench_assess   (BENCH_REPS sets the repetitions)
  */
 #include "harness.h"
 #include "localities/assess.h"
+#include "localities/calibrate.h"
 #include "localities/boundary.h"
 
 #include <stdio.h>
@@ -86,6 +89,22 @@ int main(void)
     bench_report(&w);
     printf("  %zu tests run (the rest unreliable or reported only), %zu localities qualify; %.1f million tests/s\n",
            tests, qual, bench_median(&a) > 0 ? (double)tests / bench_median(&a) / 1e6 : 0);
+    const char *env = getenv("BENCH_NULL");
+    size_t shuffles = env ? (size_t)strtoul(env, NULL, 10) : 200;
+    if (shuffles) {
+        loc_null_result nr;
+        bench_stage n;
+        bench_stage_init(&n, "null experiment");
+        bench_set_items(&n, (double)shuffles, "shuffles");
+        o.fdr = 0;
+        bench_start(&n);
+        if (loc_null_experiment(ctx, z, p, &o, shuffles, 1, 2, 0, &nr))
+            die(ctx);
+        bench_stop(&n);
+        bench_report(&n);
+        printf("  %zu shuffles within councils, two threads: %.2f%% of localities flagged under the null\n",
+               shuffles, 100 * nr.plan_k[o.plan_min_domains]);
+    }
     printf("peak resident memory: %.1f MiB\n", bench_peak_rss_mib());
     unlink(p1);
     unlink(p2);

@@ -319,6 +319,102 @@ static void test_shipped_details(void **state)
     loc_spec_destroy(spec);
 }
 
+/* The plan decision's columns: domain, min_effect (absolute, relative or
+ * in standard deviations), suppressed (a count range) and bounds. */
+#define DHEADER "name,type,numerator,denominator,value,per,worse,method,domain,min_effect,suppressed,bounds\n"
+#define DZONE "zone,zone,,,Data_Zone,,,,,,,\n"
+#define DPOP "population,population,,,Total_population,,,,,,,\n"
+
+static void test_decision_columns(void **state)
+{
+    loc_ctx *ctx = *state;
+    loc_spec *spec = parse(ctx, DHEADER DZONE DPOP "income,proportion,n,d,,,higher,,Income,2.5,,\n"
+                                                   "crime,rate,c,d,,10000,higher,,crime,25%,0..2,\n"
+                                                   "smr,ratio,,,SMR,,higher,normal,health,0.25SD,,\n"
+                                                   "att,mean,,,A,,lower,normal,education,,,0..100\n"
+                                                   "drive,mean,,,D,,higher,none,,,, 0 .. \n");
+    assert_null(spec); /* a domain must be lower case, like a name */
+    assert_string_equal(loc_errmsg(ctx), "'s.csv' line 4: domain must be 1 to 63 of a-z, 0-9 and '_': 'Income'");
+    spec = parse(ctx, DHEADER DZONE DPOP "income,proportion,n,d,,,higher,,income,2.5,,\n"
+                                         "crime,rate,c,d,,10000,higher,,crime,25%,0..2,\n"
+                                         "smr,ratio,,,SMR,,higher,normal,health,0.25SD,,\n"
+                                         "att,mean,,,A,,lower,normal,education,,,0..100\n"
+                                         "drive,mean,,,D,,higher,none,,,,0..\n");
+    assert_non_null(spec);
+    const loc_indicator *in = loc_spec_indicator(spec, 0);
+    assert_string_equal(in->domain, "income");
+    assert_int_equal(in->effect_kind, LOC_EFFECT_ABS);
+    assert_true(in->effect == 2.5);
+    assert_true(isnan(in->supp_low));
+    in = loc_spec_indicator(spec, 1);
+    assert_int_equal(in->effect_kind, LOC_EFFECT_REL);
+    assert_true(in->effect == 0.25);
+    assert_true(in->supp_low == 0 && in->supp_high == 2);
+    in = loc_spec_indicator(spec, 2);
+    assert_int_equal(in->effect_kind, LOC_EFFECT_SD);
+    assert_true(in->effect == 0.25);
+    assert_true(in->lower == 0 && isinf(in->upper)); /* a ratio is never negative */
+    in = loc_spec_indicator(spec, 3);
+    assert_int_equal(in->effect_kind, LOC_EFFECT_DEFAULT);
+    assert_true(in->lower == 0 && in->upper == 100);
+    in = loc_spec_indicator(spec, 4);
+    assert_null(in->domain);
+    assert_true(in->lower == 0 && isinf(in->upper) && in->upper > 0);
+    loc_spec_destroy(spec);
+    expect_error(ctx, DHEADER DZONE DPOP "x,proportion,n,d,,,higher,,,-1,,\n", LOC_EDATA,
+                 "'s.csv' line 4: 'min_effect' must be a number, a percentage ('25%') or standard deviations "
+                 "('0.5sd'), not negative: '-1'");
+    expect_error(ctx, DHEADER DZONE DPOP "x,proportion,n,d,,,higher,,,big,,\n", LOC_EDATA,
+                 "'s.csv' line 4: 'min_effect' must be a number, a percentage ('25%') or standard deviations "
+                 "('0.5sd'), not negative: 'big'");
+    expect_error(ctx, DHEADER DZONE DPOP "x,proportion,n,d,,,higher,,,,2..1,\n", LOC_EDATA,
+                 "'s.csv' line 4: 'suppressed' must be a range of counts such as '0..2': '2..1'");
+    expect_error(ctx, DHEADER DZONE DPOP "x,proportion,n,d,,,higher,,,,0..,\n", LOC_EDATA,
+                 "'s.csv' line 4: 'suppressed' must be a range of counts such as '0..2': '0..'");
+    expect_error(ctx, DHEADER DZONE DPOP "x,mean,,,v,,higher,normal,,,0..2,\n", LOC_EDATA,
+                 "'s.csv' line 4: 'suppressed' gives the counts a suppressed numerator stands for; a mean "
+                 "indicator has no numerator");
+    expect_error(ctx, DHEADER DZONE DPOP "x,proportion,n,d,,,higher,,,,,0..1\n", LOC_EDATA,
+                 "'s.csv' line 4: 'bounds' applies to ratio and mean indicators, not proportion");
+    expect_error(ctx, DHEADER DZONE DPOP "x,mean,,,v,,higher,normal,,,,5..5\n", LOC_EDATA,
+                 "'s.csv' line 4: 'bounds' must be a range such as '0..100' or '0..': '5..5'");
+    expect_error(ctx, DHEADER DZONE DPOP "x,mean,,,v,,higher,normal,,,,0-100\n", LOC_EDATA,
+                 "'s.csv' line 4: 'bounds' must be a range such as '0..100' or '0..': '0-100'");
+}
+
+/* The shipped specs: every tested indicator has a domain and a minimum
+ * effect; the six domains are the same in all three releases. */
+static void test_shipped_decision(void **state)
+{
+    loc_ctx *ctx = *state;
+    static const char *const files[] = {"simd2012.csv", "simd2016.csv", "simd2020v2.csv"};
+    for (size_t f = 0; f < 3; f++) {
+        char path[512];
+        snprintf(path, sizeof path, LOC_DATA_DIR "/specs/%s", files[f]);
+        loc_spec *spec = loc_spec_read(ctx, path);
+        assert_non_null(spec);
+        unsigned seen = 0;
+        static const char *const doms[] = {"income", "employment", "health", "education", "housing", "crime"};
+        for (size_t i = 0; i < loc_spec_count(spec); i++) {
+            const loc_indicator *in = loc_spec_indicator(spec, i);
+            int tested = in->type == LOC_IND_PROPORTION || in->type == LOC_IND_RATE || in->type == LOC_IND_SHARE ||
+                         in->method == LOC_METHOD_NORMAL;
+            if (!tested)
+                continue;
+            assert_int_equal(in->effect_kind, LOC_EFFECT_SD);
+            if (in->type == LOC_IND_SHARE)
+                continue;
+            assert_non_null(in->domain);
+            for (unsigned d = 0; d < 6; d++)
+                if (strcmp(in->domain, doms[d]) == 0)
+                    seen |= 1u << d;
+        }
+        if (seen != 63)
+            fail_msg("%s: tested domains 0x%x, want all six", files[f], seen);
+        loc_spec_destroy(spec);
+    }
+}
+
 /* A spec is a few dozen rows; more than 1,000 indicators is refused with
  * the line of the first one too many, and exactly 1,000 is accepted. */
 static void test_too_many_indicators(void **state)
@@ -351,6 +447,8 @@ int main(void)
         cmocka_unit_test(test_too_many_indicators),
         cmocka_unit_test(test_shipped),
         cmocka_unit_test(test_shipped_details),
+        cmocka_unit_test(test_decision_columns),
+        cmocka_unit_test(test_shipped_decision),
     };
     if (getenv("TEST_FILTER"))
         cmocka_set_test_filter(getenv("TEST_FILTER"));

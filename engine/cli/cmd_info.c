@@ -57,6 +57,15 @@ static void print_indicator(const loc_zones *z, size_t k)
     default:
         printf("weighted mean %.3f", b > 0 ? wa / b : 0);
     }
+    /* suppressed counts in the study area, taken at the middle of the
+     * spec's range */
+    const uint8_t *sup = loc_zones_suppressed(z, k);
+    size_t ns = 0;
+    for (size_t s = 0; sup && s < loc_zones_nstudy(z); s++)
+        ns += sup[loc_zones_study(z)[s]];
+    if (ns)
+        printf(" (%zu suppressed counts taken as %g, the middle of %g..%g)", ns,
+               (ind->supp_low + ind->supp_high) / 2, ind->supp_low, ind->supp_high);
     printf("   %s\n", ind->label);
 }
 

@@ -23,7 +23,7 @@ args=(--quiet --indicators data/scotland/simd2020v2_withinds.csv --lookup data/s
 fail=0
 for f in fgb shp geojson; do
   "$bin" run "${args[@]}" --boundaries "$out/zones.$f" --out "$out/$f" >/dev/null 2>&1
-  for x in zones.csv localities.csv indicators.csv graph.csv localities.geojson; do
+  for x in zones.csv localities.csv indicators.csv overdispersion.csv graph.csv localities.geojson; do
     cmp -s "$out/gpkg/$x" "$out/$f/$x" || { echo "$f: $x differs from the GeoPackage run"; fail=1; }
   done
   # the GeoPackage feature by feature (its bytes carry write times); not for

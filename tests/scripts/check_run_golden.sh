@@ -14,7 +14,7 @@ cd "$src"
 fail=0
 for t in 1 2; do
   "$bin" run --quiet --threads "$t" --out "$out/t$t" >/dev/null
-  for f in zones.csv localities.csv indicators.csv graph.csv graph.gal graph.gwt localities.geojson; do
+  for f in zones.csv localities.csv indicators.csv overdispersion.csv graph.csv graph.gal graph.gwt localities.geojson; do
     if ! cmp -s "$out/t$t/$f" "tests/golden/stirling/$f"; then
       echo "threads $t: $f differs from tests/golden/stirling/$f"
       diff <(head -c 2000 "tests/golden/stirling/$f") <(head -c 2000 "$out/t$t/$f") | head -5
