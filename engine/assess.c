@@ -961,6 +961,16 @@ void loc_assess_funnel(const loc_assess *a, size_t j, double x, double *lo, doub
     double half = fmax(a->zq * sqrt(v), effect_of(a, j, a->nat[j]));
     *lo = (a->nat[j] - half) * k;
     *hi = (a->nat[j] + half) * k;
+    /* no value lies beyond what the indicator can take, so neither does a
+     * limit that matters: kept inside for the picture */
+    double lower = ind->type == LOC_IND_RATIO || ind->type == LOC_IND_MEAN ? ind->lower : 0;
+    double upper = ind->type == LOC_IND_PROPORTION || ind->type == LOC_IND_SHARE ? 100
+                   : ind->type == LOC_IND_RATIO || ind->type == LOC_IND_MEAN ? ind->upper
+                                                                            : INFINITY;
+    if (*lo < lower)
+        *lo = lower;
+    if (*hi > upper)
+        *hi = upper;
 }
 
 size_t loc_assess_poorer(const loc_assess *a, size_t k, loc_comparator c) { return a->poorer[2 * k + (size_t)c]; }

@@ -1646,7 +1646,7 @@ static loc_status put_funnel(rep *r, const loc_funnel *fu, size_t id)
         esc(f, fu->note);
         fputs("</p>\n", f);
     }
-    fputs("<div class=\"maps\">\n", f);
+    fputs("<div class=\"pair\">\n", f);
     loc_status st = put_funnel_scotland(r, fu, 2 * id);
     if (!st)
         st = put_funnel_rest(r, fu, 2 * id + 1);
@@ -1761,6 +1761,8 @@ static const char STYLE_SHEET[] =
     "h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}\n"
     "h3 small,h1 small{color:#666;font-weight:normal}\n"
     ".maps{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}\n"
+    ".pair{display:flex;flex-wrap:wrap;gap:1em}.pair>div{flex:1 1 420px;max-width:560px}"
+    ".pair svg{width:100%;height:auto}\n"
     "svg.map path{stroke:#555;stroke-width:.6;stroke-linejoin:round;fill-rule:evenodd}\n"
     "svg.map path:hover{stroke:#000;stroke-width:1.5}\n"
     ".legend{font-size:.8em;margin:.3em 0;max-width:560px}.legend span{display:inline-block;margin-right:.8em}\n"
