@@ -50,6 +50,7 @@ struct loc_assess {
     uint8_t *qualifies, *over, *cross, *share_poorer;
     int8_t *discont;
     char **reason;           /* nloc, "" when not qualifying */
+    char **brief;            /* nloc: the reason in words for people, "" when not qualifying */
     size_t nqualifying, ntests;
     double zq;               /* decision quantile */
     char rule[768];
@@ -79,12 +80,15 @@ void loc_assess_destroy(loc_assess *a)
     if (!a)
         return;
     loc_ctx *ctx = a->ctx;
-    if (a->reason)
-        for (size_t k = 0; k < a->nloc; k++)
+    for (size_t k = 0; k < a->nloc; k++) {
+        if (a->reason)
             loc_free(ctx, a->reason[k]);
+        if (a->brief)
+            loc_free(ctx, a->brief[k]);
+    }
     void *arrays[] = {a->cells, a->tins, a->ls, a->cs, a->ns, a->disp, a->tested, a->a0, a->nat, a->sd, a->within, a->zone_w,
                       a->effect, a->effect_rel, a->domains, a->domain_of, a->poorer, a->pdomains, a->qualifies,
-                      a->over, a->cross, a->share_poorer, a->discont, a->reason};
+                      a->over, a->cross, a->share_poorer, a->discont, a->reason, a->brief};
     for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++)
         loc_free(ctx, arrays[i]);
     loc_free(ctx, a);
@@ -733,6 +737,73 @@ static size_t poorer_domains(const loc_assess *a, size_t k, int c, char **out, s
 
 static const char *cmp_text(int c) { return c == LOC_CMP_COUNCIL_REST ? "the rest of the council" : "Scotland"; }
 
+/* The domain names poorer for locality k against c, ", "-separated. */
+static int domain_names(const loc_assess *a, size_t k, int c, char **out, size_t *len, size_t *cap)
+{
+    int fail = 0, first = 1;
+    for (size_t d = 0; d < a->ndomains; d++) {
+        size_t tested = 0, poorer = 0;
+        for (size_t j = 0; j < a->nind; j++)
+            if (a->domain_of[j] == (int32_t)d) {
+                loc_flag f = cell_at(a, k, j, c)->flag;
+                tested += f != LOC_FLAG_UNRELIABLE;
+                poorer += f == LOC_FLAG_POORER;
+            }
+        if (!tested || 2 * poorer < tested)
+            continue;
+        fail |= sappend(a->ctx, out, len, cap, first ? "" : ", ") || sappend(a->ctx, out, len, cap, a->domains[d]);
+        first = 0;
+    }
+    return fail;
+}
+
+/* Locality k's reason in words for a board paper: the routes, the
+ * comparators and the domains, without the indicator names. */
+static loc_status make_brief(loc_assess *a, size_t k)
+{
+    char *s = NULL;
+    size_t len = 0, cap = 0;
+    int fail = sappend(a->ctx, &s, &len, &cap, "");
+    if (a->qualifies[k]) {
+        int sh[2] = {0, 0};
+        for (int c = 0; c < 2; c++)
+            for (size_t j = 0; j < a->nind; j++)
+                sh[c] |= loc_zones_indicator(a->z, j)->type == LOC_IND_SHARE && cell_at(a, k, j, c)->flag == LOC_FLAG_POORER;
+        int any = 0;
+        if (sh[0] || sh[1]) {
+            fail |= sappend(a->ctx, &s, &len, &cap, "more residents in Scotland's most deprived zones than ") ||
+                    sappend(a->ctx, &s, &len, &cap, sh[0] && sh[1] ? "the rest of the council and Scotland"
+                                                     : sh[0] ? "the rest of the council" : "Scotland");
+            any = 1;
+        }
+        for (int c = 0; c < 2; c++) {
+            size_t nd = a->pdomains[2 * k + (size_t)c];
+            if (!nd || nd < a->o.plan_min_domains)
+                continue;
+            char t[96];
+            snprintf(t, sizeof t, "%spoorer than %s in %zu domain%s (", any ? "; " : "", cmp_text(c), nd,
+                     nd == 1 ? "" : "s");
+            fail |= sappend(a->ctx, &s, &len, &cap, t) || domain_names(a, k, c, &s, &len, &cap) ||
+                    sappend(a->ctx, &s, &len, &cap, ")");
+            any = 1;
+        }
+        for (int c = 0; c < 2 && a->o.plan_min_poorer; c++)
+            if (a->poorer[2 * k + (size_t)c] >= a->o.plan_min_poorer) {
+                char t[96];
+                snprintf(t, sizeof t, "%spoorer than %s on %zu indicators", any ? "; " : "", cmp_text(c),
+                         a->poorer[2 * k + (size_t)c]);
+                fail |= sappend(a->ctx, &s, &len, &cap, t);
+                any = 1;
+            }
+    }
+    if (fail) {
+        loc_free(a->ctx, s);
+        return LOC_ENOMEM;
+    }
+    a->brief[k] = s;
+    return LOC_OK;
+}
+
 /* Locality k's reason: the share, then the domains, per comparator. */
 static loc_status make_reason(loc_assess *a, size_t k)
 {
@@ -774,7 +845,7 @@ static loc_status make_reason(loc_assess *a, size_t k)
         return LOC_ENOMEM;
     }
     a->reason[k] = s;
-    return LOC_OK;
+    return make_brief(a, k);
 }
 
 /* Plan rule and counts. */
@@ -883,7 +954,7 @@ loc_assess *loc_assess_run(loc_ctx *ctx, const loc_zones *z, const loc_partition
         !(a->pdomains = loc_calloc(ctx, nl * 2, sizeof *a->pdomains)) || !(a->qualifies = loc_calloc(ctx, nl, 1)) ||
         !(a->over = loc_calloc(ctx, nl, 1)) || !(a->cross = loc_calloc(ctx, nl, 1)) ||
         !(a->share_poorer = loc_calloc(ctx, nl, 1)) || !(a->discont = loc_calloc(ctx, nl, 1)) ||
-        !(a->reason = loc_calloc(ctx, nl, sizeof *a->reason)))
+        !(a->reason = loc_calloc(ctx, nl, sizeof *a->reason)) || !(a->brief = loc_calloc(ctx, nl, sizeof *a->brief)))
         goto fail;
     a->o.value_rows = o.value_rows;
     fill_sums(a);
@@ -941,6 +1012,7 @@ size_t loc_assess_poorer_domains(const loc_assess *a, size_t k, loc_comparator c
 }
 int loc_assess_share_poorer(const loc_assess *a, size_t k) { return a->share_poorer[k]; }
 const char *loc_assess_reason(const loc_assess *a, size_t k) { return a->reason[k] ? a->reason[k] : ""; }
+const char *loc_assess_reason_brief(const loc_assess *a, size_t k) { return a->brief[k] ? a->brief[k] : ""; }
 size_t loc_assess_ndomains(const loc_assess *a) { return a->ndomains; }
 const char *loc_assess_domain(const loc_assess *a, size_t d) { return a->domains[d]; }
 int loc_assess_tested(const loc_assess *a, size_t j) { return a->tested[j]; }

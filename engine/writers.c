@@ -41,6 +41,7 @@
 #include <cpl_vsi.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -994,7 +995,50 @@ typedef struct rep {
     long flag_col, value_col;    /* attrs columns, -1 when none */
     double breaks[NCLASS + 1];   /* value_column class limits: quantiles over all localities, NaN when none */
     GEOSGeometry **simple;       /* per locality, simplified for the current map, owned */
+    long reason_col;             /* attrs column of the reason, -1 when none */
+    long *group;                 /* per locality: the number of its council's map, -1 when not drawn */
+    double (*gsize)[2];          /* per council map: width and height of the map proper, pixels */
+    size_t ngroups;
 } rep;
+
+/* A growing string from the context's allocator, for path data that is
+ * written twice (the council map and the locality's profile). */
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+    int failed;
+} sbuf;
+
+static void sb_printf(rep *r, sbuf *b, const char *fmt, ...) LOC_PRINTF(3, 4);
+static void sb_printf(rep *r, sbuf *b, const char *fmt, ...)
+{
+    if (b->failed)
+        return;
+    for (int tries = 0; tries < 2; tries++) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->failed = 1;
+            return;
+        }
+        if (b->s && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap <= b->len + (size_t)n)
+            cap *= 2;
+        char *ns = loc_realloc(r->ctx, b->s, cap);
+        if (!ns) {
+            b->failed = 1;
+            return;
+        }
+        b->s = ns;
+        b->cap = cap;
+    }
+}
 
 /* Text with &, <, >, " and ' escaped, so any string is safe in element
  * content and in quoted attributes alike. */
@@ -1122,7 +1166,7 @@ typedef struct frame {
 
 /* One ring as a closed subpath, dropping points that round onto the
  * previous one. */
-static loc_status put_ring(rep *r, const frame *fr, const GEOSGeometry *ring)
+static loc_status put_ring(rep *r, sbuf *b, const frame *fr, const GEOSGeometry *ring)
 {
     GEOSContextHandle_t h = loc_geos(r->ctx);
     const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, ring);
@@ -1138,15 +1182,15 @@ static loc_status put_ring(rep *r, const frame *fr, const GEOSGeometry *ring)
         long qx = lround((x - fr->x0) * fr->s * 10), qy = lround((fr->y1 - y) * fr->s * 10);
         if (i && qx == px && qy == py)
             continue;
-        fprintf(r->f, "%c%.1f %.1f", i ? 'L' : 'M', qx / 10.0, qy / 10.0);
+        sb_printf(r, b, "%c%.1f %.1f", i ? 'L' : 'M', qx / 10.0, qy / 10.0);
         px = qx;
         py = qy;
     }
-    fputc('Z', r->f);
-    return LOC_OK;
+    sb_printf(r, b, "Z");
+    return b->failed ? LOC_ENOMEM : LOC_OK;
 }
 
-static loc_status put_polygon(rep *r, const frame *fr, const GEOSGeometry *pg)
+static loc_status put_polygon(rep *r, sbuf *b, const frame *fr, const GEOSGeometry *pg)
 {
     GEOSContextHandle_t h = loc_geos(r->ctx);
     if (GEOSisEmpty_r(h, pg) == 1)
@@ -1155,27 +1199,64 @@ static loc_status put_polygon(rep *r, const frame *fr, const GEOSGeometry *pg)
     int nh = GEOSGetNumInteriorRings_r(h, pg);
     if (!ext || nh < 0)
         return loc_error(r->ctx, LOC_EGEOM, "report: GEOS cannot read a polygon: %s", loc_geos_msg(r->ctx));
-    loc_status st = put_ring(r, fr, ext);
+    loc_status st = put_ring(r, b, fr, ext);
     for (int i = 0; i < nh && !st; i++) {
         const GEOSGeometry *hole = GEOSGetInteriorRingN_r(h, pg, i);
-        st = hole ? put_ring(r, fr, hole) : LOC_EGEOM;
+        st = hole ? put_ring(r, b, fr, hole) : LOC_EGEOM;
     }
     return st;
 }
 
 /* A locality's path data (polygons, or the parts of a multipolygon). */
-static loc_status put_geometry(rep *r, const frame *fr, const GEOSGeometry *g)
+static loc_status put_geometry(rep *r, sbuf *b, const frame *fr, const GEOSGeometry *g)
 {
     GEOSContextHandle_t h = loc_geos(r->ctx);
     if (GEOSGeomTypeId_r(h, g) == GEOS_POLYGON)
-        return put_polygon(r, fr, g);
+        return put_polygon(r, b, fr, g);
     int n = GEOSGetNumGeometries_r(h, g);
     loc_status st = n < 0 ? LOC_EGEOM : LOC_OK;
     for (int i = 0; i < n && !st; i++) {
         const GEOSGeometry *pg = GEOSGetGeometryN_r(h, g, i);
-        st = pg ? put_polygon(r, fr, pg) : LOC_EGEOM;
+        st = pg ? put_polygon(r, b, fr, pg) : LOC_EGEOM;
     }
     return st;
+}
+
+/* A label's place: a point inside the locality (GEOS point on surface),
+ * in map pixels.  0 when GEOS cannot give one. */
+static int label_point(rep *r, const frame *fr, size_t k, double *x, double *y)
+{
+    GEOSContextHandle_t h = loc_geos(r->ctx);
+    GEOSGeometry *pt = GEOSPointOnSurface_r(h, r->d->geoms[k]);
+    int ok = pt && GEOSisEmpty_r(h, pt) == 0 && GEOSGeomGetX_r(h, pt, x) && GEOSGeomGetY_r(h, pt, y);
+    if (pt)
+        GEOSGeom_destroy_r(h, pt);
+    if (!ok)
+        return 0;
+    *x = (*x - fr->x0) * fr->s;
+    *y = (fr->y1 - *y) * fr->s;
+    return 1;
+}
+
+/* A scale bar of a round length near a fifth of the map's width, and the
+ * attribution lines, under the map at y. */
+static void put_scale_and_credits(rep *r, const frame *fr, double y)
+{
+    FILE *f = r->f;
+    double want = fr->w / 5 / fr->s, p = pow(10, floor(log10(want))), m = want / p;
+    double len = p * (m < 2 ? 1 : m < 5 ? 2 : 5), px = len * fr->s;
+    fprintf(f, "<g class=\"scale\"><path d=\"M6 %.1fv4h%.1fv-4\"/><text x=\"%.1f\" y=\"%.1f\">", y + 2, px,
+            10 + px, y + 7);
+    if (len >= 1000)
+        fprintf(f, "%g km", len / 1000);
+    else
+        fprintf(f, "%g m", len);
+    fputs("</text></g>\n", f);
+    for (size_t i = 0; i < r->o->nattribution; i++) {
+        fprintf(f, "<text class=\"credit\" x=\"6\" y=\"%.1f\">", y + 19 + 9 * (double)i);
+        esc(f, r->o->attribution[i]);
+        fputs("</text>\n", f);
+    }
 }
 
 /* Frame and simplified geometries for the localities in list. */
@@ -1231,15 +1312,26 @@ static void release_map(rep *r, const size_t *list, size_t n)
         }
 }
 
-/* One map: by flag (by_value 0) or by value class. */
-static loc_status put_map(rep *r, const size_t *list, size_t n, const frame *fr, int by_value, const char *label)
+/* The height under a map for its scale bar and attribution lines. */
+static double credits_h(const rep *r) { return 14 + 9 * (double)r->o->nattribution; }
+
+/* One map: by flag (by_value 0) or by value class.  The flag map's paths
+ * sit in a group named after the council's map, so that each locality's
+ * profile can show the same map with the locality picked out; flagged
+ * localities are labelled, the others carry labels shown only when the
+ * reader zooms in. */
+static loc_status put_map(rep *r, const size_t *list, size_t n, const frame *fr, int by_value, const char *label,
+                          long grp)
 {
     FILE *f = r->f;
     loc_status st = LOC_OK;
+    double hh = fr->h + credits_h(r);
     fprintf(f, "<svg class=\"map\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" "
-               "height=\"%.0f\" role=\"img\" aria-label=\"", fr->w, fr->h, fr->w, fr->h);
+               "height=\"%.0f\" role=\"img\" aria-label=\"", fr->w, hh, fr->w, hh);
     esc(f, label);
     fputs("\">\n", f);
+    if (!by_value)
+        fprintf(f, "<g id=\"cm-%ld\">\n", grp);
     for (size_t i = 0; i < n && !st; i++) {
         size_t k = list[i];
         const char *fill;
@@ -1249,9 +1341,18 @@ static loc_status put_map(rep *r, const size_t *list, size_t n, const frame *fr,
         } else {
             fill = flagged(r, k) ? FLAG_ON : FLAG_OFF;
         }
-        fprintf(f, "<path fill=\"%s\" d=\"", fill);
-        st = put_geometry(r, fr, r->simple[k]);
-        fputs("\"><title>", f);
+        sbuf b = {0};
+        st = put_geometry(r, &b, fr, r->simple[k]);
+        if (!st && b.failed)
+            st = LOC_ENOMEM;
+        if (st) {
+            loc_free(r->ctx, b.s);
+            break;
+        }
+        if (by_value)
+            fprintf(f, "<path fill=\"%s\" d=\"%s\"><title>", fill, b.s ? b.s : "");
+        else
+            fprintf(f, "<path id=\"lp-%zu\" fill=\"%s\" d=\"%s\"><title>", k, fill, b.s ? b.s : "");
         esc(f, loc_partition_code(r->d->p, k));
         fputc(' ', f);
         esc(f, loc_partition_name(r->d->p, k));
@@ -1262,7 +1363,23 @@ static loc_status put_map(rep *r, const size_t *list, size_t n, const frame *fr,
             fputs(flagged(r, k) ? ": flagged" : ": not flagged", f);
         }
         fputs("</title></path>\n", f);
+        if (!by_value && r->group)
+            r->group[k] = grp; /* the profile shows this map */
+        loc_free(r->ctx, b.s);
     }
+    if (!by_value)
+        fputs("</g>\n", f);
+    /* labels over the shapes: the flagged always, the others on zooming */
+    for (size_t i = 0; i < n && !st && !by_value; i++) {
+        size_t k = list[i];
+        double x, y;
+        if (!label_point(r, fr, k, &x, &y))
+            continue;
+        fprintf(f, "<text class=\"lb%s\" x=\"%.0f\" y=\"%.0f\">", flagged(r, k) ? "" : " o", x, y);
+        esc(f, loc_partition_name(r->d->p, k)[0] ? loc_partition_name(r->d->p, k) : loc_partition_code(r->d->p, k));
+        fputs("</text>\n", f);
+    }
+    put_scale_and_credits(r, fr, fr->h + 2);
     fputs("</svg>\n", f);
     return st;
 }
@@ -1321,6 +1438,10 @@ static loc_status put_maps(rep *r)
         frame fr;
         if ((st = prepare_map(r, list, m, &fr)))
             break;
+        if (r->gsize && (size_t)c < r->ngroups) {
+            r->gsize[c][0] = fr.w;
+            r->gsize[c][1] = fr.h;
+        }
         fputs("<section class=\"council\"><h3>", r->f);
         if (c < (long)nc) {
             esc(r->f, loc_zones_council_name(z, (size_t)c));
@@ -1333,13 +1454,13 @@ static loc_status put_maps(rep *r)
         fprintf(r->f, " <small>(%zu localit%s)</small></h3>\n<div class=\"maps\">\n", m, m == 1 ? "y" : "ies");
         if (r->flag_col >= 0 || r->value_col < 0) {
             fputs("<figure>", r->f);
-            st = put_map(r, list, m, &fr, 0, "localities by flag");
+            st = put_map(r, list, m, &fr, 0, "localities by flag", c);
             put_legends(r, 0);
             fputs("</figure>\n", r->f);
         }
         if (!st && r->value_col >= 0) {
             fputs("<figure>", r->f);
-            st = put_map(r, list, m, &fr, 1, "localities by indicator");
+            st = put_map(r, list, m, &fr, 1, "localities by indicator", c);
             put_legends(r, 1);
             fputs("</figure>\n", r->f);
         }
@@ -1366,7 +1487,7 @@ static double nice_step(double span)
 /* A point's class from its flag. */
 static const char *flag_class(int flag)
 {
-    return flag == LOC_FLAG_POORER ? "worse" : flag == LOC_FLAG_BETTER ? "better" : "in";
+    return flag == LOC_FLAG_POORER ? "worse" : flag == LOC_FLAG_BETTER ? "better" : "";
 }
 
 static int cmp_double_asc(const void *a, const void *b)
@@ -1459,13 +1580,15 @@ static void put_point(rep *r, const chart *c, size_t k, double x, double y, cons
 {
     FILE *f = r->f;
     int off = y > c->ymax || y < c->ymin;
-    fprintf(f, "<circle class=\"%s%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" data-locality=\"", cls, off ? " off" : "",
-            cx(c, x), cy(c, y));
-    esc(f, loc_partition_code(r->d->p, k));
-    fputs("\"><title>", f);
-    esc(f, loc_partition_code(r->d->p, k));
-    fputc(' ', f);
-    esc(f, loc_partition_name(r->d->p, k));
+    /* kept short (the radius is in the style sheet): a report of all
+     * Scotland draws some 44,000 of them */
+    /* the unflagged, the most, take their colour from the style sheet */
+    if (*cls || off)
+        fprintf(f, "<circle class=\"%s%s\" cx=\"%.0f\" cy=\"%.0f\"><title>", cls, off ? " off" : "", cx(c, x),
+                cy(c, y));
+    else
+        fprintf(f, "<circle cx=\"%.0f\" cy=\"%.0f\"><title>", cx(c, x), cy(c, y));
+    esc(f, loc_partition_name(r->d->p, k)[0] ? loc_partition_name(r->d->p, k) : loc_partition_code(r->d->p, k));
     fputs(": ", f);
     num(f, y);
     esc(f, unit);
@@ -1613,11 +1736,13 @@ static loc_status put_funnel_rest(rep *r, const loc_funnel *fu, size_t id)
     fprintf(f, "<g clip-path=\"url(#clip%zu)\">\n", id);
     fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", c.L, c.L + c.W, cy(&c, 0),
             cy(&c, 0));
+    /* every band in one path: a report of all Scotland draws 22,000 */
+    fputs("<path class=\"band\" d=\"", f);
     for (size_t k = 0; k < n; k++)
         if (fu->flag_rest[k] != LOC_FLAG_UNRELIABLE && !isnan(fu->diff[k]) && fu->size[k] > 0 &&
             isfinite(fu->limit[k]))
-            fprintf(f, "<line class=\"band\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>\n", cx(&c, fu->size[k]),
-                    cx(&c, fu->size[k]), cy(&c, -fu->limit[k]), cy(&c, fu->limit[k]));
+            fprintf(f, "M%.0f %.0fV%.0f", cx(&c, fu->size[k]), cy(&c, -fu->limit[k]), cy(&c, fu->limit[k]));
+    fputs("\"/>\n", f);
     fputs("</g>\n<g>\n", f);
     for (size_t k = 0; k < n; k++)
         if (fu->flag_rest[k] != LOC_FLAG_UNRELIABLE && !isnan(fu->diff[k]) && fu->size[k] > 0)
@@ -1658,84 +1783,303 @@ static loc_status put_funnel(rep *r, const loc_funnel *fu, size_t id)
  * Tables and page
  * --------------------------------------------------------------------- */
 
-static void put_cell(rep *r, size_t col, size_t k)
+/* attrs column NAME + suffix, or -1. */
+static long ind_col(const rep *r, const char *name, const char *suffix)
 {
-    FILE *f = r->f;
-    switch (loc_attrs_type(r->a, col)) {
-    case LOC_ATTR_REAL:
-        fputs("<td class=\"n\">", f);
-        num(f, loc_attrs_real(r->a, col, k));
-        break;
-    case LOC_ATTR_INT:
-        fputs("<td class=\"n\">", f);
-        if (loc_attrs_is_null(r->a, col, k))
-            fputs("&ndash;", f);
-        else
-            fprintf(f, "%lld", (long long)loc_attrs_int(r->a, col, k));
-        break;
-    default:
-        fputs("<td>", f);
-        esc(f, loc_attrs_text(r->a, col, k));
-    }
-    fputs("</td>", f);
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s%s", name, suffix);
+    return r->a ? loc_attrs_find(r->a, buf) : -1;
 }
 
-static void put_tables(rep *r)
+/* A flag column's value for locality k: 1 poorer, -1 better, 0 otherwise. */
+static int flag_at(const rep *r, long col, size_t k)
+{
+    if (col < 0 || loc_attrs_type(r->a, (size_t)col) != LOC_ATTR_TEXT || loc_attrs_is_null(r->a, (size_t)col, k))
+        return 0;
+    const char *t = loc_attrs_text(r->a, (size_t)col, k);
+    return !strcmp(t, "poorer") ? 1 : !strcmp(t, "better") ? -1 : 0;
+}
+
+/* Poorer cells of locality k against each comparator, over the
+ * profile's indicators. */
+static void poorer_counts(const rep *r, size_t k, size_t *rest, size_t *scot)
+{
+    *rest = *scot = 0;
+    for (size_t j = 0; j < r->o->nindicators; j++) {
+        const char *nm = r->o->indicators[j].name;
+        *rest += flag_at(r, ind_col(r, nm, "_flag_council_rest"), k) == 1;
+        *scot += flag_at(r, ind_col(r, nm, "_flag_scotland"), k) == 1;
+    }
+}
+
+static const char *reason_of(const rep *r, size_t k)
+{
+    if (r->reason_col < 0 || loc_attrs_is_null(r->a, (size_t)r->reason_col, k))
+        return "";
+    return loc_attrs_text(r->a, (size_t)r->reason_col, k);
+}
+
+/* Severity order: flagged first, then most poorer cells, then by code. */
+typedef struct sev {
+    int flag;         /* 1 when flagged */
+    size_t poorer;    /* poorer cells against both comparators */
+    const char *code; /* locality code */
+    size_t k;         /* locality */
+} sev;
+
+static int cmp_severity(const void *va, const void *vb)
+{
+    const sev *a = va, *b = vb;
+    if (a->flag != b->flag)
+        return b->flag - a->flag;
+    if (a->poorer != b->poorer)
+        return a->poorer < b->poorer ? 1 : -1;
+    return strcmp(a->code, b->code);
+}
+
+/* A locality's anchor: its code, which the characters of an HTML id
+ * allow as it is (codes are plain). */
+static void put_anchor(rep *r, size_t k)
+{
+    fputs("p-", r->f);
+    esc(r->f, loc_partition_code(r->d->p, k));
+}
+
+/* The table for people: one row per locality, the most severe first,
+ * with the reason; every wide column stays in localities.csv. */
+static loc_status put_tables(rep *r)
 {
     FILE *f = r->f;
     const loc_partition *p = r->d->p;
-    size_t na = r->a ? loc_attrs_ncols(r->a) : 0;
+    size_t n = r->d->n, nf = 0;
+    sev *order = loc_malloc(r->ctx, (n ? n : 1) * sizeof *order);
+    if (!order)
+        return LOC_ENOMEM;
+    for (size_t k = 0; k < n; k++) {
+        size_t pr, ps;
+        poorer_counts(r, k, &pr, &ps);
+        order[k] = (sev){flagged(r, k) != 0, pr + ps, loc_partition_code(p, k), k};
+        nf += order[k].flag;
+    }
+    qsort(order, n, sizeof *order, cmp_severity); /* codes are unique: a total order */
+    fputs("<h2 id=\"localities\">Localities</h2>\n", f);
     if (r->flag_col >= 0) {
-        size_t nf = 0;
-        for (size_t k = 0; k < r->d->n; k++)
-            nf += flagged(r, k) != 0;
-        fputs("<h2 id=\"flagged\">Flagged localities</h2>\n", f);
-        fprintf(f, "<p>%zu of %zu localities: ", nf, r->d->n);
+        fprintf(f, "<p>%zu of %zu localities: ", nf, n);
         esc(f, r->o->flag_label ? r->o->flag_label : "locality plan required");
-        fputs(".</p>\n<table class=\"data\"><thead><tr><th>code</th><th>name</th><th>council</th><th>population</th>"
-              "</tr></thead><tbody>\n", f);
-        for (size_t k = 0; k < r->d->n; k++) {
-            if (!flagged(r, k))
-                continue;
-            fputs("<tr><td>", f);
-            esc(f, loc_partition_code(p, k));
-            fputs("</td><td>", f);
-            esc(f, loc_partition_name(p, k));
-            fputs("</td><td>", f);
-            esc(f, council_name(r, k));
-            fputs("</td><td class=\"n\">", f);
-            num(f, loc_partition_population(p, k));
-            fputs("</td></tr>\n", f);
-        }
-        fputs("</tbody></table>\n", f);
+        fputs(". The most severe first: flagged localities, then by the number of indicators on which the "
+              "locality is significantly poorer. Every column of the assessment is in <code>localities.csv</code> "
+              "and <code>indicators.csv</code>.</p>\n", f);
     }
-    fputs("<h2 id=\"localities\">All localities</h2>\n<div class=\"scroll\"><table class=\"data\"><thead><tr>"
-          "<th>code</th><th>name</th><th>council</th><th>population</th><th>zones</th><th>area km&sup2;</th>"
-          "<th>compactness</th>", f);
-    for (size_t c = 0; c < na; c++) {
-        fputs("<th>", f);
-        esc(f, loc_attrs_name(r->a, c));
-        fputs("</th>", f);
-    }
-    fputs("</tr></thead><tbody>\n", f);
-    for (size_t k = 0; k < r->d->n; k++) {
-        size_t nm;
+    fputs("<table class=\"data people\"><thead><tr><th scope=\"col\">Locality</th><th scope=\"col\">Council</th>"
+          "<th scope=\"col\" class=\"n\">Residents</th><th scope=\"col\" class=\"n\">Zones</th>"
+          "<th scope=\"col\">Plan</th><th scope=\"col\">Why</th><th scope=\"col\" class=\"n\">Poorer than the rest of "
+          "the council</th><th scope=\"col\" class=\"n\">Poorer than Scotland</th></tr></thead><tbody>\n", f);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = order[i].k, nm, pr, ps;
         loc_partition_members(p, k, &nm);
-        fprintf(f, "<tr%s><td>", flagged(r, k) ? " class=\"flag\"" : "");
+        poorer_counts(r, k, &pr, &ps);
+        fprintf(f, "<tr%s><td><a href=\"#", flagged(r, k) ? " class=\"flag\"" : "");
+        put_anchor(r, k);
+        fputs("\">", f);
+        esc(f, loc_partition_name(p, k)[0] ? loc_partition_name(p, k) : loc_partition_code(p, k));
+        fputs("</a> <small>", f);
         esc(f, loc_partition_code(p, k));
-        fputs("</td><td>", f);
-        esc(f, loc_partition_name(p, k));
-        fputs("</td><td>", f);
+        fputs("</small></td><td>", f);
         esc(f, council_name(r, k));
         fputs("</td><td class=\"n\">", f);
         num(f, loc_partition_population(p, k));
-        fprintf(f, "</td><td class=\"n\">%zu</td><td class=\"n\">%.2f</td><td class=\"n\">%.3f</td>", nm,
-                r->d->area[k] / 1e6, loc_dissolved_compactness(r->d, k));
-        for (size_t c = 0; c < na; c++)
-            put_cell(r, c, k);
-        fputs("</tr>\n", f);
+        fprintf(f, "</td><td class=\"n\">%zu</td><td>%s</td><td class=\"why\">", nm,
+                r->flag_col < 0 ? "&ndash;" : flagged(r, k) ? "<b>required</b>" : "no");
+        esc(f, reason_of(r, k));
+        fprintf(f, "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td></tr>\n", pr, ps);
     }
-    fputs("</tbody></table></div>\n", f);
+    fputs("</tbody></table>\n", f);
+    loc_free(r->ctx, order);
+    return LOC_OK;
+}
+
+/* Spine charts: per indicator, the spread of the localities' values
+ * around Scotland's (lightest: lowest to highest, darker: the middle
+ * half), worse to the left, as the public-health profiles draw them. */
+typedef struct spine {
+    double scot, half;   /* Scotland's value, and the largest distance from it */
+    int worse;           /* 1 higher is worse */
+    long v, rest, sc, fr, fs; /* attrs columns */
+} spine;
+
+static double spine_x(const spine *sp, double v)
+{
+    double t = (v - sp->scot) / sp->half;
+    return 100 - 95 * (sp->worse > 0 ? t : -t);
+}
+
+static loc_status prepare_spines(rep *r, spine *sp)
+{
+    size_t n = r->d->n;
+    double *v = loc_malloc(r->ctx, (n ? n : 1) * sizeof *v);
+    if (!v)
+        return LOC_ENOMEM;
+    FILE *f = r->f;
+    fputs("<svg class=\"defs\" width=\"0\" height=\"0\" aria-hidden=\"true\"><defs>\n", f);
+    for (size_t j = 0; j < r->o->nindicators; j++) {
+        const loc_report_indicator *in = &r->o->indicators[j];
+        spine *s = &sp[j];
+        s->v = ind_col(r, in->name, "");
+        s->rest = ind_col(r, in->name, "_council_rest");
+        s->sc = ind_col(r, in->name, "_scotland");
+        s->fr = ind_col(r, in->name, "_flag_council_rest");
+        s->fs = ind_col(r, in->name, "_flag_scotland");
+        s->worse = in->worse;
+        s->scot = NAN;
+        size_t m = 0;
+        for (size_t k = 0; k < n && s->v >= 0; k++) {
+            double x = loc_attrs_real(r->a, (size_t)s->v, k);
+            if (isfinite(x))
+                v[m++] = x;
+            if (isnan(s->scot) && s->sc >= 0 && isfinite(loc_attrs_real(r->a, (size_t)s->sc, k)))
+                s->scot = loc_attrs_real(r->a, (size_t)s->sc, k);
+        }
+        if (!m || isnan(s->scot)) {
+            s->half = NAN;
+            continue;
+        }
+        qsort(v, m, sizeof *v, cmp_double);
+        double lo = v[0], hi = v[m - 1], q1 = v[(m - 1) / 4], q3 = v[3 * (m - 1) / 4];
+        s->half = fmax(fmax(fabs(lo - s->scot), fabs(hi - s->scot)), 1e-12);
+        double a = spine_x(s, lo), b = spine_x(s, hi), c = spine_x(s, q1), d = spine_x(s, q3);
+        fprintf(f, "<symbol id=\"sj%zu\" viewBox=\"0 0 200 14\"><rect x=\"%.0f\" y=\"3\" width=\"%.0f\" height=\"8\" "
+                   "fill=\"#e0e0e0\"/><rect x=\"%.0f\" y=\"3\" width=\"%.0f\" height=\"8\" fill=\"#a8a8a8\"/>"
+                   "<path d=\"M100 0v14\" stroke=\"#000\"/></symbol>\n",
+                j, fmin(a, b), fmax(fabs(b - a), 1), fmin(c, d), fmax(fabs(d - c), 1));
+    }
+    fputs("</defs></svg>\n", f);
+    loc_free(r->ctx, v);
+    return LOC_OK;
+}
+
+static const char *flag_word(int fl) { return fl > 0 ? "poorer" : fl < 0 ? "better" : ""; }
+
+/* An indicator's label up to its first parenthesis: "Income deprived
+ * people (% of total population)" reads "Income deprived people". */
+static const char *short_label(const loc_report_indicator *in, char *buf, size_t size)
+{
+    const char *l = in->label ? in->label : in->name;
+    const char *par = strstr(l, " (");
+    size_t n = par && par > l ? (size_t)(par - l) : strlen(l);
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, l, n);
+    buf[n] = 0;
+    return buf;
+}
+
+/* One locality's profile. */
+static void put_profile(rep *r, size_t k, const spine *sp)
+{
+    char lbuf[160];
+    FILE *f = r->f;
+    const loc_partition *p = r->d->p;
+    size_t nm;
+    loc_partition_members(p, k, &nm);
+    const char *name = loc_partition_name(p, k)[0] ? loc_partition_name(p, k) : loc_partition_code(p, k);
+    fputs("<section class=\"profile\" id=\"", f);
+    put_anchor(r, k);
+    fputs("\"><h3>", f);
+    esc(f, name);
+    fputs(" <small>", f);
+    esc(f, loc_partition_code(p, k));
+    fputs("</small></h3>\n<p>", f);
+    esc(f, council_name(r, k));
+    fputs(" &middot; ", f);
+    num(f, loc_partition_population(p, k));
+    fprintf(f, " residents &middot; %zu zones &middot; %.1f km&sup2;</p>\n", nm, r->d->area[k] / 1e6);
+    if (r->flag_col >= 0) {
+        fputs(flagged(r, k) ? "<p class=\"why flag\"><b>Locality plan required.</b> " : "<p class=\"why\">Not flagged. ",
+              f);
+        esc(f, reason_of(r, k));
+        fputs("</p>\n", f);
+    }
+    fputs("<div class=\"pf\">", f);
+    if (r->group && r->group[k] >= 0) {
+        /* the council's map and the locality's own path over it, both by
+         * reference: the stroke is the highlight, the fill the same */
+        const double *g = r->gsize[r->group[k]];
+        fprintf(f, "<svg class=\"pmap\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"", g[0], g[1]);
+        esc(f, name);
+        fputs(" on the map of ", f);
+        esc(f, council_name(r, k));
+        fprintf(f, "\"><use href=\"#cm-%ld\"/><use href=\"#lp-%zu\" stroke=\"#000\" stroke-width=\"2.5\"/></svg>",
+                r->group[k], k);
+    }
+    if (r->o->nindicators) {
+        fputs("<table class=\"spine\"><thead><tr><th>Indicator</th><th>Locality</th><th>Rest of council</th>"
+              "<th>Scotland</th><th>vs council</th><th>vs Scotland</th><th>worse &larr; &rarr; better</th>"
+              "</tr></thead><tbody>\n", f);
+        for (size_t j = 0; j < r->o->nindicators; j++) {
+            const loc_report_indicator *in = &r->o->indicators[j];
+            const spine *s = &sp[j];
+            double v = s->v >= 0 ? loc_attrs_real(r->a, (size_t)s->v, k) : NAN;
+            double rest = s->rest >= 0 ? loc_attrs_real(r->a, (size_t)s->rest, k) : NAN;
+            int fr = flag_at(r, s->fr, k), fs = flag_at(r, s->fs, k);
+            /* rows kept short: a profile per locality of all Scotland must fit */
+            fputs("<tr><th>", f);
+            esc(f, short_label(in, lbuf, sizeof lbuf));
+            fputs("</th><td>", f);
+            num(f, v);
+            esc(f, isnan(v) ? NULL : in->unit);
+            fputs("</td><td>", f);
+            num(f, rest);
+            fputs("</td><td>", f);
+            num(f, s->scot);
+            fputs("</td>", f);
+            for (int c = 0; c < 2; c++) {
+                int fl = c ? fs : fr;
+                if (!in->tested) {
+                    fputs(c ? "" : "<td colspan=\"2\">not tested</td>", f);
+                } else if (fl)
+                    fprintf(f, "<td class=\"f%d\">%s</td>", fl, flag_word(fl));
+                else
+                    fputs("<td></td>", f);
+            }
+            fputs("<td>", f);
+            /* a spine for the tested indicators; the others are described
+             * by their numbers alone, which keeps a report of all
+             * Scotland's profiles small enough to open */
+            if (in->tested && !isnan(s->half) && isfinite(v)) {
+                /* 200 x 14 pixels from the style sheet, so no viewBox;
+                 * the circle's radius and height likewise */
+                fprintf(f, "<svg aria-hidden=\"true\"><use href=\"#sj%zu\"/>", j);
+                if (isfinite(rest))
+                    fprintf(f, "<path d=\"M%.0f 1l4 6-4 6-4-6z\"/>", fmin(fmax(spine_x(s, rest), 2), 198));
+                fprintf(f, "<circle class=\"s%d\" cx=\"%.0f\"/></svg>", in->tested ? fs : 2,
+                        fmin(fmax(spine_x(s, v), 5), 195));
+            }
+            fputs("</td></tr>\n", f);
+        }
+        fputs("</tbody></table>", f);
+    }
+    fputs("</div></section>\n", f);
+}
+
+static loc_status put_profiles(rep *r)
+{
+    if (!r->o->nindicators && !r->group)
+        return LOC_OK;
+    FILE *f = r->f;
+    fputs("<h2 id=\"profiles\">Locality profiles</h2>\n<p>One section per locality: its place on its council's map "
+          "(outlined in black), its facts and the reason it needs a plan or not, and every indicator against the "
+          "rest of its council and Scotland. In each spine chart the black line is Scotland, the light bar the "
+          "range of the localities of this report and the darker bar their middle half, worse to the left; the "
+          "circle is the locality (red significantly poorer than Scotland, blue better, white neither, grey not "
+          "tested) and the black diamond the rest of its council.</p>\n", f);
+    spine *sp = loc_calloc(r->ctx, r->o->nindicators ? r->o->nindicators : 1, sizeof *sp);
+    if (!sp)
+        return LOC_ENOMEM;
+    loc_status st = prepare_spines(r, sp);
+    for (size_t k = 0; k < r->d->n && !st; k++)
+        put_profile(r, k, sp);
+    loc_free(r->ctx, sp);
+    return st;
 }
 
 static void put_kv(FILE *f, const char *title, const char *id, const loc_kv *kv, size_t n)
@@ -1770,19 +2114,69 @@ static const char STYLE_SHEET[] =
     "margin-right:.25em}\n"
     ".legend i.ln{width:1.4em;height:0;border:0;border-top:2px solid}.legend i.ln.dash{border-top-style:dashed}\n"
     ".legend i.dot{border-radius:50%}\n"
-    "circle.in,i.in{fill:#bdbdbd;background:#bdbdbd;stroke:#666}\n"
-    "circle.worse,i.worse{fill:#b2182b;background:#b2182b;stroke:#333}\n"
-    "circle.better,i.better{fill:#2166ac;background:#2166ac;stroke:#333}\n"
+    ".pair circle{r:3.5px;fill:#bdbdbd;stroke:#666}i.in{background:#bdbdbd}\n"
+    ".pair circle.worse,i.worse{fill:#b2182b;background:#b2182b;stroke:#333}\n"
+    ".pair circle.better,i.better{fill:#2166ac;background:#2166ac;stroke:#333}\n"
     "circle.off{stroke-dasharray:2 1;stroke-width:2}\n"
-    "line.band{stroke:#9e9e9e;stroke-width:3;stroke-opacity:.45}.legend i.band{width:.35em;background:#bdbdbd;"
+    "path.band{fill:none;stroke:#9e9e9e;stroke-width:3;stroke-opacity:.45}.legend i.band{width:.35em;background:#bdbdbd;"
     "border:0}\n"
     "p.sub{margin:.2em 0;color:#444;font-size:.9em}p.off{font-size:.8em;color:#555;max-width:560px}\n"
     "text.tick{font-size:11px;fill:#444}text.axis{font-size:12px;fill:#222}\n"
     "figcaption{font-weight:bold;margin:.5em 0}\n"
     "table{border-collapse:collapse;font-size:.85em}td,th{padding:.2em .5em;border-bottom:1px solid #e4e4e4;"
     "text-align:left}\n"
-    "td.n{text-align:right;font-variant-numeric:tabular-nums}tr.flag td{background:#fde0dd}\n"
-    ".scroll{overflow-x:auto}table.kv th{font-weight:normal;color:#555}\n";
+    "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}tr.flag td{background:#fde0dd}\n"
+    ".scroll{overflow-x:auto}table.kv th{font-weight:normal;color:#555}\n"
+    "table.people{width:100%}table.people thead th{position:sticky;top:0;background:#fff;"
+    "box-shadow:0 1px 0 #999;vertical-align:bottom}td.why{max-width:34em;font-size:.95em}\n"
+    "text.lb{font-size:10px;fill:#111;text-anchor:middle;paint-order:stroke;stroke:#fff;stroke-width:3px;"
+    "stroke-linejoin:round;pointer-events:none}text.lb.o{display:none}svg.zoomed text.lb.o{display:inline}\n"
+    ".scale path{fill:none;stroke:#222}.scale text,text.credit{font-size:8px;fill:#444}\n"
+    "header.tb{border-bottom:2px solid #222;margin-bottom:1em}header.tb p{margin:.3em 0}\n"
+    "section.profile{border-top:1px solid #ccc;margin-top:1.2em}section.profile h3{margin:.6em 0 .2em}\n"
+    ".pf{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}svg.pmap{width:260px;height:auto;"
+    "border:1px solid #ccc}path.hl{fill:none;stroke:#000;stroke-width:2.5}\n"
+    "table.spine caption{text-align:left;font-weight:bold;margin-bottom:.3em}table.spine svg{width:200px;"
+    "height:14px;display:block}table.spine td:nth-child(2),table.spine td:nth-child(3),table.spine td:nth-child(4)"
+    "{text-align:right;font-variant-numeric:tabular-nums}table.spine path{fill:#000}table.spine circle{r:5px;cy:7px}\n"
+    "td.f1{color:#b2182b;font-weight:bold}td.f-1{color:#2166ac}circle.s1{fill:#b2182b;stroke:#333}"
+    "circle.s-1{fill:#2166ac;stroke:#333}circle.s0{fill:#fff;stroke:#333}circle.s2{fill:#bdbdbd;stroke:#666}"
+    "\n"
+    "p.why.flag{background:#fde0dd;padding:.3em .5em}footer{margin-top:2em;font-size:.8em;color:#444;"
+    "border-top:1px solid #ccc}\n"
+    "@media print{@page{size:A4 portrait;margin:12mm}body{max-width:none;margin:0;padding:0;font-size:9.5pt}"
+    "nav{display:none}section.council,section.profile,h2{break-before:page}figure,.pair>div,tr{break-inside:avoid}"
+    "thead{display:table-header-group}table.people thead th{position:static;box-shadow:none}"
+    ".pair>div{flex:1 1 100%}svg{max-width:100%;height:auto}td.why{max-width:none}}\n";
+
+/* The councils the report covers: their names when few, else a count. */
+static void put_scope(rep *r)
+{
+    const loc_zones *z = loc_partition_zones(r->d->p);
+    size_t nc = loc_zones_ncouncils(z), used = 0;
+    uint8_t *seen = loc_calloc(r->ctx, nc ? nc : 1, 1);
+    if (!seen)
+        return;
+    for (size_t k = 0; k < r->d->n; k++) {
+        int32_t c = loc_partition_council(r->d->p, k);
+        if (c >= 0 && !seen[c]) {
+            seen[c] = 1;
+            used++;
+        }
+    }
+    if (used && used <= 3) {
+        size_t shown = 0;
+        for (size_t c = 0; c < nc; c++)
+            if (seen[c]) {
+                fputs(shown++ ? ", " : "", r->f);
+                esc(r->f, loc_zones_council_name(z, c));
+            }
+        fputs(": ", r->f);
+    } else if (used) {
+        fprintf(r->f, "%zu council areas: ", used);
+    }
+    loc_free(r->ctx, seen);
+}
 
 static loc_status put_page(rep *r)
 {
@@ -1797,17 +2191,41 @@ static loc_status put_page(rep *r)
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);
     esc(f, title);
-    fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", STYLE_SHEET);
+    fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header class=\"tb\"><h1>", STYLE_SHEET);
     esc(f, title);
     fputs("</h1>\n<p>", f);
+    put_scope(r);
     grouped(f, (double)r->d->n);
     fputs(" localities, ", f);
     grouped(f, pop);
     fputs(" residents", f);
     if (r->flag_col >= 0)
         fprintf(f, "; %zu flagged", nflag);
-    fputs(". <a href=\"#maps\">Maps</a> &middot; <a href=\"#funnels\">Funnel plots</a> &middot; "
-          "<a href=\"#localities\">Localities</a> &middot; <a href=\"#settings\">Settings</a></p>\n", f);
+    fputc('.', f);
+    if (r->o->date) {
+        fputs(" ", f);
+        esc(f, r->o->date);
+        fputc('.', f);
+    }
+    fputs("</p>\n", f);
+    if (r->o->nsources) {
+        fputs("<p>Data: ", f);
+        for (size_t i = 0; i < r->o->nsources; i++) {
+            fputs(i ? "; " : "", f);
+            esc(f, r->o->sources[i].key);
+            fputs(" <code>", f);
+            /* the file's name: its folder belongs to the machine, and the
+             * full path is in the sources table below */
+            const char *v = r->o->sources[i].value ? r->o->sources[i].value : "";
+            const char *slash = strrchr(v, '/');
+            esc(f, slash ? slash + 1 : v);
+            fputs("</code>", f);
+        }
+        fputs(".</p>\n", f);
+    }
+    fputs("</header>\n<nav><p><a href=\"#maps\">Maps</a> &middot; <a href=\"#funnels\">Funnel plots</a> &middot; "
+          "<a href=\"#localities\">Localities</a> &middot; <a href=\"#profiles\">Profiles</a> &middot; "
+          "<a href=\"#settings\">Settings</a></p></nav>\n", f);
     fputs("<h2 id=\"maps\">Maps</h2>\n", f);
     loc_status st = put_maps(r);
     if (st)
@@ -1827,10 +2245,17 @@ static loc_status put_page(rep *r)
         fputs("</div>\n", f);
     if (st)
         return st;
-    put_tables(r);
+    if ((st = put_tables(r)) || (st = put_profiles(r)))
+        return st;
     put_kv(f, "Settings", "settings", r->o->settings, r->o->nsettings);
     put_kv(f, "Data sources", "sources", r->o->sources, r->o->nsources);
-    fputs("<p><small>Written by Localities " LOC_VERSION ".</small></p>\n</body>\n</html>\n", f);
+    fputs("<footer>", f);
+    for (size_t i = 0; i < r->o->nattribution; i++) {
+        fputs("<p>", f);
+        esc(f, r->o->attribution[i]);
+        fputs("</p>", f);
+    }
+    fputs("<p>Written by Localities " LOC_VERSION ".</p></footer>\n</body>\n</html>\n", f);
     return LOC_OK;
 }
 
@@ -1847,6 +2272,17 @@ static loc_status report_column(loc_ctx *ctx, const loc_attrs *a, const char *na
         return loc_error(ctx, LOC_EINVAL, "cannot write '%s': attribute column '%s' is not %s", path, name,
                          type == LOC_ATTR_INT ? "an integer flag" : "a real value");
     return LOC_OK;
+}
+
+/* Free what the report state owns. */
+static void free_rep(rep *r)
+{
+    loc_free(r->ctx, r->group);
+    loc_free(r->ctx, r->gsize);
+    loc_free(r->ctx, r->simple);
+    r->group = NULL;
+    r->gsize = NULL;
+    r->simple = NULL;
 }
 
 /* Write report.html to a temporary beside path; *tmp gets it. */
@@ -1869,8 +2305,18 @@ static loc_status stage_report(loc_ctx *ctx, const loc_dissolved *d, const loc_a
     }
     if ((st = value_breaks(&r)))
         return st;
-    if (!(r.simple = loc_calloc(ctx, d->n ? d->n : 1, sizeof *r.simple)))
+    if ((st = report_column(ctx, attrs, r.o->reason_column, LOC_ATTR_TEXT, &r.reason_col, path)))
+        return st;
+    size_t ng = loc_zones_ncouncils(loc_partition_zones(d->p)) + 1;
+    r.ngroups = ng;
+    if (!(r.simple = loc_calloc(ctx, d->n ? d->n : 1, sizeof *r.simple)) ||
+        !(r.group = loc_malloc(ctx, (d->n ? d->n : 1) * sizeof *r.group)) ||
+        !(r.gsize = loc_calloc(ctx, ng, sizeof *r.gsize))) {
+        free_rep(&r);
         return LOC_ENOMEM;
+    }
+    for (size_t k = 0; k < d->n; k++)
+        r.group[k] = -1;
     int fd;
     if (!(st = reserve_temp(ctx, path, "", tmp, &fd))) {
         if (!(r.f = fdopen(fd, "w"))) {
@@ -1892,7 +2338,7 @@ static loc_status stage_report(loc_ctx *ctx, const loc_dissolved *d, const loc_a
     for (size_t k = 0; k < d->n; k++)
         if (r.simple[k])
             GEOSGeom_destroy_r(loc_geos(ctx), r.simple[k]);
-    loc_free(ctx, r.simple);
+    free_rep(&r);
     return st;
 }
 

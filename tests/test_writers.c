@@ -880,6 +880,8 @@ static void test_limits(const void *ud, double x, double *lo, double *hi)
     *hi = c + 30 / sqrt(x);
 }
 
+static const char *const CREDITS[] = {"Contains OS data <test>"};
+
 /* Report inputs for a fixture: flag, value map, a funnel on the income
  * rate, settings with markup that must come out escaped. */
 typedef struct report_in {
@@ -936,7 +938,9 @@ static void report_inputs(fx *f, report_in *in)
                               .settings = in->settings,
                               .nsettings = 3,
                               .sources = in->sources,
-                              .nsources = 1};
+                              .nsources = 1,
+                              .attribution = CREDITS,
+                              .nattribution = 1};
 }
 
 static void free_inputs(report_in *in)
@@ -1005,10 +1009,16 @@ static void check_report(const char *path, size_t nloc)
     assert_true(count_of(html, "<circle") == 4 * nloc);
     assert_non_null(strstr(html, "Income, as a rate"));
     assert_true(count_of(html, "<svg") >= 6);
-    /* one row per locality in the full table, one path per locality per map */
-    const char *all = strstr(html, "<h2 id=\"localities\">");
+    /* one row per locality in the table for people, and a profile each */
+    const char *all = strstr(html, "<table class=\"data people\">");
     assert_non_null(all);
-    assert_int_equal(count_of(all, "<tr") - count_of(all, "<tr><th>"), nloc);
+    const char *end = strstr(all, "</table>");
+    assert_non_null(end);
+    size_t rows = 0;
+    for (const char *q = strstr(all, "<tr"); q && q < end; q = strstr(q + 3, "<tr"))
+        rows++;
+    assert_int_equal(rows - 1, nloc);
+    assert_int_equal(count_of(html, "<section class=\"profile\""), nloc);
     free(html);
 }
 
@@ -1028,7 +1038,17 @@ static void test_report_squares(void **state)
     assert_non_null(strstr(html, "Ring &quot;quoted&quot; &lt;b&gt;"));
     assert_null(strstr(html, "Ring \"quoted\""));
     assert_non_null(strstr(html, "Beta &amp; &lt;Gamma&gt;"));
-    assert_int_equal(count_of(html, "<path fill="), 6); /* 3 localities, 2 maps */
+    assert_int_equal(count_of(html, "<path fill=") + count_of(html, "<path id=\"lp-"), 6); /* 3 localities, 2 maps */
+    /* each profile shows its locality on its council's map by reference */
+    assert_non_null(strstr(html, "<use href=\"#cm-"));
+    assert_int_equal(count_of(html, "<use href=\"#lp-"), 3);
+    /* the attribution on every map, and the scale bar */
+    size_t maps = count_of(html, "<svg class=\"map\"");
+    assert_true(maps >= 2);
+    assert_int_equal(count_of(html, "<g class=\"scale\">"), maps);
+    assert_int_equal(count_of(html, "<text class=\"credit\""), maps);
+    assert_non_null(strstr(html, "Contains OS data &lt;test&gt;"));
+    assert_non_null(strstr(html, "<footer><p>Contains OS data &lt;test&gt;"));
     assert_int_equal(count_of(html, "<tr class=\"flag\">"), 1); /* CORE 0.25; RING 0.10, GAP 0.125 */
     size_t worse = 0;
     for (size_t k = 0; k < 3; k++)

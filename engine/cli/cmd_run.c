@@ -177,7 +177,9 @@ static loc_attrs *make_attrs(loc_ctx *ctx, const loc_zones *z, const loc_partiti
     for (size_t k = 0; k < NINT; k++)
         if ((ic[k] = add_col(ctx, t, ints[k], LOC_ATTR_INT)) == (size_t)-1)
             goto fail;
-    if ((rc = add_col(ctx, t, "plan_reason", LOC_ATTR_TEXT)) == (size_t)-1)
+    size_t bc;
+    if ((rc = add_col(ctx, t, "plan_reason", LOC_ATTR_TEXT)) == (size_t)-1 ||
+        (bc = add_col(ctx, t, "plan_reason_brief", LOC_ATTR_TEXT)) == (size_t)-1)
         goto fail;
     for (size_t l = 0; l < nl; l++) {
         int64_t v[NINT] = {loc_assess_qualifies(as, l),
@@ -192,7 +194,8 @@ static loc_attrs *make_attrs(loc_ctx *ctx, const loc_zones *z, const loc_partiti
         for (size_t k = 0; k < NINT; k++)
             if (loc_attrs_set_int(ctx, t, ic[k], l, v[k]))
                 goto fail;
-        if (loc_attrs_set_text(ctx, t, rc, l, loc_assess_reason(as, l)))
+        if (loc_attrs_set_text(ctx, t, rc, l, loc_assess_reason(as, l)) ||
+            loc_attrs_set_text(ctx, t, bc, l, loc_assess_reason_brief(as, l)))
             goto fail;
     }
     for (size_t j = 0; j < ni; j++) {
@@ -370,8 +373,41 @@ static loc_status write_report(loc_ctx *ctx, const cli_args *a, const cli_inputs
     sources[ns++] = (loc_kv){"indicator spec", a->spec};
     for (size_t k = 0; k < a->nlookups && ns < sizeof sources / sizeof *sources; k++)
         sources[ns++] = (loc_kv){"lookup", a->lookups[k]};
+    /* the profiles' indicators, in spec order */
+    size_t ni = loc_zones_nindicators(in->zones);
+    loc_report_indicator *ri = calloc(ni ? ni : 1, sizeof *ri);
+    if (!ri) {
+        free_funnels(&fs);
+        return loc_error(ctx, LOC_ENOMEM, "out of memory");
+    }
+    for (size_t j = 0; j < ni; j++) {
+        const loc_indicator *ind = loc_zones_indicator(in->zones, j);
+        ri[j] = (loc_report_indicator){ind->name, ind->label && ind->label[0] ? ind->label : ind->name,
+                                       ind->type == LOC_IND_PROPORTION || ind->type == LOC_IND_SHARE ? "%" : NULL,
+                                       ind->higher_is_worse ? 1 : -1, loc_assess_tested(as, j)};
+    }
+    /* the date of the run (SOURCE_DATE_EPOCH when set, for reproducible
+     * files) and the attribution the boundaries' licence asks for */
+    static const char *const months[] = {"January", "February", "March",     "April",   "May",      "June",
+                                         "July",    "August",   "September", "October", "November", "December"};
+    time_t now = time(NULL);
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (sde && *sde)
+        now = (time_t)strtoll(sde, NULL, 10);
+    struct tm tmv;
+    gmtime_r(&now, &tmv);
+    char date[64], os[128];
+    snprintf(date, sizeof date, "%d %s %d", tmv.tm_mday, months[tmv.tm_mon], 1900 + tmv.tm_year);
+    snprintf(os, sizeof os, "Contains OS data \u00a9 Crown copyright and database right %d.", 1900 + tmv.tm_year);
+    const char *credits[] = {os, "Contains public sector information licensed under the Open Government Licence v3.0."};
     loc_report_opts ro = {0};
     ro.title = "Localities";
+    ro.indicators = ri;
+    ro.nindicators = ni;
+    ro.reason_column = loc_attrs_find(t, "plan_reason_brief") >= 0 ? "plan_reason_brief" : NULL;
+    ro.date = date;
+    ro.attribution = credits;
+    ro.nattribution = 2;
     ro.flag_column = "plan_required";
     ro.value_column = value_col;
     ro.funnels = fs.f;
@@ -382,6 +418,7 @@ static loc_status write_report(loc_ctx *ctx, const cli_args *a, const cli_inputs
     ro.nsources = ns;
     loc_status st = loc_write_report(ctx, d, t, &ro, path);
     free_funnels(&fs);
+    free(ri);
     return st;
 }
 

@@ -162,6 +162,9 @@ LOC_API size_t loc_assess_poorer_domains(const loc_assess *a, size_t k, loc_comp
 LOC_API int loc_assess_share_poorer(const loc_assess *a, size_t k);
 /* Why locality k qualifies, or "" (borrowed; valid until destroy). */
 LOC_API const char *loc_assess_reason(const loc_assess *a, size_t k);
+/* The same in words for people ("poorer than the rest of the council in 3
+ * domains (income, employment, health)"), without indicator names. */
+LOC_API const char *loc_assess_reason_brief(const loc_assess *a, size_t k);
 /* Domains of the plan rule, in spec order of first appearance. */
 LOC_API size_t loc_assess_ndomains(const loc_assess *a);
 LOC_API const char *loc_assess_domain(const loc_assess *a, size_t d);

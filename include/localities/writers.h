@@ -209,6 +209,16 @@ typedef struct loc_funnel {
     const int *flag_rest;        /* per locality: loc_flag against the rest of the council */
 } loc_funnel;
 
+/* One indicator of the locality profiles' spine charts. */
+typedef struct loc_report_indicator {
+    const char *name;  /* attrs columns NAME (the locality's value), NAME_council_rest, NAME_scotland (REAL) and
+                        * NAME_flag_council_rest, NAME_flag_scotland (TEXT flags: poorer, better, same, unreliable) */
+    const char *label; /* what it measures (escaped on output); the name when NULL */
+    const char *unit;  /* after displayed values ("%"); NULL for none */
+    int worse;         /* 1: higher is worse, -1: lower is worse */
+    int tested;        /* 0: reported only, never flagged */
+} loc_report_indicator;
+
 typedef struct loc_report_opts {
     const char *title;               /* page title; NULL: "Localities" */
     const char *flag_column;         /* INT attrs column (non-zero: flagged) colouring the first maps; NULL: none */
@@ -222,14 +232,25 @@ typedef struct loc_report_opts {
     size_t nsettings;
     const loc_kv *sources;           /* data sources */
     size_t nsources;
+    const loc_report_indicator *indicators; /* the profiles' indicators, in order; none: no profiles */
+    size_t nindicators;
+    const char *reason_column;       /* TEXT attrs column: why a locality is flagged; NULL: none */
+    const char *date;                /* the run's date for the title block; NULL: none */
+    const char *const *attribution;  /* copyright and licence lines, on every map and at the foot */
+    size_t nattribution;
 } loc_report_opts;
 
 /*
- * report.html: one self-contained file (no scripts, styles inline, no
- * network references): per council, a map of its localities coloured by
- * flag_column and one coloured by value_column on a sequential scale with
- * a legend; per funnel, the funnel plot against Scotland and the
- * difference chart against the rest of the council; a table of every locality with its
+ * report.html: one self-contained file (styles inline, no network
+ * references): a title block with the date, sources and attribution; per
+ * council, a map of its localities coloured by flag_column (flagged ones
+ * labelled) and one coloured by value_column on a sequential scale with a
+ * legend, each with a scale bar and the attribution lines; per funnel, the
+ * funnel plot against Scotland and the difference chart against the rest
+ * of the council; a table of the localities for people (most severe
+ * first, with the reason); a profile per locality (its place on its
+ * council's map, its facts and reason, and a spine chart of every
+ * indicator against the rest of its council and Scotland); a table of every locality with its
  * fields and attributes; a table of flagged localities; the settings and
  * sources.  Every string is HTML-escaped.  attrs may be NULL only when no
  * column is named.  Atomic as above.  LOC_EINVAL for a missing column or
