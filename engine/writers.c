@@ -997,6 +997,7 @@ typedef struct rep {
     GEOSGeometry **simple;       /* per locality, simplified for the current map, owned */
     long reason_col;             /* attrs column of the reason, -1 when none */
     long *group;                 /* per locality: the number of its council's map, -1 when not drawn */
+    double (*bb)[4];             /* per locality: its box on its council's map, pixels (x0, y0, x1, y1) */
     double (*gsize)[2];          /* per council map: width and height of the map proper, pixels */
     size_t ngroups;
 } rep;
@@ -1238,6 +1239,8 @@ static int label_point(rep *r, const frame *fr, size_t k, double *x, double *y)
     return 1;
 }
 
+static double credits_h(const rep *r);
+
 /* A scale bar of a round length near a fifth of the map's width, and the
  * attribution lines, under the map at y. */
 static void put_scale_and_credits(rep *r, const frame *fr, double y)
@@ -1245,6 +1248,8 @@ static void put_scale_and_credits(rep *r, const frame *fr, double y)
     FILE *f = r->f;
     double want = fr->w / 5 / fr->s, p = pow(10, floor(log10(want))), m = want / p;
     double len = p * (m < 2 ? 1 : m < 5 ? 2 : 5), px = len * fr->s;
+    /* on a white strip: in a close-up the map runs on beneath it */
+    fprintf(f, "<rect x=\"0\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"#fff\"/>", y - 2, fr->w, credits_h(r) + 2);
     fprintf(f, "<g class=\"scale\"><path d=\"M6 %.1fv4h%.1fv-4\"/><text x=\"%.1f\" y=\"%.1f\">", y + 2, px,
             10 + px, y + 7);
     if (len >= 1000)
@@ -1363,8 +1368,18 @@ static loc_status put_map(rep *r, const size_t *list, size_t n, const frame *fr,
             fputs(flagged(r, k) ? ": flagged" : ": not flagged", f);
         }
         fputs("</title></path>\n", f);
-        if (!by_value && r->group)
+        if (!by_value && r->group) {
             r->group[k] = grp; /* the profile shows this map */
+            GEOSContextHandle_t h = loc_geos(r->ctx);
+            double a, b2, c2, e;
+            if (GEOSGeom_getXMin_r(h, r->simple[k], &a) && GEOSGeom_getYMin_r(h, r->simple[k], &b2) &&
+                GEOSGeom_getXMax_r(h, r->simple[k], &c2) && GEOSGeom_getYMax_r(h, r->simple[k], &e)) {
+                r->bb[k][0] = (a - fr->x0) * fr->s;
+                r->bb[k][1] = (fr->y1 - e) * fr->s;
+                r->bb[k][2] = (c2 - fr->x0) * fr->s;
+                r->bb[k][3] = (fr->y1 - b2) * fr->s;
+            }
+        }
         loc_free(r->ctx, b.s);
     }
     if (!by_value)
@@ -1412,6 +1427,81 @@ static void put_legends(rep *r, int by_value)
         fprintf(f, "<span><i style=\"background:%s\"></i>no value</span>", NO_DATA);
     }
     fputs("</div>\n", f);
+}
+
+/* A close-up of the council's densest part, for print: where its
+ * smallest localities (a third of them, at least two, and the flagged
+ * ones among them) would be specks on the whole map, the same map again by
+ * reference with a zoomed view box, every locality labelled, its own
+ * scale bar and the attribution.  Costs labels only: the shapes are the
+ * council map's. */
+static void put_inset(rep *r, const size_t *list, size_t n, const frame *fr, long grp)
+{
+    if (n < 4)
+        return;
+    double *areas = loc_malloc(r->ctx, n * sizeof *areas);
+    if (!areas)
+        return;
+    for (size_t i = 0; i < n; i++)
+        areas[i] = r->d->area[list[i]];
+    qsort(areas, n, sizeof *areas, cmp_double);
+    double cut = areas[n / 3];
+    loc_free(r->ctx, areas);
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    size_t in = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = list[i];
+        if (r->d->area[k] > cut || r->group[k] != grp)
+            continue;
+        x0 = fmin(x0, r->bb[k][0]);
+        y0 = fmin(y0, r->bb[k][1]);
+        x1 = fmax(x1, r->bb[k][2]);
+        y1 = fmax(y1, r->bb[k][3]);
+        in++;
+    }
+    if (in < 2 || !(x1 > x0) || !(y1 > y0))
+        return;
+    /* worth it only when the area is small on the whole map */
+    double w = x1 - x0, h = y1 - y0;
+    if (w > 0.45 * fr->w || h > 0.45 * fr->h)
+        return;
+    double pad = 0.15 * fmax(w, h);
+    x0 -= pad;
+    y0 -= pad;
+    w += 2 * pad;
+    h += 2 * pad;
+    /* the map's own shape, so the inset sits beside it at the same size */
+    if (w / h < fr->w / fr->h) {
+        double nw = h * fr->w / fr->h;
+        x0 -= (nw - w) / 2;
+        w = nw;
+    } else {
+        double nh = w * fr->h / fr->w;
+        y0 -= (nh - h) / 2;
+        h = nh;
+    }
+    double zoom = fr->w / w, lb = 10 / zoom;
+    FILE *f = r->f;
+    fputs("<figure>", f);
+    fprintf(f, "<svg class=\"map inset\" viewBox=\"%.1f %.1f %.1f %.1f\" width=\"%.0f\" height=\"%.0f\" "
+               "style=\"--lb:%.2fpx\" role=\"img\" aria-label=\"close-up of the densest localities\">"
+               "<use href=\"#cm-%ld\" stroke=\"#555\" stroke-width=\"%.3f\"/>\n",
+            x0, y0, w, h + credits_h(r) / zoom, fr->w, fr->h + credits_h(r), lb, grp, 0.8 / zoom);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = list[i];
+        double x, y;
+        if (r->group[k] != grp || !label_point(r, fr, k, &x, &y) || x < x0 || x > x0 + w || y < y0 || y > y0 + h)
+            continue;
+        fprintf(f, "<text class=\"lb\" x=\"%.1f\" y=\"%.1f\">", x, y);
+        esc(f, loc_partition_name(r->d->p, k)[0] ? loc_partition_name(r->d->p, k) : loc_partition_code(r->d->p, k));
+        fputs("</text>\n", f);
+    }
+    /* scale bar and credits in the zoomed frame's own units */
+    frame z = {fr->x0 + x0 / fr->s, fr->y1 - y0 / fr->s, fr->s * zoom, fr->w, fr->h};
+    fprintf(f, "<g transform=\"translate(%.2f %.2f) scale(%.5f)\">", x0, y0, 1 / zoom);
+    put_scale_and_credits(r, &z, fr->h + 2);
+    fputs("</g></svg>\n<div class=\"legend\">Close-up of the densest part of the council, every locality named"
+          "</div></figure>\n", f);
 }
 
 /* Per council (and one group for localities spanning councils), its maps. */
@@ -1464,6 +1554,8 @@ static loc_status put_maps(rep *r)
             put_legends(r, 1);
             fputs("</figure>\n", r->f);
         }
+        if (!st && (r->flag_col >= 0 || r->value_col < 0))
+            put_inset(r, list, m, &fr, c);
         fputs("</div></section>\n", r->f);
         release_map(r, list, m);
     }
@@ -2008,8 +2100,19 @@ static void put_profile(rep *r, size_t k, const spine *sp)
         esc(f, name);
         fputs(" on the map of ", f);
         esc(f, council_name(r, k));
-        fprintf(f, "\"><use href=\"#cm-%ld\"/><use href=\"#lp-%zu\" stroke=\"#000\" stroke-width=\"2.5\"/></svg>",
+        fprintf(f, "\"><use href=\"#cm-%ld\" stroke=\"#777\" stroke-width=\".5\"/><use href=\"#lp-%zu\" "
+                   "stroke=\"#000\" stroke-width=\"2.5\"/></svg>",
                 r->group[k], k);
+        /* and a close-up: the same map, the view box around the locality */
+        const double *b = r->bb[k];
+        double w = fmax(b[2] - b[0], 4), h = fmax(b[3] - b[1], 4), side = fmax(w, h) * 1.6;
+        double cxp = (b[0] + b[2]) / 2, cyp = (b[1] + b[3]) / 2;
+        fprintf(f, "<svg class=\"pmap\" viewBox=\"%.1f %.1f %.1f %.1f\" role=\"img\" aria-label=\"close-up of ",
+                cxp - side / 2, cyp - side / 2, side, side);
+        esc(f, name);
+        fprintf(f, "\"><use href=\"#cm-%ld\" stroke=\"#777\" stroke-width=\"%.3f\"/><use href=\"#lp-%zu\" "
+                   "stroke=\"#000\" stroke-width=\"%.3f\"/></svg>",
+                r->group[k], .8 * side / 260, k, 2.5 * side / 260);
     }
     if (r->o->nindicators) {
         fputs("<table class=\"spine\"><thead><tr><th>Indicator</th><th>Locality</th><th>Rest of council</th>"
@@ -2048,7 +2151,7 @@ static void put_profile(rep *r, size_t k, const spine *sp)
             if (in->tested && !isnan(s->half) && isfinite(v)) {
                 /* 200 x 14 pixels from the style sheet, so no viewBox;
                  * the circle's radius and height likewise */
-                fprintf(f, "<svg aria-hidden=\"true\"><use href=\"#sj%zu\"/>", j);
+                fprintf(f, "<svg><use href=\"#sj%zu\"/>", j);
                 if (isfinite(rest))
                     fprintf(f, "<path d=\"M%.0f 1l4 6-4 6-4-6z\"/>", fmin(fmax(spine_x(s, rest), 2), 198));
                 fprintf(f, "<circle class=\"s%d\" cx=\"%.0f\"/></svg>", in->tested ? fs : 2,
@@ -2107,7 +2210,7 @@ static const char STYLE_SHEET[] =
     ".maps{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}\n"
     ".pair{display:flex;flex-wrap:wrap;gap:1em}.pair>div{flex:1 1 420px;max-width:560px}"
     ".pair svg{width:100%;height:auto}\n"
-    "svg.map path{stroke:#555;stroke-width:.6;stroke-linejoin:round;fill-rule:evenodd}\n"
+    "svg.map path{stroke:#555;stroke-width:.6;stroke-linejoin:round;fill-rule:evenodd;vector-effect:non-scaling-stroke}\n"
     "svg.map path:hover{stroke:#000;stroke-width:1.5}\n"
     ".legend{font-size:.8em;margin:.3em 0;max-width:560px}.legend span{display:inline-block;margin-right:.8em}\n"
     ".legend i{display:inline-block;width:.9em;height:.9em;border:1px solid #888;vertical-align:middle;"
@@ -2129,7 +2232,8 @@ static const char STYLE_SHEET[] =
     ".scroll{overflow-x:auto}table.kv th{font-weight:normal;color:#555}\n"
     "table.people{width:100%}table.people thead th{position:sticky;top:0;background:#fff;"
     "box-shadow:0 1px 0 #999;vertical-align:bottom}td.why{max-width:34em;font-size:.95em}\n"
-    "text.lb{font-size:10px;fill:#111;text-anchor:middle;paint-order:stroke;stroke:#fff;stroke-width:3px;"
+    "text.lb{font-size:var(--lb,10px);fill:#111;text-anchor:middle;paint-order:stroke;stroke:#fff;"
+    "stroke-width:calc(var(--lb,10px)*.3);"
     "stroke-linejoin:round;pointer-events:none}text.lb.o{display:none}svg.zoomed text.lb.o{display:inline}\n"
     ".scale path{fill:none;stroke:#222}.scale text,text.credit{font-size:8px;fill:#444}\n"
     "header.tb{border-bottom:2px solid #222;margin-bottom:1em}header.tb p{margin:.3em 0}\n"
@@ -2278,6 +2382,8 @@ static loc_status report_column(loc_ctx *ctx, const loc_attrs *a, const char *na
 static void free_rep(rep *r)
 {
     loc_free(r->ctx, r->group);
+    loc_free(r->ctx, r->bb);
+    r->bb = NULL;
     loc_free(r->ctx, r->gsize);
     loc_free(r->ctx, r->simple);
     r->group = NULL;
@@ -2311,6 +2417,7 @@ static loc_status stage_report(loc_ctx *ctx, const loc_dissolved *d, const loc_a
     r.ngroups = ng;
     if (!(r.simple = loc_calloc(ctx, d->n ? d->n : 1, sizeof *r.simple)) ||
         !(r.group = loc_malloc(ctx, (d->n ? d->n : 1) * sizeof *r.group)) ||
+        !(r.bb = loc_calloc(ctx, d->n ? d->n : 1, sizeof *r.bb)) ||
         !(r.gsize = loc_calloc(ctx, ng, sizeof *r.gsize))) {
         free_rep(&r);
         return LOC_ENOMEM;

@@ -1,10 +1,19 @@
 #!/bin/sh
 # Render a report.html in headless Chromium (Debian's `chromium` package)
-# and check that it loads cleanly: no console messages (the report has no
-# scripts, so any console output is an error: a failed resource, a parse
-# problem), a DOM that ends in </html> with its SVG maps and tables, and a
-# screenshot to look at.  Networking is off for the render, so a report
-# that needed the network would show it.
+# and check that it loads cleanly: no console messages (any console output
+# is an error: a failed resource, a parse problem, a script error), a DOM
+# that ends in </html> with its SVG maps and tables, and a screenshot to
+# look at.  Networking is off for the render, so a report that needed the
+# network would show it.  Then, at 1,280 pixels wide:
+#   * accessibility: axe-core (npm, fetched once into a cache) run on the
+#     page; any violation of serious or critical impact fails;
+#   * overflow: no element wider than the page (text or tables cut off);
+#   * print: the page printed to PDF (A4, the report's print style sheet),
+#     its text extracted with pdftotext (poppler-utils), and every row of
+#     the localities table found in it with its last column, so no table
+#     was cut.
+# The audit needs node and npm, the print check pdftotext; without them
+# those steps are reported as skipped, never passed silently.
 #
 # Usage: scripts/check_report.sh REPORT.html SCREENSHOT.png [WIDTHxHEIGHT]
 # Exit status: 0 clean, 1 problems found, 2 usage or no Chromium.
@@ -75,5 +84,71 @@ if [ ! -s "$shot" ]; then
 fi
 if [ $status -eq 0 ]; then
     echo "check_report: '$report' renders cleanly ($svgs svg, $tables tables, no console messages); screenshot '$shot'"
+fi
+
+# --- accessibility and overflow, in the page itself at 1,280 pixels
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/localities-report-check
+axe="$cache/node_modules/axe-core/axe.min.js"
+if [ ! -s "$axe" ] && command -v npm >/dev/null; then
+    mkdir -p "$cache" && npm install --prefix "$cache" --no-audit --no-fund --silent axe-core@4.10.2 >&2 ||
+        echo "check_report: npm could not install axe-core" >&2
+fi
+if [ -s "$axe" ]; then
+    cp "$axe" "$work/axe.min.js"
+    # the audit runs after the page's own script; its verdict goes into
+    # the DOM, which --dump-dom prints once the virtual time has run out
+    sed 's#</body>#<script src="axe.min.js"></script><script>(async function(){var out={};try{var r=await axe.run(document,{resultTypes:["violations"]});out.violations=r.violations.filter(function(v){return v.impact==="serious"||v.impact==="critical";}).map(function(v){return v.impact+" "+v.id+": "+v.help+" ("+v.nodes.length+" nodes, e.g. "+v.nodes[0].target.join(" ")+")";});}catch(e){out.error=String(e);}var w=document.documentElement.clientWidth,wide=[];document.querySelectorAll("body *").forEach(function(el){var b=el.getBoundingClientRect();if(b.width>0\&\&b.right>w+1\&\&wide.length<5)wide.push(el.tagName+(el.className\&\&el.className.baseVal===undefined?"."+el.className:"")+" right "+Math.round(b.right));});out.wide=wide;var p=document.createElement("pre");p.id="audit-result";p.textContent=JSON.stringify(out);document.body.appendChild(p);})();</script></body>#' \
+        "$report" >"$work/audit.html"
+    # shellcheck disable=SC2086
+    "$chrome" $flags --user-data-dir="$work/profile-audit" --window-size=1280,900 --virtual-time-budget=120000 \
+        --dump-dom "file://$work/audit.html" >"$work/audit.dom" 2>"$work/audit.log"
+    result=$(sed -n 's#.*<pre id="audit-result">\(.*\)</pre>.*#\1#p' "$work/audit.dom" | sed 's/&quot;/"/g')
+    if [ -z "$result" ]; then
+        echo "check_report: the accessibility audit gave no result" >&2
+        tail -5 "$work/audit.log" >&2
+        status=1
+    else
+        node -e '
+          const r = JSON.parse(process.argv[1]);
+          let bad = 0;
+          if (r.error) { console.error("check_report: axe-core failed: " + r.error); bad = 1; }
+          for (const v of r.violations || []) { console.error("check_report: accessibility: " + v); bad = 1; }
+          for (const w of r.wide || []) { console.error("check_report: wider than the page at 1,280 px: " + w); bad = 1; }
+          if (!bad) console.log("check_report: axe-core finds no serious or critical violation; nothing wider than 1,280 px");
+          process.exit(bad);' "$result" || status=1
+    fi
+else
+    echo "check_report: accessibility audit skipped: no axe-core (needs node and npm)"
+fi
+
+# --- print: every row of the localities table, whole, in the PDF
+if command -v pdftotext >/dev/null; then
+    # shellcheck disable=SC2086
+    "$chrome" $flags --user-data-dir="$work/profile-pdf" --no-pdf-header-footer --print-to-pdf="$work/report.pdf" \
+        "$url" >/dev/null 2>"$work/pdf.log"
+    if [ ! -s "$work/report.pdf" ]; then
+        echo "check_report: no PDF printed" >&2
+        tail -5 "$work/pdf.log" >&2
+        status=1
+    else
+        pdftotext -layout "$work/report.pdf" "$work/report.txt"
+        # the table's rows: locality codes in the people table of the DOM
+        sed -n '/<table class="data people">/,/<\/table>/p' "$work/dom.html" |
+            grep -o '<small>[^<]*</small></td><td>' | sed 's#<small>\(.*\)</small></td><td>#\1#' >"$work/codes"
+        rows=$(wc -l <"$work/codes")
+        missing=0
+        while IFS= read -r code; do
+            grep -qF -- "$code" "$work/report.txt" || { missing=$((missing + 1)); [ $missing -le 5 ] && echo "check_report: '$code' is not in the printed report" >&2; }
+        done <"$work/codes"
+        pages=$(pdfinfo "$work/report.pdf" 2>/dev/null | sed -n 's/^Pages: *//p')
+        if [ "$missing" -gt 0 ] || ! grep -q "Locality.*Council.*Residents.*Scotland" "$work/report.txt"; then
+            echo "check_report: the printed localities table is cut: $missing of $rows rows missing" >&2
+            status=1
+        else
+            echo "check_report: printed to PDF (${pages:-?} A4 pages); all $rows rows of the localities table are in it, last column included"
+        fi
+    fi
+else
+    echo "check_report: print check skipped: no pdftotext (apt-get install poppler-utils)"
 fi
 exit $status
