@@ -22,8 +22,10 @@
  * stages its file that way and then commits it; loc_write_outputs stages
  * all four before committing any, so a run's outputs change together.
  *
- * The report is plain HTML with inline SVG and an inline style sheet: no
- * scripts, fonts or images to fetch, so it opens anywhere, offline.  Map
+ * The report is plain HTML with inline SVG, an inline style sheet and one
+ * small inline script (zoom, the indicator selector, SVG downloads; the
+ * page is whole without it): no fonts, images or scripts to fetch, so it
+ * opens anywhere, offline.  Map
  * coordinates are British National Grid metres shifted to the map's
  * corner and scaled to the SVG's pixels, with paths simplified to about
  * half a pixel so that a council of many localities stays small.
@@ -1057,6 +1059,22 @@ static void esc(FILE *f, const char *s)
     }
 }
 
+/* Text inside a JSON string inside a <script> element: quotes,
+ * backslashes and control characters escaped, and '<' as \u003c so that
+ * no "</script>" can end the element early. */
+static void put_json_text(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20 || c == '<' || c == '>' || c == '&')
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+}
+
 /* A whole number with its thousands grouped by commas (as the report's
  * readers write them; no locale involved). */
 static void grouped(FILE *f, double v)
@@ -1355,7 +1373,7 @@ static loc_status put_map(rep *r, const size_t *list, size_t n, const frame *fr,
             break;
         }
         if (by_value)
-            fprintf(f, "<path fill=\"%s\" d=\"%s\"><title>", fill, b.s ? b.s : "");
+            fprintf(f, "<path data-k=\"%zu\" fill=\"%s\" d=\"%s\"><title>", k, fill, b.s ? b.s : "");
         else
             fprintf(f, "<path id=\"lp-%zu\" fill=\"%s\" d=\"%s\"><title>", k, fill, b.s ? b.s : "");
         esc(f, loc_partition_code(r->d->p, k));
@@ -1402,7 +1420,7 @@ static loc_status put_map(rep *r, const size_t *list, size_t n, const frame *fr,
 static void put_legends(rep *r, int by_value)
 {
     FILE *f = r->f;
-    fputs("<div class=\"legend\">", f);
+    fputs(by_value ? "<div class=\"legend vl\">" : "<div class=\"legend\">", f);
     if (!by_value && r->flag_col < 0) {
         fprintf(f, "<span><i style=\"background:%s\"></i>locality</span>", FLAG_OFF);
     } else if (!by_value) {
@@ -2012,7 +2030,7 @@ static loc_status prepare_spines(rep *r, spine *sp)
     if (!v)
         return LOC_ENOMEM;
     FILE *f = r->f;
-    fputs("<svg class=\"defs\" width=\"0\" height=\"0\" aria-hidden=\"true\"><defs>\n", f);
+    fputs("<style>\n", f);
     for (size_t j = 0; j < r->o->nindicators; j++) {
         const loc_report_indicator *in = &r->o->indicators[j];
         spine *s = &sp[j];
@@ -2039,12 +2057,15 @@ static loc_status prepare_spines(rep *r, spine *sp)
         double lo = v[0], hi = v[m - 1], q1 = v[(m - 1) / 4], q3 = v[3 * (m - 1) / 4];
         s->half = fmax(fmax(fabs(lo - s->scot), fabs(hi - s->scot)), 1e-12);
         double a = spine_x(s, lo), b = spine_x(s, hi), c = spine_x(s, q1), d = spine_x(s, q3);
-        fprintf(f, "<symbol id=\"sj%zu\" viewBox=\"0 0 200 14\"><rect x=\"%.0f\" y=\"3\" width=\"%.0f\" height=\"8\" "
-                   "fill=\"#e0e0e0\"/><rect x=\"%.0f\" y=\"3\" width=\"%.0f\" height=\"8\" fill=\"#a8a8a8\"/>"
-                   "<path d=\"M100 0v14\" stroke=\"#000\"/></symbol>\n",
-                j, fmin(a, b), fmax(fabs(b - a), 1), fmin(c, d), fmax(fabs(d - c), 1));
+        /* the bars as background gradients of the cell: no element per
+         * row but the two markers, so 1,240 profiles stay light */
+        double xa = fmin(a, b) / 2, xb = fmax(a, b) / 2, xc = fmin(c, d) / 2, xd = fmax(c, d) / 2;
+        fprintf(f, "td.j%zu{background:linear-gradient(#000,#000) no-repeat 50%% 0/1px 100%%,linear-gradient(to right,"
+                   "transparent %.1f%%,#e0e0e0 %.1f%%,#e0e0e0 %.1f%%,#a8a8a8 %.1f%%,#a8a8a8 %.1f%%,#e0e0e0 %.1f%%,"
+                   "#e0e0e0 %.1f%%,transparent %.1f%%) no-repeat 0 50%%/100%% 8px}\n",
+                j, xa, xa, xc, xc, fmax(xd, xc + 0.5), fmax(xd, xc + 0.5), fmax(xb, xa + 0.5), fmax(xb, xa + 0.5));
     }
-    fputs("</defs></svg>\n", f);
+    fputs("</style>\n", f);
     loc_free(r->ctx, v);
     return LOC_OK;
 }
@@ -2144,18 +2165,15 @@ static void put_profile(rep *r, size_t k, const spine *sp)
                 else
                     fputs("<td></td>", f);
             }
-            fputs("<td>", f);
             /* a spine for the tested indicators; the others are described
-             * by their numbers alone, which keeps a report of all
-             * Scotland's profiles small enough to open */
+             * by their numbers alone */
             if (in->tested && !isnan(s->half) && isfinite(v)) {
-                /* 200 x 14 pixels from the style sheet, so no viewBox;
-                 * the circle's radius and height likewise */
-                fprintf(f, "<svg><use href=\"#sj%zu\"/>", j);
+                fprintf(f, "<td class=\"sp j%zu\">", j);
                 if (isfinite(rest))
-                    fprintf(f, "<path d=\"M%.0f 1l4 6-4 6-4-6z\"/>", fmin(fmax(spine_x(s, rest), 2), 198));
-                fprintf(f, "<circle class=\"s%d\" cx=\"%.0f\"/></svg>", in->tested ? fs : 2,
-                        fmin(fmax(spine_x(s, v), 5), 195));
+                    fprintf(f, "<u style=\"left:%.0f%%\"></u>", fmin(fmax(spine_x(s, rest), 2), 198) / 2);
+                fprintf(f, "<i class=\"s%d\" style=\"left:%.0f%%\"></i>", fs, fmin(fmax(spine_x(s, v), 5), 195) / 2);
+            } else {
+                fputs("<td>", f);
             }
             fputs("</td></tr>\n", f);
         }
@@ -2203,6 +2221,108 @@ static void put_kv(FILE *f, const char *title, const char *id, const loc_kv *kv,
     fputs("</tbody></table>\n", f);
 }
 
+/* The page's one script, inline: zoom and pan on the maps (buttons for
+ * the keyboard, the wheel and dragging for the mouse; every locality
+ * named once zoomed in), the indicator the second maps show (every
+ * indicator of the report, coloured in seven classes of about equal
+ * numbers of localities, the legend in its units), and each map and chart
+ * downloadable as SVG.  Without scripts the page is whole: income is
+ * mapped and the maps are fixed. */
+static const char SCRIPT[] =
+    "(function(){\n"
+    "var COL=['#ffffcc','#c7e9b4','#7fcdbb','#41b6c4','#1d91c0','#225ea8','#0c2c84'];\n"
+    "function btn(t,l,f){var b=document.createElement('button');b.type='button';b.textContent=t;"
+    "b.setAttribute('aria-label',l);b.onclick=f;return b;}\n"
+    "document.querySelectorAll('svg.map:not(.inset)').forEach(function(svg){\n"
+    " var v0=svg.getAttribute('viewBox').split(' ').map(Number),v=v0.slice();\n"
+    " function set(){svg.setAttribute('viewBox',v.join(' '));var z=v0[2]/v[2];"
+    "svg.classList.toggle('zoomed',z>=2);svg.style.setProperty('--lb',(10/z).toFixed(2)+'px');}\n"
+    " function zoom(f,cx,cy){var w=Math.min(v0[2],Math.max(v0[2]/40,v[2]/f)),h=w*v0[3]/v0[2];"
+    "if(cx===undefined){cx=v[0]+v[2]/2;cy=v[1]+v[3]/2;}"
+    "v=[cx-(cx-v[0])*w/v[2],cy-(cy-v[1])*h/v[3],w,h];set();}\n"
+    " var c=document.createElement('div');c.className='ctl';"
+    "c.appendChild(btn('+','zoom in',function(){zoom(2);}));c.appendChild(btn('\\u2212','zoom out',function(){zoom(0.5);}));"
+    "c.appendChild(btn('reset','show the whole council',function(){v=v0.slice();set();}));"
+    "c.appendChild(btn('SVG','download this map as SVG',function(){save(svg,'map');}));svg.after(c);\n"
+    " svg.addEventListener('wheel',function(e){e.preventDefault();var r=svg.getBoundingClientRect();"
+    "zoom(e.deltaY<0?1.25:0.8,v[0]+(e.clientX-r.left)/r.width*v[2],v[1]+(e.clientY-r.top)/r.height*v[3]);},{passive:false});\n"
+    " var d=null;svg.addEventListener('pointerdown',function(e){d=[e.clientX,e.clientY,v[0],v[1]];});"
+    "window.addEventListener('pointerup',function(){d=null;});"
+    "svg.addEventListener('pointermove',function(e){if(!d)return;var r=svg.getBoundingClientRect();"
+    "v[0]=d[2]-(e.clientX-d[0])/r.width*v[2];v[1]=d[3]-(e.clientY-d[1])/r.height*v[3];set();});\n"
+    "});\n"
+    "function save(svg,name){var c=svg.cloneNode(true),NS=svg.namespaceURI;c.setAttribute('xmlns',NS);"
+    "var st=document.createElementNS(NS,'style');st.textContent=document.querySelector('style').textContent;"
+    "c.insertBefore(st,c.firstChild);var a=document.createElement('a');"
+    "a.href=URL.createObjectURL(new Blob([new XMLSerializer().serializeToString(c)],{type:'image/svg+xml'}));"
+    "a.download=name+'.svg';document.body.appendChild(a);a.click();a.remove();}\n"
+    "document.querySelectorAll('figure.funnel').forEach(function(fg){var s=fg.querySelectorAll('svg');"
+    "var c=document.createElement('div');c.className='ctl';"
+    "s.forEach(function(x,i){c.appendChild(btn('SVG '+(i?'(council)':'(Scotland)'),'download this chart as SVG',"
+    "function(){save(x,(fg.dataset.indicator||'chart')+(i?'-council':'-scotland'));}));});fg.appendChild(c);});\n"
+    "var el=document.getElementById('ind-data');if(!el)return;var D=JSON.parse(el.textContent);\n"
+    "var sel=document.createElement('select');sel.id='ind-select';"
+    "D.ind.forEach(function(x,j){var o=document.createElement('option');o.value=j;o.textContent=x.l;"
+    "if(x.n===D.cur)o.selected=true;sel.appendChild(o);});\n"
+    "var lab=document.createElement('label');lab.textContent='Indicator on the second maps: ';lab.appendChild(sel);"
+    "var p=document.createElement('p');p.className='ctl';p.appendChild(lab);"
+    "document.getElementById('maps').after(p);\n"
+    "function fmt(x){return Math.abs(x)>=1000||x===Math.floor(x)?Math.round(x).toLocaleString('en-GB'):"
+    "Math.abs(x)>=10?x.toFixed(1):x.toPrecision(3);}\n"
+    "sel.onchange=function(){var j=+sel.value,x=D.ind[j],vals=D.v[j],s=vals.filter(function(a){return a!==null;})"
+    ".sort(function(a,b){return a-b;}),br=[];for(var c=0;c<=7;c++)br.push(s.length?s[Math.floor(c*(s.length-1)/7)]:NaN);\n"
+    " document.querySelectorAll('path[data-k]').forEach(function(p){var a=vals[+p.dataset.k],c=-1;"
+    "if(a!==null&&s.length){c=0;while(c+1<7&&a>=br[c+1])c++;}p.setAttribute('fill',c<0?'#fff':COL[c]);"
+    "var t=p.querySelector('title');t.textContent=t.textContent.replace(/: .*$/,': '+(a===null?'no value':fmt(a)+(x.u||'')));});\n"
+    " document.querySelectorAll('.legend.vl').forEach(function(lg){var h='<b></b> (7 classes of about equal numbers of "
+    "localities, all councils)<br>';for(var c=0;c<7&&s.length;c++){if(c>0&&c+1<7&&br[c]===br[c+1])continue;"
+    "h+='<span><i style=\"background:'+COL[c]+'\"></i>'+fmt(br[c])+'\\u2013'+fmt(br[c+1])+'</span>';}"
+    "lg.innerHTML=h+'<span><i style=\"background:#fff\"></i>no value</span>';lg.querySelector('b').textContent=x.l;});};\n"
+    "})();\n";
+
+/* The values behind the indicator selector, as JSON (NaN as null). */
+static void put_map_data(rep *r)
+{
+    FILE *f = r->f;
+    if (!r->o->nindicators || r->value_col < 0)
+        return;
+    fputs("<script type=\"application/json\" id=\"ind-data\">{\"cur\":\"", f);
+    put_json_text(f, loc_attrs_name(r->a, (size_t)r->value_col));
+    fputs("\",\"ind\":[", f);
+    size_t shown = 0;
+    for (size_t j = 0; j < r->o->nindicators; j++) {
+        const loc_report_indicator *in = &r->o->indicators[j];
+        if (ind_col(r, in->name, "") < 0)
+            continue;
+        fputs(shown++ ? ",{\"n\":\"" : "{\"n\":\"", f);
+        put_json_text(f, in->name);
+        fputs("\",\"l\":\"", f);
+        put_json_text(f, in->label ? in->label : in->name);
+        fputs("\",\"u\":\"", f);
+        put_json_text(f, in->unit ? in->unit : "");
+        fputs("\"}", f);
+    }
+    fputs("],\"v\":[", f);
+    shown = 0;
+    for (size_t j = 0; j < r->o->nindicators; j++) {
+        long col = ind_col(r, r->o->indicators[j].name, "");
+        if (col < 0)
+            continue;
+        fputs(shown++ ? ",[" : "[", f);
+        for (size_t k = 0; k < r->d->n; k++) {
+            double v = loc_attrs_real(r->a, (size_t)col, k);
+            if (k)
+                fputc(',', f);
+            if (isfinite(v))
+                fprintf(f, "%.6g", v);
+            else
+                fputs("null", f);
+        }
+        fputc(']', f);
+    }
+    fputs("]}</script>\n", f);
+}
+
 static const char STYLE_SHEET[] =
     "body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1100px;padding:0 1em;color:#222}\n"
     "h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}\n"
@@ -2242,14 +2362,23 @@ static const char STYLE_SHEET[] =
     "border:1px solid #ccc}path.hl{fill:none;stroke:#000;stroke-width:2.5}\n"
     "table.spine caption{text-align:left;font-weight:bold;margin-bottom:.3em}table.spine svg{width:200px;"
     "height:14px;display:block}table.spine td:nth-child(2),table.spine td:nth-child(3),table.spine td:nth-child(4)"
-    "{text-align:right;font-variant-numeric:tabular-nums}table.spine path{fill:#000}table.spine circle{r:5px;cy:7px}\n"
-    "td.f1{color:#b2182b;font-weight:bold}td.f-1{color:#2166ac}circle.s1{fill:#b2182b;stroke:#333}"
-    "circle.s-1{fill:#2166ac;stroke:#333}circle.s0{fill:#fff;stroke:#333}circle.s2{fill:#bdbdbd;stroke:#666}"
+    "{text-align:right;font-variant-numeric:tabular-nums}\n"
+    "td.sp{position:relative;width:200px;min-width:200px;height:14px;padding:0;-webkit-print-color-adjust:exact;"
+    "print-color-adjust:exact}td.sp i,td.sp u{position:absolute;top:50%;box-sizing:border-box}"
+    "td.sp i{width:10px;height:10px;margin:-5px 0 0 -5px;border-radius:50%;border:1px solid #333}"
+    "td.sp u{width:8px;height:8px;margin:-4px 0 0 -4px;background:#000;transform:rotate(45deg)}\n"
+    "td.f1{color:#b2182b;font-weight:bold}td.f-1{color:#2166ac}"
+    "i.s1{background:#b2182b}i.s-1{background:#2166ac}i.s0{background:#fff}"
     "\n"
+    /* a report of all Scotland holds 1,240 profiles and 36 charts of 1,240
+     * points: the browser lays out only what is on screen */
+    "section.profile,figure.funnel,section.council{content-visibility:auto;contain-intrinsic-size:auto 700px}\n"
+    ".ctl{margin:.2em 0 .6em}.ctl button{font:inherit;font-size:.8em;margin-right:.3em;padding:.1em .5em}\n"
+    "svg.map:not(.inset){cursor:grab;touch-action:none}\n"
     "p.why.flag{background:#fde0dd;padding:.3em .5em}footer{margin-top:2em;font-size:.8em;color:#444;"
     "border-top:1px solid #ccc}\n"
     "@media print{@page{size:A4 portrait;margin:12mm}body{max-width:none;margin:0;padding:0;font-size:9.5pt}"
-    "nav{display:none}section.council,section.profile,h2{break-before:page}figure,.pair>div,tr{break-inside:avoid}"
+    "nav,.ctl{display:none}section.council,section.profile,h2{break-before:page}figure,.pair>div,tr{break-inside:avoid}"
     "thead{display:table-header-group}table.people thead th{position:static;box-shadow:none}"
     ".pair>div{flex:1 1 100%}svg{max-width:100%;height:auto}td.why{max-width:none}}\n";
 
@@ -2353,6 +2482,8 @@ static loc_status put_page(rep *r)
         return st;
     put_kv(f, "Settings", "settings", r->o->settings, r->o->nsettings);
     put_kv(f, "Data sources", "sources", r->o->sources, r->o->nsources);
+    put_map_data(r);
+    fprintf(f, "<script>\n%s</script>\n", SCRIPT);
     fputs("<footer>", f);
     for (size_t i = 0; i < r->o->nattribution; i++) {
         fputs("<p>", f);
