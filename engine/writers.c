@@ -2351,7 +2351,7 @@ static const char STYLE_SHEET[] =
     "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}tr.flag td{background:#fde0dd}\n"
     ".scroll{overflow-x:auto}table.kv th{font-weight:normal;color:#555}\n"
     "table.people{width:100%}table.people thead th{position:sticky;top:0;background:#fff;"
-    "box-shadow:0 1px 0 #999;vertical-align:bottom}td.why{max-width:34em;font-size:.95em}\n"
+    "box-shadow:0 1px 0 #999;vertical-align:bottom}td.why{max-width:34em;font-size:.95em}table.people small{white-space:nowrap}\n"
     "text.lb{font-size:var(--lb,10px);fill:#111;text-anchor:middle;paint-order:stroke;stroke:#fff;"
     "stroke-width:calc(var(--lb,10px)*.3);"
     "stroke-linejoin:round;pointer-events:none}text.lb.o{display:none}svg.zoomed text.lb.o{display:inline}\n"
