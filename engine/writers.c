@@ -1686,10 +1686,17 @@ static void put_frame(rep *r, const chart *c, size_t id, const char *xlabel, con
 
 /* One point: a circle with its locality and value as a tooltip, marked
  * off-scale when clipped to the frame. */
-static void put_point(rep *r, const chart *c, size_t k, double x, double y, const char *cls, const char *unit)
+static void put_point(rep *r, const chart *c, size_t k, double x, double y, const char *cls, const char *unit,
+                      int named)
 {
     FILE *f = r->f;
     int off = y > c->ymax || y < c->ymin;
+    if (!named && !*cls && !off) {
+        /* the council chart's unflagged points: named on the Scotland
+         * chart beside it, so a big report stays small */
+        fprintf(f, "<circle cx=\"%.0f\" cy=\"%.0f\"/>\n", cx(c, x), cy(c, y));
+        return;
+    }
     /* kept short (the radius is in the style sheet): a report of all
      * Scotland draws some 44,000 of them */
     /* the unflagged, the most, take their colour from the style sheet */
@@ -1795,7 +1802,7 @@ static loc_status put_funnel_scotland(rep *r, const loc_funnel *fu, size_t id)
     fputs("</g>\n<g>\n", f);
     for (size_t k = 0; k < n; k++)
         if (fu->flag_scotland[k] != LOC_FLAG_UNRELIABLE && !isnan(fu->value[k]) && fu->size[k] > 0)
-            put_point(r, &c, k, fu->size[k], fu->value[k], flag_class(fu->flag_scotland[k]), fu->unit);
+            put_point(r, &c, k, fu->size[k], fu->value[k], flag_class(fu->flag_scotland[k]), fu->unit, 1);
     fputs("</g>\n</svg>\n", f);
     put_legend(r, fu, 0);
     put_off_scale(r, fu->value, fu->size, fu->flag_scotland, n, &c, fu->unit);
@@ -1856,12 +1863,62 @@ static loc_status put_funnel_rest(rep *r, const loc_funnel *fu, size_t id)
     fputs("</g>\n<g>\n", f);
     for (size_t k = 0; k < n; k++)
         if (fu->flag_rest[k] != LOC_FLAG_UNRELIABLE && !isnan(fu->diff[k]) && fu->size[k] > 0)
-            put_point(r, &c, k, fu->size[k], fu->diff[k], flag_class(fu->flag_rest[k]), fu->unit);
+            put_point(r, &c, k, fu->size[k], fu->diff[k], flag_class(fu->flag_rest[k]), fu->unit, 0);
     fputs("</g>\n</svg>\n", f);
     put_legend(r, fu, 1);
     put_off_scale(r, fu->diff, fu->size, fu->flag_rest, n, &c, fu->unit);
     fputs("</div>\n", f);
     return LOC_OK;
+}
+
+static const char *flag_word(int fl);
+static void put_anchor(rep *r, size_t k);
+
+/* The charts' numbers for those who cannot see them, and the outliers
+ * named: every locality outside the limits, with its value, difference
+ * and limit, in a table behind a summary line. */
+static void put_funnel_table(rep *r, const loc_funnel *fu)
+{
+    FILE *f = r->f;
+    size_t n = r->d->n, np = 0, nb = 0;
+    for (size_t k = 0; k < n; k++) {
+        np += fu->flag_scotland[k] == LOC_FLAG_POORER || fu->flag_rest[k] == LOC_FLAG_POORER;
+        nb += (fu->flag_scotland[k] == LOC_FLAG_BETTER || fu->flag_rest[k] == LOC_FLAG_BETTER) &&
+              fu->flag_scotland[k] != LOC_FLAG_POORER && fu->flag_rest[k] != LOC_FLAG_POORER;
+    }
+    fprintf(f, "<details><summary>%zu localit%s outside the limits on the worse side, %zu on the better side only"
+               "</summary>\n",
+            np, np == 1 ? "y" : "ies", nb);
+    if (!np && !nb) {
+        fputs("<p>None.</p></details>\n", f);
+        return;
+    }
+    fputs("<table class=\"data ft\"><thead><tr><th>Locality</th><th>Value</th><th>Against Scotland</th>"
+          "<th>Difference from the rest of the council</th><th>Its limit</th><th>Against the council</th></tr></thead>"
+          "<tbody>\n", f);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t k = 0; k < n; k++) {
+            int poor = fu->flag_scotland[k] == LOC_FLAG_POORER || fu->flag_rest[k] == LOC_FLAG_POORER;
+            int good = fu->flag_scotland[k] == LOC_FLAG_BETTER || fu->flag_rest[k] == LOC_FLAG_BETTER;
+            if (pass == 0 ? !poor : (poor || !good))
+                continue;
+            fputs("<tr><td><a href=\"#", f);
+            put_anchor(r, k);
+            fputs("\">", f);
+            esc(f, loc_partition_name(r->d->p, k)[0] ? loc_partition_name(r->d->p, k) : loc_partition_code(r->d->p, k));
+            fputs("</a></td><td>", f);
+            num(f, fu->value[k]);
+            fprintf(f, "</td><td>%s</td><td>", flag_word(fu->flag_scotland[k] == LOC_FLAG_POORER ? 1
+                                                                   : fu->flag_scotland[k] == LOC_FLAG_BETTER ? -1
+                                                                                                              : 0));
+            num(f, fu->diff[k]);
+            fputs("</td><td>", f);
+            num(f, fu->limit[k]);
+            fprintf(f, "</td><td>%s</td></tr>\n", flag_word(fu->flag_rest[k] == LOC_FLAG_POORER ? 1
+                                                           : fu->flag_rest[k] == LOC_FLAG_BETTER ? -1
+                                                                                                 : 0));
+        }
+    fputs("</tbody></table></details>\n", f);
 }
 
 static loc_status put_funnel(rep *r, const loc_funnel *fu, size_t id)
@@ -1885,7 +1942,9 @@ static loc_status put_funnel(rep *r, const loc_funnel *fu, size_t id)
     loc_status st = put_funnel_scotland(r, fu, 2 * id);
     if (!st)
         st = put_funnel_rest(r, fu, 2 * id + 1);
-    fputs("</div></figure>\n", f);
+    fputs("</div>\n", f);
+    put_funnel_table(r, fu);
+    fputs("</figure>\n", f);
     return st;
 }
 
@@ -2070,7 +2129,10 @@ static loc_status prepare_spines(rep *r, spine *sp)
     return LOC_OK;
 }
 
-static const char *flag_word(int fl) { return fl > 0 ? "poorer" : fl < 0 ? "better" : ""; }
+static const char *flag_word(int fl)
+{
+    return fl > 0 ? "poorer" : fl < 0 ? "better" : "";
+}
 
 /* An indicator's label up to its first parenthesis: "Income deprived
  * people (% of total population)" reads "Income deprived people". */
@@ -2363,6 +2425,7 @@ static const char STYLE_SHEET[] =
     "table.spine caption{text-align:left;font-weight:bold;margin-bottom:.3em}table.spine svg{width:200px;"
     "height:14px;display:block}table.spine td:nth-child(2),table.spine td:nth-child(3),table.spine td:nth-child(4)"
     "{text-align:right;font-variant-numeric:tabular-nums}\n"
+    "table.ft td:nth-child(2),table.ft td:nth-child(4),table.ft td:nth-child(5){text-align:right}\n"
     "td.sp{position:relative;width:200px;min-width:200px;height:14px;padding:0;-webkit-print-color-adjust:exact;"
     "print-color-adjust:exact}td.sp i,td.sp u{position:absolute;top:50%;box-sizing:border-box}"
     "td.sp i{width:10px;height:10px;margin:-5px 0 0 -5px;border-radius:50%;border:1px solid #333}"
