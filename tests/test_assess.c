@@ -238,6 +238,9 @@ static void test_rules(void **state)
     assert_non_null(strstr(loc_assess_reason(a, 0), "q1 poorer than the rest of the council"));
     assert_non_null(strstr(loc_assess_reason(a, 0), "domains poorer than the rest of the council: income (income)"));
     assert_string_equal(loc_assess_reason(a, 1), "");
+    assert_string_equal(loc_assess_reason_brief(a, 1), "");
+    assert_non_null(strstr(loc_assess_reason_brief(a, 0), "more residents in Scotland's most deprived zones than"));
+    assert_non_null(strstr(loc_assess_reason_brief(a, 0), "poorer than the rest of the council in"));
     assert_int_equal(loc_assess_discontiguous(a, 0), -1);
     assert_int_equal(loc_assess_over_ceiling(a, 0), 0);
     assert_non_null(strstr(loc_assess_rule(a), "95% intervals, no overdispersion allowance"));
@@ -491,6 +494,24 @@ static void test_tables(void **state)
     s = slurp(p2);
     assert_non_null(strstr(s, "L2,,A,A,2000,3,"));
     assert_non_null(strstr(s, ",plan_reason\n"));
+    /* overdispersion.csv: a row per tested indicator and comparator */
+    char p3[96];
+    snprintf(p3, sizeof p3, "%s/overdispersion.csv", dir);
+    assert_int_equal(loc_assess_write_dispersion(f.ctx, a, p3), LOC_OK);
+    s = slurp(p3);
+    assert_non_null(s);
+    assert_true(strncmp(s, "indicator,comparator,method,units,from_zones,phi,tau2,within_sd,dispersion_within,applied\n",
+                        88) == 0);
+    /* four tested indicators (income, crime, q1, smr), two comparators;
+     * two localities are too few, so phi and tau^2 come from the zones */
+    lines = 0;
+    for (char *q = s; *q; q++)
+        lines += *q == '\n';
+    assert_int_equal(lines, 1 + 4 * 2);
+    assert_non_null(strstr(s, "\nincome,council_rest,proportion,"));
+    assert_non_null(strstr(s, ",1,")); /* from_zones */
+    assert_non_null(strstr(s, ",zones\n"));
+    unlink(p3);
     unlink(p1);
     unlink(p2);
     rmdir(dir);
