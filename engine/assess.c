@@ -384,13 +384,39 @@ static void all_inputs(loc_assess *a, int base)
 /* Per indicator, the pooled zone-level variance inside the run's
  * localities (unbiased weighted, over localities of two or more zones):
  * the quasi-likelihood dispersion of the zones about their locality's
- * value, on the indicator's own scale. */
-static void within_variance(loc_assess *a)
+ * value, on the indicator's own scale.  With spread groups (the natural
+ * communities a build respected), the spread is taken inside those
+ * instead: the builder makes its localities alike in the indicators it
+ * builds on, and their own spread would understate the noise. */
+static loc_status within_variance(loc_assess *a)
 {
+    size_t ng = a->o.spread_group ? a->o.nspread_groups : 0;
+    double *gs = ng ? loc_calloc(a->ctx, ng * NSUM, sizeof *gs) : NULL;
+    if (ng && !gs)
+        return LOC_ENOMEM;
+    const int32_t *lab = loc_partition_labels(a->p);
+    const uint32_t *order = loc_zones_rows_by_code(a->z);
+    size_t nrows = loc_zones_count(a->z);
     for (size_t j = 0; j < a->nind; j++) {
+        const loc_indicator *ind = loc_zones_indicator(a->z, j);
         double ss = 0, den = 0, tw = 0, tz = 0;
-        for (size_t k = 0; k < a->nloc; k++) {
-            const double *l = sums(a, a->ls, k, j);
+        const double *src = a->ls;
+        size_t nunits = a->nloc;
+        if (ng) {
+            const double *c0 = loc_zones_column(a->z, j, 0), *c1 = loc_zones_column(a->z, j, 1);
+            memset(gs, 0, ng * NSUM * sizeof *gs);
+            for (size_t r = 0; r < nrows; r++) {
+                size_t i = order[r], v = a->o.value_rows ? a->o.value_rows[i] : i;
+                int32_t g = a->o.spread_group[i];
+                if (lab[i] < 0 || g < 0 || (size_t)g >= ng)
+                    continue;
+                add_zone(ind, c0[v], c1 ? c1[v] : NAN, 0, gs + (size_t)g * NSUM);
+            }
+            src = gs;
+            nunits = ng;
+        }
+        for (size_t k = 0; k < nunits; k++) {
+            const double *l = src + (k * (ng ? 1 : a->nind) + (ng ? 0 : j)) * NSUM;
             tw += l[S_W];
             tz += l[S_USED];
             if (l[S_USED] < 2 || !(l[S_W] > 0))
@@ -402,6 +428,8 @@ static void within_variance(loc_assess *a)
         a->within[j] = den > 0 ? ss / den : NAN;
         a->zone_w[j] = tz > 0 ? tw / tz : NAN;
     }
+    loc_free(a->ctx, gs);
+    return LOC_OK;
 }
 
 /* Overdispersion of indicator j against comparator c: from the tested,
@@ -959,7 +987,8 @@ loc_assess *loc_assess_run(loc_ctx *ctx, const loc_zones *z, const loc_partition
     a->o.value_rows = o.value_rows;
     fill_sums(a);
     indicator_constants(a);
-    within_variance(a);
+    if (within_variance(a))
+        goto fail;
     /* phi and tau^2 from the plain null variances, in every mode: the
      * outputs report them whichever allowance decides */
     all_inputs(a, 1);
@@ -987,6 +1016,7 @@ loc_assess *loc_assess_run(loc_ctx *ctx, const loc_zones *z, const loc_partition
                 }
     }
     a->o.value_rows = NULL;
+    a->o.spread_group = NULL; /* borrowed for this call only */
     if (find_domains(a) || guidance(a, graph, rows) || summarise(a))
         goto fail;
     loc_free(ctx, zs);

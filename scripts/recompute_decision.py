@@ -4,15 +4,18 @@
 Reads the SIMD 2020v2 file, the spec, the lookup and a run's zones.csv,
 and recomputes, with nothing of the engine's code, every tested cell at the
 defaults (the zones' pooled spread inside the run's localities over the
-effective number of zones, 99.8%, a quarter of Scotland's zone spread as
-the minimum effect, suppressed crime counts at 1): the interval of the
+effective number of zones; 99.8%; a quarter of Scotland's zone spread as
+the minimum effect; suppressed crime counts at 1): the interval of the
 difference and the flag; then compares them with the run's indicators.csv.
+For a run with --spread respected (the spread inside intermediate zones),
+set SPREAD=respected.
 
-Usage: scripts/recompute_decision.py RUN_DIR [INDICATORS.csv] [SPEC.csv] [LOOKUP.csv]
+Usage: [SPREAD=respected] scripts/recompute_decision.py RUN_DIR [INDICATORS.csv] [SPEC.csv] [LOOKUP.csv]
 Needs python3-scipy (for the normal quantile only).
 """
 import csv
 import math
+import os
 import sys
 from collections import defaultdict
 
@@ -25,7 +28,10 @@ lk_path = sys.argv[4] if len(sys.argv) > 4 else "data/scotland/dz2011_iz2011_cou
 
 spec = [r for r in csv.DictReader(open(spec_path)) if r["type"] not in ("zone", "population", "council")]
 simd = {r["Data_Zone"]: r for r in csv.DictReader(open(ind_path, encoding="utf-8-sig"))}
-council = {r["dz11_code"]: r["ltla20_code"] for r in csv.DictReader(open(lk_path))}
+lookup = list(csv.DictReader(open(lk_path)))
+council = {r["dz11_code"]: r["ltla20_code"] for r in lookup}
+iz = {r["dz11_code"]: r["iz11_code"] for r in lookup}
+by_localities = os.environ.get("SPREAD", "localities") != "respected"
 locality = {r["zone_code"]: r["locality_code"] for r in csv.DictReader(open(run + "/zones.csv"))}
 table = {(r["locality_code"], r["indicator"], r["comparator"]): r for r in csv.DictReader(open(run + "/indicators.csv"))}
 z = norm.ppf(0.999)
@@ -76,8 +82,14 @@ for sp in spec:
         by_council[council.get(zc)].append(zc)
         if zc in locality:
             members[locality[zc]].append(zc)
+    groups = members
+    if not by_localities:
+        groups = defaultdict(list)
+        for zc in vals:
+            if zc in locality:
+                groups[iz[zc]].append(zc)
     ss = den = 0.0
-    for zs in members.values():
+    for zs in groups.values():
         w, x, ww, xx, n = sums(vals, zs)
         if n >= 2:
             ss += max(xx - x * x / w, 0)

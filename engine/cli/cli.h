@@ -59,7 +59,7 @@ typedef struct cli_args {
     const char *localities;       /* --localities FILE */
     const char *locality_column;  /* --locality-column NAME */
     const char *confidence, *fdr, *min_effect, *min_effect_abs, *plan_min;
-    const char *overdispersion, *fdr_method, *plan_domains, *shuffles;
+    const char *overdispersion, *fdr_method, *plan_domains, *shuffles, *spread;
     /* batch */
     const char *jobs;             /* --jobs N */
     int fail_fast;                /* --fail-fast */
@@ -195,6 +195,11 @@ void cli_stage_abort(cli_stage *s);
 
 /* Assessment options from the command line; usage error on a bad one. */
 int cli_assess_opts(const cli_args *args, loc_assess_opts *o);
+/* With --spread respected, the zones' spread for the assessment of built
+ * localities is taken inside the first soft grouping the build respected
+ * (the intermediate zones by default), when there is one: sets o's spread
+ * groups from b.  Otherwise (localities, the default) nothing. */
+void cli_spread_groups(const cli_args *a, const cli_built *b, loc_assess_opts *o);
 /* The assessment's summary: the rule, counts, qualifying localities and
  * guidance checks. */
 void cli_print_assessment(FILE *f, const cli_inputs *in, const loc_partition *p, const loc_assess *as);

@@ -49,6 +49,8 @@ int cli_assess_opts(const cli_args *a, loc_assess_opts *o)
             rc = cli_usage_error(cmd, "--overdispersion must be none, multiplicative, additive or zones, not '%s'",
                                  a->overdispersion);
     }
+    if (!rc && a->spread && strcmp(a->spread, "localities") != 0 && strcmp(a->spread, "respected") != 0)
+        rc = cli_usage_error(cmd, "--spread must be localities or respected, not '%s'", a->spread);
     if (!rc && a->fdr_method) {
         if (strcmp(a->fdr_method, "by") == 0)
             o->fdr_method = LOC_FDR_BY;
@@ -83,6 +85,18 @@ static void print_dispersion(FILE *f, const loc_zones *z, const loc_assess *as)
     if (n > shown)
         fprintf(f, " and %zu more", n - shown);
     fprintf(f, " (overdispersion.csv)\n");
+}
+
+void cli_spread_groups(const cli_args *a, const cli_built *b, loc_assess_opts *o)
+{
+    if (!a->spread || strcmp(a->spread, "respected") != 0)
+        return;
+    for (size_t k = 0; k < b->ngroupings; k++)
+        if (b->hard[k] == 0 && b->groupings[k]) {
+            o->spread_group = b->groupings[k]->member;
+            o->nspread_groups = b->groupings[k]->ngroups;
+            return;
+        }
 }
 
 void cli_print_assessment(FILE *f, const cli_inputs *in, const loc_partition *p, const loc_assess *as)

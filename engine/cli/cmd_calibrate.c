@@ -52,6 +52,7 @@ int cmd_calibrate(loc_ctx *ctx, cli_args *a)
         if ((rc = cli_build(ctx, a, &in, &b)))
             goto done;
         p = b.partition;
+        cli_spread_groups(a, &b, &ao);
     }
     if (!(as = loc_assess_run(ctx, in.zones, p, &ao, NULL, NULL))) {
         rc = cli_fail(ctx);

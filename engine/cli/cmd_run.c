@@ -447,6 +447,7 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
         goto done;
     cli_step(&pr, "assessing %zu localities on %zu indicators", loc_partition_count(b.partition),
              loc_zones_nindicators(in.zones));
+    cli_spread_groups(a, &b, &ao);
     if (!(as = loc_assess_run(ctx, in.zones, b.partition, &ao, b.graph, b.rows))) {
         rc = cli_fail(ctx);
         goto done;

@@ -48,6 +48,8 @@ static const cli_command commands[] = {
      "  --fdr-method M      by (Benjamini-Yekutieli, any dependence; default) or bh (Benjamini-Hochberg)\n"
      "  --plan-domains K    domains poorer than one comparator that call for a plan (default 2)\n"
      "  --plan-min N        also call for a plan at N poorer indicators against one comparator (default off)\n"
+     "  --spread localities|respected  run, calibrate: the zones' spread inside the localities (default) or\n"
+     "                      inside the soft grouping the build respected (intermediate zones)\n"
      "  --max-pop N         the guidance ceiling the localities are checked against (default 10000)\n"
      "  writes localities.csv and indicators.csv in --out\n", cmd_assess},
     {"calibrate", "the null experiment: how often the plan rule flags localities when zone values are shuffled",
@@ -82,7 +84,7 @@ enum opt_id {
     O_OUT, O_STRICT, O_QUIET, O_HELP, O_VERSION, O_QUEEN, O_SNAP, O_MAX_POP, O_MIN_POP, O_SEED, O_THREADS,
     O_STARTS, O_W_HET, O_W_COMPACT, O_W_SOFT, O_BUILD_INDICATORS, O_RESPECT, O_JOBS, O_FAIL_FAST, O_LOCALITIES,
     O_LOCALITY_COLUMN, O_CONFIDENCE, O_FDR, O_MIN_EFFECT, O_MIN_EFFECT_ABS, O_PLAN_MIN, O_HOLD,
-    O_HOLD_RULE, O_OVERDISPERSION, O_FDR_METHOD, O_PLAN_DOMAINS, O_SHUFFLES
+    O_HOLD_RULE, O_OVERDISPERSION, O_FDR_METHOD, O_PLAN_DOMAINS, O_SHUFFLES, O_SPREAD
 };
 
 typedef struct cli_option {
@@ -128,6 +130,7 @@ static const cli_option options[] = {
     {"shuffles", 1, O_SHUFFLES, "N", "calibrate: shuffles of the null experiment (default 200)"},
     {"snap", 1, O_SNAP, "METRES", "graph: boundaries this close count as shared (default 0.1)"},
     {"spec", 1, O_SPEC, "PATH", "indicator spec CSV (see data/specs/README.md)"},
+    {"spread", 1, O_SPREAD, "localities|respected", "run, calibrate: where the zones' spread is taken (default localities)"},
     {"starts", 1, O_STARTS, "N", "build: annealing starts after the descent (default 4)"},
     {"strict", 0, O_STRICT, NULL, "treat partial coverage of the join as an error"},
     {"threads", 1, O_THREADS, "N", "build: threads for the starts (default 2; never changes the result)"},
@@ -172,6 +175,8 @@ static unsigned option_commands(enum opt_id id)
         return C_RUN | C_ASSESS | C_CALIBRATE;
     case O_SHUFFLES:
         return C_CALIBRATE;
+    case O_SPREAD:
+        return C_RUN | C_CALIBRATE;
     case O_LOCALITIES: case O_LOCALITY_COLUMN:
         return C_ASSESS | C_CALIBRATE;
     case O_JOBS: case O_FAIL_FAST: case O_HOLD: case O_HOLD_RULE:
@@ -281,6 +286,7 @@ static int set_option(cli_args *a, const cli_option *o, const char *v)
     case O_FDR_METHOD: a->fdr_method = v; break;
     case O_PLAN_DOMAINS: a->plan_domains = v; break;
     case O_SHUFFLES: a->shuffles = v; break;
+    case O_SPREAD: a->spread = v; break;
     case O_HOLD: a->hold = v; break;
     case O_HOLD_RULE: a->hold_rule = v; break;
     }

@@ -105,6 +105,10 @@ typedef struct loc_assess_opts {
     double max_pop;         /* guidance: population ceiling (default 10000) */
     const uint32_t *value_rows; /* NULL, or per zone row the row whose indicator values it takes (the null
                                  * experiment's shuffle); borrowed for the call */
+    const int32_t *spread_group; /* NULL (the localities), or per zone row a group (-1 none) inside which the
+                                  * zones' spread is taken for LOC_OD_ZONES: the natural communities a build
+                                  * respected, since built localities are alike by construction; borrowed */
+    size_t nspread_groups;       /* groups in spread_group */
 } loc_assess_opts;
 
 LOC_API void loc_assess_opts_init(loc_assess_opts *o);
