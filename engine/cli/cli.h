@@ -192,6 +192,29 @@ const char *cli_stage_path(cli_stage *s, const char *name);
 int cli_stage_commit(cli_stage *s);
 void cli_stage_abort(cli_stage *s);
 
+/* More files for cli_write_outputs: write is called with the open stage
+ * (name each file with cli_stage_path) and returns a loc_status with the
+ * error set in ctx. */
+typedef struct cli_extra_writer {
+    loc_status (*write)(loc_ctx *ctx, void *ud, cli_stage *st);
+    void *ud;
+} cli_extra_writer;
+
+/*
+ * Every output `run` writes, shared by `run` and `assess` (one writer, one
+ * staging and commit path): dissolve p's localities, then zones.csv,
+ * localities.csv, indicators.csv, graph.csv/.gal/.gwt, localities.geojson,
+ * localities.gpkg and report.html (and extra's files; extra may be NULL)
+ * into a staging folder st opened in out, committed when all are complete.
+ * b gives the graph and, for `run`, the build result (the report's build
+ * settings); b->result NULL means the localities were given (`assess`).
+ * Progress steps: dissolving, writing, moving.  Prints the error and
+ * returns an exit status on failure; the caller aborts st then.
+ */
+int cli_write_outputs(loc_ctx *ctx, const cli_args *args, const cli_inputs *in, const cli_built *b,
+                      const loc_partition *p, const loc_assess *as, const char *out, cli_progress *pr,
+                      cli_stage *st, const cli_extra_writer *extra);
+
 /* Assessment options from the command line; usage error on a bad one. */
 int cli_assess_opts(const cli_args *args, loc_assess_opts *o);
 /* The assessment's summary: the rule, counts, qualifying localities and

@@ -35,15 +35,19 @@ static const cli_command commands[] = {
      "                      and the starts, never on the threads\n"
      "  --queen, --snap METRES                as for graph\n", cmd_build},
     {"assess", "statistics and guidance checks for localities a CPP already has (--localities FILE)",
-     "  --localities PATH   zone -> locality CSV (a zone code column and a locality column)\n"
-     "  --locality-column NAME  the locality column (default: the first after the zone column)\n"
+     "  --localities PATH   zone -> locality CSV (a zone code column and a locality column), or any\n"
+     "                      GDAL vector source of locality polygons: each zone joins the polygon\n"
+     "                      covering most of its area; zones split between polygons go to zones_split.csv\n"
+     "  --locality-column NAME  the locality column (default: the first after the zone column), or the\n"
+     "                      polygons' code field (default: locality_code, code, locality)\n"
      "  --confidence LEVEL  confidence level (default 0.998, the funnel plot's outer limits)\n"
      "  --min-effect R      smallest difference flagged, as a share of the comparator (default 0.25)\n"
      "  --min-effect-abs D  smallest absolute difference flagged, in the indicator's units (default 0)\n"
      "  --fdr Q             flag by Benjamini-Hochberg q < Q over every test instead (default off)\n"
      "  --plan-min N        indicators poorer than one comparator that call for a plan (default 8)\n"
      "  --max-pop N         the guidance ceiling the localities are checked against (default 10000)\n"
-     "  writes localities.csv and indicators.csv in --out\n", cmd_assess},
+     "  writes what run writes (zones.csv, localities.csv, indicators.csv, graph files,\n"
+     "  localities.geojson, localities.gpkg, report.html) in --out, all at once at the end\n", cmd_assess},
     {"batch", "several runs from a manifest CSV (one row per release), in parallel, each in its own folder",
      "  usage: localities batch MANIFEST.csv [--out DIR] [--jobs N] [--fail-fast]\n"
      "  manifest columns: name, boundaries, indicators, spec (required); lookups (';'-separated),\n"
@@ -98,8 +102,8 @@ static const cli_option options[] = {
     {"indicators", 1, O_INDICATORS, "PATH", "indicator CSV (e.g. a SIMD release)"},
     {"jobs", 1, O_JOBS, "N", "batch: runs at a time (default 2)"},
     {"layer", 1, O_LAYER, "NAME", "layer of the boundary source (default: the first)"},
-    {"localities", 1, O_LOCALITIES, "PATH", "assess: zone -> locality CSV of the localities to assess"},
-    {"locality-column", 1, O_LOCALITY_COLUMN, "NAME", "assess: locality column of --localities (default: the first)"},
+    {"localities", 1, O_LOCALITIES, "PATH", "assess: the localities to assess: zone -> locality CSV or locality polygons"},
+    {"locality-column", 1, O_LOCALITY_COLUMN, "NAME", "assess: locality column (or polygon code field) of --localities (default: the first)"},
     {"lookup", 1, O_LOOKUP, "PATH", "zone -> group CSV (repeatable)"},
     {"max-pop", 1, O_MAX_POP, "N", "build, assess: population ceiling of a locality (default 10000)"},
     {"min-effect", 1, O_MIN_EFFECT, "R", "assess: smallest difference flagged, share of the comparator (default 0.25)"},
