@@ -15,6 +15,7 @@
 #include "localities/overlay.h"
 
 #include "internal.h"
+#include "localities/strmap.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -78,15 +79,34 @@ static int u32_cmp(const void *a, const void *b)
  * snapped retry (a topology exception between two simplified polygons). */
 static double inter_area(GEOSContextHandle_t h, const GEOSGeometry *a, const GEOSGeometry *b)
 {
-    GEOSGeometry *g = GEOSIntersection_r(h, a, b);
+    /* Both clipped first to the box where their envelopes meet: a large
+     * zone crossing a small one then brings only its few vertices near
+     * the small one into the (superlinear) overlay. */
+    double ax0, ay0, ax1, ay1, bx0, by0, bx1, by1;
+    GEOSGeometry *ca = NULL, *cb = NULL, *g = NULL;
+    double ar = -1;
+    if (!GEOSGeom_getXMin_r(h, a, &ax0) || !GEOSGeom_getYMin_r(h, a, &ay0) || !GEOSGeom_getXMax_r(h, a, &ax1) ||
+        !GEOSGeom_getYMax_r(h, a, &ay1) || !GEOSGeom_getXMin_r(h, b, &bx0) || !GEOSGeom_getYMin_r(h, b, &by0) ||
+        !GEOSGeom_getXMax_r(h, b, &bx1) || !GEOSGeom_getYMax_r(h, b, &by1))
+        return -1;
+    double x0 = fmax(ax0, bx0), y0 = fmax(ay0, by0), x1 = fmin(ax1, bx1), y1 = fmin(ay1, by1);
+    if (!(x0 < x1 && y0 < y1))
+        return 0;
+    if ((ca = GEOSClipByRect_r(h, a, x0, y0, x1, y1)) && (cb = GEOSClipByRect_r(h, b, x0, y0, x1, y1)))
+        g = GEOSIntersection_r(h, ca, cb);
+    if (!g)
+        g = GEOSIntersection_r(h, a, b); /* the clip failed on an odd ring: the whole polygons */
     if (!g)
         g = GEOSIntersectionPrec_r(h, a, b, 0.01); /* a centimetre grid */
-    if (!g)
-        return -1;
-    double ar = 0;
-    int ok = GEOSArea_r(h, g, &ar);
-    GEOSGeom_destroy_r(h, g);
-    return ok ? ar : -1;
+    if (g && !GEOSArea_r(h, g, &ar))
+        ar = -1;
+    if (ca)
+        GEOSGeom_destroy_r(h, ca);
+    if (cb)
+        GEOSGeom_destroy_r(h, cb);
+    if (g)
+        GEOSGeom_destroy_r(h, g);
+    return ar;
 }
 
 loc_overlay *loc_overlay_create(loc_ctx *ctx, const GEOSGeometry *const *from, size_t nfrom,
@@ -411,4 +431,177 @@ loc_status loc_write_zones_split_csv(loc_ctx *ctx, const loc_partition *p, const
             st = loc_afile_failed(ctx, &af);
     }
     return loc_afile_close(ctx, &af, st);
+}
+
+/* ---------------------------------------------------------------------
+ * Localities carried between zone geographies by area
+ * --------------------------------------------------------------------- */
+
+loc_partition *loc_partition_carry_overlay(loc_ctx *ctx, const loc_zones *z, const loc_boundaries *zb,
+                                           const loc_csv *held, const loc_boundaries *held_b, loc_carry_rule rule,
+                                           loc_carry_stats *stats, uint8_t *how)
+{
+    long hz = loc_csv_column(held, "zone_code"), hl = loc_csv_column(held, "locality_code");
+    long hn = loc_csv_column(held, "locality_name");
+    if (hz < 0 || hl < 0) {
+        loc_error(ctx, LOC_EDATA, "'%s': no column '%s'", loc_csv_name(held), hz < 0 ? "zone_code" : "locality_code");
+        return NULL;
+    }
+    size_t nh = loc_csv_nrows(held), nz = loc_zones_count(z), nb = loc_boundaries_count(held_b);
+    size_t ns = loc_zones_nstudy(z);
+    const uint32_t *study = loc_zones_study_by_code(z);
+    const double *pop = loc_zones_population(z);
+    loc_strmap *zone_loc = loc_strmap_create(ctx, nh), *loc_index = loc_strmap_create(ctx, 256);
+    const char **codes = loc_calloc(ctx, nh ? nh : 1, sizeof *codes), **names = loc_calloc(ctx, nh ? nh : 1, sizeof *names);
+    int32_t *bloc = loc_malloc(ctx, (nb ? nb : 1) * sizeof *bloc);
+    int32_t *label = loc_malloc(ctx, (nz ? nz : 1) * sizeof *label);
+    uint8_t *hw = loc_malloc(ctx, nz ? nz : 1);
+    const GEOSGeometry **from = loc_malloc(ctx, (ns ? ns : 1) * sizeof *from);
+    uint32_t *from_row = loc_malloc(ctx, (ns ? ns : 1) * sizeof *from_row);
+    piece *acc = NULL;
+    size_t cap_acc = 0;
+    int32_t *renum = NULL;
+    size_t *count = NULL;
+    loc_overlay *o = NULL;
+    loc_partition *p = NULL;
+    size_t nloc = 0;
+    if (!zone_loc || !loc_index || !codes || !names || !bloc || !label || !hw || !from || !from_row)
+        goto done;
+    /* held: zone code -> locality index, localities in order of first
+     * appearance */
+    for (size_t r = 0; r < nh; r++) {
+        const char *lc = loc_csv_field(held, r, (size_t)hl);
+        if (!lc[0])
+            continue; /* a zone the held run left out */
+        long k = loc_strmap_get(loc_index, lc);
+        if (k < 0) {
+            k = (long)nloc;
+            codes[nloc] = lc;
+            names[nloc] = hn >= 0 ? loc_csv_field(held, r, (size_t)hn) : "";
+            if (loc_strmap_put(loc_index, lc, k, NULL))
+                goto done;
+            nloc++;
+        }
+        if (loc_strmap_put(zone_loc, loc_csv_field(held, r, (size_t)hz), k, NULL))
+            goto done;
+    }
+    for (size_t j = 0; j < nb; j++)
+        bloc[j] = (int32_t)loc_strmap_get(zone_loc, loc_boundaries_code(held_b, j));
+    size_t nfrom = 0;
+    for (size_t i = 0; i < nz; i++) {
+        label[i] = -1;
+        hw[i] = loc_zones_in_study(z, i) ? LOC_PLACED_NONE : LOC_PLACED_NOT_STUDY;
+    }
+    for (size_t k = 0; k < ns; k++) {
+        long bi = loc_zones_boundary(z, study[k]);
+        if (bi < 0 || (size_t)bi >= loc_boundaries_count(zb))
+            continue;
+        from[nfrom] = loc_boundaries_geom(zb, (size_t)bi);
+        from_row[nfrom++] = study[k];
+    }
+    if (!(o = loc_overlay_create(ctx, from, nfrom, loc_boundaries_geoms(held_b), nb)))
+        goto done;
+    for (size_t f = 0; f < nfrom; f++) {
+        const uint32_t *to;
+        const double *ar;
+        size_t n = loc_overlay_pieces(o, f, &to, &ar), na = 0;
+        if (loc_grow(ctx, (void **)&acc, &cap_acc, n + 1, sizeof *acc))
+            goto done;
+        /* area per held locality (few pieces: a linear scan) */
+        for (size_t k = 0; k < n; k++) {
+            int32_t l = bloc[to[k]];
+            if (l < 0)
+                continue;
+            size_t a = 0;
+            while (a < na && acc[a].to != (uint32_t)l)
+                a++;
+            if (a == na)
+                acc[na++] = (piece){(uint32_t)l, 0};
+            acc[a].area += ar[k];
+        }
+        if (!na)
+            continue;
+        qsort(acc, na, sizeof *acc, piece_cmp);
+        uint32_t i = from_row[f];
+        double za = loc_overlay_area_m2(o, f);
+        if (na >= 2 && acc[1].area == acc[0].area) {
+            hw[i] = LOC_PLACED_TIE;
+        } else if (acc[0].area >= LOC_EXACT_SHARE * za) {
+            hw[i] = LOC_PLACED_EXACT;
+            label[i] = (int32_t)acc[0].to;
+        } else if (rule == LOC_CARRY_ALL) {
+            hw[i] = LOC_PLACED_TIE;
+        } else {
+            hw[i] = LOC_PLACED_MOST;
+            label[i] = (int32_t)acc[0].to;
+        }
+    }
+    /* drop localities that received no zone, renumbering the rest */
+    if (!(renum = loc_malloc(ctx, (nloc ? nloc : 1) * sizeof *renum)) ||
+        !(count = loc_calloc(ctx, nloc ? nloc : 1, sizeof *count)))
+        goto done;
+    for (size_t i = 0; i < nz; i++)
+        if (label[i] >= 0)
+            count[label[i]]++;
+    size_t kept = 0, dropped = 0;
+    const char *first_dropped = NULL;
+    for (size_t k = 0; k < nloc; k++) {
+        if (!count[k] && !dropped++)
+            first_dropped = codes[k];
+        renum[k] = count[k] ? (int32_t)kept : -1;
+        if (count[k]) {
+            codes[kept] = codes[k];
+            names[kept] = names[k];
+            kept++;
+        }
+    }
+    for (size_t i = 0; i < nz; i++)
+        if (label[i] >= 0)
+            label[i] = renum[label[i]];
+    loc_carry_stats cs = {0};
+    for (size_t i = 0; i < nz; i++) {
+        double pi = isnan(pop[i]) ? 0 : pop[i];
+        if (hw[i] == LOC_PLACED_EXACT) {
+            cs.exact++;
+            cs.exact_pop += pi;
+        } else if (hw[i] == LOC_PLACED_MOST) {
+            cs.most++;
+            cs.most_pop += pi;
+        } else if (hw[i] != LOC_PLACED_NOT_STUDY) {
+            cs.unplaced++;
+            cs.unplaced_pop += pi;
+        }
+    }
+    if (!kept) {
+        loc_error(ctx, LOC_EDATA, "'%s': none of its localities could be placed on these zones: the boundaries "
+                  "'%s' overlap none of the study zones", loc_csv_name(held), loc_boundaries_path(held_b));
+        goto done;
+    }
+    if (cs.unplaced)
+        loc_report(ctx, LOC_WARN, "%zu study zones (%.0f residents) left out: no held locality covers most of "
+                   "their area (see carried.csv)", cs.unplaced, cs.unplaced_pop);
+    if (dropped)
+        loc_report(ctx, LOC_WARN, "%zu held localit%s receive%s no zone, starting with '%s'", dropped,
+                   dropped == 1 ? "y" : "ies", dropped == 1 ? "s" : "", first_dropped);
+    if (!(p = loc_partition_create(ctx, z, label, kept, codes, names)))
+        goto done;
+    if (stats)
+        *stats = cs;
+    if (how)
+        memcpy(how, hw, nz);
+done:
+    loc_overlay_destroy(o);
+    loc_strmap_destroy(zone_loc);
+    loc_strmap_destroy(loc_index);
+    loc_free(ctx, codes);
+    loc_free(ctx, names);
+    loc_free(ctx, bloc);
+    loc_free(ctx, label);
+    loc_free(ctx, hw);
+    loc_free(ctx, from);
+    loc_free(ctx, from_row);
+    loc_free(ctx, acc);
+    loc_free(ctx, renum);
+    loc_free(ctx, count);
+    return p;
 }

@@ -131,19 +131,25 @@ static loc_boundaries *read_polygons(loc_ctx *ctx, const cli_args *a)
     static const char *const fields[] = {"locality_code", "code", "locality"};
     loc_boundary_opts o = {0};
     o.assume_crs = a->crs;
+    loc_boundaries *b = NULL;
     if (a->locality_column) {
         o.zone_field = a->locality_column;
-        return loc_boundaries_read(ctx, a->localities, &o);
+        b = loc_boundaries_read(ctx, a->localities, &o);
+    } else {
+        for (size_t k = 0; k < sizeof fields / sizeof *fields && !b; k++) {
+            o.zone_field = fields[k];
+            if (!(b = loc_boundaries_read(ctx, a->localities, &o)) && !strstr(loc_errmsg(ctx), "': no field '"))
+                break;
+        }
+        if (!b && strstr(loc_errmsg(ctx), "': no field '"))
+            loc_error(ctx, LOC_EDATA, "'%s': no locality code field (looked for locality_code, code, locality); "
+                      "name it with --locality-column", a->localities);
     }
-    for (size_t k = 0; k < sizeof fields / sizeof *fields; k++) {
-        o.zone_field = fields[k];
-        loc_boundaries *b = loc_boundaries_read(ctx, a->localities, &o);
-        if (b || !strstr(loc_errmsg(ctx), "': no field '"))
-            return b;
-    }
-    loc_error(ctx, LOC_EDATA, "'%s': no locality code field (looked for locality_code, code, locality); "
-              "name it with --locality-column", a->localities);
-    return NULL;
+    /* the boundary reader speaks of zones; these are localities */
+    if (!b && (strstr(loc_errmsg(ctx), "no usable zone geometries") || strstr(loc_errmsg(ctx), "no attribute fields")))
+        loc_error(ctx, LOC_EDATA, "'%s': no locality polygons (an empty layer, or no feature with a usable polygon)",
+                  a->localities);
+    return b;
 }
 
 /* zones_split.csv beside the other outputs (polygon input only). */

@@ -99,4 +99,28 @@ LOC_API loc_partition *loc_partition_from_polygons(loc_ctx *ctx, const loc_zones
 LOC_API loc_status loc_write_zones_split_csv(loc_ctx *ctx, const loc_partition *p, const loc_zone_place *place,
                                              const char *path);
 
+/* ---------------------------------------------------------------------
+ * Localities carried between zone geographies by area
+ * --------------------------------------------------------------------- */
+
+/*
+ * Carry held localities onto this table's zones by overlaying the two
+ * boundary sets (`batch --hold-localities` with a zone_map_boundaries
+ * column): held is a run's zones.csv on the old zones (zone_code,
+ * locality_code, locality_name when present), held_b those zones'
+ * boundaries, zb the boundaries z was joined with.  Each study zone goes
+ * to the held locality covering most of its area: LOC_PLACED_EXACT when
+ * that is at least LOC_EXACT_SHARE of the zone's area, LOC_PLACED_MOST
+ * otherwise (under LOC_CARRY_ALL such a zone is left out as
+ * LOC_PLACED_TIE, as is an exact tie of areas under either rule),
+ * LOC_PLACED_NONE when no held locality overlaps it.  stats and how as for
+ * loc_partition_carry (same meanings, so carried.csv and the comparison
+ * read them unchanged); held localities that receive no zone are dropped
+ * and reported.  NULL with the error set: a missing column, GEOS failure,
+ * nothing placed (LOC_EDATA).
+ */
+LOC_API loc_partition *loc_partition_carry_overlay(loc_ctx *ctx, const loc_zones *z, const loc_boundaries *zb,
+                                                   const loc_csv *held, const loc_boundaries *held_b,
+                                                   loc_carry_rule rule, loc_carry_stats *stats, uint8_t *how);
+
 #endif

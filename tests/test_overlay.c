@@ -1,0 +1,307 @@
+/*
+ * Tests for the overlay: piece areas and their order on squares whose
+ * answer is known, polygons that only touch, allocation failures; zones
+ * placed in locality polygons (largest share, second share, zones in no
+ * polygon, polygons holding no zone, the totals, zones_split.csv) and the
+ * refusal of overlapping locality polygons.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "localities/overlay.h"
+#include "internal.h"
+#include "test_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A box in British National Grid metres, offset into Scotland. */
+static GEOSGeometry *box(loc_ctx *ctx, double x0, double y0, double x1, double y1)
+{
+    const double X = 300000, Y = 700000;
+    return GEOSGeom_createRectangle_r(loc_geos(ctx), X + x0, Y + y0, X + x1, Y + y1);
+}
+
+static void test_overlay_pieces(void **state)
+{
+    (void)state;
+    test_alloc ta;
+    loc_ctx *ctx = test_ctx(&ta);
+    GEOSContextHandle_t h = loc_geos(ctx);
+    /* from: two 10 x 10 squares side by side, and one far away that
+     * touches nothing; to: a 15-wide box covering the first square and
+     * half the second, the rest of the second, and a box that only
+     * touches the first square's left edge */
+    GEOSGeometry *from[3] = {box(ctx, 0, 0, 10, 10), box(ctx, 10, 0, 20, 10), box(ctx, 100, 100, 110, 110)};
+    GEOSGeometry *to[3] = {box(ctx, -5, -5, 15, 15), box(ctx, 15, 0, 30, 10), box(ctx, -20, 0, -5, 10)};
+    loc_overlay *o = loc_overlay_create(ctx, (const GEOSGeometry *const *)from, 3, (const GEOSGeometry *const *)to, 3);
+    assert_non_null(o);
+    assert_int_equal(loc_overlay_count(o), 3);
+    const uint32_t *t;
+    const double *ar;
+    assert_int_equal(loc_overlay_pieces(o, 0, &t, &ar), 1);
+    assert_int_equal(t[0], 0);
+    assert_true(fabs(ar[0] - 100) < 1e-9);
+    assert_true(fabs(loc_overlay_area_m2(o, 0) - 100) < 1e-9);
+    /* equal halves: by to index */
+    assert_int_equal(loc_overlay_pieces(o, 1, &t, &ar), 2);
+    assert_int_equal(t[0], 0);
+    assert_int_equal(t[1], 1);
+    assert_true(fabs(ar[0] - 50) < 1e-9 && fabs(ar[1] - 50) < 1e-9);
+    assert_int_equal(loc_overlay_pieces(o, 2, &t, &ar), 0);
+    assert_int_equal(loc_overlay_pieces(o, 3, &t, &ar), 0);
+    assert_null(t);
+    assert_true(isnan(loc_overlay_area_m2(o, 3)));
+    loc_overlay_destroy(o);
+    loc_overlay_destroy(NULL);
+    /* largest first when the areas differ */
+    GEOSGeom_destroy_r(h, to[0]);
+    to[0] = box(ctx, -5, -5, 12, 15); /* 2 of the second square's 10 columns */
+    o = loc_overlay_create(ctx, (const GEOSGeometry *const *)from, 3, (const GEOSGeometry *const *)to, 3);
+    assert_non_null(o);
+    assert_int_equal(loc_overlay_pieces(o, 1, &t, &ar), 2);
+    assert_int_equal(t[0], 1);
+    assert_true(fabs(ar[0] - 50) < 1e-9 && fabs(ar[1] - 20) < 1e-9);
+    loc_overlay_destroy(o);
+    /* empty sets */
+    o = loc_overlay_create(ctx, NULL, 0, NULL, 0);
+    assert_non_null(o);
+    assert_int_equal(loc_overlay_count(o), 0);
+    loc_overlay_destroy(o);
+    for (int k = 0; k < 3; k++) {
+        GEOSGeom_destroy_r(h, from[k]);
+        GEOSGeom_destroy_r(h, to[k]);
+    }
+    loc_ctx_destroy(ctx);
+    assert_int_equal(ta.live, 0);
+}
+
+typedef struct sets {
+    GEOSGeometry *from[4], *to[3];
+} sets;
+
+static void *make_overlay(loc_ctx *ctx, void *arg)
+{
+    sets *s = arg;
+    GEOSContextHandle_t h = loc_geos(ctx);
+    for (int k = 0; k < 4; k++)
+        s->from[k] = box(ctx, 10 * k, 0, 10 * k + 10, 10);
+    for (int k = 0; k < 3; k++)
+        s->to[k] = box(ctx, 13 * k, -1, 13 * k + 13, 11);
+    loc_overlay *o =
+        loc_overlay_create(ctx, (const GEOSGeometry *const *)s->from, 4, (const GEOSGeometry *const *)s->to, 3);
+    for (int k = 0; k < 4; k++)
+        GEOSGeom_destroy_r(h, s->from[k]);
+    for (int k = 0; k < 3; k++)
+        GEOSGeom_destroy_r(h, s->to[k]);
+    return o;
+}
+
+static void free_overlay(void *o) { loc_overlay_destroy(o); }
+
+static void test_overlay_enomem(void **state)
+{
+    (void)state;
+    sets s;
+    assert_true(test_alloc_failures(make_overlay, free_overlay, &s) > 0);
+}
+
+/* ---------------------------------------------------------------------
+ * Zones placed in locality polygons
+ * --------------------------------------------------------------------- */
+
+static const char SPEC[] = "name,type,numerator,denominator,value,threshold,per,worse\n"
+                           "zone,zone,,,Data_Zone,,,\n"
+                           "pop,population,,,Total_population,,,\n"
+                           "income,proportion,income_count,Total_population,,,,higher\n";
+
+static const char IND[] = "Data_Zone,Total_population,income_count\n"
+                          "Z1,1000,100\nZ2,500,50\nZ3,200,20\nZ4,300,30\nZ5,700,70\n";
+
+/* A GeoJSON FeatureCollection in EPSG:27700 of boxes (x0 y0 x1 y1 in
+ * metres from the offset) with a code field; written to a temporary file
+ * whose path goes to path. */
+static void write_boxes(char *path, size_t size, const char *field, const char *const *codes, const double (*b)[4],
+                        size_t n)
+{
+    snprintf(path, size, "/tmp/test_overlay_XXXXXX.geojson");
+    int fd = mkstemps(path, 8);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":"
+               "\"urn:ogc:def:crs:EPSG::27700\"}},\"features\":[");
+    for (size_t k = 0; k < n; k++) {
+        double x0 = 300000 + b[k][0], y0 = 700000 + b[k][1], x1 = 300000 + b[k][2], y1 = 700000 + b[k][3];
+        fprintf(f,
+                "%s{\"type\":\"Feature\",\"properties\":{\"%s\":\"%s\"},\"geometry\":{\"type\":\"Polygon\","
+                "\"coordinates\":[[[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f],[%.1f,%.1f]]]}}",
+                k ? "," : "", field, codes[k], x0, y0, x1, y0, x1, y1, x0, y1, x0, y0);
+    }
+    fprintf(f, "]}\n");
+    fclose(f);
+}
+
+typedef struct fx {
+    test_alloc ta;
+    loc_ctx *ctx;
+    loc_csv *ind;
+    loc_spec *spec;
+    loc_boundaries *zb;
+    loc_lookup *councils;
+    loc_zones *z;
+    char zpath[64];
+    char warn[2048];
+} fx;
+
+static void collect(void *ud, loc_level level, const char *msg)
+{
+    fx *f = ud;
+    size_t len = strlen(f->warn);
+    if (level == LOC_WARN)
+        snprintf(f->warn + len, sizeof f->warn - len, "%s\n", msg);
+}
+
+/* Zones Z1..Z5: 100 m squares in a row at x = 0, 100, ..., 400. */
+static void fx_load(fx *f)
+{
+    memset(f, 0, sizeof *f);
+    f->ctx = test_ctx(&f->ta);
+    loc_ctx_set_report(f->ctx, collect, f);
+    static const char *const codes[] = {"Z1", "Z2", "Z3", "Z4", "Z5"};
+    double b[5][4];
+    for (int k = 0; k < 5; k++) {
+        b[k][0] = 100 * k;
+        b[k][1] = 0;
+        b[k][2] = 100 * k + 100;
+        b[k][3] = 100;
+    }
+    write_boxes(f->zpath, sizeof f->zpath, "DataZone", codes, (const double (*)[4])b, 5);
+    assert_non_null(f->zb = loc_boundaries_read(f->ctx, f->zpath, NULL));
+    assert_non_null(f->ind = loc_csv_parse(f->ctx, "ind.csv", IND, strlen(IND)));
+    assert_non_null(f->spec = loc_spec_parse(f->ctx, "spec.csv", SPEC, strlen(SPEC)));
+    static const char COUNCILS[] = "dz11_code,ca_code,ca_name\nZ1,C1,Alpha\nZ2,C1,Alpha\nZ3,C1,Alpha\n"
+                                   "Z4,C1,Alpha\nZ5,C1,Alpha\n";
+    assert_non_null(f->councils = loc_lookup_parse(f->ctx, "councils.csv", COUNCILS, strlen(COUNCILS), NULL));
+    const loc_lookup *l[] = {f->councils};
+    loc_join_opts o = {0};
+    f->z = loc_zones_join(f->ctx, f->zb, f->ind, f->spec, l, 1, &o, NULL);
+    if (!f->z)
+        fprintf(stderr, "join: %s\n", loc_errmsg(f->ctx));
+    assert_non_null(f->z);
+    f->warn[0] = 0;
+}
+
+static void fx_free(fx *f)
+{
+    loc_zones_destroy(f->z);
+    loc_boundaries_destroy(f->zb);
+    loc_lookup_destroy(f->councils);
+    loc_spec_destroy(f->spec);
+    loc_csv_destroy(f->ind);
+    loc_ctx_destroy(f->ctx);
+    unlink(f->zpath);
+    assert_int_equal(f->ta.live, 0);
+}
+
+static void test_from_polygons(void **state)
+{
+    (void)state;
+    fx f;
+    fx_load(&f);
+    /* East holds Z1, Z2 and 70% of Z3; West 30% of Z3 and Z4; Z5 lies in
+     * no polygon; Empty holds most of no zone */
+    static const char *const codes[] = {"Empty", "East", "West"};
+    static const double b[3][4] = {{-50, 0, -10, 100}, {0, 0, 270, 100}, {270, 0, 400, 100}};
+    char lpath[64];
+    write_boxes(lpath, sizeof lpath, "code", codes, b, 3);
+    loc_boundaries *polys = loc_boundaries_read(f.ctx, lpath, &(loc_boundary_opts){.zone_field = "code"});
+    assert_non_null(polys);
+    loc_zone_place place[5];
+    loc_place_stats s;
+    loc_partition *p = loc_partition_from_polygons(f.ctx, f.z, f.zb, polys, place, &s);
+    assert_non_null(p);
+    assert_int_equal(loc_partition_count(p), 2);
+    assert_string_equal(loc_partition_code(p, 0), "East");
+    assert_string_equal(loc_partition_code(p, 1), "West");
+    long z3 = loc_zones_find(f.z, "Z3"), z5 = loc_zones_find(f.z, "Z5");
+    assert_int_equal(place[z3].first, 0);
+    assert_int_equal(place[z3].second, 1);
+    assert_true(fabs(place[z3].share1 - 0.7) < 1e-9 && fabs(place[z3].share2 - 0.3) < 1e-9);
+    assert_int_equal(place[z5].first, -1);
+    assert_int_equal(loc_partition_labels(p)[z5], -1);
+    assert_int_equal(loc_partition_labels(p)[loc_zones_find(f.z, "Z4")], 1);
+    assert_int_equal(s.zones, 4);
+    assert_int_equal(s.approx, 1);
+    assert_int_equal(s.unplaced, 1);
+    assert_true(fabs(s.pop - 2000) < 1e-9 && fabs(s.approx_pop - 200) < 1e-9);
+    assert_true(fabs(s.area_m2 - 40000) < 1e-6 && fabs(s.approx_area_m2 - 3000) < 1e-6);
+    assert_non_null(strstr(f.warn, "1 locality polygon holds most of no study zone and is left out: 'Empty'"));
+    assert_non_null(strstr(f.warn, "1 study zone in no locality polygon (or with no boundary), left out: 'Z5'"));
+    /* zones_split.csv */
+    char out[64];
+    snprintf(out, sizeof out, "/tmp/test_overlay_split_%d.csv", (int)getpid());
+    assert_int_equal(loc_write_zones_split_csv(f.ctx, p, place, out), LOC_OK);
+    FILE *in = fopen(out, "r");
+    assert_non_null(in);
+    char text[512];
+    size_t n = fread(text, 1, sizeof text - 1, in);
+    text[n] = 0;
+    fclose(in);
+    unlink(out);
+    assert_string_equal(text, "zone_code,locality_code,share,second_locality_code,second_share,population\n"
+                              "Z3,East,0.7000,West,0.3000,200\n");
+    assert_int_equal(loc_write_zones_split_csv(f.ctx, p, place, "/no/such/folder/zones_split.csv"), LOC_EIO);
+    loc_partition_destroy(p);
+    loc_boundaries_destroy(polys);
+    unlink(lpath);
+    fx_free(&f);
+}
+
+static void test_from_polygons_refused(void **state)
+{
+    (void)state;
+    fx f;
+    fx_load(&f);
+    /* A and B overlap over half of Z2 */
+    static const char *const codes[] = {"A", "B"};
+    static const double b[2][4] = {{0, 0, 200, 100}, {150, 0, 500, 100}};
+    char lpath[64];
+    write_boxes(lpath, sizeof lpath, "code", codes, b, 2);
+    loc_boundaries *polys = loc_boundaries_read(f.ctx, lpath, &(loc_boundary_opts){.zone_field = "code"});
+    assert_non_null(polys);
+    assert_null(loc_partition_from_polygons(f.ctx, f.z, f.zb, polys, NULL, NULL));
+    assert_int_equal(loc_errcode(f.ctx), LOC_EDATA);
+    char want[256];
+    snprintf(want, sizeof want,
+             "'%s': locality polygons overlap: 'A' and 'B' both cover zone 'Z2' (50%% more than its area)", lpath);
+    assert_string_equal(loc_errmsg(f.ctx), want);
+    loc_boundaries_destroy(polys);
+    unlink(lpath);
+    /* polygons far from every zone */
+    static const double far[2][4] = {{5000, 5000, 5100, 5100}, {6000, 6000, 6100, 6100}};
+    write_boxes(lpath, sizeof lpath, "code", codes, far, 2);
+    assert_non_null(polys = loc_boundaries_read(f.ctx, lpath, &(loc_boundary_opts){.zone_field = "code"}));
+    assert_null(loc_partition_from_polygons(f.ctx, f.z, f.zb, polys, NULL, NULL));
+    snprintf(want, sizeof want, "'%s': no study zone lies in any of its 2 locality polygons", lpath);
+    assert_string_equal(loc_errmsg(f.ctx), want);
+    loc_boundaries_destroy(polys);
+    unlink(lpath);
+    fx_free(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_overlay_pieces),
+        cmocka_unit_test(test_overlay_enomem),
+        cmocka_unit_test(test_from_polygons),
+        cmocka_unit_test(test_from_polygons_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
