@@ -79,34 +79,18 @@ static int u32_cmp(const void *a, const void *b)
  * snapped retry (a topology exception between two simplified polygons). */
 static double inter_area(GEOSContextHandle_t h, const GEOSGeometry *a, const GEOSGeometry *b)
 {
-    /* Both clipped first to the box where their envelopes meet: a large
-     * zone crossing a small one then brings only its few vertices near
-     * the small one into the (superlinear) overlay. */
-    double ax0, ay0, ax1, ay1, bx0, by0, bx1, by1;
-    GEOSGeometry *ca = NULL, *cb = NULL, *g = NULL;
-    double ar = -1;
-    if (!GEOSGeom_getXMin_r(h, a, &ax0) || !GEOSGeom_getYMin_r(h, a, &ay0) || !GEOSGeom_getXMax_r(h, a, &ax1) ||
-        !GEOSGeom_getYMax_r(h, a, &ay1) || !GEOSGeom_getXMin_r(h, b, &bx0) || !GEOSGeom_getYMin_r(h, b, &by0) ||
-        !GEOSGeom_getXMax_r(h, b, &bx1) || !GEOSGeom_getYMax_r(h, b, &by1))
-        return -1;
-    double x0 = fmax(ax0, bx0), y0 = fmax(ay0, by0), x1 = fmin(ax1, bx1), y1 = fmin(ay1, by1);
-    if (!(x0 < x1 && y0 < y1))
-        return 0;
-    if ((ca = GEOSClipByRect_r(h, a, x0, y0, x1, y1)) && (cb = GEOSClipByRect_r(h, b, x0, y0, x1, y1)))
-        g = GEOSIntersection_r(h, ca, cb);
-    if (!g)
-        g = GEOSIntersection_r(h, a, b); /* the clip failed on an odd ring: the whole polygons */
+    /* (Clipping both to their common envelope first, GEOSClipByRect,
+     * saved nothing measurable and can return overlapping parts: not
+     * used.) */
+    GEOSGeometry *g = GEOSIntersection_r(h, a, b);
     if (!g)
         g = GEOSIntersectionPrec_r(h, a, b, 0.01); /* a centimetre grid */
-    if (g && !GEOSArea_r(h, g, &ar))
-        ar = -1;
-    if (ca)
-        GEOSGeom_destroy_r(h, ca);
-    if (cb)
-        GEOSGeom_destroy_r(h, cb);
-    if (g)
-        GEOSGeom_destroy_r(h, g);
-    return ar;
+    if (!g)
+        return -1;
+    double ar = 0;
+    int ok = GEOSArea_r(h, g, &ar);
+    GEOSGeom_destroy_r(h, g);
+    return ok ? ar : -1;
 }
 
 loc_overlay *loc_overlay_create(loc_ctx *ctx, const GEOSGeometry *const *from, size_t nfrom,
