@@ -18,8 +18,13 @@
 #include "localities/strmap.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Threads for one overlay, at most (one per online processor). */
+#define LOC_OVERLAY_MAX_THREADS 8
 
 struct loc_overlay {
     loc_ctx *ctx;
@@ -93,99 +98,199 @@ static double inter_area(GEOSContextHandle_t h, const GEOSGeometry *a, const GEO
     return ok ? ar : -1;
 }
 
+/* One thread's share of the from polygons, [lo, hi): its own GEOS
+ * context (a context is not to be shared between threads), its own
+ * prepared geometries of the to polygons, made on first use (GEOS builds
+ * a prepared geometry's indexes lazily, so one cannot be shared either),
+ * and its pieces, in from order.  Plain malloc here: the context's
+ * allocator hooks need not be thread-safe. */
+typedef struct worker {
+    const GEOSGeometry *const *from, *const *to;
+    size_t lo, hi, nto;
+    GEOSSTRtree *tree;         /* shared, built before the threads start */
+    double *from_area;         /* shared array, each thread its own range */
+    size_t *npieces;           /* per from polygon */
+    piece *pcs;                /* this range's pieces, in from order */
+    size_t n, cap;
+    int err;                   /* 0, or 1 GEOS failure (at bad_from, bad_to), 2 out of memory */
+    size_t bad_from, bad_to;
+    char msg[256];
+} worker;
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    GEOSContextHandle_t h = GEOS_init_r();
+    const GEOSPreparedGeometry **prep = calloc(w->nto ? w->nto : 1, sizeof *prep);
+    cand_list cand = {0};
+    if (!h || !prep) {
+        w->err = 2;
+        goto done;
+    }
+    for (size_t i = w->lo; i < w->hi; i++) {
+        const GEOSGeometry *g = w->from[i];
+        if (!GEOSArea_r(h, g, &w->from_area[i])) {
+            w->err = 1;
+            w->bad_from = i;
+            w->bad_to = (size_t)-1;
+            goto done;
+        }
+        cand.n = 0;
+        GEOSSTRtree_query_r(h, w->tree, g, collect, &cand);
+        if (cand.oom) {
+            w->err = 2;
+            goto done;
+        }
+        /* the tree's order is its own; index order keeps the result
+         * independent of it */
+        qsort(cand.v, cand.n, sizeof *cand.v, u32_cmp);
+        size_t first = w->n;
+        for (size_t c = 0; c < cand.n; c++) {
+            uint32_t j = cand.v[c];
+            double ar;
+            if (!prep[j] && !(prep[j] = GEOSPrepare_r(h, w->to[j]))) {
+                w->err = 1;
+                w->bad_from = i;
+                w->bad_to = j;
+                goto done;
+            }
+            char covers = GEOSPreparedCovers_r(h, prep[j], g);
+            if (covers == 1) {
+                ar = w->from_area[i];
+            } else {
+                char hit = covers == 0 ? GEOSPreparedIntersects_r(h, prep[j], g) : 2;
+                if (hit == 0)
+                    continue;
+                ar = hit == 1 ? inter_area(h, g, w->to[j]) : -1;
+                if (ar < 0) {
+                    w->err = 1;
+                    w->bad_from = i;
+                    w->bad_to = j;
+                    goto done;
+                }
+            }
+            if (!(ar > 0))
+                continue;
+            if (w->n == w->cap) {
+                size_t cap = w->cap ? 2 * w->cap : 1024;
+                piece *v = realloc(w->pcs, cap * sizeof *v);
+                if (!v) {
+                    w->err = 2;
+                    goto done;
+                }
+                w->pcs = v;
+                w->cap = cap;
+            }
+            w->pcs[w->n++] = (piece){j, ar};
+        }
+        qsort(w->pcs + first, w->n - first, sizeof *w->pcs, piece_cmp);
+        w->npieces[i] = w->n - first;
+    }
+done:
+    if (prep)
+        for (size_t j = 0; j < w->nto; j++)
+            if (prep[j])
+                GEOSPreparedGeom_destroy_r(h, prep[j]);
+    free(prep);
+    free(cand.v);
+    if (h)
+        GEOS_finish_r(h);
+    return NULL;
+}
+
+static void ignore(void *item, void *ud)
+{
+    (void)item;
+    (void)ud;
+}
+
 loc_overlay *loc_overlay_create(loc_ctx *ctx, const GEOSGeometry *const *from, size_t nfrom,
                                 const GEOSGeometry *const *to, size_t nto)
 {
     GEOSContextHandle_t h = loc_geos(ctx);
     loc_overlay *o = loc_calloc(ctx, 1, sizeof *o);
     GEOSSTRtree *tree = NULL;
-    const GEOSPreparedGeometry **prep = NULL;
-    double *to_area = NULL;
-    piece *pcs = NULL;
-    size_t npcs = 0, cap_pcs = 0;
-    cand_list cand = {0};
-    int ok = 0;
+    size_t *npieces = NULL;
+    worker w[LOC_OVERLAY_MAX_THREADS];
+    pthread_t tid[LOC_OVERLAY_MAX_THREADS];
+    int nw = 0, ok = 0;
+    memset(w, 0, sizeof w);
     if (!o)
         return NULL;
     o->ctx = ctx;
     o->nfrom = nfrom;
     if (!(o->from_area = loc_calloc(ctx, nfrom ? nfrom : 1, sizeof *o->from_area)) ||
         !(o->off = loc_calloc(ctx, nfrom + 1, sizeof *o->off)) ||
-        !(prep = loc_calloc(ctx, nto ? nto : 1, sizeof *prep)) ||
-        !(to_area = loc_calloc(ctx, nto ? nto : 1, sizeof *to_area)))
+        !(npieces = loc_calloc(ctx, nfrom ? nfrom : 1, sizeof *npieces)))
         goto done;
     loc_geos_clear(ctx);
     if (!(tree = GEOSSTRtree_create_r(h, 10))) {
         loc_error(ctx, LOC_EGEOM, "overlay: cannot create a spatial index: %s", loc_geos_msg(ctx));
         goto done;
     }
-    for (size_t j = 0; j < nto; j++) {
-        if (!(prep[j] = GEOSPrepare_r(h, to[j])) || !GEOSArea_r(h, to[j], &to_area[j])) {
-            loc_error(ctx, LOC_EGEOM, "overlay: polygon %zu of the second set: %s", j, loc_geos_msg(ctx));
-            goto done;
-        }
+    for (size_t j = 0; j < nto; j++)
         GEOSSTRtree_insert_r(h, tree, to[j], (void *)(uintptr_t)j);
+    /* the tree is built on its first query: build it here, before it is
+     * shared */
+    if (nto)
+        GEOSSTRtree_query_r(h, tree, to[0], ignore, NULL);
+    /* Threads: the pieces of one from polygon depend on nothing else, so
+     * the result is the same for any count; small inputs take one. */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    nw = nfrom < 512 ? 1 : (int)(ncpu < 1 ? 1 : ncpu > LOC_OVERLAY_MAX_THREADS ? LOC_OVERLAY_MAX_THREADS : ncpu);
+    for (int t = 0; t < nw; t++) {
+        w[t].from = from;
+        w[t].to = to;
+        w[t].nto = nto;
+        w[t].lo = nfrom * (size_t)t / (size_t)nw;
+        w[t].hi = nfrom * (size_t)(t + 1) / (size_t)nw;
+        w[t].tree = tree;
+        w[t].from_area = o->from_area;
+        w[t].npieces = npieces;
     }
-    for (size_t i = 0; i < nfrom; i++) {
-        const GEOSGeometry *g = from[i];
-        if (!GEOSArea_r(h, g, &o->from_area[i])) {
-            loc_error(ctx, LOC_EGEOM, "overlay: polygon %zu of the first set: %s", i, loc_geos_msg(ctx));
-            goto done;
-        }
-        cand.n = 0;
-        GEOSSTRtree_query_r(h, tree, g, collect, &cand);
-        if (cand.oom) {
+    int started = 1;
+    for (int t = 1; t < nw; t++, started++)
+        if (pthread_create(&tid[t], NULL, work, &w[t]) != 0)
+            break;
+    work(&w[0]);
+    for (int t = started; t < nw; t++)
+        work(&w[t]); /* a thread that could not start: its share here */
+    for (int t = 1; t < started; t++)
+        pthread_join(tid[t], NULL);
+    size_t total = 0;
+    for (int t = 0; t < nw; t++) {
+        if (w[t].err == 2) {
             loc_error(ctx, LOC_ENOMEM, "out of memory");
             goto done;
         }
-        /* the tree's order is its own; index order keeps the result
-         * independent of it */
-        qsort(cand.v, cand.n, sizeof *cand.v, u32_cmp);
-        size_t first = npcs;
-        for (size_t c = 0; c < cand.n; c++) {
-            uint32_t j = cand.v[c];
-            double ar;
-            char covers = GEOSPreparedCovers_r(h, prep[j], g);
-            if (covers == 1) {
-                ar = o->from_area[i];
-            } else {
-                char hit = covers == 0 ? GEOSPreparedIntersects_r(h, prep[j], g) : 2;
-                if (hit == 0)
-                    continue;
-                ar = hit == 1 ? inter_area(h, g, to[j]) : -1;
-                if (ar < 0) {
-                    loc_error(ctx, LOC_EGEOM, "overlay: polygons %zu and %zu: %s", i, (size_t)j, loc_geos_msg(ctx));
-                    goto done;
-                }
-            }
-            if (!(ar > 0))
-                continue;
-            if (loc_grow(ctx, (void **)&pcs, &cap_pcs, npcs + 1, sizeof *pcs))
-                goto done;
-            pcs[npcs++] = (piece){j, ar};
+        if (w[t].err == 1) {
+            if (w[t].bad_to == (size_t)-1)
+                loc_error(ctx, LOC_EGEOM, "overlay: polygon %zu of the first set: GEOS cannot measure it", w[t].bad_from);
+            else
+                loc_error(ctx, LOC_EGEOM, "overlay: polygons %zu and %zu: GEOS cannot intersect them", w[t].bad_from,
+                          w[t].bad_to);
+            goto done;
         }
-        qsort(pcs + first, npcs - first, sizeof *pcs, piece_cmp);
-        o->off[i + 1] = npcs;
+        total += w[t].n;
     }
-    if (!(o->to = loc_malloc(ctx, (npcs ? npcs : 1) * sizeof *o->to)) ||
-        !(o->area = loc_malloc(ctx, (npcs ? npcs : 1) * sizeof *o->area)))
+    for (size_t i = 0; i < nfrom; i++)
+        o->off[i + 1] = o->off[i] + npieces[i];
+    if (!(o->to = loc_malloc(ctx, (total ? total : 1) * sizeof *o->to)) ||
+        !(o->area = loc_malloc(ctx, (total ? total : 1) * sizeof *o->area)))
         goto done;
-    for (size_t k = 0; k < npcs; k++) {
-        o->to[k] = pcs[k].to;
-        o->area[k] = pcs[k].area;
-    }
+    size_t k = 0;
+    for (int t = 0; t < nw; t++)
+        for (size_t q = 0; q < w[t].n; q++, k++) {
+            o->to[k] = w[t].pcs[q].to;
+            o->area[k] = w[t].pcs[q].area;
+        }
     ok = 1;
 done:
+    for (int t = 0; t < nw; t++)
+        free(w[t].pcs);
     if (tree)
         GEOSSTRtree_destroy_r(h, tree);
-    if (prep)
-        for (size_t j = 0; j < nto; j++)
-            if (prep[j])
-                GEOSPreparedGeom_destroy_r(h, prep[j]);
-    loc_free(ctx, prep);
-    loc_free(ctx, to_area);
-    loc_free(ctx, pcs);
-    free(cand.v);
+    loc_free(ctx, npieces);
     if (!ok) {
         loc_overlay_destroy(o);
         return NULL;
