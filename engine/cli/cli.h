@@ -58,6 +58,7 @@ typedef struct cli_args {
     /* assess */
     const char *localities;       /* --localities FILE */
     const char *locality_column;  /* --locality-column NAME */
+    const char *from;             /* build --from FILE: repair these localities */
     const char *confidence, *fdr, *min_effect, *min_effect_abs, *plan_min;
     /* batch */
     const char *jobs;             /* --jobs N */
@@ -228,6 +229,16 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *args, const char *out, FILE *summar
 
 /* Parse options argv[first..] into args (the option table of main.c). */
 int cli_parse(int argc, char **argv, int first, cli_args *args, const char *cmd);
+
+/* Given localities (assess --localities, build --from): 1 when path looks
+ * like a vector source of polygons rather than a zone -> locality CSV. */
+int cli_looks_like_polygons(const char *path);
+/* Locality polygons from path, their code field --locality-column or a
+ * common name; NULL with the error set in ctx. */
+loc_boundaries *cli_read_locality_polygons(loc_ctx *ctx, const cli_args *args, const char *path);
+
+/* build --from FILE (engine/cli/cmd_repair.c). */
+int cmd_build_from(loc_ctx *ctx, cli_args *args);
 
 /* Commands. */
 int cmd_info(loc_ctx *ctx, cli_args *args);

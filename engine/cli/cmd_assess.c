@@ -94,7 +94,7 @@ void cli_print_assessment(FILE *f, const cli_inputs *in, const loc_partition *p,
  * than a zone -> locality CSV: a folder (a shapefile folder, a FileGDB),
  * a geographic extension, a NUL byte near the start (GeoPackage,
  * FlatGeobuf, shapefile) or a JSON object (GeoJSON). */
-static int looks_like_polygons(const char *path)
+int cli_looks_like_polygons(const char *path)
 {
     static const char *const ext[] = {".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".kml", ".gdb", ".sqlite"};
     struct stat sb;
@@ -126,7 +126,7 @@ static int looks_like_polygons(const char *path)
 
 /* Locality polygons: the code field named by --locality-column, else the
  * first of a few common names. */
-static loc_boundaries *read_polygons(loc_ctx *ctx, const cli_args *a)
+loc_boundaries *cli_read_locality_polygons(loc_ctx *ctx, const cli_args *a, const char *path)
 {
     static const char *const fields[] = {"locality_code", "code", "locality"};
     loc_boundary_opts o = {0};
@@ -134,21 +134,21 @@ static loc_boundaries *read_polygons(loc_ctx *ctx, const cli_args *a)
     loc_boundaries *b = NULL;
     if (a->locality_column) {
         o.zone_field = a->locality_column;
-        b = loc_boundaries_read(ctx, a->localities, &o);
+        b = loc_boundaries_read(ctx, path, &o);
     } else {
         for (size_t k = 0; k < sizeof fields / sizeof *fields && !b; k++) {
             o.zone_field = fields[k];
-            if (!(b = loc_boundaries_read(ctx, a->localities, &o)) && !strstr(loc_errmsg(ctx), "': no field '"))
+            if (!(b = loc_boundaries_read(ctx, path, &o)) && !strstr(loc_errmsg(ctx), "': no field '"))
                 break;
         }
         if (!b && strstr(loc_errmsg(ctx), "': no field '"))
             loc_error(ctx, LOC_EDATA, "'%s': no locality code field (looked for locality_code, code, locality); "
-                      "name it with --locality-column", a->localities);
+                      "name it with --locality-column", path);
     }
     /* the boundary reader speaks of zones; these are localities */
     if (!b && (strstr(loc_errmsg(ctx), "no usable zone geometries") || strstr(loc_errmsg(ctx), "no attribute fields")))
         loc_error(ctx, LOC_EDATA, "'%s': no locality polygons (an empty layer, or no feature with a usable polygon)",
-                  a->localities);
+                  path);
     return b;
 }
 
@@ -176,7 +176,7 @@ int cmd_assess(loc_ctx *ctx, cli_args *a)
         return rc;
     if ((rc = cli_apply_defaults(a)))
         return rc;
-    int polygons = looks_like_polygons(a->localities);
+    int polygons = cli_looks_like_polygons(a->localities);
     cli_progress pr;
     cli_progress_init(&pr, a, polygons ? 6 : 5);
     cli_inputs in;
@@ -194,7 +194,7 @@ int cmd_assess(loc_ctx *ctx, cli_args *a)
     /* The localities file is read first: a wrong file or column is
      * reported before the (slow) boundaries and indicators are loaded. */
     if (polygons) {
-        if (!(polys = read_polygons(ctx, a))) {
+        if (!(polys = cli_read_locality_polygons(ctx, a, a->localities))) {
             rc = cli_fail(ctx);
             goto done;
         }

@@ -33,7 +33,12 @@ static const cli_command commands[] = {
      "  --w-het W, --w-compact W, --w-soft W  objective weights (defaults 1, 0.1, 0.4)\n"
      "  --seed N, --starts N, --threads N     search (defaults 1, 4, 2); the result depends on the seed\n"
      "                      and the starts, never on the threads\n"
-     "  --queen, --snap METRES                as for graph\n", cmd_build},
+     "  --queen, --snap METRES                as for graph\n"
+     "  --from FILE         repair the localities of FILE (zone -> locality CSV, or polygons as for\n"
+     "                      assess --localities; --locality-column as there) instead of building:\n"
+     "                      split those crossing a council, move detached parts to the neighbour\n"
+     "                      sharing most boundary, cut those over --max-pop along a spanning tree;\n"
+     "                      leave the rest alone.  zones.csv and repair.csv in --out\n", cmd_build},
     {"assess", "statistics and guidance checks for localities a CPP already has (--localities FILE)",
      "  --localities PATH   zone -> locality CSV (a zone code column and a locality column), or any\n"
      "                      GDAL vector source of locality polygons: each zone joins the polygon\n"
@@ -75,7 +80,7 @@ enum opt_id {
     O_OUT, O_STRICT, O_QUIET, O_HELP, O_VERSION, O_QUEEN, O_SNAP, O_MAX_POP, O_MIN_POP, O_SEED, O_THREADS,
     O_STARTS, O_W_HET, O_W_COMPACT, O_W_SOFT, O_BUILD_INDICATORS, O_RESPECT, O_JOBS, O_FAIL_FAST, O_LOCALITIES,
     O_LOCALITY_COLUMN, O_CONFIDENCE, O_FDR, O_MIN_EFFECT, O_MIN_EFFECT_ABS, O_PLAN_MIN, O_HOLD,
-    O_HOLD_RULE
+    O_HOLD_RULE, O_FROM
 };
 
 typedef struct cli_option {
@@ -96,6 +101,7 @@ static const cli_option options[] = {
     {"crs", 1, O_CRS, "CRS", "CRS of boundaries that declare none (e.g. EPSG:27700)"},
     {"fail-fast", 0, O_FAIL_FAST, NULL, "batch: stop at the first run that fails"},
     {"fdr", 1, O_FDR, "Q", "assess: flag by Benjamini-Hochberg q < Q over all tests instead (default off)"},
+    {"from", 1, O_FROM, "FILE", "build: repair these localities (zone -> locality CSV or polygons) instead of building new ones"},
     {"help", 0, O_HELP, NULL, "show help and exit"},
     {"hold-localities", 1, O_HOLD, "PATH", "batch: assess these localities (a zones.csv) in every release"},
     {"hold-rule", 1, O_HOLD_RULE, "most|all", "batch: a zone mapped into several held localities joins the one with most residents (default) or none"},
@@ -158,8 +164,12 @@ static unsigned option_commands(enum opt_id id)
         return C_BUILD | C_RUN;
     case O_CONFIDENCE: case O_FDR: case O_MIN_EFFECT: case O_MIN_EFFECT_ABS: case O_PLAN_MIN:
         return C_RUN | C_ASSESS;
-    case O_LOCALITIES: case O_LOCALITY_COLUMN:
+    case O_LOCALITIES:
         return C_ASSESS;
+    case O_LOCALITY_COLUMN: /* also the column or code field of build --from */
+        return C_ASSESS | C_BUILD;
+    case O_FROM:
+        return C_BUILD;
     case O_JOBS: case O_FAIL_FAST: case O_HOLD: case O_HOLD_RULE:
         return C_BATCH;
     case O_QUIET: case O_HELP: case O_VERSION:
@@ -258,6 +268,7 @@ static int set_option(cli_args *a, const cli_option *o, const char *v)
     case O_FAIL_FAST: a->fail_fast = 1; break;
     case O_LOCALITIES: a->localities = v; break;
     case O_LOCALITY_COLUMN: a->locality_column = v; break;
+    case O_FROM: a->from = v; break;
     case O_CONFIDENCE: a->confidence = v; break;
     case O_FDR: a->fdr = v; break;
     case O_MIN_EFFECT: a->min_effect = v; break;
