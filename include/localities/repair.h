@@ -41,9 +41,11 @@ typedef struct loc_repair_stats {
  * Repair partition given on graph g, whose node i is zone row rows[i] of
  * the partition's zone table (as cli_graph_only makes it).  Zones left out
  * of given stay out.  New localities are coded after the locality they
- * come from: "CODE-2", "CODE-3"... for parts cut off (the part with most
- * residents keeps CODE), and "CODE-COUNCILCODE" for the zones in another
- * council.  stats may be NULL.  The result does not depend on anything
+ * come from: the part with most residents keeps CODE and the others,
+ * whether cut off, in another council or detached with no neighbour to
+ * join, are "CODE-2", "CODE-3"... in a fixed order (council parts and lone
+ * detached parts by their lowest graph node, then parts cut off, in the
+ * order they are cut); names likewise get " (2)", " (3)"...  stats may be NULL.  The result does not depend on anything
  * but its inputs.  NULL with the error set (LOC_EINVAL for a ceiling not
  * above zero, LOC_ENOMEM).  Free with loc_partition_destroy.
  */
