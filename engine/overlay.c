@@ -526,10 +526,22 @@ loc_status loc_write_zones_split_csv(loc_ctx *ctx, const loc_partition *p, const
  * Localities carried between zone geographies by area
  * --------------------------------------------------------------------- */
 
-loc_partition *loc_partition_carry_overlay(loc_ctx *ctx, const loc_zones *z, const loc_boundaries *zb,
-                                           const loc_csv *held, const loc_boundaries *held_b, loc_carry_rule rule,
-                                           loc_carry_stats *stats, uint8_t *how)
+/* 1 when outside_m2, spread along geometry g's perimeter, is no wider
+ * than sliver_m. */
+static int sliver_exact(loc_ctx *ctx, const GEOSGeometry *g, double outside_m2, double sliver_m)
 {
+    double per = 0;
+    return GEOSLength_r(loc_geos(ctx), g, &per) && per > 0 && outside_m2 / per <= sliver_m;
+}
+
+loc_partition *loc_partition_carry_overlay(loc_ctx *ctx, const loc_zones *z, const loc_boundaries *zb,
+                                           const loc_csv *held, const loc_boundaries *held_b, double sliver_m,
+                                           loc_carry_rule rule, loc_carry_stats *stats, uint8_t *how)
+{
+    if (!(sliver_m >= 0)) {
+        loc_error(ctx, LOC_EINVAL, "carry: the sliver width must be 0 or more, not %g", sliver_m);
+        return NULL;
+    }
     long hz = loc_csv_column(held, "zone_code"), hl = loc_csv_column(held, "locality_code");
     long hn = loc_csv_column(held, "locality_name");
     if (hz < 0 || hl < 0) {
@@ -615,7 +627,7 @@ loc_partition *loc_partition_carry_overlay(loc_ctx *ctx, const loc_zones *z, con
         double za = loc_overlay_area_m2(o, f);
         if (na >= 2 && acc[1].area == acc[0].area) {
             hw[i] = LOC_PLACED_TIE;
-        } else if (acc[0].area >= LOC_EXACT_SHARE * za) {
+        } else if (acc[0].area >= LOC_EXACT_SHARE * za || (sliver_m > 0 && sliver_exact(ctx, from[f], za - acc[0].area, sliver_m))) {
             hw[i] = LOC_PLACED_EXACT;
             label[i] = (int32_t)acc[0].to;
         } else if (rule == LOC_CARRY_ALL) {

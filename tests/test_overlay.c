@@ -295,6 +295,70 @@ static void test_from_polygons_refused(void **state)
     fx_free(&f);
 }
 
+
+static void test_carry_overlay(void **state)
+{
+    (void)state;
+    fx f;
+    fx_load(&f);
+    /* held zones H1 (x 0..160) in L1 and H2 (160..500) in L2: Z2 has 60%
+     * of its area in L1; H3 is in no held locality */
+    static const char *const codes[] = {"H1", "H2", "H3"};
+    static const double b[3][4] = {{0, 0, 160, 100}, {160, 0, 500, 100}, {600, 0, 700, 100}};
+    char hpath[64];
+    write_boxes(hpath, sizeof hpath, "code", codes, b, 3);
+    loc_boundaries *hb = loc_boundaries_read(f.ctx, hpath, &(loc_boundary_opts){.zone_field = "code"});
+    assert_non_null(hb);
+    static const char HELD[] = "zone_code,locality_code,locality_name\nH1,L1,One\nH2,L2,Two\nH3,,\n";
+    loc_csv *held = loc_csv_parse(f.ctx, "held.csv", HELD, strlen(HELD));
+    assert_non_null(held);
+    loc_carry_stats cs;
+    uint8_t how[5];
+    loc_partition *p = loc_partition_carry_overlay(f.ctx, f.z, f.zb, held, hb, 0, LOC_CARRY_MOST, &cs, how);
+    assert_non_null(p);
+    assert_int_equal(loc_partition_count(p), 2);
+    long z1 = loc_zones_find(f.z, "Z1"), z2 = loc_zones_find(f.z, "Z2"), z5 = loc_zones_find(f.z, "Z5");
+    assert_string_equal(loc_partition_code(p, (size_t)loc_partition_labels(p)[z1]), "L1");
+    assert_string_equal(loc_partition_code(p, (size_t)loc_partition_labels(p)[z2]), "L1");
+    assert_string_equal(loc_partition_name(p, (size_t)loc_partition_labels(p)[z2]), "One");
+    assert_string_equal(loc_partition_code(p, (size_t)loc_partition_labels(p)[z5]), "L2");
+    assert_int_equal(how[z1], LOC_PLACED_EXACT);
+    assert_int_equal(how[z2], LOC_PLACED_MOST);
+    assert_int_equal(cs.exact, 4);
+    assert_int_equal(cs.most, 1);
+    assert_int_equal(cs.unplaced, 0);
+    assert_true(fabs(cs.most_pop - 500) < 1e-9);
+    loc_partition_destroy(p);
+    /* the 40 m x 100 m outside Z2 spread along its 400 m perimeter is 10 m wide */
+    assert_non_null(p = loc_partition_carry_overlay(f.ctx, f.z, f.zb, held, hb, 10, LOC_CARRY_MOST, &cs, how));
+    assert_int_equal(how[z2], LOC_PLACED_EXACT);
+    assert_int_equal(cs.exact, 5);
+    loc_partition_destroy(p);
+    assert_non_null(p = loc_partition_carry_overlay(f.ctx, f.z, f.zb, held, hb, 9.9, LOC_CARRY_MOST, &cs, how));
+    assert_int_equal(how[z2], LOC_PLACED_MOST);
+    loc_partition_destroy(p);
+    /* all: Z2 is left out */
+    f.warn[0] = 0;
+    assert_non_null(p = loc_partition_carry_overlay(f.ctx, f.z, f.zb, held, hb, 0, LOC_CARRY_ALL, &cs, how));
+    assert_int_equal(how[z2], LOC_PLACED_TIE);
+    assert_int_equal(loc_partition_labels(p)[z2], -1);
+    assert_int_equal(cs.unplaced, 1);
+    assert_non_null(strstr(f.warn, "1 study zones (500 residents) left out"));
+    loc_partition_destroy(p);
+    /* refused */
+    assert_null(loc_partition_carry_overlay(f.ctx, f.z, f.zb, held, hb, -1, LOC_CARRY_MOST, NULL, NULL));
+    assert_int_equal(loc_errcode(f.ctx), LOC_EINVAL);
+    static const char BAD[] = "zone,locality_code\nH1,L1\n";
+    loc_csv *bad = loc_csv_parse(f.ctx, "bad.csv", BAD, strlen(BAD));
+    assert_null(loc_partition_carry_overlay(f.ctx, f.z, f.zb, bad, hb, 0, LOC_CARRY_MOST, NULL, NULL));
+    assert_string_equal(loc_errmsg(f.ctx), "'bad.csv': no column 'zone_code'");
+    loc_csv_destroy(bad);
+    loc_csv_destroy(held);
+    loc_boundaries_destroy(hb);
+    unlink(hpath);
+    fx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -302,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_overlay_enomem),
         cmocka_unit_test(test_from_polygons),
         cmocka_unit_test(test_from_polygons_refused),
+        cmocka_unit_test(test_carry_overlay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
