@@ -59,6 +59,7 @@ typedef struct cli_args {
     const char *localities;       /* --localities FILE */
     const char *locality_column;  /* --locality-column NAME */
     const char *from;             /* build --from FILE: repair these localities */
+    const char *from_boundaries;  /* build --from-boundaries PATH: FILE's zones are these (carry by area) */
     const char *confidence, *fdr, *min_effect, *min_effect_abs, *plan_min;
     /* batch */
     const char *jobs;             /* --jobs N */

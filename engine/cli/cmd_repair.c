@@ -3,7 +3,9 @@
  * has and change only what the guidance requires (engine/repair.c), then
  * check the result against the same guidance `assess` checks.  Writes
  * zones.csv (the repaired localities) and repair.csv (the zones whose
- * locality changed) through a staging folder, both or neither.
+ * locality changed) through a staging folder, both or neither.  Given
+ * localities on other zones (--from-boundaries) are first carried onto
+ * these zones by area (engine/overlay.c).
  */
 #include "cli.h"
 
@@ -33,11 +35,22 @@ int cmd_build_from(loc_ctx *ctx, cli_args *a)
     loc_boundaries *polys = NULL;
     loc_partition *given = NULL, *p = NULL;
     loc_assess *as = NULL;
+    if (a->from_boundaries && cli_looks_like_polygons(a->from))
+        return cli_usage_error("build", "--from-boundaries needs --from to be a zone -> locality CSV (a zones.csv)");
     int polygons = cli_looks_like_polygons(a->from);
+    loc_csv *held = NULL;
+    loc_boundaries *held_b = NULL;
+    loc_carry_stats cs;
     /* the given localities first: a wrong file is reported before the
      * slow loading */
     if (polygons) {
         if (!(polys = cli_read_locality_polygons(ctx, a, a->from))) {
+            rc = cli_fail(ctx);
+            goto done;
+        }
+    } else if (a->from_boundaries) {
+        if (!(held = loc_csv_read(ctx, a->from)) ||
+            !(held_b = loc_boundaries_read(ctx, a->from_boundaries, &(loc_boundary_opts){.assume_crs = a->crs}))) {
             rc = cli_fail(ctx);
             goto done;
         }
@@ -55,6 +68,7 @@ int cmd_build_from(loc_ctx *ctx, cli_args *a)
     if ((rc = cli_load(ctx, a, &in)))
         goto done;
     given = polygons ? loc_partition_from_polygons(ctx, in.zones, in.boundaries, polys, NULL, NULL)
+            : held   ? loc_partition_carry_overlay(ctx, in.zones, in.boundaries, held, held_b, 0, LOC_CARRY_MOST, &cs, NULL)
                      : loc_partition_from_lookup(ctx, in.zones, lk, a->locality_column);
     if (!given) {
         rc = cli_fail(ctx);
@@ -92,6 +106,11 @@ int cmd_build_from(loc_ctx *ctx, cli_args *a)
         discont += loc_assess_discontiguous(as, k) == 1;
     }
     char n1[32], n2[32];
+    if (held)
+        printf("carried      %zu localities from '%s' by area over '%s': %zu zones (%s residents) exactly, %zu (%s) "
+               "by most area, %zu not placed\n",
+               loc_partition_count(given), a->from, a->from_boundaries, cs.exact, cli_count(n1, sizeof n1, cs.exact_pop),
+               cs.most, cli_count(n2, sizeof n2, cs.most_pop), cs.unplaced);
     printf("repaired     %zu given localities into %zu\n", rs.given, rs.out);
     printf("  kept whole %zu (%s residents, %.1f%%)\n", rs.kept, cli_count(n1, sizeof n1, rs.pop_kept),
            rs.pop > 0 ? 100 * rs.pop_kept / rs.pop : 0.0);
@@ -112,6 +131,8 @@ done:
     loc_partition_destroy(given);
     loc_lookup_destroy(lk);
     loc_boundaries_destroy(polys);
+    loc_boundaries_destroy(held_b);
+    loc_csv_destroy(held);
     cli_built_free(&b);
     cli_inputs_free(&in);
     return rc;

@@ -38,7 +38,9 @@ static const cli_command commands[] = {
      "                      assess --localities; --locality-column as there) instead of building:\n"
      "                      split those crossing a council, move detached parts to the neighbour\n"
      "                      sharing most boundary, cut those over --max-pop along a spanning tree;\n"
-     "                      leave the rest alone.  zones.csv and repair.csv in --out\n", cmd_build},
+     "                      leave the rest alone.  zones.csv and repair.csv in --out\n"
+     "  --from-boundaries PATH  FILE lists other zones (a zones.csv on another geography) with these\n"
+     "                      boundaries: each zone first joins the locality covering most of its area\n", cmd_build},
     {"assess", "statistics and guidance checks for localities a CPP already has (--localities FILE)",
      "  --localities PATH   zone -> locality CSV (a zone code column and a locality column), or any\n"
      "                      GDAL vector source of locality polygons: each zone joins the polygon\n"
@@ -80,7 +82,7 @@ enum opt_id {
     O_OUT, O_STRICT, O_QUIET, O_HELP, O_VERSION, O_QUEEN, O_SNAP, O_MAX_POP, O_MIN_POP, O_SEED, O_THREADS,
     O_STARTS, O_W_HET, O_W_COMPACT, O_W_SOFT, O_BUILD_INDICATORS, O_RESPECT, O_JOBS, O_FAIL_FAST, O_LOCALITIES,
     O_LOCALITY_COLUMN, O_CONFIDENCE, O_FDR, O_MIN_EFFECT, O_MIN_EFFECT_ABS, O_PLAN_MIN, O_HOLD,
-    O_HOLD_RULE, O_FROM
+    O_HOLD_RULE, O_FROM, O_FROM_BOUNDARIES
 };
 
 typedef struct cli_option {
@@ -102,6 +104,7 @@ static const cli_option options[] = {
     {"fail-fast", 0, O_FAIL_FAST, NULL, "batch: stop at the first run that fails"},
     {"fdr", 1, O_FDR, "Q", "assess: flag by Benjamini-Hochberg q < Q over all tests instead (default off)"},
     {"from", 1, O_FROM, "FILE", "build: repair these localities (zone -> locality CSV or polygons) instead of building new ones"},
+    {"from-boundaries", 1, O_FROM_BOUNDARIES, "PATH", "build --from: the boundaries of the zones FILE lists, when they are not --boundaries' zones (carried by area)"},
     {"help", 0, O_HELP, NULL, "show help and exit"},
     {"hold-localities", 1, O_HOLD, "PATH", "batch: assess these localities (a zones.csv) in every release"},
     {"hold-rule", 1, O_HOLD_RULE, "most|all", "batch: a zone mapped into several held localities joins the one with most residents (default) or none"},
@@ -168,7 +171,7 @@ static unsigned option_commands(enum opt_id id)
         return C_ASSESS;
     case O_LOCALITY_COLUMN: /* also the column or code field of build --from */
         return C_ASSESS | C_BUILD;
-    case O_FROM:
+    case O_FROM: case O_FROM_BOUNDARIES:
         return C_BUILD;
     case O_JOBS: case O_FAIL_FAST: case O_HOLD: case O_HOLD_RULE:
         return C_BATCH;
@@ -269,6 +272,7 @@ static int set_option(cli_args *a, const cli_option *o, const char *v)
     case O_LOCALITIES: a->localities = v; break;
     case O_LOCALITY_COLUMN: a->locality_column = v; break;
     case O_FROM: a->from = v; break;
+    case O_FROM_BOUNDARIES: a->from_boundaries = v; break;
     case O_CONFIDENCE: a->confidence = v; break;
     case O_FDR: a->fdr = v; break;
     case O_MIN_EFFECT: a->min_effect = v; break;
