@@ -81,6 +81,48 @@ static void test_overlay_pieces(void **state)
     assert_int_equal(ta.live, 0);
 }
 
+
+/* Enough polygons for the overlay to share them out among threads (512
+ * or more): a 30 x 30 grid of 10 m squares over the same grid shifted
+ * 5 m each way, so every inner square has four 25 m2 pieces. */
+static void test_overlay_many(void **state)
+{
+    (void)state;
+    test_alloc ta;
+    loc_ctx *ctx = test_ctx(&ta);
+    GEOSContextHandle_t h = loc_geos(ctx);
+    enum { N = 30 };
+    GEOSGeometry *from[N * N], *to[N * N];
+    for (int y = 0; y < N; y++)
+        for (int x = 0; x < N; x++) {
+            from[y * N + x] = box(ctx, 10 * x, 10 * y, 10 * x + 10, 10 * y + 10);
+            to[y * N + x] = box(ctx, 10 * x + 5, 10 * y + 5, 10 * x + 15, 10 * y + 15);
+        }
+    loc_overlay *o =
+        loc_overlay_create(ctx, (const GEOSGeometry *const *)from, N * N, (const GEOSGeometry *const *)to, N * N);
+    assert_non_null(o);
+    for (int y = 1; y < N; y++)
+        for (int x = 1; x < N; x++) {
+            const uint32_t *t;
+            const double *ar;
+            assert_int_equal(loc_overlay_pieces(o, (size_t)(y * N + x), &t, &ar), 4);
+            /* equal areas: by to index */
+            assert_int_equal(t[0], (y - 1) * N + x - 1);
+            assert_int_equal(t[1], (y - 1) * N + x);
+            assert_int_equal(t[2], y * N + x - 1);
+            assert_int_equal(t[3], y * N + x);
+            for (int k = 0; k < 4; k++)
+                assert_true(fabs(ar[k] - 25) < 1e-9);
+        }
+    loc_overlay_destroy(o);
+    for (int k = 0; k < N * N; k++) {
+        GEOSGeom_destroy_r(h, from[k]);
+        GEOSGeom_destroy_r(h, to[k]);
+    }
+    loc_ctx_destroy(ctx);
+    assert_int_equal(ta.live, 0);
+}
+
 typedef struct sets {
     GEOSGeometry *from[4], *to[3];
 } sets;
@@ -363,6 +405,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overlay_pieces),
+        cmocka_unit_test(test_overlay_many),
         cmocka_unit_test(test_overlay_enomem),
         cmocka_unit_test(test_from_polygons),
         cmocka_unit_test(test_from_polygons_refused),
