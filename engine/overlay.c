@@ -143,7 +143,8 @@ static void *work(void *arg)
         }
         /* the tree's order is its own; index order keeps the result
          * independent of it */
-        qsort(cand.v, cand.n, sizeof *cand.v, u32_cmp);
+        if (cand.n)
+            qsort(cand.v, cand.n, sizeof *cand.v, u32_cmp);
         size_t first = w->n;
         for (size_t c = 0; c < cand.n; c++) {
             uint32_t j = cand.v[c];
@@ -183,7 +184,8 @@ static void *work(void *arg)
             }
             w->pcs[w->n++] = (piece){j, ar};
         }
-        qsort(w->pcs + first, w->n - first, sizeof *w->pcs, piece_cmp);
+        if (w->n > first)
+            qsort(w->pcs + first, w->n - first, sizeof *w->pcs, piece_cmp);
         w->npieces[i] = w->n - first;
     }
 done:

@@ -305,7 +305,8 @@ loc_partition *loc_partition_repair(loc_ctx *ctx, const loc_partition *given, co
                 edges[ne++] = (edge){(uint32_t)u, v, len[e]};
             }
         }
-    qsort(edges, ne, sizeof *edges, edge_cmp);
+    if (ne)
+        qsort(edges, ne, sizeof *edges, edge_cmp);
     for (size_t i = 0; i < n; i++)
         uf[i] = (uint32_t)i;
     size_t nt = 0;
