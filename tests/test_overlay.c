@@ -123,6 +123,96 @@ static void test_overlay_many(void **state)
     assert_int_equal(ta.live, 0);
 }
 
+
+/* The overlay's own intersection areas (a ring walk, GEOS only on a
+ * degenerate pair) against GEOS's intersection, on irregular polygons
+ * with holes: star-shaped 40-gons with pseudo-random radii, holes in
+ * every third, over a second such set offset and rotated. */
+static GEOSGeometry *star(loc_ctx *ctx, double cx, double cy, double r, unsigned *seed, int hole)
+{
+    GEOSContextHandle_t h = loc_geos(ctx);
+    enum { K = 40 };
+    GEOSCoordSequence *cs = GEOSCoordSeq_create_r(h, K + 1, 2);
+    for (int k = 0; k <= K; k++) {
+        double a = 2 * 3.14159265358979 * (k % K) / K + 0.1 * cx;
+        *seed = *seed * 1103515245u + 12345u;
+        double rr = k == K ? 0 : r * (0.7 + 0.3 * ((*seed >> 16) % 1000) / 1000.0);
+        static double first;
+        if (k == 0)
+            first = rr;
+        if (k == K)
+            rr = first;
+        GEOSCoordSeq_setXY_r(h, cs, (unsigned)k, 300000 + cx + rr * cos(a), 700000 + cy + rr * sin(a));
+    }
+    GEOSGeometry *shell = GEOSGeom_createLinearRing_r(h, cs), *holes[1];
+    if (!hole)
+        return GEOSGeom_createPolygon_r(h, shell, NULL, 0);
+    GEOSCoordSequence *hs = GEOSCoordSeq_create_r(h, 5, 2);
+    double q = 0.2 * r;
+    double xy[5][2] = {{-q, -q}, {-q, q}, {q, q}, {q, -q}, {-q, -q}};
+    for (int k = 0; k < 5; k++)
+        GEOSCoordSeq_setXY_r(h, hs, (unsigned)k, 300000 + cx + xy[k][0] + 0.123, 700000 + cy + xy[k][1] + 0.321);
+    holes[0] = GEOSGeom_createLinearRing_r(h, hs);
+    return GEOSGeom_createPolygon_r(h, shell, holes, 1);
+}
+
+static void test_overlay_against_geos(void **state)
+{
+    (void)state;
+    test_alloc ta;
+    loc_ctx *ctx = test_ctx(&ta);
+    GEOSContextHandle_t h = loc_geos(ctx);
+    enum { N = 12 };
+    GEOSGeometry *from[N * N], *to[N * N];
+    unsigned seed = 7;
+    for (int y = 0; y < N; y++)
+        for (int x = 0; x < N; x++) {
+            from[y * N + x] = star(ctx, 100.0 * x, 100.0 * y, 60, &seed, (x + y) % 3 == 0);
+            to[y * N + x] = star(ctx, 100.0 * x + 37.3, 100.0 * y + 51.7, 70, &seed, (x + 2 * y) % 3 == 0);
+        }
+    for (int k = 0; k < N * N; k++)
+        assert_int_equal(GEOSisValid_r(h, from[k]) == 1 && GEOSisValid_r(h, to[k]) == 1, 1);
+    loc_overlay *o =
+        loc_overlay_create(ctx, (const GEOSGeometry *const *)from, N * N, (const GEOSGeometry *const *)to, N * N);
+    assert_non_null(o);
+    size_t checked = 0;
+    for (int i = 0; i < N * N; i++) {
+        const uint32_t *t;
+        const double *ar;
+        size_t n = loc_overlay_pieces(o, (size_t)i, &t, &ar);
+        double sum = 0;
+        for (size_t k = 0; k < n; k++) {
+            GEOSGeometry *g = GEOSIntersection_r(h, from[i], to[t[k]]);
+            double ref = 0;
+            assert_non_null(g);
+            assert_int_equal(GEOSArea_r(h, g, &ref), 1);
+            GEOSGeom_destroy_r(h, g);
+            assert_true(fabs(ar[k] - ref) < 1e-6 * (1 + ref));
+            sum += ref;
+            checked++;
+        }
+        /* and no piece missed: the pieces add up to GEOS's intersection
+         * with every to polygon */
+        double all = 0;
+        for (int j = 0; j < N * N; j++) {
+            GEOSGeometry *g = GEOSIntersection_r(h, from[i], to[j]);
+            double a = 0;
+            GEOSArea_r(h, g, &a);
+            GEOSGeom_destroy_r(h, g);
+            all += a;
+        }
+        assert_true(fabs(all - sum) < 1e-6 * (1 + all));
+    }
+    assert_true(checked > 2 * N * N);
+    loc_overlay_destroy(o);
+    for (int k = 0; k < N * N; k++) {
+        GEOSGeom_destroy_r(h, from[k]);
+        GEOSGeom_destroy_r(h, to[k]);
+    }
+    loc_ctx_destroy(ctx);
+    assert_int_equal(ta.live, 0);
+}
+
 typedef struct sets {
     GEOSGeometry *from[4], *to[3];
 } sets;
@@ -406,6 +496,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overlay_pieces),
         cmocka_unit_test(test_overlay_many),
+        cmocka_unit_test(test_overlay_against_geos),
         cmocka_unit_test(test_overlay_enomem),
         cmocka_unit_test(test_from_polygons),
         cmocka_unit_test(test_from_polygons_refused),
