@@ -582,7 +582,8 @@ loc_overlay *loc_overlay_create(loc_ctx *ctx, const GEOSGeometry *const *from, s
         }
         if (w[t].err == 1) {
             if (w[t].bad_to == (size_t)-1)
-                loc_error(ctx, LOC_EGEOM, "overlay: polygon %zu of the first set: GEOS cannot measure it", w[t].bad_from);
+                loc_error(ctx, LOC_EGEOM, "overlay: polygon %zu of the first set: GEOS cannot measure it",
+                          w[t].bad_from);
             else
                 loc_error(ctx, LOC_EGEOM, "overlay: polygons %zu and %zu: GEOS cannot intersect them", w[t].bad_from,
                           w[t].bad_to);
@@ -870,7 +871,8 @@ loc_partition *loc_partition_carry_overlay(loc_ctx *ctx, const loc_zones *z, con
     const uint32_t *study = loc_zones_study_by_code(z);
     const double *pop = loc_zones_population(z);
     loc_strmap *zone_loc = loc_strmap_create(ctx, nh), *loc_index = loc_strmap_create(ctx, 256);
-    const char **codes = loc_calloc(ctx, nh ? nh : 1, sizeof *codes), **names = loc_calloc(ctx, nh ? nh : 1, sizeof *names);
+    const char **codes = loc_calloc(ctx, nh ? nh : 1, sizeof *codes);
+    const char **names = loc_calloc(ctx, nh ? nh : 1, sizeof *names);
     int32_t *bloc = loc_malloc(ctx, (nb ? nb : 1) * sizeof *bloc);
     int32_t *label = loc_malloc(ctx, (nz ? nz : 1) * sizeof *label);
     uint8_t *hw = loc_malloc(ctx, nz ? nz : 1);
@@ -944,7 +946,8 @@ loc_partition *loc_partition_carry_overlay(loc_ctx *ctx, const loc_zones *z, con
         double za = loc_overlay_area_m2(o, f);
         if (na >= 2 && acc[1].area == acc[0].area) {
             hw[i] = LOC_PLACED_TIE;
-        } else if (acc[0].area >= LOC_EXACT_SHARE * za || (sliver_m > 0 && sliver_exact(ctx, from[f], za - acc[0].area, sliver_m))) {
+        } else if (acc[0].area >= LOC_EXACT_SHARE * za ||
+                   (sliver_m > 0 && sliver_exact(ctx, from[f], za - acc[0].area, sliver_m))) {
             hw[i] = LOC_PLACED_EXACT;
             label[i] = (int32_t)acc[0].to;
         } else if (rule == LOC_CARRY_ALL) {

@@ -212,8 +212,9 @@ static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_car
     /* both boundary sets given: carry by area overlay, not by the
      * unweighted zone pairs of zone_map */
     int by_area = run->map_boundaries[0] != 0;
+    loc_boundary_opts hbo = {.assume_crs = a->crs};
     if (!(held = loc_csv_read(ctx, hold)) ||
-        (by_area && !(held_b = loc_boundaries_read(ctx, run->map_boundaries, &(loc_boundary_opts){.assume_crs = a->crs}))) ||
+        (by_area && !(held_b = loc_boundaries_read(ctx, run->map_boundaries, &hbo))) ||
         (!by_area && run->zone_map[0] && !(map = loc_csv_read(ctx, run->zone_map)))) {
         rc = cli_fail(ctx);
         goto done;
@@ -250,21 +251,21 @@ static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_car
         goto done;
     const loc_carry_stats *cs = &run->carried;
     fprintf(summary, "held         %zu localities from '%s'%s%s%s\n", loc_partition_count(p), hold,
-            by_area ? " by area over " : map ? " through " : "", by_area ? run->map_boundaries : map ? run->zone_map : "",
+            by_area ? " by area over " : map ? " through " : "",
+            by_area ? run->map_boundaries : map ? run->zone_map : "",
             by_area ? " (zone_map_boundaries)" : "");
-    if (by_area)
-    {
+    if (by_area) {
         char sl[64] = "";
         if (run->map_sliver_m > 0)
             snprintf(sl, sizeof sl, ", or the rest a sliver at most %g m wide", run->map_sliver_m);
         fprintf(summary, "  placed     %zu zones (%.0f residents) exactly (at least 99%% of the area in one held "
                 "locality%s), %zu (%.0f) by most area, %zu (%.0f) not placed; see carried.csv\n",
                 cs->exact, cs->exact_pop, sl, cs->most, cs->most_pop, cs->unplaced, cs->unplaced_pop);
-    }
-    else
+    } else {
         fprintf(summary, "  placed     %zu zones (%.0f residents) exactly, %zu (%.0f) by most residents of their "
                 "mapped zones, %zu (%.0f) not placed; see carried.csv\n",
                 cs->exact, cs->exact_pop, cs->most, cs->most_pop, cs->unplaced, cs->unplaced_pop);
+    }
     cli_print_assessment(summary, &in, p, as);
 done:
     if (rc)

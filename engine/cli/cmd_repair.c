@@ -68,7 +68,8 @@ int cmd_build_from(loc_ctx *ctx, cli_args *a)
     if ((rc = cli_load(ctx, a, &in)))
         goto done;
     given = polygons ? loc_partition_from_polygons(ctx, in.zones, in.boundaries, polys, NULL, NULL)
-            : held   ? loc_partition_carry_overlay(ctx, in.zones, in.boundaries, held, held_b, 0, LOC_CARRY_MOST, &cs, NULL)
+            : held   ? loc_partition_carry_overlay(ctx, in.zones, in.boundaries, held, held_b, 0, LOC_CARRY_MOST, &cs,
+                                                   NULL)
                      : loc_partition_from_lookup(ctx, in.zones, lk, a->locality_column);
     if (!given) {
         rc = cli_fail(ctx);
@@ -109,7 +110,8 @@ int cmd_build_from(loc_ctx *ctx, cli_args *a)
     if (held)
         printf("carried      %zu localities from '%s' by area over '%s': %zu zones (%s residents) exactly, %zu (%s) "
                "by most area, %zu not placed\n",
-               loc_partition_count(given), a->from, a->from_boundaries, cs.exact, cli_count(n1, sizeof n1, cs.exact_pop),
+               loc_partition_count(given), a->from, a->from_boundaries, cs.exact,
+               cli_count(n1, sizeof n1, cs.exact_pop),
                cs.most, cli_count(n2, sizeof n2, cs.most_pop), cs.unplaced);
     printf("repaired     %zu given localities into %zu\n", rs.given, rs.out);
     printf("  kept whole %zu (%s residents, %.1f%%)\n", rs.kept, cli_count(n1, sizeof n1, rs.pop_kept),
