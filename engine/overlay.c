@@ -844,6 +844,21 @@ loc_status loc_write_zones_split_csv(loc_ctx *ctx, const loc_partition *p, const
  * Localities carried between zone geographies by area
  * --------------------------------------------------------------------- */
 
+/* A held locality's share of one zone: weight (area or residents) and
+ * area. */
+typedef struct lacc {
+    uint32_t loc;
+    double w, area;
+} lacc;
+
+static int lacc_cmp(const void *pa, const void *pb)
+{
+    const lacc *x = pa, *y = pb;
+    if (x->w != y->w)
+        return x->w > y->w ? -1 : 1;
+    return x->loc < y->loc ? -1 : x->loc > y->loc;
+}
+
 /* 1 when outside_m2, spread along geometry g's perimeter, is no wider
  * than sliver_m. */
 static int sliver_exact(loc_ctx *ctx, const GEOSGeometry *g, double outside_m2, double sliver_m)
@@ -853,17 +868,23 @@ static int sliver_exact(loc_ctx *ctx, const GEOSGeometry *g, double outside_m2, 
 }
 
 loc_partition *loc_partition_carry_overlay(loc_ctx *ctx, const loc_zones *z, const loc_boundaries *zb,
-                                           const loc_csv *held, const loc_boundaries *held_b, double sliver_m,
-                                           loc_carry_rule rule, loc_carry_stats *stats, uint8_t *how)
+                                           const loc_csv *held, const loc_boundaries *held_b,
+                                           const loc_carry_overlay_opts *opts, loc_carry_rule rule,
+                                           loc_carry_stats *stats, uint8_t *how)
 {
+    double sliver_m = opts ? opts->sliver_m : 0;
+    int by_res = opts && opts->by_residents;
     if (!(sliver_m >= 0)) {
         loc_error(ctx, LOC_EINVAL, "carry: the sliver width must be 0 or more, not %g", sliver_m);
         return NULL;
     }
     long hz = loc_csv_column(held, "zone_code"), hl = loc_csv_column(held, "locality_code");
     long hn = loc_csv_column(held, "locality_name");
-    if (hz < 0 || hl < 0) {
-        loc_error(ctx, LOC_EDATA, "'%s': no column '%s'", loc_csv_name(held), hz < 0 ? "zone_code" : "locality_code");
+    long hp = loc_csv_column(held, "population");
+    if (hz < 0 || hl < 0 || (by_res && hp < 0)) {
+        loc_error(ctx, LOC_EDATA, "'%s': no column '%s'%s", loc_csv_name(held),
+                  hz < 0 ? "zone_code" : hl < 0 ? "locality_code" : "population",
+                  hz < 0 || hl < 0 ? "" : " (needed to weigh by residents)");
         return NULL;
     }
     size_t nh = loc_csv_nrows(held), nz = loc_zones_count(z), nb = loc_boundaries_count(held_b);
@@ -878,7 +899,8 @@ loc_partition *loc_partition_carry_overlay(loc_ctx *ctx, const loc_zones *z, con
     uint8_t *hw = loc_malloc(ctx, nz ? nz : 1);
     const GEOSGeometry **from = loc_malloc(ctx, (ns ? ns : 1) * sizeof *from);
     uint32_t *from_row = loc_malloc(ctx, (ns ? ns : 1) * sizeof *from_row);
-    piece *acc = NULL;
+    lacc *acc = NULL;
+    double *dens = NULL;
     size_t cap_acc = 0;
     int32_t *renum = NULL;
     size_t *count = NULL;
@@ -907,6 +929,28 @@ loc_partition *loc_partition_carry_overlay(loc_ctx *ctx, const loc_zones *z, con
     }
     for (size_t j = 0; j < nb; j++)
         bloc[j] = (int32_t)loc_strmap_get(zone_loc, loc_boundaries_code(held_b, j));
+    /* residents per square metre of each held zone: its population
+     * spread evenly over its polygon */
+    if (by_res) {
+        loc_strmap *zone_row = loc_strmap_create(ctx, nh);
+        if (!zone_row || !(dens = loc_calloc(ctx, nb ? nb : 1, sizeof *dens))) {
+            loc_strmap_destroy(zone_row);
+            goto done;
+        }
+        for (size_t r = 0; r < nh; r++)
+            if (loc_strmap_put(zone_row, loc_csv_field(held, r, (size_t)hz), (long)r, NULL)) {
+                loc_strmap_destroy(zone_row);
+                goto done;
+            }
+        for (size_t j = 0; j < nb; j++) {
+            long r = loc_strmap_get(zone_row, loc_boundaries_code(held_b, j));
+            double pv = 0, ar = 0;
+            if (r >= 0 && loc_parse_number(loc_csv_field(held, (size_t)r, (size_t)hp), &pv) == LOC_NUM_OK && pv > 0 &&
+                GEOSArea_r(loc_geos(ctx), loc_boundaries_geom(held_b, j), &ar) && ar > 0)
+                dens[j] = pv / ar;
+        }
+        loc_strmap_destroy(zone_row);
+    }
     size_t nfrom = 0;
     for (size_t i = 0; i < nz; i++) {
         label[i] = -1;
@@ -927,34 +971,46 @@ loc_partition *loc_partition_carry_overlay(loc_ctx *ctx, const loc_zones *z, con
         size_t n = loc_overlay_pieces(o, f, &to, &ar), na = 0;
         if (loc_grow(ctx, (void **)&acc, &cap_acc, n + 1, sizeof *acc))
             goto done;
-        /* area per held locality (few pieces: a linear scan) */
+        /* weight (area, or residents) and area per held locality (few
+         * pieces: a linear scan); total over every piece */
+        double total = 0;
         for (size_t k = 0; k < n; k++) {
+            double wk = by_res ? ar[k] * dens[to[k]] : ar[k];
+            total += wk;
             int32_t l = bloc[to[k]];
             if (l < 0)
                 continue;
             size_t a = 0;
-            while (a < na && acc[a].to != (uint32_t)l)
+            while (a < na && acc[a].loc != (uint32_t)l)
                 a++;
             if (a == na)
-                acc[na++] = (piece){(uint32_t)l, 0};
+                acc[na++] = (lacc){(uint32_t)l, 0, 0};
+            acc[a].w += wk;
             acc[a].area += ar[k];
+        }
+        uint32_t i = from_row[f];
+        double za = loc_overlay_area_m2(o, f);
+        if (by_res && !(total > 0)) { /* nobody lives in any piece: by area */
+            total = za;
+            for (size_t a = 0; a < na; a++)
+                acc[a].w = acc[a].area;
+        } else if (!by_res) {
+            total = za;
         }
         if (!na)
             continue;
-        qsort(acc, na, sizeof *acc, piece_cmp);
-        uint32_t i = from_row[f];
-        double za = loc_overlay_area_m2(o, f);
-        if (na >= 2 && acc[1].area == acc[0].area) {
+        qsort(acc, na, sizeof *acc, lacc_cmp);
+        if (na >= 2 && acc[1].w == acc[0].w) {
             hw[i] = LOC_PLACED_TIE;
-        } else if (acc[0].area >= LOC_EXACT_SHARE * za ||
+        } else if (acc[0].w >= LOC_EXACT_SHARE * total ||
                    (sliver_m > 0 && sliver_exact(ctx, from[f], za - acc[0].area, sliver_m))) {
             hw[i] = LOC_PLACED_EXACT;
-            label[i] = (int32_t)acc[0].to;
+            label[i] = (int32_t)acc[0].loc;
         } else if (rule == LOC_CARRY_ALL) {
             hw[i] = LOC_PLACED_TIE;
         } else {
             hw[i] = LOC_PLACED_MOST;
-            label[i] = (int32_t)acc[0].to;
+            label[i] = (int32_t)acc[0].loc;
         }
     }
     /* drop localities that received no zone, renumbering the rest */
@@ -1022,6 +1078,7 @@ done:
     loc_free(ctx, from);
     loc_free(ctx, from_row);
     loc_free(ctx, acc);
+    loc_free(ctx, dens);
     loc_free(ctx, renum);
     loc_free(ctx, count);
     return p;

@@ -446,7 +446,7 @@ static void test_carry_overlay(void **state)
     assert_non_null(held);
     loc_carry_stats cs;
     uint8_t how[5];
-    loc_partition *p = loc_partition_carry_overlay(f.ctx, f.z, f.zb, held, hb, 0, LOC_CARRY_MOST, &cs, how);
+    loc_partition *p = loc_partition_carry_overlay(f.ctx, f.z, f.zb, held, hb, NULL, LOC_CARRY_MOST, &cs, how);
     assert_non_null(p);
     assert_int_equal(loc_partition_count(p), 2);
     long z1 = loc_zones_find(f.z, "Z1"), z2 = loc_zones_find(f.z, "Z2"), z5 = loc_zones_find(f.z, "Z5");
@@ -462,27 +462,42 @@ static void test_carry_overlay(void **state)
     assert_true(fabs(cs.most_pop - 500) < 1e-9);
     loc_partition_destroy(p);
     /* the 40 m x 100 m outside Z2 spread along its 400 m perimeter is 10 m wide */
-    assert_non_null(p = loc_partition_carry_overlay(f.ctx, f.z, f.zb, held, hb, 10, LOC_CARRY_MOST, &cs, how));
+    assert_non_null(p = loc_partition_carry_overlay(f.ctx, f.z, f.zb, held, hb, &(loc_carry_overlay_opts){.sliver_m = 10}, LOC_CARRY_MOST, &cs, how));
     assert_int_equal(how[z2], LOC_PLACED_EXACT);
     assert_int_equal(cs.exact, 5);
     loc_partition_destroy(p);
-    assert_non_null(p = loc_partition_carry_overlay(f.ctx, f.z, f.zb, held, hb, 9.9, LOC_CARRY_MOST, &cs, how));
+    assert_non_null(p = loc_partition_carry_overlay(f.ctx, f.z, f.zb, held, hb, &(loc_carry_overlay_opts){.sliver_m = 9.9}, LOC_CARRY_MOST, &cs, how));
     assert_int_equal(how[z2], LOC_PLACED_MOST);
     loc_partition_destroy(p);
     /* all: Z2 is left out */
     f.warn[0] = 0;
-    assert_non_null(p = loc_partition_carry_overlay(f.ctx, f.z, f.zb, held, hb, 0, LOC_CARRY_ALL, &cs, how));
+    assert_non_null(p = loc_partition_carry_overlay(f.ctx, f.z, f.zb, held, hb, NULL, LOC_CARRY_ALL, &cs, how));
     assert_int_equal(how[z2], LOC_PLACED_TIE);
     assert_int_equal(loc_partition_labels(p)[z2], -1);
     assert_int_equal(cs.unplaced, 1);
     assert_non_null(strstr(f.warn, "1 study zones (500 residents) left out"));
     loc_partition_destroy(p);
+    /* by residents: H1 holds 160 residents on 16,000 m2, H2 1,360 on
+     * 34,000: Z2's 6,000 m2 in H1 hold 60, its 4,000 m2 in H2 160 */
+    static const char HELD_POP[] = "zone_code,locality_code,population\nH1,L1,160\nH2,L2,1360\nH3,,5\n";
+    loc_csv *heldp = loc_csv_parse(f.ctx, "heldp.csv", HELD_POP, strlen(HELD_POP));
+    assert_non_null(heldp);
+    loc_carry_overlay_opts ro = {.by_residents = 1};
+    assert_non_null(p = loc_partition_carry_overlay(f.ctx, f.z, f.zb, heldp, hb, &ro, LOC_CARRY_MOST, &cs, how));
+    assert_string_equal(loc_partition_code(p, (size_t)loc_partition_labels(p)[z2]), "L2");
+    assert_int_equal(how[z2], LOC_PLACED_MOST);
+    assert_int_equal(how[z1], LOC_PLACED_EXACT);
+    loc_partition_destroy(p);
+    loc_csv_destroy(heldp);
+    /* refused: no population to weigh by */
+    assert_null(loc_partition_carry_overlay(f.ctx, f.z, f.zb, held, hb, &ro, LOC_CARRY_MOST, NULL, NULL));
+    assert_string_equal(loc_errmsg(f.ctx), "'held.csv': no column 'population' (needed to weigh by residents)");
     /* refused */
-    assert_null(loc_partition_carry_overlay(f.ctx, f.z, f.zb, held, hb, -1, LOC_CARRY_MOST, NULL, NULL));
+    assert_null(loc_partition_carry_overlay(f.ctx, f.z, f.zb, held, hb, &(loc_carry_overlay_opts){.sliver_m = -1}, LOC_CARRY_MOST, NULL, NULL));
     assert_int_equal(loc_errcode(f.ctx), LOC_EINVAL);
     static const char BAD[] = "zone,locality_code\nH1,L1\n";
     loc_csv *bad = loc_csv_parse(f.ctx, "bad.csv", BAD, strlen(BAD));
-    assert_null(loc_partition_carry_overlay(f.ctx, f.z, f.zb, bad, hb, 0, LOC_CARRY_MOST, NULL, NULL));
+    assert_null(loc_partition_carry_overlay(f.ctx, f.z, f.zb, bad, hb, NULL, LOC_CARRY_MOST, NULL, NULL));
     assert_string_equal(loc_errmsg(f.ctx), "'bad.csv': no column 'zone_code'");
     loc_csv_destroy(bad);
     loc_csv_destroy(held);

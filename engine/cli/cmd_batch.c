@@ -43,7 +43,7 @@ typedef struct batch_run {
     char zone_map[4096];   /* hold mode: zone -> held zone lookup, "" for the same zones */
     char map_from[128], map_to[128];
     char map_boundaries[4096]; /* hold mode: the held zones' boundaries, "" for none: carry by area overlay */
-    double map_sliver_m;   /* hold mode by area: sliver width still placed exactly (zone_map_sliver_m) */
+    loc_carry_overlay_opts map_opts; /* hold mode by area: zone_map_sliver_m, zone_map_weight */
     loc_carry_stats carried; /* hold mode: how the zones were placed */
     char optbuf[2048];     /* the options column, cut into words in place */
     char *words[MAX_OPT_WORDS + 1];
@@ -132,10 +132,16 @@ static int read_row(const loc_csv *m, size_t r, const char *dir, const char *out
         resolve(run->zone_map, sizeof run->zone_map, dir, field(m, r, col[8]));
     if (field(m, r, col[11])[0])
         resolve(run->map_boundaries, sizeof run->map_boundaries, dir, field(m, r, col[11]));
+    const char *wt = field(m, r, col[13]);
+    if (wt[0] && strcmp(wt, "area") != 0 && strcmp(wt, "residents") != 0) {
+        cli_error("'%s' line %zu (%s): zone_map_weight needs area or residents, not '%s'", mname, run->line, name, wt);
+        return CLI_EXIT_DATA;
+    }
+    run->map_opts.by_residents = strcmp(wt, "residents") == 0;
     if (field(m, r, col[12])[0]) {
         char *end;
-        run->map_sliver_m = strtod(field(m, r, col[12]), &end);
-        if (*end || !(run->map_sliver_m >= 0 && run->map_sliver_m <= 1000)) {
+        run->map_opts.sliver_m = strtod(field(m, r, col[12]), &end);
+        if (*end || !(run->map_opts.sliver_m >= 0 && run->map_opts.sliver_m <= 1000)) {
             cli_error("'%s' line %zu (%s): zone_map_sliver_m needs metres from 0 to 1000, not '%s'", mname, run->line,
                       name, field(m, r, col[12]));
             return CLI_EXIT_DATA;
@@ -226,8 +232,8 @@ static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_car
         rc = CLI_EXIT_DATA;
         goto done;
     }
-    if (!(p = by_area ? loc_partition_carry_overlay(ctx, in.zones, in.boundaries, held, held_b, run->map_sliver_m,
-                                                    rule, &run->carried, how)
+    if (!(p = by_area ? loc_partition_carry_overlay(ctx, in.zones, in.boundaries, held, held_b, &run->map_opts, rule,
+                                                    &run->carried, how)
                       : loc_partition_carry(ctx, in.zones, held, map, from, to, rule, &run->carried, how))) {
         rc = cli_fail(ctx);
         goto done;
@@ -256,11 +262,12 @@ static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_car
             by_area ? " (zone_map_boundaries)" : "");
     if (by_area) {
         char sl[64] = "";
-        if (run->map_sliver_m > 0)
-            snprintf(sl, sizeof sl, ", or the rest a sliver at most %g m wide", run->map_sliver_m);
-        fprintf(summary, "  placed     %zu zones (%.0f residents) exactly (at least 99%% of the area in one held "
-                "locality%s), %zu (%.0f) by most area, %zu (%.0f) not placed; see carried.csv\n",
-                cs->exact, cs->exact_pop, sl, cs->most, cs->most_pop, cs->unplaced, cs->unplaced_pop);
+        if (run->map_opts.sliver_m > 0)
+            snprintf(sl, sizeof sl, ", or the rest a sliver at most %g m wide", run->map_opts.sliver_m);
+        const char *what = run->map_opts.by_residents ? "residents" : "area";
+        fprintf(summary, "  placed     %zu zones (%.0f residents) exactly (at least 99%% of the %s in one held "
+                "locality%s), %zu (%.0f) by most %s, %zu (%.0f) not placed; see carried.csv\n",
+                cs->exact, cs->exact_pop, what, sl, cs->most, cs->most_pop, what, cs->unplaced, cs->unplaced_pop);
     } else {
         fprintf(summary, "  placed     %zu zones (%.0f residents) exactly, %zu (%.0f) by most residents of their "
                 "mapped zones, %zu (%.0f) not placed; see carried.csv\n",
@@ -592,9 +599,10 @@ int cmd_batch(loc_ctx *ctx, cli_args *a)
         return cli_fail(ctx);
     static const char *const cols[] = {"name",    "boundaries", "indicators", "spec",         "lookups",
                                        "options", "out",        "respect",    "zone_map",     "zone_map_from",
-                                       "zone_map_to", "zone_map_boundaries", "zone_map_sliver_m"};
-    long col[13];
-    for (int k = 0; k < 13; k++) {
+                                       "zone_map_to", "zone_map_boundaries", "zone_map_sliver_m",
+                                       "zone_map_weight"};
+    long col[14];
+    for (int k = 0; k < 14; k++) {
         col[k] = loc_csv_column(m, cols[k]);
         if (k < 4 && col[k] < 0) {
             cli_error("'%s': no column '%s' (a manifest needs name, boundaries, indicators and spec)", mpath, cols[k]);

@@ -68,8 +68,8 @@ int cmd_build_from(loc_ctx *ctx, cli_args *a)
     if ((rc = cli_load(ctx, a, &in)))
         goto done;
     given = polygons ? loc_partition_from_polygons(ctx, in.zones, in.boundaries, polys, NULL, NULL)
-            : held   ? loc_partition_carry_overlay(ctx, in.zones, in.boundaries, held, held_b, 0, LOC_CARRY_MOST, &cs,
-                                                   NULL)
+            : held   ? loc_partition_carry_overlay(ctx, in.zones, in.boundaries, held, held_b, NULL, LOC_CARRY_MOST,
+                                                   &cs, NULL)
                      : loc_partition_from_lookup(ctx, in.zones, lk, a->locality_column);
     if (!given) {
         rc = cli_fail(ctx);

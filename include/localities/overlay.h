@@ -103,29 +103,38 @@ LOC_API loc_status loc_write_zones_split_csv(loc_ctx *ctx, const loc_partition *
  * Localities carried between zone geographies by area
  * --------------------------------------------------------------------- */
 
+/* How loc_partition_carry_overlay weighs and labels. */
+typedef struct loc_carry_overlay_opts {
+    double sliver_m;  /* also exact when the rest of the zone is a sliver no wider than this on average
+                         (its area over the zone's perimeter); 0 for the share alone */
+    int by_residents; /* weigh each piece by the residents of the held zone it lies in (held's population
+                         column spread evenly over that zone's area), so that shares are of residents */
+} loc_carry_overlay_opts;
+
 /*
  * Carry held localities onto this table's zones by overlaying the two
  * boundary sets (`batch --hold-localities` with a zone_map_boundaries
- * column): held is a run's zones.csv on the old zones (zone_code,
- * locality_code, locality_name when present), held_b those zones'
- * boundaries, zb the boundaries z was joined with.  Each study zone goes
- * to the held locality covering most of its area: LOC_PLACED_EXACT when
- * that is at least LOC_EXACT_SHARE of the zone's area, or when the rest
- * of the zone is a sliver no wider than sliver_m on average (its area
- * over the zone's perimeter: two boundary sets generalised differently
- * disagree along every shared line by about their tolerances; 0 for the
- * share alone), LOC_PLACED_MOST
- * otherwise (under LOC_CARRY_ALL such a zone is left out as
- * LOC_PLACED_TIE, as is an exact tie of areas under either rule),
- * LOC_PLACED_NONE when no held locality overlaps it.  stats and how as for
- * loc_partition_carry (same meanings, so carried.csv and the comparison
- * read them unchanged); held localities that receive no zone are dropped
- * and reported.  NULL with the error set: a missing column, GEOS failure,
- * nothing placed (LOC_EDATA), a negative sliver_m (LOC_EINVAL).
+ * column, `build --from-boundaries`): held is a run's zones.csv on the old
+ * zones (zone_code, locality_code, locality_name and population when
+ * present), held_b those zones' boundaries, zb the boundaries z was joined
+ * with.  Each study zone goes to the held locality covering most of its
+ * area (of its residents, with opts->by_residents): LOC_PLACED_EXACT when
+ * that is at least LOC_EXACT_SHARE of it, or when the rest of the zone is
+ * a sliver at most opts->sliver_m wide (two boundary sets generalised
+ * differently disagree along every shared line by about their
+ * tolerances), LOC_PLACED_MOST otherwise (under LOC_CARRY_ALL such a zone
+ * is left out as LOC_PLACED_TIE, as is an exact tie under either rule),
+ * LOC_PLACED_NONE when no held locality overlaps it.  opts may be NULL
+ * (the share of area alone).  stats and how as for loc_partition_carry
+ * (same meanings, so carried.csv and the comparison read them unchanged);
+ * held localities that receive no zone are dropped and reported.  NULL
+ * with the error set: a missing column (population too with
+ * by_residents), GEOS failure, nothing placed (LOC_EDATA), a negative
+ * sliver width (LOC_EINVAL).
  */
 LOC_API loc_partition *loc_partition_carry_overlay(loc_ctx *ctx, const loc_zones *z, const loc_boundaries *zb,
                                                    const loc_csv *held, const loc_boundaries *held_b,
-                                                   double sliver_m, loc_carry_rule rule, loc_carry_stats *stats,
-                                                   uint8_t *how);
+                                                   const loc_carry_overlay_opts *opts, loc_carry_rule rule,
+                                                   loc_carry_stats *stats, uint8_t *how);
 
 #endif
