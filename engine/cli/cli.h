@@ -58,6 +58,8 @@ typedef struct cli_args {
     /* assess */
     const char *localities;       /* --localities FILE */
     const char *locality_column;  /* --locality-column NAME */
+    const char *from;             /* build --from FILE: repair these localities */
+    const char *from_boundaries;  /* build --from-boundaries PATH: FILE's zones are these (carry by area) */
     const char *confidence, *fdr, *min_effect, *min_effect_abs, *plan_min;
     const char *overdispersion, *fdr_method, *plan_domains, *shuffles, *spread;
     /* batch */
@@ -193,6 +195,29 @@ const char *cli_stage_path(cli_stage *s, const char *name);
 int cli_stage_commit(cli_stage *s);
 void cli_stage_abort(cli_stage *s);
 
+/* More files for cli_write_outputs: write is called with the open stage
+ * (name each file with cli_stage_path) and returns a loc_status with the
+ * error set in ctx. */
+typedef struct cli_extra_writer {
+    loc_status (*write)(loc_ctx *ctx, void *ud, cli_stage *st);
+    void *ud;
+} cli_extra_writer;
+
+/*
+ * Every output `run` writes, shared by `run` and `assess` (one writer, one
+ * staging and commit path): dissolve p's localities, then zones.csv,
+ * localities.csv, indicators.csv, graph.csv/.gal/.gwt, localities.geojson,
+ * localities.gpkg and report.html (and extra's files; extra may be NULL)
+ * into a staging folder st opened in out, committed when all are complete.
+ * b gives the graph and, for `run`, the build result (the report's build
+ * settings); b->result NULL means the localities were given (`assess`).
+ * Progress steps: dissolving, writing, moving.  Prints the error and
+ * returns an exit status on failure; the caller aborts st then.
+ */
+int cli_write_outputs(loc_ctx *ctx, const cli_args *args, const cli_inputs *in, const cli_built *b,
+                      const loc_partition *p, const loc_assess *as, const char *out, cli_progress *pr,
+                      cli_stage *st, const cli_extra_writer *extra);
+
 /* Assessment options from the command line; usage error on a bad one. */
 int cli_assess_opts(const cli_args *args, loc_assess_opts *o);
 /* With --spread respected, the zones' spread for the assessment of built
@@ -211,6 +236,16 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *args, const char *out, FILE *summar
 
 /* Parse options argv[first..] into args (the option table of main.c). */
 int cli_parse(int argc, char **argv, int first, cli_args *args, const char *cmd);
+
+/* Given localities (assess --localities, build --from): 1 when path looks
+ * like a vector source of polygons rather than a zone -> locality CSV. */
+int cli_looks_like_polygons(const char *path);
+/* Locality polygons from path, their code field --locality-column or a
+ * common name; NULL with the error set in ctx. */
+loc_boundaries *cli_read_locality_polygons(loc_ctx *ctx, const cli_args *args, const char *path);
+
+/* build --from FILE (engine/cli/cmd_repair.c). */
+int cmd_build_from(loc_ctx *ctx, cli_args *args);
 
 /* Commands. */
 int cmd_info(loc_ctx *ctx, cli_args *args);

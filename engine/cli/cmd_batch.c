@@ -16,6 +16,8 @@
  */
 #include "cli.h"
 
+#include "localities/overlay.h"
+
 #include "localities/strmap.h"
 
 #include <errno.h>
@@ -40,6 +42,8 @@ typedef struct batch_run {
     size_t nrespect;
     char zone_map[4096];   /* hold mode: zone -> held zone lookup, "" for the same zones */
     char map_from[128], map_to[128];
+    char map_boundaries[4096]; /* hold mode: the held zones' boundaries, "" for none: carry by area overlay */
+    loc_carry_overlay_opts map_opts; /* hold mode by area: zone_map_sliver_m, zone_map_weight */
     loc_carry_stats carried; /* hold mode: how the zones were placed */
     char domains[512];     /* hold mode: the plan rule's domains, ", "-separated, and its threshold */
     size_t plan_domains;
@@ -128,6 +132,23 @@ static int read_row(const loc_csv *m, size_t r, const char *dir, const char *out
     }
     if (field(m, r, col[8])[0])
         resolve(run->zone_map, sizeof run->zone_map, dir, field(m, r, col[8]));
+    if (field(m, r, col[11])[0])
+        resolve(run->map_boundaries, sizeof run->map_boundaries, dir, field(m, r, col[11]));
+    const char *wt = field(m, r, col[13]);
+    if (wt[0] && strcmp(wt, "area") != 0 && strcmp(wt, "residents") != 0) {
+        cli_error("'%s' line %zu (%s): zone_map_weight needs area or residents, not '%s'", mname, run->line, name, wt);
+        return CLI_EXIT_DATA;
+    }
+    run->map_opts.by_residents = strcmp(wt, "residents") == 0;
+    if (field(m, r, col[12])[0]) {
+        char *end;
+        run->map_opts.sliver_m = strtod(field(m, r, col[12]), &end);
+        if (*end || !(run->map_opts.sliver_m >= 0 && run->map_opts.sliver_m <= 1000)) {
+            cli_error("'%s' line %zu (%s): zone_map_sliver_m needs metres from 0 to 1000, not '%s'", mname, run->line,
+                      name, field(m, r, col[12]));
+            return CLI_EXIT_DATA;
+        }
+    }
     snprintf(run->map_from, sizeof run->map_from, "%s", field(m, r, col[9])[0] ? field(m, r, col[9]) : "");
     snprintf(run->map_to, sizeof run->map_to, "%s", field(m, r, col[10])[0] ? field(m, r, col[10]) : "");
     const char *o = field(m, r, col[6]);
@@ -186,6 +207,7 @@ static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_car
     cli_stage st;
     loc_assess_opts ao;
     loc_csv *held = NULL, *map = NULL;
+    loc_boundaries *held_b = NULL;
     loc_partition *p = NULL;
     loc_assess *as = NULL;
     uint8_t *how = NULL;
@@ -197,7 +219,13 @@ static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_car
         return rc;
     if ((rc = cli_load(ctx, a, &in)))
         goto done;
-    if (!(held = loc_csv_read(ctx, hold)) || (run->zone_map[0] && !(map = loc_csv_read(ctx, run->zone_map)))) {
+    /* both boundary sets given: carry by area overlay, not by the
+     * unweighted zone pairs of zone_map */
+    int by_area = run->map_boundaries[0] != 0;
+    loc_boundary_opts hbo = {.assume_crs = a->crs};
+    if (!(held = loc_csv_read(ctx, hold)) ||
+        (by_area && !(held_b = loc_boundaries_read(ctx, run->map_boundaries, &hbo))) ||
+        (!by_area && run->zone_map[0] && !(map = loc_csv_read(ctx, run->zone_map)))) {
         rc = cli_fail(ctx);
         goto done;
     }
@@ -208,7 +236,9 @@ static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_car
         rc = CLI_EXIT_DATA;
         goto done;
     }
-    if (!(p = loc_partition_carry(ctx, in.zones, held, map, from, to, rule, &run->carried, how))) {
+    if (!(p = by_area ? loc_partition_carry_overlay(ctx, in.zones, in.boundaries, held, held_b, &run->map_opts, rule,
+                                                    &run->carried, how)
+                      : loc_partition_carry(ctx, in.zones, held, map, from, to, rule, &run->carried, how))) {
         rc = cli_fail(ctx);
         goto done;
     }
@@ -245,11 +275,23 @@ static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_car
     if ((rc = cli_stage_commit(&st)))
         goto done;
     const loc_carry_stats *cs = &run->carried;
-    fprintf(summary, "held         %zu localities from '%s'%s%s\n", loc_partition_count(p), hold,
-            map ? " through " : "", map ? run->zone_map : "");
-    fprintf(summary, "  placed     %zu zones (%.0f residents) exactly, %zu (%.0f) by most residents of their mapped zones, "
-            "%zu (%.0f) not placed; see carried.csv\n",
-            cs->exact, cs->exact_pop, cs->most, cs->most_pop, cs->unplaced, cs->unplaced_pop);
+    fprintf(summary, "held         %zu localities from '%s'%s%s%s\n", loc_partition_count(p), hold,
+            by_area ? " by area over " : map ? " through " : "",
+            by_area ? run->map_boundaries : map ? run->zone_map : "",
+            by_area ? " (zone_map_boundaries)" : "");
+    if (by_area) {
+        char sl[64] = "";
+        if (run->map_opts.sliver_m > 0)
+            snprintf(sl, sizeof sl, ", or the rest a sliver at most %g m wide", run->map_opts.sliver_m);
+        const char *what = run->map_opts.by_residents ? "residents" : "area";
+        fprintf(summary, "  placed     %zu zones (%.0f residents) exactly (at least 99%% of the %s in one held "
+                "locality%s), %zu (%.0f) by most %s, %zu (%.0f) not placed; see carried.csv\n",
+                cs->exact, cs->exact_pop, what, sl, cs->most, cs->most_pop, what, cs->unplaced, cs->unplaced_pop);
+    } else {
+        fprintf(summary, "  placed     %zu zones (%.0f residents) exactly, %zu (%.0f) by most residents of their "
+                "mapped zones, %zu (%.0f) not placed; see carried.csv\n",
+                cs->exact, cs->exact_pop, cs->most, cs->most_pop, cs->unplaced, cs->unplaced_pop);
+    }
     cli_print_assessment(summary, &in, p, as);
 done:
     if (rc)
@@ -258,6 +300,7 @@ done:
     loc_partition_destroy(p);
     loc_csv_destroy(held);
     loc_csv_destroy(map);
+    loc_boundaries_destroy(held_b);
     free(how);
     cli_built_free(&b);
     cli_inputs_free(&in);
@@ -606,9 +649,10 @@ int cmd_batch(loc_ctx *ctx, cli_args *a)
         return cli_fail(ctx);
     static const char *const cols[] = {"name",    "boundaries", "indicators", "spec",         "lookups",
                                        "options", "out",        "respect",    "zone_map",     "zone_map_from",
-                                       "zone_map_to"};
-    long col[11];
-    for (int k = 0; k < 11; k++) {
+                                       "zone_map_to", "zone_map_boundaries", "zone_map_sliver_m",
+                                       "zone_map_weight"};
+    long col[14];
+    for (int k = 0; k < 14; k++) {
         col[k] = loc_csv_column(m, cols[k]);
         if (k < 4 && col[k] < 0) {
             cli_error("'%s': no column '%s' (a manifest needs name, boundaries, indicators and spec)", mpath, cols[k]);

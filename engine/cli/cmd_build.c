@@ -706,6 +706,8 @@ int cmd_build(loc_ctx *ctx, cli_args *a)
 {
     if (a->npositional)
         return cli_usage_error("build", "unexpected argument '%s'", a->positional[0]);
+    if (a->from)
+        return cmd_build_from(ctx, a); /* repair given localities: engine/cli/cmd_repair.c */
     int rc = cli_build_check(a);
     if (rc)
         return rc;

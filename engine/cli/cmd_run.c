@@ -336,10 +336,11 @@ static int has_soft(const cli_built *b)
 }
 
 static loc_status write_report(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, const cli_built *b,
-                               const loc_assess *as, const loc_dissolved *d, const loc_attrs *t, const char *path)
+                               const loc_partition *p, const loc_assess *as, const loc_dissolved *d,
+                               const loc_attrs *t, const char *path)
 {
     funnels fs;
-    if (make_funnels(in->zones, b->partition, as, &fs)) {
+    if (make_funnels(in->zones, p, as, &fs)) {
         free_funnels(&fs);
         return loc_error(ctx, LOC_ENOMEM, "out of memory");
     }
@@ -350,27 +351,39 @@ static loc_status write_report(loc_ctx *ctx, const cli_args *a, const cli_inputs
                             : loc_attrs_find(t, "simd_most_deprived_20") >= 0 ? "simd_most_deprived_20"
                                                                              : NULL;
     char s_pop[64], s_w[128], s_n[64], s_q[96];
-    snprintf(s_pop, sizeof s_pop, "%.0f to %.0f", b->opts.min_pop, b->opts.max_pop);
-    snprintf(s_w, sizeof s_w, "heterogeneity %g, compactness %g, soft splits %g; seed %llu, %d starts",
-             b->opts.w_het, b->opts.w_compact, b->opts.w_soft, (unsigned long long)b->opts.seed, b->opts.starts);
-    snprintf(s_n, sizeof s_n, "%zu", loc_partition_count(b->partition));
-    if (has_soft(b))
-        snprintf(s_q, sizeof s_q, "R^2 %.3f; %.1f%% of soft groups kept whole", loc_build_stats_get(b->result)->r2,
-                 100 * (1 - loc_build_stats_get(b->result)->soft_split));
-    else
-        snprintf(s_q, sizeof s_q, "R^2 %.3f; no soft grouping", loc_build_stats_get(b->result)->r2);
-    loc_kv settings[] = {{"localities", s_n},
-                         {"population bounds", s_pop},
-                         {"built to be alike in", b->nfeat ? b->feat_names : "nothing"},
-                         {"objective weights", s_w},
-                         {"quality", s_q},
-                         {"plan rule", loc_assess_rule(as)},
-                         {"version", LOC_VERSION}};
-    loc_kv sources[3 + CLI_MAX_REPEAT];
+    snprintf(s_n, sizeof s_n, "%zu", loc_partition_count(p));
+    loc_kv settings[8];
+    size_t nset = 0;
+    if (b->result) {
+        snprintf(s_pop, sizeof s_pop, "%.0f to %.0f", b->opts.min_pop, b->opts.max_pop);
+        snprintf(s_w, sizeof s_w, "heterogeneity %g, compactness %g, soft splits %g; seed %llu, %d starts",
+                 b->opts.w_het, b->opts.w_compact, b->opts.w_soft, (unsigned long long)b->opts.seed, b->opts.starts);
+        if (has_soft(b))
+            snprintf(s_q, sizeof s_q, "R^2 %.3f; %.1f%% of soft groups kept whole",
+                     loc_build_stats_get(b->result)->r2, 100 * (1 - loc_build_stats_get(b->result)->soft_split));
+        else
+            snprintf(s_q, sizeof s_q, "R^2 %.3f; no soft grouping", loc_build_stats_get(b->result)->r2);
+        settings[nset++] = (loc_kv){"localities", s_n};
+        settings[nset++] = (loc_kv){"population bounds", s_pop};
+        settings[nset++] = (loc_kv){"built to be alike in", b->nfeat ? b->feat_names : "nothing"};
+        settings[nset++] = (loc_kv){"objective weights", s_w};
+        settings[nset++] = (loc_kv){"quality", s_q};
+    } else {
+        /* assess: the localities were given, not built */
+        snprintf(s_n, sizeof s_n, "%zu, given", loc_partition_count(p));
+        snprintf(s_pop, sizeof s_pop, "%.0f", loc_assess_options(as)->max_pop);
+        settings[nset++] = (loc_kv){"localities", s_n};
+        settings[nset++] = (loc_kv){"population ceiling checked", s_pop};
+    }
+    settings[nset++] = (loc_kv){"plan rule", loc_assess_rule(as)};
+    settings[nset++] = (loc_kv){"version", LOC_VERSION};
+    loc_kv sources[5 + CLI_MAX_REPEAT];
     size_t ns = 0;
     sources[ns++] = (loc_kv){"boundaries", a->boundaries};
     sources[ns++] = (loc_kv){"indicators", a->indicators};
     sources[ns++] = (loc_kv){"indicator spec", a->spec};
+    if (!b->result && a->localities)
+        sources[ns++] = (loc_kv){"localities", a->localities};
     for (size_t k = 0; k < a->nlookups && ns < sizeof sources / sizeof *sources; k++)
         sources[ns++] = (loc_kv){"lookup", a->lookups[k]};
     /* the profiles' indicators, in spec order */
@@ -413,13 +426,51 @@ static loc_status write_report(loc_ctx *ctx, const cli_args *a, const cli_inputs
     ro.funnels = fs.f;
     ro.nfunnels = fs.n;
     ro.settings = settings;
-    ro.nsettings = sizeof settings / sizeof *settings;
+    ro.nsettings = nset;
     ro.sources = sources;
     ro.nsources = ns;
     loc_status st = loc_write_report(ctx, d, t, &ro, path);
     free_funnels(&fs);
     free(ri);
     return st;
+}
+
+int cli_write_outputs(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, const cli_built *b,
+                      const loc_partition *p, const loc_assess *as, const char *out, cli_progress *pr,
+                      cli_stage *st, const cli_extra_writer *extra)
+{
+    loc_dissolved *d = NULL;
+    loc_attrs *t = NULL;
+    int rc = CLI_EXIT_OK;
+    cli_step(pr, "dissolving %zu localities", loc_partition_count(p));
+    if (!(d = loc_dissolve(ctx, p, in->boundaries, NULL)) || !(t = make_attrs(ctx, in->zones, p, as))) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
+    cli_step(pr, "writing outputs to '%s'", out);
+    if ((rc = cli_stage_open(st, out)))
+        goto done;
+    const char *layer = loc_boundaries_layer(in->boundaries), *field = loc_boundaries_zone_field(in->boundaries);
+    if (loc_partition_write_zones_csv(ctx, p, cli_stage_path(st, "zones.csv")) ||
+        loc_assess_write_localities(ctx, as, cli_stage_path(st, "localities.csv")) ||
+        loc_assess_write_indicators(ctx, as, cli_stage_path(st, "indicators.csv")) ||
+        loc_assess_write_dispersion(ctx, as, cli_stage_path(st, "overdispersion.csv")) ||
+        loc_graph_write_csv(ctx, b->graph, b->codes, cli_stage_path(st, "graph.csv")) ||
+        loc_graph_write_gal(ctx, b->graph, b->codes, cli_stage_path(st, "graph.gal"), layer, field) ||
+        loc_graph_write_gwt(ctx, b->graph, b->codes, cli_stage_path(st, "graph.gwt"), layer, field) ||
+        loc_write_geojson(ctx, d, t, cli_stage_path(st, "localities.geojson")) ||
+        loc_write_gpkg(ctx, d, t, cli_stage_path(st, "localities.gpkg")) ||
+        write_report(ctx, a, in, b, p, as, d, t, cli_stage_path(st, "report.html")) ||
+        (extra && extra->write && extra->write(ctx, extra->ud, st))) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
+    cli_step(pr, "moving outputs into place");
+    rc = cli_stage_commit(st);
+done:
+    loc_attrs_destroy(t);
+    loc_dissolved_destroy(d);
+    return rc;
 }
 
 int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
@@ -431,8 +482,6 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
     cli_stage st;
     loc_assess_opts ao;
     loc_assess *as = NULL;
-    loc_dissolved *d = NULL;
-    loc_attrs *t = NULL;
     int rc;
     memset(&in, 0, sizeof in);
     memset(&b, 0, sizeof b);
@@ -452,31 +501,7 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
         rc = cli_fail(ctx);
         goto done;
     }
-    cli_step(&pr, "dissolving %zu localities", loc_partition_count(b.partition));
-    if (!(d = loc_dissolve(ctx, b.partition, in.boundaries, NULL)) ||
-        !(t = make_attrs(ctx, in.zones, b.partition, as))) {
-        rc = cli_fail(ctx);
-        goto done;
-    }
-    cli_step(&pr, "writing outputs to '%s'", out);
-    if ((rc = cli_stage_open(&st, out)))
-        goto done;
-    const char *layer = loc_boundaries_layer(in.boundaries), *field = loc_boundaries_zone_field(in.boundaries);
-    if (loc_partition_write_zones_csv(ctx, b.partition, cli_stage_path(&st, "zones.csv")) ||
-        loc_assess_write_localities(ctx, as, cli_stage_path(&st, "localities.csv")) ||
-        loc_assess_write_indicators(ctx, as, cli_stage_path(&st, "indicators.csv")) ||
-        loc_assess_write_dispersion(ctx, as, cli_stage_path(&st, "overdispersion.csv")) ||
-        loc_graph_write_csv(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.csv")) ||
-        loc_graph_write_gal(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.gal"), layer, field) ||
-        loc_graph_write_gwt(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.gwt"), layer, field) ||
-        loc_write_geojson(ctx, d, t, cli_stage_path(&st, "localities.geojson")) ||
-        loc_write_gpkg(ctx, d, t, cli_stage_path(&st, "localities.gpkg")) ||
-        write_report(ctx, a, &in, &b, as, d, t, cli_stage_path(&st, "report.html"))) {
-        rc = cli_fail(ctx);
-        goto done;
-    }
-    cli_step(&pr, "moving outputs into place");
-    if ((rc = cli_stage_commit(&st)))
+    if ((rc = cli_write_outputs(ctx, a, &in, &b, b.partition, as, out, &pr, &st, NULL)))
         goto done;
     cli_progress_done(&pr);
     const loc_build_stats *s = loc_build_stats_get(b.result);
@@ -510,8 +535,6 @@ done:
         cli_stage_abort(&st);
         cli_progress_done(&pr);
     }
-    loc_attrs_destroy(t);
-    loc_dissolved_destroy(d);
     loc_assess_destroy(as);
     cli_built_free(&b);
     cli_inputs_free(&in);

@@ -33,10 +33,20 @@ static const cli_command commands[] = {
      "  --w-het W, --w-compact W, --w-soft W  objective weights (defaults 1, 0.1, 0.4)\n"
      "  --seed N, --starts N, --threads N     search (defaults 1, 4, 2); the result depends on the seed\n"
      "                      and the starts, never on the threads\n"
-     "  --queen, --snap METRES                as for graph\n", cmd_build},
+     "  --queen, --snap METRES                as for graph\n"
+     "  --from FILE         repair the localities of FILE (zone -> locality CSV, or polygons as for\n"
+     "                      assess --localities; --locality-column as there) instead of building:\n"
+     "                      split those crossing a council, move detached parts to the neighbour\n"
+     "                      sharing most boundary, cut those over --max-pop along a spanning tree;\n"
+     "                      leave the rest alone.  zones.csv and repair.csv in --out\n"
+     "  --from-boundaries PATH  FILE lists other zones (a zones.csv on another geography) with these\n"
+     "                      boundaries: each zone first joins the locality covering most of its area\n", cmd_build},
     {"assess", "statistics and guidance checks for localities a CPP already has (--localities FILE)",
-     "  --localities PATH   zone -> locality CSV (a zone code column and a locality column)\n"
-     "  --locality-column NAME  the locality column (default: the first after the zone column)\n"
+     "  --localities PATH   zone -> locality CSV (a zone code column and a locality column), or any\n"
+     "                      GDAL vector source of locality polygons: each zone joins the polygon\n"
+     "                      covering most of its area; zones split between polygons go to zones_split.csv\n"
+     "  --locality-column NAME  the locality column (default: the first after the zone column), or the\n"
+     "                      polygons' code field (default: locality_code, code, locality)\n"
      "  --confidence LEVEL  confidence level of the decision (default 0.998, the funnel plot's outer limits)\n"
      "  --overdispersion M  zones (the default: the zones' spread inside localities, a design effect),\n"
      "                      multiplicative (Spiegelhalter's phi), additive (tau^2) or none\n"
@@ -51,7 +61,8 @@ static const cli_command commands[] = {
      "  --spread localities|respected  run, calibrate: the zones' spread inside the localities (default) or\n"
      "                      inside the soft grouping the build respected (intermediate zones)\n"
      "  --max-pop N         the guidance ceiling the localities are checked against (default 10000)\n"
-     "  writes localities.csv and indicators.csv in --out\n", cmd_assess},
+     "  writes what run writes (zones.csv, localities.csv, indicators.csv, overdispersion.csv, graph files,\n"
+     "  localities.geojson, localities.gpkg, report.html) in --out, all at once at the end\n", cmd_assess},
     {"calibrate", "the null experiment: how often the plan rule flags localities when zone values are shuffled",
      "  builds the localities as 'run' does (or takes --localities FILE), assesses them, then assesses\n"
      "  --shuffles N shuffles of the zone values within each council (default 200) and prints, for\n"
@@ -68,7 +79,11 @@ static const cli_command commands[] = {
      "  --hold-localities PATH  assess these localities (a run's zones.csv) in every release instead of\n"
      "                      building; comparison.csv in DIR puts the releases side by side.  A row whose\n"
      "                      zones differ names a zone_map (columns zone_map, zone_map_from, zone_map_to;\n"
-     "                      default the map's first two columns) to carry the localities across\n"
+     "                      default the map's first two columns) to carry the localities across, or\n"
+     "                      zone_map_boundaries, the held zones' boundaries: each zone then joins the\n"
+     "                      held locality covering most of its area (exact at 99% of it, or with a\n"
+     "                      zone_map_sliver_m column when the rest is a sliver that many metres wide;\n"
+     "                      zone_map_weight residents: of its residents, by the held zones' population)\n"
      "  --hold-rule most|all  a zone whose mapped zones lie in several held localities joins the one\n"
      "                      holding most of their residents (most, the default: each held zone's\n"
      "                      residents shared among the zones mapping to it; a tie is left out) or is\n"
@@ -84,7 +99,7 @@ enum opt_id {
     O_OUT, O_STRICT, O_QUIET, O_HELP, O_VERSION, O_QUEEN, O_SNAP, O_MAX_POP, O_MIN_POP, O_SEED, O_THREADS,
     O_STARTS, O_W_HET, O_W_COMPACT, O_W_SOFT, O_BUILD_INDICATORS, O_RESPECT, O_JOBS, O_FAIL_FAST, O_LOCALITIES,
     O_LOCALITY_COLUMN, O_CONFIDENCE, O_FDR, O_MIN_EFFECT, O_MIN_EFFECT_ABS, O_PLAN_MIN, O_HOLD,
-    O_HOLD_RULE, O_OVERDISPERSION, O_FDR_METHOD, O_PLAN_DOMAINS, O_SHUFFLES, O_SPREAD
+    O_HOLD_RULE, O_OVERDISPERSION, O_FDR_METHOD, O_PLAN_DOMAINS, O_SHUFFLES, O_SPREAD, O_FROM, O_FROM_BOUNDARIES
 };
 
 typedef struct cli_option {
@@ -106,14 +121,16 @@ static const cli_option options[] = {
     {"fail-fast", 0, O_FAIL_FAST, NULL, "batch: stop at the first run that fails"},
     {"fdr", 1, O_FDR, "Q", "assess: decide by false discovery rate Q over all tests instead (default off)"},
     {"fdr-method", 1, O_FDR_METHOD, "by|bh", "assess: Benjamini-Yekutieli (default) or Benjamini-Hochberg"},
+    {"from", 1, O_FROM, "FILE", "build: repair these localities (zone -> locality CSV or polygons) instead of building new ones"},
+    {"from-boundaries", 1, O_FROM_BOUNDARIES, "PATH", "build --from: the boundaries of the zones FILE lists, when they are not --boundaries' zones (carried by area)"},
     {"help", 0, O_HELP, NULL, "show help and exit"},
     {"hold-localities", 1, O_HOLD, "PATH", "batch: assess these localities (a zones.csv) in every release"},
     {"hold-rule", 1, O_HOLD_RULE, "most|all", "batch: a zone mapped into several held localities joins the one with most residents (default) or none"},
     {"indicators", 1, O_INDICATORS, "PATH", "indicator CSV (e.g. a SIMD release)"},
     {"jobs", 1, O_JOBS, "N", "batch: runs at a time (default 2)"},
     {"layer", 1, O_LAYER, "NAME", "layer of the boundary source (default: the first)"},
-    {"localities", 1, O_LOCALITIES, "PATH", "assess: zone -> locality CSV of the localities to assess"},
-    {"locality-column", 1, O_LOCALITY_COLUMN, "NAME", "assess: locality column of --localities (default: the first)"},
+    {"localities", 1, O_LOCALITIES, "PATH", "assess: the localities to assess: zone -> locality CSV or locality polygons"},
+    {"locality-column", 1, O_LOCALITY_COLUMN, "NAME", "assess: locality column (or polygon code field) of --localities (default: the first)"},
     {"lookup", 1, O_LOOKUP, "PATH", "zone -> group CSV (repeatable)"},
     {"max-pop", 1, O_MAX_POP, "N", "build, assess: population ceiling of a locality (default 10000)"},
     {"min-effect", 1, O_MIN_EFFECT, "R", "assess: smallest difference flagged, share of the comparator, every indicator (default: the spec's)"},
@@ -177,8 +194,12 @@ static unsigned option_commands(enum opt_id id)
         return C_CALIBRATE;
     case O_SPREAD:
         return C_RUN | C_CALIBRATE;
-    case O_LOCALITIES: case O_LOCALITY_COLUMN:
+    case O_LOCALITIES:
         return C_ASSESS | C_CALIBRATE;
+    case O_LOCALITY_COLUMN: /* also the column or code field of build --from */
+        return C_ASSESS | C_BUILD | C_CALIBRATE;
+    case O_FROM: case O_FROM_BOUNDARIES:
+        return C_BUILD;
     case O_JOBS: case O_FAIL_FAST: case O_HOLD: case O_HOLD_RULE:
         return C_BATCH;
     case O_QUIET: case O_HELP: case O_VERSION:
@@ -277,6 +298,8 @@ static int set_option(cli_args *a, const cli_option *o, const char *v)
     case O_FAIL_FAST: a->fail_fast = 1; break;
     case O_LOCALITIES: a->localities = v; break;
     case O_LOCALITY_COLUMN: a->locality_column = v; break;
+    case O_FROM: a->from = v; break;
+    case O_FROM_BOUNDARIES: a->from_boundaries = v; break;
     case O_CONFIDENCE: a->confidence = v; break;
     case O_FDR: a->fdr = v; break;
     case O_MIN_EFFECT: a->min_effect = v; break;
