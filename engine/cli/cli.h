@@ -49,6 +49,9 @@ typedef struct cli_args {
     int queen;                    /* --queen */
     const char *snap;             /* --snap METRES */
     const char *command;          /* the command's name, for messages */
+    int argc;                     /* the command line, for run.json (0 for a batch row) */
+    char **argv;
+    long long started;            /* when the command started, seconds since 1970 (0: unknown) */
     /* build (strings, parsed by the command so that messages name it) */
     const char *max_pop, *min_pop, *seed, *threads, *starts;
     const char *w_het, *w_compact, *w_soft;
@@ -184,13 +187,19 @@ void cli_progress_done(cli_progress *p);
  * failure cli_stage_abort removes the staging folder and the previous
  * outputs stay as they were. */
 typedef struct cli_stage {
+    const cli_args *args;  /* the run's arguments, for run.json; NULL writes none */
     const char *out;
     char dir[4096];
     char path[4200];
     const char *names[32];
     size_t nnames;
 } cli_stage;
-int cli_stage_open(cli_stage *s, const char *out);
+/* Stage a run's outputs in a fresh folder inside out.  With args, the
+ * commit also writes run.json (the command, version, inputs with their
+ * size and SHA-256, outputs, start and end) and removes the files that the
+ * previous run's run.json listed and this run did not write, so that the
+ * folder never mixes two runs; files the user put there are not touched. */
+int cli_stage_open(cli_stage *s, const char *out, const cli_args *args);
 const char *cli_stage_path(cli_stage *s, const char *name);
 int cli_stage_commit(cli_stage *s);
 void cli_stage_abort(cli_stage *s);

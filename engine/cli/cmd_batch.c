@@ -263,7 +263,7 @@ static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_car
         size_t len = strlen(run->domains);
         snprintf(run->domains + len, sizeof run->domains - len, "%s%s", d ? ", " : "", dn[d]);
     }
-    if ((rc = cli_stage_open(&st, run->out)))
+    if ((rc = cli_stage_open(&st, run->out, a)))
         goto done;
     if (loc_assess_write_localities(ctx, as, cli_stage_path(&st, "localities.csv")) ||
         loc_assess_write_indicators(ctx, as, cli_stage_path(&st, "indicators.csv")) ||

@@ -78,7 +78,7 @@ int cmd_graph(loc_ctx *ctx, cli_args *a)
     /* the three files are staged and moved into place together, so a
      * failure part-way leaves the previous graph whole */
     const char *layer = loc_boundaries_layer(in.boundaries), *field = loc_boundaries_zone_field(in.boundaries);
-    if ((rc = cli_stage_open(&st, dir)))
+    if ((rc = cli_stage_open(&st, dir, a)))
         goto done;
     if (loc_graph_write_gal(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.gal"), layer, field) ||
         loc_graph_write_gwt(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.gwt"), layer, field) ||

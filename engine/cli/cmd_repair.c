@@ -91,7 +91,7 @@ int cmd_build_from(loc_ctx *ctx, cli_args *a)
         goto done;
     }
     const char *out = a->out ? a->out : DEFAULT_OUT;
-    if ((rc = cli_stage_open(&st, out)))
+    if ((rc = cli_stage_open(&st, out, a)))
         goto done;
     if (loc_partition_write_zones_csv(ctx, p, cli_stage_path(&st, "zones.csv")) ||
         loc_repair_write_changes_csv(ctx, given, p, cli_stage_path(&st, "repair.csv"))) {

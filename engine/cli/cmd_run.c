@@ -10,6 +10,7 @@
 #include "cli.h"
 
 #include "localities/writers.h"
+#include "localities/sha256.h"
 
 #include <math.h>
 
@@ -71,10 +72,11 @@ void cli_progress_done(cli_progress *p)
  * Staging folder
  * --------------------------------------------------------------------- */
 
-int cli_stage_open(cli_stage *s, const char *out)
+int cli_stage_open(cli_stage *s, const char *out, const cli_args *args)
 {
     memset(s, 0, sizeof *s);
     s->out = out;
+    s->args = args;
     if (cli_make_out_dir(out))
         return CLI_EXIT_DATA;
     snprintf(s->dir, sizeof s->dir, "%s/.localities-run-XXXXXX", out);
@@ -115,10 +117,158 @@ static void stage_remove(cli_stage *s)
     s->dir[0] = 0;
 }
 
+/* A JSON string. */
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static void iso_time(char *buf, size_t size, long long t)
+{
+    time_t tt = (time_t)t;
+    struct tm tmv;
+    gmtime_r(&tt, &tmv);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+}
+
+/* One input of run.json: its role, path, size and SHA-256 (null when the
+ * path is not a readable file, a folder of shapefiles for example). */
+static void json_input(FILE *f, int *first, const char *role, const char *path)
+{
+    if (!path)
+        return;
+    struct stat sb;
+    char hex[65] = "";
+    uint64_t bytes = 0;
+    loc_ctx *ctx = loc_ctx_create(NULL);
+    int ok = ctx && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && loc_sha256_file(ctx, path, hex, &bytes) == LOC_OK;
+    loc_ctx_destroy(ctx);
+    fputs(*first ? "\n    {\"role\": " : ",\n    {\"role\": ", f);
+    *first = 0;
+    json_str(f, role);
+    fputs(", \"path\": ", f);
+    json_str(f, path);
+    if (ok) {
+        fprintf(f, ", \"bytes\": %llu, \"sha256\": ", (unsigned long long)bytes);
+        json_str(f, hex);
+        fputc('}', f);
+    } else {
+        fputs(", \"bytes\": null, \"sha256\": null}", f);
+    }
+}
+
+/* run.json in the staging folder: what ran, on what, and what it wrote. */
+static int write_run_json(cli_stage *s)
+{
+    const cli_args *a = s->args;
+    const char *path = cli_stage_path(s, "run.json");
+    FILE *f = fopen(path, "wx");
+    if (!f) {
+        cli_error("cannot write '%s/run.json': %s", s->out, strerror(errno));
+        return CLI_EXIT_DATA;
+    }
+    char t0[32], t1[32];
+    long long now = (long long)time(NULL);
+    iso_time(t0, sizeof t0, a->started ? a->started : now);
+    iso_time(t1, sizeof t1, now);
+    fputs("{\n  \"tool\": \"localities\",\n  \"version\": ", f);
+    json_str(f, LOC_VERSION);
+    fputs(",\n  \"command\": [", f);
+    if (a->argv)
+        for (int i = 0; i < a->argc; i++) {
+            fputs(i ? ", " : "", f);
+            json_str(f, a->argv[i]);
+        }
+    else {
+        json_str(f, "localities");
+        fputs(", ", f);
+        json_str(f, a->command ? a->command : "");
+    }
+    fprintf(f, "],\n  \"started\": \"%s\",\n  \"finished\": \"%s\",\n  \"inputs\": [", t0, t1);
+    int first = 1;
+    json_input(f, &first, "boundaries", a->boundaries);
+    json_input(f, &first, "indicators", a->indicators);
+    json_input(f, &first, "spec", a->spec);
+    for (size_t k = 0; k < a->nlookups; k++)
+        json_input(f, &first, "lookup", a->lookups[k]);
+    json_input(f, &first, "localities", a->localities);
+    json_input(f, &first, "hold-localities", a->hold);
+    fputs(first ? "],\n  \"outputs\": [" : "\n  ],\n  \"outputs\": [", f);
+    for (size_t k = 0; k < s->nnames; k++) {
+        char p2[8400];
+        if (snprintf(p2, sizeof p2, "%s/%.255s", s->dir, s->names[k]) >= (int)sizeof p2)
+            continue;
+        if (strcmp(s->names[k], "run.json") && access(p2, F_OK) != 0)
+            continue; /* a writer that chose to write nothing */
+        fputs(k ? ", " : "", f);
+        json_str(f, s->names[k]);
+    }
+    fputs("]\n}\n", f);
+    if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0 || fclose(f) != 0) {
+        cli_error("cannot write '%s/run.json': %s", s->out, strerror(errno));
+        return CLI_EXIT_DATA;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* The outputs the previous run.json in out lists (names only, at most
+ * max), read back from the format write_run_json writes; 0 when there is
+ * none or it is not ours. */
+static size_t previous_outputs(const char *out, char names[][256], size_t max)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/run.json", out);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    if (!strstr(buf, "\"tool\": \"localities\""))
+        return 0;
+    char *p = strstr(buf, "\"outputs\": [");
+    size_t got = 0;
+    if (!p)
+        return 0;
+    p += strlen("\"outputs\": [");
+    char *end = strchr(p, ']');
+    while (got < max && end && (p = strchr(p, '"')) && p < end) {
+        char *e = strchr(p + 1, '"');
+        if (!e || (size_t)(e - p - 1) >= 256)
+            break;
+        memcpy(names[got], p + 1, (size_t)(e - p - 1));
+        names[got][e - p - 1] = 0;
+        got++;
+        p = e + 1;
+        while (*p == ',' || *p == ' ')
+            p++;
+        if (*p == ']')
+            break;
+    }
+    return got;
+}
+
 int cli_stage_commit(cli_stage *s)
 {
     char from[4200], to[4200];
     struct stat sb;
+    char old[64][256];
+    size_t nold = s->args ? previous_outputs(s->out, old, 64) : 0;
+    if (s->args && write_run_json(s)) {
+        stage_remove(s);
+        return CLI_EXIT_DATA;
+    }
     /* A target that is a folder would refuse its rename half-way through
      * the set: look before moving anything. */
     for (size_t k = 0; k < s->nnames; k++) {
@@ -139,6 +289,18 @@ int cli_stage_commit(cli_stage *s)
             stage_remove(s);
             return CLI_EXIT_DATA;
         }
+    }
+    /* what the previous run wrote and this one did not: gone, so that the
+     * folder holds one run (a plain name, a regular file, never a folder) */
+    for (size_t i = 0; i < nold; i++) {
+        int ours = 0;
+        for (size_t k = 0; k < s->nnames && !ours; k++)
+            ours = strcmp(old[i], s->names[k]) == 0;
+        if (ours || strchr(old[i], '/') || !strcmp(old[i], ".") || !strcmp(old[i], ".."))
+            continue;
+        snprintf(to, sizeof to, "%s/%s", s->out, old[i]);
+        if (lstat(to, &sb) == 0 && S_ISREG(sb.st_mode))
+            unlink(to);
     }
     stage_remove(s);
     return CLI_EXIT_OK;
@@ -448,7 +610,7 @@ int cli_write_outputs(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, con
         goto done;
     }
     cli_step(pr, "writing outputs to '%s'", out);
-    if ((rc = cli_stage_open(st, out)))
+    if ((rc = cli_stage_open(st, out, a)))
         goto done;
     const char *layer = loc_boundaries_layer(in->boundaries), *field = loc_boundaries_zone_field(in->boundaries);
     if (loc_partition_write_zones_csv(ctx, p, cli_stage_path(st, "zones.csv")) ||

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Commands, in the order --help lists them.  Add a command here. */
 static const cli_command commands[] = {
@@ -401,6 +402,9 @@ int main(int argc, char **argv)
     if (!cmd)
         cmd = find_command(DEFAULT_COMMAND);
     args.command = cmd->name;
+    args.argc = argc;
+    args.argv = argv;
+    args.started = (long long)time(NULL);
     loc_ctx *ctx = loc_ctx_create(NULL);
     if (!ctx) {
         cli_error("cannot start: out of memory");
