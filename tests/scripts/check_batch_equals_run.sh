@@ -37,6 +37,12 @@ for r in simd2012 simd2016 simd2020v2; do
         same=0
         strip='s|<td>[^<]*/[^<]*</td>||g'
         cmp -s <(sed "$strip" "$f") <(sed "$strip" "$out/batch/$r/$name") && same=1 ;;
+      run.json)
+        # the command, times and path spellings differ; the inputs' digests
+        # and the outputs must not
+        same=0
+        rec='/"sha256": "\|"outputs"/!d; s/.*\("sha256": "[0-9a-f]*"\).*/\1/'
+        cmp -s <(sed "$rec" "$f" | sort) <(sed "$rec" "$out/batch/$r/$name" | sort) && same=1 ;;
       *) same=0; cmp -s "$f" "$out/batch/$r/$name" && same=1 ;;
     esac
     if [ $same = 0 ]; then echo "$r/$name differs between batch and run"; fail=1; fi
