@@ -140,6 +140,12 @@ static int read_row(const loc_csv *m, size_t r, const char *dir, const char *out
         return CLI_EXIT_DATA;
     }
     run->map_opts.by_residents = strcmp(wt, "residents") == 0;
+    /* the shipped 2011 boundaries are generalised and the 2001 ones are
+     * not: along shared lines they disagree by metres, so a zone whose
+     * area outside its locality is a sliver of at most 10 m on average is
+     * placed exactly (the label only; the locality is the one covering most
+     * of it either way) */
+    run->map_opts.sliver_m = 10;
     if (field(m, r, col[12])[0]) {
         char *end;
         run->map_opts.sliver_m = strtod(field(m, r, col[12]), &end);
