@@ -203,6 +203,18 @@ static double now_s(void)
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
+/* carried.csv as an extra file of the run's output set. */
+typedef struct carried_out {
+    const loc_partition *p;
+    const uint8_t *how;
+} carried_out;
+
+static loc_status write_carried(loc_ctx *ctx, void *ud, cli_stage *st)
+{
+    const carried_out *c = ud;
+    return loc_partition_write_carried_csv(ctx, c->p, c->how, cli_stage_path(st, "carried.csv"));
+}
+
 /* Hold mode: the held localities carried onto this release's zones (through
  * its zone map when the geographies differ), assessed, and written. */
 static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_carry_rule rule, FILE *summary)
@@ -269,17 +281,15 @@ static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_car
         size_t len = strlen(run->domains);
         snprintf(run->domains + len, sizeof run->domains - len, "%s%s", d ? ", " : "", dn[d]);
     }
-    if ((rc = cli_stage_open(&st, run->out, a)))
+    /* every file run writes (the report with its maps, funnels and
+     * profiles included), and carried.csv: how each zone was placed */
+    carried_out co = {p, how};
+    cli_extra_writer extra = {write_carried, &co};
+    cli_progress pr;
+    cli_progress_init(&pr, a, 2);
+    if ((rc = cli_write_outputs(ctx, a, &in, &b, p, as, run->out, &pr, &st, &extra)))
         goto done;
-    if (loc_assess_write_localities(ctx, as, cli_stage_path(&st, "localities.csv")) ||
-        loc_assess_write_indicators(ctx, as, cli_stage_path(&st, "indicators.csv")) ||
-        loc_partition_write_zones_csv(ctx, p, cli_stage_path(&st, "zones.csv")) ||
-        loc_partition_write_carried_csv(ctx, p, how, cli_stage_path(&st, "carried.csv"))) {
-        rc = cli_fail(ctx);
-        goto done;
-    }
-    if ((rc = cli_stage_commit(&st)))
-        goto done;
+    cli_progress_done(&pr);
     const loc_carry_stats *cs = &run->carried;
     fprintf(summary, "held         %zu localities from '%s'%s%s%s\n", loc_partition_count(p), hold,
             by_area ? " by area over " : map ? " through " : "",
