@@ -516,9 +516,26 @@ static loc_status one_target(loc_progress *pr, const target *t, const char *code
     if (!observe(pr, t->baseline, code, t->indicator, t->measure, &ob)) {
         row.status = LOC_PROG_CANNOT_TELL;
         snprintf(note, sizeof note, "no baseline value");
-    } else if ((hiw ? ob.v <= final : ob.v >= final)) {
+    } else if ((hiw ? ob.v <= final : ob.v >= final) && row.latest == (size_t)-1) {
         row.status = LOC_PROG_MET;
         snprintf(note, sizeof note, "met at baseline");
+    } else if ((hiw ? ob.v <= final : ob.v >= final)) {
+        /* met at the baseline: still met, or lost since (beyond the noise or not) */
+        observe(pr, row.latest, code, in_release(pr, t->baseline, t->indicator, row.latest), t->measure, &ol);
+        row.change = ol.v - ob.v;
+        row.change_se = sqrt(ob.se * ob.se + ol.se * ol.se);
+        row.expected = final;
+        double short_by = (ol.v - final) * (hiw ? 1.0 : -1.0);
+        if (short_by <= 0) {
+            row.status = LOC_PROG_MET;
+            snprintf(note, sizeof note, "met at baseline and still met");
+        } else if (row.change * (hiw ? 1.0 : -1.0) > Z_NOISE * row.change_se) {
+            row.status = LOC_PROG_OFF_TRACK;
+            snprintf(note, sizeof note, "met at baseline, lost since (worsened beyond the noise)");
+        } else {
+            row.status = LOC_PROG_CANNOT_TELL;
+            snprintf(note, sizeof note, "met at baseline, short of it now within the noise");
+        }
     } else if (!later) {
         row.status = LOC_PROG_TOO_EARLY;
         snprintf(note, sizeof note, "no release after %d", t->plan_year);

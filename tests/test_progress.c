@@ -56,8 +56,11 @@ static loc_csv *indicators(loc_ctx *ctx, int k)
                               f->est - 2, f->est + 2, f->council, f->est - f->council - 3, f->est - f->council + 3);
         n += (size_t)snprintf(buf + n, sizeof buf - n, "%s,%s,scotland,%g,%g,%g,%g,%g,%g,1\n", f->loc, name, f->est,
                               f->est - 2, f->est + 2, f->scot, f->est - f->scot - 3, f->est - f->scot + 3);
-        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s,attain,council_rest,50,48,52,50,-3,3,1\n"
-                                                       "%s,attain,scotland,50,48,52,50,-3,3,1\n", f->loc, f->loc);
+        /* attainment 50 everywhere, but L2's falls to 40 in 2020 */
+        double at = k == 2 && strcmp(f->loc, "L2") == 0 ? 40 : 50;
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s,attain,council_rest,%g,%g,%g,50,%g,%g,1\n"
+                                                       "%s,attain,scotland,%g,%g,%g,50,%g,%g,1\n",
+                              f->loc, at, at - 2, at + 2, at - 53, at - 47, f->loc, at, at - 2, at + 2, at - 53, at - 47);
     }
     return table(ctx, "indicators.csv", buf);
 }
@@ -188,7 +191,10 @@ static void test_statuses(void **state)
                         "L2,attain,simd2012,value,,,40\r\n"         /* 6: met at baseline */
                         "L2,income,simd2020v2,value,,,10\r\n"       /* 7: too early */
                         "*,income,simd2012,value,,,28\r\n"          /* 8: L1 and L3 (plan localities) */
-                        "C2,income,simd2012,value,,,10\r\n");       /* 9: L3 only, off track */
+                        "C2,income,simd2012,value,,,10\r\n"         /* 9: L3 only, off track */
+                        "L2,income,simd2012,value,,,30\r\n"
+                        "L2,attain,simd2012,value,,,45\r\n"
+                        "L2,income,simd2020v2,value,,,25\r\n");
     loc_progress *pr = loc_progress_create(x.ctx, x.rel, 3, x.held, tg);
     if (!pr)
         fail_msg("%s", loc_errmsg(x.ctx));
@@ -217,6 +223,15 @@ static void test_statuses(void **state)
     assert_int_equal(w->status, LOC_PROG_CANNOT_TELL);
     assert_float_equal(w->change, -1, 1e-9);
     w = find(pr, 6, "L2");
+    assert_int_equal(w->status, LOC_PROG_MET);
+    assert_string_equal(w->note, "met at baseline and still met");
+    w = find(pr, 10, "L2"); /* 30 against 30 at the baseline, 20 in 2020 */
+    assert_int_equal(w->status, LOC_PROG_MET);
+    assert_string_equal(w->note, "met at baseline and still met");
+    w = find(pr, 11, "L2"); /* attainment 50 against 45, then 40: a fall of 10 beyond 2.77 */
+    assert_int_equal(w->status, LOC_PROG_OFF_TRACK);
+    assert_string_equal(w->note, "met at baseline, lost since (worsened beyond the noise)");
+    w = find(pr, 12, "L2"); /* 20 against 25 in 2020, no later release */
     assert_int_equal(w->status, LOC_PROG_MET);
     assert_string_equal(w->note, "met at baseline");
     w = find(pr, 7, "L2");

@@ -34,7 +34,7 @@ void cli_progress_free(cli_targets *cp)
     free(cp);
 }
 
-int cli_progress_prepare(loc_ctx *ctx, const char *hold, const char *targets, size_t n, const char *const *names,
+int cli_progress_prepare(loc_ctx *ctx, int quiet, const char *hold, const char *targets, size_t n, const char *const *names,
                          const int *years, const char *const *specs, cli_targets **out)
 {
     cli_targets *cp = calloc(1, sizeof *cp);
@@ -47,9 +47,16 @@ int cli_progress_prepare(loc_ctx *ctx, const char *hold, const char *targets, si
     }
     cp->n = n;
     for (size_t k = 0; k < n; k++) {
-        if (years[k] < 0) {
+        if (years[k] < 0 && targets) {
             cli_error("release '%s' has no year: give the manifest a year column or a 4-digit year in its name",
                       names[k]);
+            goto done;
+        }
+        if (years[k] < 0) { /* trends need the releases' order in time: none without years */
+            if (!quiet)
+                fprintf(stderr, CLI_PROG ": no progress.csv: release '%s' has no year (a manifest year column, or a "
+                                "4-digit year in its name)\n", names[k]);
+            rc = CLI_EXIT_OK;
             goto done;
         }
         if (!(cp->spec[k] = loc_csv_read(ctx, specs[k]))) {

@@ -118,9 +118,10 @@ int cli_fail(loc_ctx *ctx);
 
 /* Batch progress (batch_progress.c): the targets file checked against the
  * held localities and the releases' specs before any run (an exit status,
- * the error printed), then progress.csv from the runs' outputs. */
+ * the error printed; *out NULL and a note when a release has no year and
+ * there are no targets), then progress.csv from the runs' outputs. */
 typedef struct cli_targets cli_targets;
-int cli_progress_prepare(loc_ctx *ctx, const char *hold, const char *targets, size_t n, const char *const *names,
+int cli_progress_prepare(loc_ctx *ctx, int quiet, const char *hold, const char *targets, size_t n, const char *const *names,
                          const int *years, const char *const *specs, cli_targets **out);
 int cli_progress_finish(loc_ctx *ctx, cli_targets *cp, const char *const *outs, const int *ok, const char *out_root);
 void cli_progress_free(cli_targets *cp);

@@ -685,7 +685,7 @@ int cmd_batch(loc_ctx *ctx, cli_args *a)
             ps[k] = bt.runs[k].spec;
             py[k] = bt.runs[k].year;
         }
-        if ((rc = cli_progress_prepare(ctx, bt.hold, a->targets, bt.nruns, pn, py, ps, &prog))) {
+        if ((rc = cli_progress_prepare(ctx, bt.quiet, bt.hold, a->targets, bt.nruns, pn, py, ps, &prog))) {
             free(bt.runs);
             return rc;
         }
