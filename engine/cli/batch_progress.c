@@ -109,13 +109,15 @@ int cli_progress_finish(loc_ctx *ctx, cli_targets *cp, const char *const *outs, 
     size_t st[8] = {0}, ntrend = 0;
     for (size_t i = 0; i < loc_progress_nrows(cp->pr); i++) {
         const loc_progress_row *w = loc_progress_row_get(cp->pr, i);
-        st[w->status]++;
-        ntrend += w->is_trend;
+        if (w->is_trend)
+            ntrend++;
+        else
+            st[w->status]++;
     }
     if (cp->has_targets)
         printf("\nprogress     %zu targets: %zu on track, %zu off track, %zu met, %zu too early, %zu cannot tell\n",
                loc_progress_nrows(cp->pr) - ntrend, st[LOC_PROG_ON_TRACK], st[LOC_PROG_OFF_TRACK], st[LOC_PROG_MET],
-               st[LOC_PROG_TOO_EARLY], st[LOC_PROG_CANNOT_TELL] - 0);
+               st[LOC_PROG_TOO_EARLY], st[LOC_PROG_CANNOT_TELL]);
     else
         printf("\n");
     size_t c[4];
