@@ -617,8 +617,11 @@ static loc_status trends(loc_progress *pr)
                 row.change_se = sqrt(a.se * a.se + z.se * z.se);
                 if (fabs(row.change) <= Z_NOISE * row.change_se)
                     row.status = LOC_PROG_HELD;
-                else
-                    row.status = fabs(z.v) < fabs(a.v) ? LOC_PROG_NARROWED : LOC_PROG_WIDENED;
+                else /* towards (or past) nought from the baseline's side: narrowed; away: widened */
+                    row.status = (a.v > 0 && row.change < 0) || (a.v < 0 && row.change > 0) ? LOC_PROG_NARROWED
+                                                                                          : LOC_PROG_WIDENED;
+                if ((a.v > 0 && z.v < 0) || (a.v < 0 && z.v > 0))
+                    snprintf(note, sizeof note, "the gap changed sign");
             }
             describe(pr, row.locality, ind, first, 1, note, sizeof note);
             if (!(row.note = loc_arena_strdup(pr->notes, note)) || add_row(pr, &row))

@@ -248,6 +248,8 @@ static void test_statuses(void **state)
     assert_int_equal(trend(pr, "income", "L2")->status, LOC_PROG_WIDENED);  /* 0 -> -10 */
     assert_int_equal(trend(pr, "income", "L3")->status, LOC_PROG_HELD);     /* 5 -> 4 */
     assert_int_equal(trend(pr, "attain", "L3")->status, LOC_PROG_HELD);
+    /* attainment gap 0 -> -10 (lower is worse): away from nought, widened */
+    assert_int_equal(trend(pr, "attain", "L2")->status, LOC_PROG_WIDENED);
     assert_null(trend(pr, "health", "L1")); /* not comparable */
     size_t c[4];
     loc_progress_trend_counts(pr, "income", 0, c);
