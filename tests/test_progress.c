@@ -308,6 +308,36 @@ static void test_trends_only(void **state)
     teardown(&x);
 }
 
+/* A gap that crosses nought from the worse side narrowed, with a note;
+ * tables without the needed columns are refused. */
+static void test_sign_and_bad_outputs(void **state)
+{
+    (void)state;
+    fixture x;
+    setup(&x);
+    loc_csv *a = table(x.ctx, "a.csv", "locality_code,indicator,comparator,estimate,comparator_value,se\n"
+                                       "L1,income,council_rest,24,20,1\n");
+    loc_csv *b = table(x.ctx, "b.csv", "locality_code,indicator,comparator,estimate,comparator_value,se\n"
+                                       "L1,income_rate,council_rest,15,20,1\n");
+    loc_csv *bad = table(x.ctx, "bad.csv", "locality_code,indicator,estimate\nL1,income,3\n");
+    loc_progress *pr = loc_progress_create(x.ctx, x.rel, 3, x.held, NULL);
+    assert_non_null(pr);
+    assert_int_equal(loc_progress_add_outputs(x.ctx, pr, 1, x.loc[1], bad, NULL), LOC_EDATA);
+    assert_int_equal(loc_progress_add_outputs(x.ctx, pr, 5, x.loc[1], a, NULL), LOC_EINVAL);
+    assert_int_equal(loc_progress_add_outputs(x.ctx, pr, 0, x.loc[0], a, NULL), LOC_OK);
+    assert_int_equal(loc_progress_add_outputs(x.ctx, pr, 2, x.loc[2], b, NULL), LOC_OK);
+    assert_int_equal(loc_progress_finish(x.ctx, pr), LOC_OK);
+    const loc_progress_row *w = trend(pr, "income", "L1"); /* +4 -> -5: past nought, beyond 2.77 */
+    assert_int_equal(w->status, LOC_PROG_NARROWED);
+    assert_string_equal(w->note, "the gap changed sign; missing in simd2016");
+    assert_int_equal(trend(pr, "income", "L2")->status, LOC_PROG_CANNOT_TELL);
+    loc_progress_destroy(pr);
+    loc_csv_destroy(a);
+    loc_csv_destroy(b);
+    loc_csv_destroy(bad);
+    teardown(&x);
+}
+
 /* Out of memory anywhere: a clean LOC_ENOMEM and nothing leaked. */
 static void test_enomem(void **state)
 {
@@ -344,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_bad_targets),
         cmocka_unit_test(test_statuses),
         cmocka_unit_test(test_trends_only),
+        cmocka_unit_test(test_sign_and_bad_outputs),
         cmocka_unit_test(test_enomem),
     };
     if (getenv("TEST_FILTER"))
