@@ -70,6 +70,7 @@ typedef struct cli_args {
     int fail_fast;                /* --fail-fast */
     const char *hold;             /* --hold-localities FILE */
     const char *hold_rule;        /* --hold-rule most|all */
+    const char *targets;          /* --targets FILE (batch progress) */
     const char *positional[CLI_MAX_REPEAT]; /* arguments that are not options */
     size_t npositional;
     int defaults;                 /* 1 when the embedded default data is used */
@@ -119,6 +120,16 @@ void cli_inputs_free(cli_inputs *in);
 
 /* Print the error held by ctx and return CLI_EXIT_DATA. */
 int cli_fail(loc_ctx *ctx);
+
+/* Batch progress (batch_progress.c): the targets file checked against the
+ * held localities and the releases' specs before any run (an exit status,
+ * the error printed; *out NULL and a note when a release has no year and
+ * there are no targets), then progress.csv from the runs' outputs. */
+typedef struct cli_targets cli_targets;
+int cli_progress_prepare(loc_ctx *ctx, int quiet, const char *hold, const char *targets, size_t n, const char *const *names,
+                         const int *years, const char *const *specs, cli_targets **out);
+int cli_progress_finish(loc_ctx *ctx, cli_targets *cp, const char *const *outs, const int *ok, const char *out_root);
+void cli_progress_free(cli_targets *cp);
 
 /* Thousands-separated integer into buf (for readable counts). */
 const char *cli_count(char *buf, size_t size, double v);

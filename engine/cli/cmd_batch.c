@@ -11,13 +11,14 @@
  * separated by ';'), respect (optional, FILE:COLUMN:hard|soft entries
  * separated by ';', as --respect), options (optional: more command-line
  * options separated by spaces, as for `run`), out (optional folder instead
- * of --out/name).  Relative paths are taken from the manifest's folder, so a
+ * of --out/name), year (optional; else the first 4-digit number of the
+ * name, for progress across releases).  Relative paths are taken from the manifest's folder, so a
  * manifest works from wherever the tool is run.
  */
 #include "cli.h"
 
 #include "localities/overlay.h"
-
+#include "localities/progress.h"
 #include "localities/strmap.h"
 
 #include <errno.h>
@@ -44,6 +45,7 @@ typedef struct batch_run {
     char map_from[128], map_to[128];
     char map_boundaries[4096]; /* hold mode: the held zones' boundaries, "" for none: carry by area overlay */
     loc_carry_overlay_opts map_opts; /* hold mode by area: zone_map_sliver_m, zone_map_weight */
+    int year;              /* release year: the year column, else the first 4-digit number of the name; -1 none */
     loc_carry_stats carried; /* hold mode: how the zones were placed */
     char domains[512];     /* hold mode: the plan rule's domains, ", "-separated, and its threshold */
     size_t plan_domains;
@@ -91,6 +93,7 @@ static int read_row(const loc_csv *m, size_t r, const char *dir, const char *out
         return CLI_EXIT_DATA;
     }
     snprintf(run->name, sizeof run->name, "%s", name);
+    run->year = loc_progress_release_year(name, field(m, r, col[14]));
     const char *need[] = {"boundaries", "indicators", "spec"};
     char *dst[] = {run->boundaries, run->indicators, run->spec};
     for (int k = 0; k < 3; k++) {
@@ -657,6 +660,8 @@ int cmd_batch(loc_ctx *ctx, cli_args *a)
         return cli_usage_error("batch", "--hold-rule needs --hold-localities");
     if (a->hold_rule && strcmp(a->hold_rule, "most") != 0 && strcmp(a->hold_rule, "all") != 0)
         return cli_usage_error("batch", "--hold-rule needs most or all, not '%s'", a->hold_rule);
+    if (a->targets && !a->hold)
+        return cli_usage_error("batch", "--targets needs --hold-localities");
     if (a->hold_rule && strcmp(a->hold_rule, "all") == 0)
         rule = LOC_CARRY_ALL;
     const char *mpath = a->positional[0];
@@ -666,9 +671,9 @@ int cmd_batch(loc_ctx *ctx, cli_args *a)
     static const char *const cols[] = {"name",    "boundaries", "indicators", "spec",         "lookups",
                                        "options", "out",        "respect",    "zone_map",     "zone_map_from",
                                        "zone_map_to", "zone_map_boundaries", "zone_map_sliver_m",
-                                       "zone_map_weight"};
-    long col[14];
-    for (int k = 0; k < 14; k++) {
+                                       "zone_map_weight", "year"};
+    long col[15];
+    for (int k = 0; k < 15; k++) {
         col[k] = loc_csv_column(m, cols[k]);
         if (k < 4 && col[k] < 0) {
             cli_error("'%s': no column '%s' (a manifest needs name, boundaries, indicators and spec)", mpath, cols[k]);
@@ -729,7 +734,23 @@ int cmd_batch(loc_ctx *ctx, cli_args *a)
         free(bt.runs);
         return CLI_EXIT_DATA;
     }
+    /* progress: a bad targets file is refused before anything is written */
+    cli_targets *prog = NULL;
+    if (bt.hold && bt.nruns) {
+        const char *pn[MAX_RUNS], *ps[MAX_RUNS];
+        int py[MAX_RUNS];
+        for (size_t k = 0; k < bt.nruns; k++) {
+            pn[k] = bt.runs[k].name;
+            ps[k] = bt.runs[k].spec;
+            py[k] = bt.runs[k].year;
+        }
+        if ((rc = cli_progress_prepare(ctx, bt.quiet, bt.hold, a->targets, bt.nruns, pn, py, ps, &prog))) {
+            free(bt.runs);
+            return rc;
+        }
+    }
     if (bt.nruns && cli_make_out_dir(out_root)) {
+        cli_progress_free(prog);
         free(bt.runs);
         return CLI_EXIT_DATA;
     }
@@ -752,6 +773,17 @@ int cmd_batch(loc_ctx *ctx, cli_args *a)
     printf("  %zu ok, %zu failed, %zu skipped\n", ok, failed + bad, skipped);
     if (bt.hold && ok && write_comparison(ctx, &bt, out_root))
         failed++;
+    if (prog && ok) {
+        const char *po[MAX_RUNS];
+        int pok[MAX_RUNS];
+        for (size_t k = 0; k < bt.nruns; k++) {
+            po[k] = bt.runs[k].out;
+            pok[k] = bt.runs[k].rc == 0;
+        }
+        if (cli_progress_finish(ctx, prog, po, pok, out_root))
+            failed++;
+    }
+    cli_progress_free(prog);
     free(bt.runs);
     return failed || bad || skipped ? CLI_EXIT_DATA : CLI_EXIT_OK;
 }

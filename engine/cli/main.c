@@ -88,7 +88,10 @@ static const cli_command commands[] = {
      "  --hold-rule most|all  a zone whose mapped zones lie in several held localities joins the one\n"
      "                      holding most of their residents (most, the default: each held zone's\n"
      "                      residents shared among the zones mapping to it; a tie is left out) or is\n"
-     "                      left out (all).  Each run writes carried.csv: how every zone was placed\n", cmd_batch},
+     "                      left out (all).  Each run writes carried.csv: how every zone was placed\n"
+     "  --targets PATH      with --hold-localities: 1-, 3- and 10-year targets per locality and indicator;\n"
+     "                      progress.csv in DIR gives each its trajectory and status, and every held\n"
+     "                      locality's tested trend against the rest of its council (README: Progress)\n", cmd_batch},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
@@ -100,7 +103,8 @@ enum opt_id {
     O_OUT, O_STRICT, O_QUIET, O_HELP, O_VERSION, O_QUEEN, O_SNAP, O_MAX_POP, O_MIN_POP, O_SEED, O_THREADS,
     O_STARTS, O_W_HET, O_W_COMPACT, O_W_SOFT, O_BUILD_INDICATORS, O_RESPECT, O_JOBS, O_FAIL_FAST, O_LOCALITIES,
     O_LOCALITY_COLUMN, O_CONFIDENCE, O_FDR, O_MIN_EFFECT, O_MIN_EFFECT_ABS, O_PLAN_MIN, O_HOLD,
-    O_HOLD_RULE, O_OVERDISPERSION, O_FDR_METHOD, O_PLAN_DOMAINS, O_SHUFFLES, O_SPREAD, O_FROM, O_FROM_BOUNDARIES
+    O_HOLD_RULE, O_TARGETS, O_OVERDISPERSION, O_FDR_METHOD, O_PLAN_DOMAINS, O_SHUFFLES, O_SPREAD, O_FROM,
+    O_FROM_BOUNDARIES
 };
 
 typedef struct cli_option {
@@ -151,6 +155,7 @@ static const cli_option options[] = {
     {"spread", 1, O_SPREAD, "localities|respected", "run, calibrate: where the zones' spread is taken (default localities)"},
     {"starts", 1, O_STARTS, "N", "build: annealing starts after the descent (default 4)"},
     {"strict", 0, O_STRICT, NULL, "treat partial coverage of the join as an error"},
+    {"targets", 1, O_TARGETS, "PATH", "batch: targets file for progress.csv (needs --hold-localities)"},
     {"threads", 1, O_THREADS, "N", "build: threads for the starts (default 2; never changes the result)"},
     {"version", 0, O_VERSION, NULL, "print the version and exit"},
     {"w-compact", 1, O_W_COMPACT, "W", "build: weight of boundary length between localities (default 0.1)"},
@@ -201,7 +206,7 @@ static unsigned option_commands(enum opt_id id)
         return C_ASSESS | C_BUILD | C_CALIBRATE;
     case O_FROM: case O_FROM_BOUNDARIES:
         return C_BUILD;
-    case O_JOBS: case O_FAIL_FAST: case O_HOLD: case O_HOLD_RULE:
+    case O_JOBS: case O_FAIL_FAST: case O_HOLD: case O_HOLD_RULE: case O_TARGETS:
         return C_BATCH;
     case O_QUIET: case O_HELP: case O_VERSION:
         break;
@@ -313,6 +318,7 @@ static int set_option(cli_args *a, const cli_option *o, const char *v)
     case O_SPREAD: a->spread = v; break;
     case O_HOLD: a->hold = v; break;
     case O_HOLD_RULE: a->hold_rule = v; break;
+    case O_TARGETS: a->targets = v; break;
     }
     return CLI_EXIT_OK;
 }
