@@ -169,7 +169,9 @@ if command -v pdftotext >/dev/null; then
             grep -qF -- "$code" "$work/report.txt" || { missing=$((missing + 1)); [ $missing -le 5 ] && echo "check_report: '$code' is not in the printed report" >&2; }
         done <"$work/codes"
         pages=$(pdfinfo "$work/report.pdf" 2>/dev/null | sed -n 's/^Pages: *//p')
-        if [ "$missing" -gt 0 ] || ! grep -q "Locality.*Council.*Residents.*Scotland" "$work/report.txt"; then
+        if [ "$rows" -eq 0 ]; then
+            echo "check_report: printed to PDF (${pages:-?} A4 pages); no localities table to look for"
+        elif [ "$missing" -gt 0 ] || ! grep -q "Locality.*Council.*Residents.*Scotland" "$work/report.txt"; then
             echo "check_report: the printed localities table is cut: $missing of $rows rows missing" >&2
             status=1
         else

@@ -1266,9 +1266,59 @@ static void test_localities_csv(void **state)
     fx_free(&f);
 }
 
+
+/* progress.html from a hand-made progress table: a chart and a table per
+ * row, the target line, statuses in words, localities grouped; refusals. */
+static void test_progress_report(void **state)
+{
+    (void)state;
+    static const char T[] =
+        "kind,locality_code,locality_name,council_code,indicator,measure,baseline,plan_year,target_1y,target_3y,"
+        "target_10y,r12_value,r12_value_low,r12_value_high,r12_gap_council,r12_gap_council_low,r12_gap_council_high,"
+        "r12_gap_scotland,r12_gap_scotland_low,r12_gap_scotland_high,r20_value,r20_value_low,r20_value_high,"
+        "r20_gap_council,r20_gap_council_low,r20_gap_council_high,r20_gap_scotland,r20_gap_scotland_low,"
+        "r20_gap_scotland_high,latest,expected,change,change_se,status,note\n"
+        "target,L1,<Town>,C1,income,value,r12,2012,30,,20,36,30,42,10,8,12,12,10,14,29,24,34,6,4,8,9,7,11,r20,29.5,-7,3,"
+        "on_track,at or ahead of the line\n"
+        "trend,L2,Village,C1,income,gap_council,r12,2012,,,,10,8,12,2,1,3,1,0,2,11,9,13,3,2,4,2,1,3,r20,,1,1.5,held,"
+        "within the noise\n"
+        "trend,L1,<Town>,C1,income,gap_council,r12,2012,,,,36,30,42,10,8,12,12,10,14,29,24,34,6,4,8,9,7,11,r20,,-4,1.2,"
+        "narrowed,\n";
+    loc_ctx *ctx = loc_ctx_create(NULL);
+    loc_csv *t = loc_csv_parse(ctx, "progress.csv", T, strlen(T));
+    assert_non_null(t);
+    char dir[] = "/tmp/loc-prog-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/progress.html", dir);
+    const char *rel[] = {"r12", "r20"};
+    const int years[] = {2012, 2020};
+    assert_int_equal(loc_write_progress_report(ctx, t, rel, years, 2, path), LOC_OK);
+    char *html = slurp(path, NULL);
+    check_balanced(html);
+    assert_int_equal(count_of(html, "<svg class=\"pg\""), 3);
+    assert_int_equal(count_of(html, "<section class=\"loc\">"), 2); /* L1's two rows together */
+    assert_non_null(strstr(html, "&lt;Town&gt;"));
+    assert_non_null(strstr(html, "on track</span>: at or ahead of the line"));
+    assert_non_null(strstr(html, "class=\"tl\"")); /* the target line */
+    assert_non_null(strstr(html, "<td>target, 10 years</td>"));
+    assert_true(strstr(html, "Village") > strstr(html, "narrowed")); /* L1's trend beside its target */
+    free(html);
+    /* a table without the needed columns is refused */
+    static const char BAD[] = "locality_code,indicator\nL1,income\n";
+    loc_csv *b = loc_csv_parse(ctx, "bad.csv", BAD, strlen(BAD));
+    assert_int_equal(loc_write_progress_report(ctx, b, rel, years, 2, path), LOC_EINVAL);
+    assert_non_null(strstr(loc_errmsg(ctx), "progress report: the table lacks"));
+    loc_csv_destroy(b);
+    unlink(path);
+    rmdir(dir);
+    loc_csv_destroy(t);
+    loc_ctx_destroy(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_progress_report),
         cmocka_unit_test(test_dissolve_squares), cmocka_unit_test(test_dissolve_errors),
         cmocka_unit_test(test_dissolve_stirling), cmocka_unit_test(test_attrs),
         cmocka_unit_test(test_geo_squares),      cmocka_unit_test(test_geo_stirling),

@@ -7,6 +7,7 @@
  * calls in, so that the two can change apart.
  */
 #include "cli.h"
+#include "localities/writers.h"
 
 #include "localities/progress.h"
 
@@ -19,6 +20,8 @@ struct cli_targets {
     loc_csv **spec;       /* per release */
     loc_progress *pr;
     int has_targets;
+    const char **names;   /* the releases' names (the strings borrowed from the batch's runs) and years, */
+    int *years;           /* for progress.html */
 };
 
 void cli_progress_free(cli_targets *cp)
@@ -28,6 +31,8 @@ void cli_progress_free(cli_targets *cp)
     for (size_t k = 0; cp->spec && k < cp->n; k++)
         loc_csv_destroy(cp->spec[k]);
     free(cp->spec);
+    free(cp->years);
+    free(cp->names);
     loc_progress_destroy(cp->pr);
     loc_csv_destroy(cp->held);
     loc_csv_destroy(cp->targets);
@@ -73,6 +78,12 @@ int cli_progress_prepare(loc_ctx *ctx, int quiet, const char *hold, const char *
         goto done;
     }
     cp->has_targets = targets != NULL;
+    if (!(cp->years = malloc((n ? n : 1) * sizeof *cp->years)) || !(cp->names = malloc((n ? n : 1) * sizeof *cp->names))) {
+        cli_error("out of memory");
+        goto done;
+    }
+    memcpy(cp->years, years, n * sizeof *years);
+    memcpy(cp->names, names, n * sizeof *names);
     *out = cp;
     cp = NULL;
     rc = CLI_EXIT_OK;
@@ -129,7 +140,16 @@ int cli_progress_finish(loc_ctx *ctx, cli_targets *cp, const char *const *outs, 
         printf("  plan localities of the first release: %zu narrowed, %zu widened, %zu held, %zu cannot tell\n", c[0],
                c[1], c[2], c[3]);
     }
-    printf("wrote        %s\n", path);
+    /* progress.html: the same rows drawn, a chart per target and trend */
+    loc_csv *pt = loc_csv_read(ctx, path);
+    char html[4200];
+    snprintf(html, sizeof html, "%s/progress.html", out_root);
+    if (!pt || loc_write_progress_report(ctx, pt, (const char *const *)cp->names, cp->years, cp->n, html)) {
+        loc_csv_destroy(pt);
+        goto fail;
+    }
+    loc_csv_destroy(pt);
+    printf("wrote        %s and %s\n", path, html);
     rc = CLI_EXIT_OK;
     goto done;
 fail:

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "localities/boundary.h"
+#include "localities/csv.h"
 #include "localities/partition.h"
 
 /* ---------------------------------------------------------------------
@@ -258,6 +259,25 @@ typedef struct loc_report_opts {
  */
 LOC_API loc_status loc_write_report(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs,
                                     const loc_report_opts *opts, const char *path);
+
+/* ---------------------------------------------------------------------
+ * Progress report (batch over releases)
+ * --------------------------------------------------------------------- */
+
+/*
+ * progress.html from a progress table (progress.csv as loc_progress_write
+ * writes it: kind, locality_code, locality_name, indicator, measure,
+ * baseline, plan_year, target_1y/_3y/_10y, per release <r>_value, <r>_gap_council,
+ * <r>_gap_scotland with their _low and _high, then status and note) and the
+ * releases' names and years: per locality, a small chart per target and
+ * trend (the measure in each release with its interval, the line to the
+ * targets), its status in words, and the numbers in a table beside it;
+ * localities with targets first.  Self-contained, atomic like the other
+ * writers.  LOC_EINVAL when the table lacks a column, LOC_EIO naming path,
+ * LOC_ENOMEM.
+ */
+LOC_API loc_status loc_write_progress_report(loc_ctx *ctx, const loc_csv *progress, const char *const *releases,
+                                             const int *years, size_t nrel, const char *path);
 
 /* ---------------------------------------------------------------------
  * All outputs of a run
