@@ -2908,8 +2908,35 @@ static void put_progress_chart(FILE *f, const loc_csv *t, size_t r, const prog_c
 #undef GY
 }
 
-static loc_status put_progress_page(loc_ctx *ctx, FILE *f, const loc_csv *t, const char *const *releases,
-                                    const int *years, size_t nrel)
+/* The plan flag of locality code in each release, from comparison.csv. */
+static void put_plan_flags(FILE *f, const loc_csv *cmp, const char *code, const char *const *releases, size_t nrel)
+{
+    long cc = cmp ? loc_csv_column(cmp, "locality_code") : -1;
+    if (cc < 0)
+        return;
+    for (size_t r = 0; r < loc_csv_nrows(cmp); r++) {
+        if (strcmp(loc_csv_field(cmp, r, (size_t)cc), code))
+            continue;
+        fputs("<p>Locality plan required: ", f);
+        int any = 0;
+        for (size_t k = 0; k < nrel; k++) {
+            char col[256];
+            snprintf(col, sizeof col, "%s_plan_required", releases[k]);
+            long c = loc_csv_column(cmp, col);
+            if (c < 0)
+                continue;
+            const char *v = loc_csv_field(cmp, r, (size_t)c);
+            fputs(any++ ? "; " : "", f);
+            esc(f, releases[k]);
+            fputs(!strcmp(v, "1") ? " <b>yes</b>" : !strcmp(v, "0") ? " no" : " &ndash;", f);
+        }
+        fputs(".</p>\n", f);
+        return;
+    }
+}
+
+static loc_status put_progress_page(loc_ctx *ctx, FILE *f, const loc_csv *t, const loc_csv *cmp,
+                                    const char *const *releases, const int *years, size_t nrel)
 {
     long ck = loc_csv_column(t, "kind"), cl = loc_csv_column(t, "locality_code"), cn = loc_csv_column(t, "locality_name"),
          ci = loc_csv_column(t, "indicator"), cm = loc_csv_column(t, "measure"), cb = loc_csv_column(t, "baseline"),
@@ -2964,6 +2991,7 @@ static loc_status put_progress_page(loc_ctx *ctx, FILE *f, const loc_csv *t, con
         fputs(" <small>", f);
         esc(f, code);
         fputs("</small></h3>\n", f);
+        put_plan_flags(f, cmp, code, releases, nrel);
         for (size_t q = r; q < n; q++) {
             if (done[q] || strcmp(loc_csv_field(t, q, (size_t)cl), code))
                 continue;
@@ -3017,8 +3045,8 @@ static loc_status put_progress_page(loc_ctx *ctx, FILE *f, const loc_csv *t, con
     return LOC_OK;
 }
 
-loc_status loc_write_progress_report(loc_ctx *ctx, const loc_csv *progress, const char *const *releases,
-                                     const int *years, size_t nrel, const char *path)
+loc_status loc_write_progress_report(loc_ctx *ctx, const loc_csv *progress, const loc_csv *comparison,
+                                     const char *const *releases, const int *years, size_t nrel, const char *path)
 {
     if (!progress || (nrel && (!releases || !years)))
         return loc_error(ctx, LOC_EINVAL, "cannot write '%s': no progress table or releases", path);
@@ -3033,7 +3061,7 @@ loc_status loc_write_progress_report(loc_ctx *ctx, const loc_csv *progress, cons
         discard_temp(ctx, tmp);
         return loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
     }
-    st = put_progress_page(ctx, f, progress, releases, years, nrel);
+    st = put_progress_page(ctx, f, progress, comparison, releases, years, nrel);
     if (!st && (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0))
         st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
     if (fclose(f) != 0 && !st)

@@ -1292,7 +1292,11 @@ static void test_progress_report(void **state)
     snprintf(path, sizeof path, "%s/progress.html", dir);
     const char *rel[] = {"r12", "r20"};
     const int years[] = {2012, 2020};
-    assert_int_equal(loc_write_progress_report(ctx, t, rel, years, 2, path), LOC_OK);
+    static const char C[] = "locality_code,locality_name,r12_plan_required,r20_plan_required,status\n"
+                            "L1,<Town>,1,0,changed\n";
+    loc_csv *cmp = loc_csv_parse(ctx, "comparison.csv", C, strlen(C));
+    assert_int_equal(loc_write_progress_report(ctx, t, cmp, rel, years, 2, path), LOC_OK);
+    loc_csv_destroy(cmp);
     char *html = slurp(path, NULL);
     check_balanced(html);
     assert_int_equal(count_of(html, "<svg class=\"pg\""), 3);
@@ -1301,12 +1305,13 @@ static void test_progress_report(void **state)
     assert_non_null(strstr(html, "on track</span>: at or ahead of the line"));
     assert_non_null(strstr(html, "class=\"tl\"")); /* the target line */
     assert_non_null(strstr(html, "<td>target, 10 years</td>"));
+    assert_non_null(strstr(html, "Locality plan required: r12 <b>yes</b>; r20 no."));
     assert_true(strstr(html, "Village") > strstr(html, "narrowed")); /* L1's trend beside its target */
     free(html);
     /* a table without the needed columns is refused */
     static const char BAD[] = "locality_code,indicator\nL1,income\n";
     loc_csv *b = loc_csv_parse(ctx, "bad.csv", BAD, strlen(BAD));
-    assert_int_equal(loc_write_progress_report(ctx, b, rel, years, 2, path), LOC_EINVAL);
+    assert_int_equal(loc_write_progress_report(ctx, b, NULL, rel, years, 2, path), LOC_EINVAL);
     assert_non_null(strstr(loc_errmsg(ctx), "progress report: the table lacks"));
     loc_csv_destroy(b);
     unlink(path);

@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct cli_targets {
     size_t n;
@@ -141,14 +142,19 @@ int cli_progress_finish(loc_ctx *ctx, cli_targets *cp, const char *const *outs, 
                c[1], c[2], c[3]);
     }
     /* progress.html: the same rows drawn, a chart per target and trend */
-    loc_csv *pt = loc_csv_read(ctx, path);
+    loc_csv *pt = loc_csv_read(ctx, path), *cmp = NULL;
     char html[4200];
+    snprintf(html, sizeof html, "%s/comparison.csv", out_root);
+    if (access(html, R_OK) == 0)
+        cmp = loc_csv_read(ctx, html);
     snprintf(html, sizeof html, "%s/progress.html", out_root);
-    if (!pt || loc_write_progress_report(ctx, pt, (const char *const *)cp->names, cp->years, cp->n, html)) {
+    if (!pt || loc_write_progress_report(ctx, pt, cmp, (const char *const *)cp->names, cp->years, cp->n, html)) {
         loc_csv_destroy(pt);
+        loc_csv_destroy(cmp);
         goto fail;
     }
     loc_csv_destroy(pt);
+    loc_csv_destroy(cmp);
     printf("wrote        %s and %s\n", path, html);
     rc = CLI_EXIT_OK;
     goto done;

@@ -272,12 +272,14 @@ LOC_API loc_status loc_write_report(loc_ctx *ctx, const loc_dissolved *d, const 
  * releases' names and years: per locality, a small chart per target and
  * trend (the measure in each release with its interval, the line to the
  * targets), its status in words, and the numbers in a table beside it;
- * localities with targets first.  Self-contained, atomic like the other
+ * localities with targets first.  comparison (comparison.csv, may be NULL)
+ * adds each locality's plan flag in every release.  Self-contained, atomic like the other
  * writers.  LOC_EINVAL when the table lacks a column, LOC_EIO naming path,
  * LOC_ENOMEM.
  */
-LOC_API loc_status loc_write_progress_report(loc_ctx *ctx, const loc_csv *progress, const char *const *releases,
-                                             const int *years, size_t nrel, const char *path);
+LOC_API loc_status loc_write_progress_report(loc_ctx *ctx, const loc_csv *progress, const loc_csv *comparison,
+                                             const char *const *releases, const int *years, size_t nrel,
+                                             const char *path);
 
 /* ---------------------------------------------------------------------
  * All outputs of a run
