@@ -1402,16 +1402,30 @@ static loc_status put_map(rep *r, const size_t *list, size_t n, const frame *fr,
     }
     if (!by_value)
         fputs("</g>\n", f);
-    /* labels over the shapes: the flagged always, the others on zooming */
+    /* labels over the shapes: the flagged where they do not overlap one
+     * already placed (greedy, in list order), every other one only on
+     * zooming in, when there is room */
+    double (*placed)[4] = by_value ? NULL : loc_malloc(r->ctx, (n ? n : 1) * sizeof *placed);
+    size_t np = 0;
     for (size_t i = 0; i < n && !st && !by_value; i++) {
         size_t k = list[i];
         double x, y;
         if (!label_point(r, fr, k, &x, &y))
             continue;
-        fprintf(f, "<text class=\"lb%s\" x=\"%.0f\" y=\"%.0f\">", flagged(r, k) ? "" : " o", x, y);
-        esc(f, loc_partition_name(r->d->p, k)[0] ? loc_partition_name(r->d->p, k) : loc_partition_code(r->d->p, k));
+        const char *name =
+            loc_partition_name(r->d->p, k)[0] ? loc_partition_name(r->d->p, k) : loc_partition_code(r->d->p, k);
+        int show = flagged(r, k) && placed;
+        /* about 5.5 pixels a character at 10 px, centred; 11 px high */
+        double hw = 2.75 * (double)strlen(name), box[4] = {x - hw, y - 10, x + hw, y + 2};
+        for (size_t q = 0; q < np && show; q++)
+            show = box[2] < placed[q][0] || box[0] > placed[q][2] || box[3] < placed[q][1] || box[1] > placed[q][3];
+        if (show)
+            memcpy(placed[np++], box, sizeof box);
+        fprintf(f, "<text class=\"lb%s\" x=\"%.0f\" y=\"%.0f\">", show ? "" : " o", x, y);
+        esc(f, name);
         fputs("</text>\n", f);
     }
+    loc_free(r->ctx, placed);
     put_scale_and_credits(r, fr, fr->h + 2);
     fputs("</svg>\n", f);
     return st;
@@ -1465,11 +1479,37 @@ static void put_inset(rep *r, const size_t *list, size_t n, const frame *fr, lon
     qsort(areas, n, sizeof *areas, cmp_double);
     double cut = areas[n / 3];
     loc_free(r->ctx, areas);
+    /* the densest cluster of small localities: the small one with most
+     * small ones within a sixth of the map's width, and those around it */
+    double rad = fmax(fr->w, fr->h) / 6;
+    size_t best = (size_t)-1, bestn = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = list[i], c = 0;
+        if (r->d->area[k] > cut || r->group[k] != grp)
+            continue;
+        double kx = (r->bb[k][0] + r->bb[k][2]) / 2, ky = (r->bb[k][1] + r->bb[k][3]) / 2;
+        for (size_t j = 0; j < n; j++) {
+            size_t q = list[j];
+            if (r->d->area[q] > cut || r->group[q] != grp)
+                continue;
+            double qx = (r->bb[q][0] + r->bb[q][2]) / 2, qy = (r->bb[q][1] + r->bb[q][3]) / 2;
+            c += hypot(qx - kx, qy - ky) <= rad;
+        }
+        if (c > bestn) {
+            bestn = c;
+            best = k;
+        }
+    }
+    if (best == (size_t)-1)
+        return;
+    double bx = (r->bb[best][0] + r->bb[best][2]) / 2, by = (r->bb[best][1] + r->bb[best][3]) / 2;
     double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
     size_t in = 0;
     for (size_t i = 0; i < n; i++) {
         size_t k = list[i];
         if (r->d->area[k] > cut || r->group[k] != grp)
+            continue;
+        if (hypot((r->bb[k][0] + r->bb[k][2]) / 2 - bx, (r->bb[k][1] + r->bb[k][3]) / 2 - by) > rad)
             continue;
         x0 = fmin(x0, r->bb[k][0]);
         y0 = fmin(y0, r->bb[k][1]);
@@ -1477,7 +1517,7 @@ static void put_inset(rep *r, const size_t *list, size_t n, const frame *fr, lon
         y1 = fmax(y1, r->bb[k][3]);
         in++;
     }
-    if (in < 2 || !(x1 > x0) || !(y1 > y0))
+    if (in < 3 || !(x1 > x0) || !(y1 > y0))
         return;
     /* worth it only when the area is small on the whole map */
     double w = x1 - x0, h = y1 - y0;
@@ -1505,20 +1545,37 @@ static void put_inset(rep *r, const size_t *list, size_t n, const frame *fr, lon
                "style=\"--lb:%.2fpx\" role=\"img\" aria-label=\"close-up of the densest localities\">"
                "<use href=\"#cm-%ld\" stroke=\"#555\" stroke-width=\"%.3f\"/>\n",
             x0, y0, w, h + credits_h(r) / zoom, fr->w, fr->h + credits_h(r), lb, grp, 0.8 / zoom);
-    for (size_t i = 0; i < n; i++) {
-        size_t k = list[i];
-        double x, y;
-        if (r->group[k] != grp || !label_point(r, fr, k, &x, &y) || x < x0 || x > x0 + w || y < y0 || y > y0 + h)
-            continue;
-        fprintf(f, "<text class=\"lb\" x=\"%.1f\" y=\"%.1f\">", x, y);
-        esc(f, loc_partition_name(r->d->p, k)[0] ? loc_partition_name(r->d->p, k) : loc_partition_code(r->d->p, k));
-        fputs("</text>\n", f);
-    }
+    /* names where they fit: the flagged first, then the others, each
+     * skipped when it would overlap one placed (all are named on hover) */
+    double (*placed)[4] = loc_malloc(r->ctx, n * sizeof *placed);
+    size_t np = 0;
+    for (int pass = 0; pass < 2 && placed; pass++)
+        for (size_t i = 0; i < n; i++) {
+            size_t k = list[i];
+            double x, y;
+            if ((flagged(r, k) != 0) != (pass == 0) || r->group[k] != grp || !label_point(r, fr, k, &x, &y) ||
+                x < x0 || x > x0 + w || y < y0 || y > y0 + h)
+                continue;
+            const char *name =
+                loc_partition_name(r->d->p, k)[0] ? loc_partition_name(r->d->p, k) : loc_partition_code(r->d->p, k);
+            double hw = 2.75 * (double)strlen(name) / zoom, box[4] = {x - hw, y - 10 / zoom, x + hw, y + 2 / zoom};
+            int fits = 1;
+            for (size_t q = 0; q < np && fits; q++)
+                fits = box[2] < placed[q][0] || box[0] > placed[q][2] || box[3] < placed[q][1] || box[1] > placed[q][3];
+            if (!fits)
+                continue;
+            memcpy(placed[np++], box, sizeof box);
+            fprintf(f, "<text class=\"lb\" x=\"%.1f\" y=\"%.1f\">", x, y);
+            esc(f, name);
+            fputs("</text>\n", f);
+        }
+    loc_free(r->ctx, placed);
     /* scale bar and credits in the zoomed frame's own units */
     frame z = {fr->x0 + x0 / fr->s, fr->y1 - y0 / fr->s, fr->s * zoom, fr->w, fr->h};
     fprintf(f, "<g transform=\"translate(%.2f %.2f) scale(%.5f)\">", x0, y0, 1 / zoom);
     put_scale_and_credits(r, &z, fr->h + 2);
-    fputs("</g></svg>\n<div class=\"legend\">Close-up of the densest part of the council, every locality named"
+    fputs("</g></svg>\n<div class=\"legend\">Close-up of the densest part of the council, the localities named where "
+          "the names fit"
           "</div></figure>\n", f);
 }
 
