@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define DEFAULT_OUT "localities-out"
@@ -160,11 +161,15 @@ static int read_row(const loc_csv *m, size_t r, const char *dir, const char *out
     }
     snprintf(run->map_from, sizeof run->map_from, "%s", field(m, r, col[9])[0] ? field(m, r, col[9]) : "");
     snprintf(run->map_to, sizeof run->map_to, "%s", field(m, r, col[10])[0] ? field(m, r, col[10]) : "");
+    /* a row's folder lies inside the batch folder: a name, never a path
+     * that could lead out of it */
     const char *o = field(m, r, col[6]);
-    if (o[0])
-        resolve(run->out, sizeof run->out, dir, o);
-    else
-        snprintf(run->out, sizeof run->out, "%s/%s", out_root, name);
+    if (o[0] && (strchr(o, '/') || strchr(o, '\\') || !strcmp(o, ".") || !strcmp(o, ".."))) {
+        cli_error("'%s' line %zu (%s): out must be a folder name inside the batch folder, not '%s'", mname, run->line,
+                  name, o);
+        return CLI_EXIT_USAGE;
+    }
+    snprintf(run->out, sizeof run->out, "%s/%s", out_root, o[0] ? o : name);
     /* options: words, then the shared option parser */
     snprintf(run->optbuf, sizeof run->optbuf, "%s", field(m, r, col[5]));
     run->words[run->nwords++] = (char *)"batch";
@@ -326,6 +331,31 @@ done:
     return rc;
 }
 
+/* A temporary file for dir/name, created by mkstemp under an unpredictable
+ * name (O_CREAT|O_EXCL: never through a link someone planted, never over a
+ * file someone else holds); its name goes to tmp.  NULL with the error
+ * printed. */
+static FILE *open_temp(const char *dir, const char *name, char *tmp, size_t size)
+{
+    if (snprintf(tmp, size, "%s/.%s.tmp-XXXXXX", dir, name) >= (int)size) {
+        cli_error("cannot write in '%s': the name is too long", dir);
+        return NULL;
+    }
+    int fd = mkstemp(tmp);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        cli_error("cannot write '%s/%s': %s", dir, name, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
+        return NULL;
+    }
+    /* mkstemp makes it 0600; an output is for everyone who reads the folder */
+    fchmod(fd, 0644);
+    return f;
+}
+
 /* Run one row: its own context, its own summary file. */
 static void run_one(batch *bt, batch_run *run)
 {
@@ -345,8 +375,7 @@ static void run_one(batch *bt, batch_run *run)
     run->rc = cli_make_out_dir(run->out);
     if (!run->rc) {
         /* the summary, like the outputs, appears only when the run succeeds */
-        snprintf(tmp, sizeof tmp, "%s/.summary.txt.tmp", run->out);
-        if (!(summary = fopen(tmp, "w"))) {
+        if (!(summary = open_temp(run->out, "summary.txt", tmp, sizeof tmp))) {
             cli_error("cannot write '%s': %s", tmp, strerror(errno));
             run->rc = CLI_EXIT_DATA;
         }
@@ -525,8 +554,7 @@ static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
     /* comparison.csv: one row per held locality, the releases side by side */
     snprintf(path, sizeof path, "%s/comparison.csv", out_root);
     char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (!(f = fopen(tmp, "w"))) {
+    if (!(f = open_temp(out_root, "comparison.csv", tmp, sizeof tmp))) {
         cli_error("cannot write '%s': %s", tmp, strerror(errno));
         goto done;
     }
@@ -719,6 +747,12 @@ int cmd_batch(loc_ctx *ctx, cli_args *a)
         for (size_t q = 0; q < bt.nruns; q++)
             if (strcmp(bt.runs[q].name, run->name) == 0) {
                 cli_error("'%s' line %zu: the name '%s' is already used on line %zu", mpath, run->line, run->name,
+                          bt.runs[q].line);
+                run = NULL;
+                break;
+            } else if (strcmp(bt.runs[q].out, run->out) == 0) {
+                /* two rows into one folder: the second would replace the first */
+                cli_error("'%s' line %zu: the folder '%s' is already line %zu's", mpath, run->line, run->out,
                           bt.runs[q].line);
                 run = NULL;
                 break;

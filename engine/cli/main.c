@@ -73,7 +73,7 @@ static const cli_command commands[] = {
      "  usage: localities batch MANIFEST.csv [--out DIR] [--jobs N] [--fail-fast]\n"
      "  manifest columns: name, boundaries, indicators, spec (required); lookups (';'-separated),\n"
      "  respect (';'-separated F:COL:hard|soft|nest), options (more options for the run, space-separated),\n"
-     "  out (folder; default DIR/name).\n"
+     "  out (a folder name inside DIR; default the row's name).\n"
      "  Relative paths are taken from the manifest's folder.  A failed run is reported with its\n"
      "  manifest line and does not stop the others unless --fail-fast; exit status 0 only when all ran.\n"
      "  --jobs N            runs at a time (default 2)\n"
