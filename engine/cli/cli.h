@@ -105,6 +105,9 @@ void cli_error(const char *fmt, ...) LOC_PRINTF(1, 2);
 void cli_warn(const char *fmt, ...) LOC_PRINTF(1, 2);
 /* A usage error: message, hint to run --help, returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) LOC_PRINTF(2, 3);
+/* Replace stdout and stderr by streams that show control characters
+ * escaped (terminal.c); called first thing in main. */
+void cli_terminal_init(void);
 
 /* The engine's diagnostics to stderr (warnings always, info unless quiet). */
 void cli_report(void *ud, loc_level level, const char *msg);

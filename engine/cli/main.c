@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,7 +386,7 @@ static const cli_command *find_command(const char *name)
     return NULL;
 }
 
-int main(int argc, char **argv)
+static int run_main(int argc, char **argv)
 {
     cli_args args = {0};
     int first = 1;
@@ -419,5 +420,20 @@ int main(int argc, char **argv)
     loc_ctx_set_report(ctx, cli_report, &args);
     int rc = cmd->run(ctx, &args);
     loc_ctx_destroy(ctx);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    cli_terminal_init();
+    errno = 0;
+    int rc = run_main(argc, argv);
+    /* an answer that could not be written (a full disk behind `> file`)
+     * is a failure, not a success with the answer lost */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        int e = errno;
+        fprintf(stderr, CLI_PROG ": error: cannot write the output: %s\n", e ? strerror(e) : "write error");
+        return rc ? rc : CLI_EXIT_DATA;
+    }
     return rc;
 }
