@@ -369,6 +369,38 @@ static loc_status assign_councils(join *j, const loc_lookup *const *lookups, siz
  * Study area
  * --------------------------------------------------------------------- */
 
+/* Council codes replaced in 2018 (Fife, Perth and Kinross) and 2019
+ * (Glasgow City, North Lanarkshire) when their boundaries changed. */
+static const char *const OLD_CODES[][2] = {
+    {"S12000015", "S12000047"}, {"S12000024", "S12000048"}, {"S12000046", "S12000049"}, {"S12000044", "S12000050"}};
+
+/* A council asked for that the table lacks: an old code of one it has,
+ * or a name that is part of one of its names ("Glasgow" for "Glasgow
+ * City").  1 with the error set when there is a hint to give. */
+static int council_hint(join *j, const char *want)
+{
+    loc_zones *z = j->z;
+    for (size_t o = 0; o < sizeof OLD_CODES / sizeof *OLD_CODES; o++)
+        if (!strcasecmp(want, OLD_CODES[o][0]))
+            for (size_t c = 0; c < z->ncouncils; c++)
+                if (!strcmp(z->council_codes[c], OLD_CODES[o][1])) {
+                    loc_error(j->ctx, LOC_EDATA, "no council area '%s' in %s: that code was replaced by '%s' (%s)",
+                              want, z->council_source, OLD_CODES[o][1], z->council_names[c]);
+                    return 1;
+                }
+    size_t n = strlen(want);
+    for (size_t c = 0; c < z->ncouncils && n >= 3; c++) {
+        const char *name = z->council_names[c];
+        for (const char *p = name; *p; p++)
+            if (!strncasecmp(p, want, n)) {
+                loc_error(j->ctx, LOC_EDATA, "no council area '%s' in %s; did you mean '%s' (%s)?", want,
+                          z->council_source, name, z->council_codes[c]);
+                return 1;
+            }
+    }
+    return 0;
+}
+
 /* Chosen[c] = 1 for councils named in opts (by code or name). */
 static loc_status choose_councils(join *j, unsigned char *chosen)
 {
@@ -386,6 +418,8 @@ static loc_status choose_councils(join *j, unsigned char *chosen)
                 chosen[c] = 1;
                 found = 1;
             }
+        if (!found && council_hint(j, o->councils[k]))
+            return LOC_EDATA;
         if (!found)
             return loc_error(j->ctx, LOC_EDATA, "no council area '%s' in %s (%zu councils, e.g. '%s')", o->councils[k],
                              z->council_source, z->ncouncils, z->ncouncils ? z->council_codes[0] : "none");

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -206,8 +207,18 @@ int cli_load(loc_ctx *ctx, const cli_args *a, cli_inputs *in)
                         .strict = a->strict};
     in->zones = loc_zones_join(ctx, in->boundaries, in->indicators, in->spec,
                                (const loc_lookup *const *)in->lookups, in->nlookups, &jo, &in->coverage);
-    if (!in->zones)
-        return cli_fail(ctx);
+    if (!in->zones) {
+        int rc = cli_fail(ctx);
+        /* a council asked for on the embedded boundaries, which are
+         * Stirling's: say so, and how to use all of Scotland */
+        int other = 0;
+        for (size_t k = 0; k < a->ncouncils; k++)
+            other |= strcasecmp(a->councils[k], "S12000030") != 0 && strcasecmp(a->councils[k], "Stirling") != 0;
+        if (a->defaults && other)
+            fprintf(stderr, CLI_PROG ": hint: the default boundaries cover Stirling (S12000030) only; for another "
+                            "council give all of Scotland's: --boundaries data/scotland/dz2011_scotland_simplified.gpkg\n");
+        return rc;
+    }
     return CLI_EXIT_OK;
 }
 
