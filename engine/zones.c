@@ -475,11 +475,36 @@ static loc_status mark_study(join *j)
     if ((st = sort_study(j)))
         goto done;
     if (cov->joined == 0) {
-        st = loc_error(j->ctx, LOC_EDATA, "no zone code in '%s' matches one in '%s' (e.g. '%s' and '%s')",
-                       j->b ? loc_boundaries_path(j->b) : "the study area", loc_csv_name(j->csv),
-                       z->n ? z->codes[0] : "", loc_csv_nrows(j->csv) ? loc_csv_field(j->csv, 0, (size_t)j->zone_col) : "");
+        /* codes that differ only in case ("s01013001"): say so and name the
+         * match, the one slip that explains a join matching nothing */
+        const char *bc = NULL, *ic = NULL;
+        for (size_t i = 0; i < z->n && !bc; i++) {
+            if (!z->study[i] && j->b)
+                continue;
+            for (size_t r = 0; r < loc_csv_nrows(j->csv) && r < 100000; r++) {
+                const char *c = loc_csv_field(j->csv, r, (size_t)j->zone_col);
+                if (strcmp(c, z->codes[i]) && !strcasecmp(c, z->codes[i])) {
+                    bc = z->codes[i];
+                    ic = c;
+                    break;
+                }
+            }
+            if (i > 50)
+                break; /* a few tries are enough to tell */
+        }
+        if (bc)
+            st = loc_error(j->ctx, LOC_EDATA,
+                           "no zone code in '%s' matches one in '%s': they differ only in case ('%s' and '%s'); "
+                           "write the codes alike",
+                           j->b ? loc_boundaries_path(j->b) : "the study area", loc_csv_name(j->csv), bc, ic);
+        else
+            st = loc_error(j->ctx, LOC_EDATA, "no zone code in '%s' matches one in '%s' (e.g. '%s' and '%s')",
+                           j->b ? loc_boundaries_path(j->b) : "the study area", loc_csv_name(j->csv),
+                           z->n ? z->codes[0] : "",
+                           loc_csv_nrows(j->csv) ? loc_csv_field(j->csv, 0, (size_t)j->zone_col) : "");
         goto done;
     }
+
     char what[600];
     snprintf(what, sizeof what, "with a boundary but no row in '%s'", loc_csv_name(j->csv));
     if ((st = report_zones(j, what, bonly, cov->boundary_only, j->opts->strict)))
@@ -692,6 +717,10 @@ static loc_status parse_values(join *j)
     }
     if (!st)
         st = report_unusable(j);
+    if (!st && z->nstudy && j->cov->zero_population == z->nstudy)
+        loc_report(j->ctx, LOC_WARN, "'%s': every one of the %zu study zones has a population of 0: every locality "
+                   "will have no residents, and no rate can be taken",
+                   loc_csv_name(j->csv), z->nstudy);
     if (!st && j->errvals > LIST_MAX)
         loc_report(j->ctx, LOC_WARN, "'%s': %zu spreadsheet error values in all, treated as missing",
                    loc_csv_name(j->csv), j->errvals);
