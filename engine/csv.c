@@ -583,3 +583,5 @@ loc_num loc_parse_number(const char *s, double *out)
     *out = v;
     return LOC_NUM_OK;
 }
+
+int loc_csv_put_field(FILE *f, const char *s) { return loc_put_csv_field(f, s); }

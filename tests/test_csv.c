@@ -803,9 +803,31 @@ static void test_parse_number(void **state)
         expect_num(bad[i], LOC_NUM_BAD);
 }
 
+/* The one CSV field writer: plain text as it is, quotes doubled inside
+ * quotes, commas and line breaks quoted, spaces kept as they are. */
+static void test_put_field(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_not_equal(loc_csv_put_field(f, "Raploch"), EOF);
+    fputc('|', f);
+    loc_csv_put_field(f, "Quote \"Q\" Town");
+    fputc('|', f);
+    loc_csv_put_field(f, "Edinburgh, City of");
+    fputc('|', f);
+    loc_csv_put_field(f, " padded");
+    fclose(f);
+    assert_string_equal(buf, "Raploch|\"Quote \"\"Q\"\" Town\"|\"Edinburgh, City of\"| padded");
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_put_field),
         cmocka_unit_test(test_basic),
         cmocka_unit_test(test_bom),
         cmocka_unit_test(test_line_ends),

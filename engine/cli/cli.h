@@ -202,6 +202,7 @@ void cli_progress_done(cli_progress *p);
  * outputs stay as they were. */
 typedef struct cli_stage {
     const cli_args *args;  /* the run's arguments, for run.json; NULL writes none */
+    int made_out;          /* 1 when opening the stage created the output folder */
     const char *out;
     char dir[4096];
     char path[4200];

@@ -573,7 +573,10 @@ static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
     size_t persistent = 0, changed = 0, never = 0;
     char plist[2048] = "", clist[2048] = "";
     for (size_t i = 0; i < ncodes; i++) {
-        fprintf(f, "\"%s\",\"%s\"", codes[i], names[i]);
+        /* the one CSV field writer: quotes inside a name are doubled */
+        loc_csv_put_field(f, codes[i]);
+        fputc(',', f);
+        loc_csv_put_field(f, names[i]);
         int yes = 0, no = 0;
         for (size_t k = 0; k < n; k++) {
             if (bt->runs[k].rc)

@@ -77,6 +77,8 @@ int cli_stage_open(cli_stage *s, const char *out, const cli_args *args)
     memset(s, 0, sizeof *s);
     s->out = out;
     s->args = args;
+    struct stat sb;
+    s->made_out = stat(out, &sb) != 0; /* a failed run removes the folder it made */
     if (cli_make_out_dir(out))
         return CLI_EXIT_DATA;
     snprintf(s->dir, sizeof s->dir, "%s/.localities-run-XXXXXX", out);
@@ -306,7 +308,13 @@ int cli_stage_commit(cli_stage *s)
     return CLI_EXIT_OK;
 }
 
-void cli_stage_abort(cli_stage *s) { stage_remove(s); }
+void cli_stage_abort(cli_stage *s)
+{
+    stage_remove(s);
+    if (s->made_out && s->out)
+        rmdir(s->out); /* only when empty: never what someone put there meanwhile */
+    s->made_out = 0;
+}
 
 /* ---------------------------------------------------------------------
  * The command

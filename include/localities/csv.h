@@ -19,6 +19,7 @@
 #define LOCALITIES_CSV_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "localities/ctx.h"
 
@@ -87,5 +88,10 @@ typedef enum loc_num {
  * NaN, infinities and hexadecimal are LOC_NUM_BAD.
  */
 LOC_API loc_num loc_parse_number(const char *s, double *out);
+
+/* Write s as one CSV field (RFC 4180): quoted when it holds a comma, a
+ * quote or a line break, quotes doubled; the one field writer every table
+ * of the tool uses.  EOF on a write error. */
+LOC_API int loc_csv_put_field(FILE *f, const char *s);
 
 #endif
