@@ -84,8 +84,11 @@ typedef struct join {
     council_src csrc;
     loc_strmap *council_map; /* council code -> index */
     size_t errvals;          /* spreadsheet error values met */
-    size_t *unusable;        /* per indicator: rows left out, zero denominator or numerator above it */
+    size_t *unusable;        /* per indicator: study rows left out, zero denominator or numerator above it */
     const char ***unusable_codes; /* per indicator: the first LIST_MAX of their codes */
+    uint8_t *ref_unusable;   /* per row: a reference row left out of some indicator */
+    size_t ref_indicators;   /* indicators that left out a reference row */
+    uint8_t *ref_ind;        /* per indicator: 1 when it did */
 } join;
 
 /* ---------------------------------------------------------------------
@@ -582,6 +585,7 @@ static loc_status copy_indicators(join *j)
         !(z->suppressed = loc_calloc(j->ctx, k, sizeof *z->suppressed)) ||
         !(z->nsuppressed = loc_calloc(j->ctx, k, sizeof *z->nsuppressed)) ||
         !(j->unusable = loc_calloc(j->ctx, k, sizeof *j->unusable)) ||
+        !(j->ref_unusable = loc_calloc(j->ctx, z->n ? z->n : 1, 1)) || !(j->ref_ind = loc_calloc(j->ctx, k, 1)) ||
         !(j->unusable_codes = loc_calloc(j->ctx, k, sizeof *j->unusable_codes)))
         return LOC_ENOMEM;
     for (size_t i = 0; i < z->nind; i++) {
@@ -630,9 +634,19 @@ static void drop_unusable(join *j, size_t k, size_t i, double *a, double *b)
         return;
     if (!(*b == 0 || (ind->type == LOC_IND_PROPORTION && *a > *b)))
         return;
-    if (j->unusable[k] < LIST_MAX)
-        j->unusable_codes[k][j->unusable[k]] = j->z->codes[i];
-    j->unusable[k]++;
+    if (!j->z->study[i] && j->ref_unusable) {
+        /* outside the study area: the Scotland comparator's only, one
+         * summary line for them all */
+        j->ref_unusable[i] = 1;
+        if (!j->ref_ind[k]) {
+            j->ref_ind[k] = 1;
+            j->ref_indicators++;
+        }
+    } else {
+        if (j->unusable[k] < LIST_MAX)
+            j->unusable_codes[k][j->unusable[k]] = j->z->codes[i];
+        j->unusable[k]++;
+    }
     *a = *b = NAN;
     if (j->z->suppressed[k])
         j->z->suppressed[k][i] = 0;
@@ -689,6 +703,27 @@ static loc_status report_unusable(join *j)
         loc_status st = report_zones(j, what, j->unusable_codes[k], n, j->opts->strict);
         if (st)
             return st;
+    }
+    if (j->ref_indicators) {
+        const char *codes[LIST_MAX];
+        size_t n = 0, shown = 0;
+        for (size_t i = 0; i < j->z->n; i++)
+            if (j->ref_unusable[i]) {
+                if (shown < LIST_MAX)
+                    codes[shown++] = j->z->codes[i];
+                n++;
+            }
+        char what[LOC_ERRMSG_MAX];
+        snprintf(what, sizeof what,
+                 "outside the study area in '%s' left out of %zu indicator%s (a denominator of 0 or below its "
+                 "numerator: no rate), for the Scotland comparator",
+                 loc_csv_name(j->csv), j->ref_indicators, j->ref_indicators == 1 ? "" : "s");
+        char list[512] = "";
+        for (size_t q = 0; q < shown; q++) {
+            size_t len = strlen(list);
+            snprintf(list + len, sizeof list - len, "%s%s", q ? ", " : "", codes[q]);
+        }
+        loc_report(j->ctx, LOC_WARN, "%zu zone%s %s: %s%s", n, n == 1 ? "" : "s", what, list, n > shown ? ", ..." : "");
     }
     return LOC_OK;
 }
@@ -767,6 +802,8 @@ done:
     loc_free(ctx, j.ind_cols);
     loc_free(ctx, j.csv_row);
     loc_free(ctx, j.unusable);
+    loc_free(ctx, j.ref_unusable);
+    loc_free(ctx, j.ref_ind);
     if (j.unusable_codes)
         for (size_t k = 0; k < (j.z ? j.z->nind : 0); k++)
             loc_free(ctx, j.unusable_codes[k]);

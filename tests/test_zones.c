@@ -275,6 +275,20 @@ static void test_numerator_above_denominator(void **state)
     assert_true(loc_zones_column(z, 1, 0)[0] == 2000);
     assert_int_equal(loc_zones_missing(z, 0), 2);
     loc_zones_destroy(z);
+    /* outside the study area such zones are the Scotland comparator's
+     * only: one summary line for them all */
+    const char *alpha[] = {"Alpha"};
+    loc_join_opts oa = {.councils = alpha, .ncouncils = 1};
+    f.nwarn = 0;
+    f.warn[0] = '\0';
+    z = join(&f, &oa, NULL);
+    assert_non_null(z);
+    assert_int_equal(f.nwarn, 2);
+    assert_non_null(strstr(f.warn, "1 zone in 'ind.csv' left out of indicator 'income': the denominator is 0 or below "
+                                   "the numerator, so the count cannot be a rate: Z2\n"));
+    assert_non_null(strstr(f.warn, "1 zone outside the study area in 'ind.csv' left out of 2 indicators (a denominator "
+                                   "of 0 or below its numerator: no rate), for the Scotland comparator: Z3\n"));
+    loc_zones_destroy(z);
     /* strict: an error naming the indicator and the zones */
     loc_join_opts o = {.strict = 1};
     assert_null(join(&f, &o, NULL));
