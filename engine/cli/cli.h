@@ -195,29 +195,43 @@ void cli_progress_init(cli_progress *p, const cli_args *a, int stages);
 void cli_step(cli_progress *p, const char *fmt, ...) LOC_PRINTF(2, 3);
 void cli_progress_done(cli_progress *p);
 
-/* A staging folder inside the output folder: every output is written
- * there (cli_stage_path gives the path of a named file and remembers the
- * name), then cli_stage_commit moves each into the output folder; on
- * failure cli_stage_abort removes the staging folder and the previous
- * outputs stay as they were. */
+/* A run's outputs change as one set (stage.c).  Every output is written
+ * into a fresh staging folder beside the output folder (cli_stage_path
+ * gives the path of a named file and remembers the name); the commit,
+ * holding a lock on the output folder, carries over the files the user
+ * put there and swaps the two folders in one rename, so the output folder
+ * holds all of the old set or all of the new one whenever a kill comes,
+ * and two runs into one folder never mix.  Where the swap cannot be made
+ * (a parent folder not writable, a file system without it, subfolders in
+ * the output folder) the files are moved one by one under the same lock.
+ * cli_stage_abort, and SIGINT, SIGTERM or SIGHUP at any moment, remove the
+ * staging folder and leave the previous outputs as they were. */
 typedef struct cli_stage {
     const cli_args *args;  /* the run's arguments, for run.json; NULL writes none */
     int made_out;          /* 1 when opening the stage created the output folder */
-    const char *out;
+    int inside;            /* 1 when the staging folder is inside the output folder */
+    int lockfd;            /* the staging folder, locked while in use (-1: none) */
+    const char *out;       /* the output folder as given, for messages */
+    char real[4096];       /* the output folder, symbolic links resolved */
     char dir[4096];
     char path[4200];
     const char *names[32];
     size_t nnames;
 } cli_stage;
-/* Stage a run's outputs in a fresh folder inside out.  With args, the
- * commit also writes run.json (the command, version, inputs with their
- * size and SHA-256, outputs, start and end) and removes the files that the
- * previous run's run.json listed and this run did not write, so that the
- * folder never mixes two runs; files the user put there are not touched. */
+/* Stage a run's outputs.  With args, the commit also writes run.json (the
+ * command, version, inputs with their size and SHA-256, outputs, start and
+ * end) and drops the files that the previous run's run.json listed and
+ * this run did not write, so that the folder never mixes two runs; files
+ * the user put there are kept. */
 int cli_stage_open(cli_stage *s, const char *out, const cli_args *args);
 const char *cli_stage_path(cli_stage *s, const char *name);
 int cli_stage_commit(cli_stage *s);
 void cli_stage_abort(cli_stage *s);
+/* Block SIGINT, SIGTERM and SIGHUP and handle them in a thread of their
+ * own that removes every open staging folder (waiting for a commit under
+ * way to finish) and exits with 128 + the signal; called first in main,
+ * before any thread starts. */
+void cli_signals_init(void);
 
 /* More files for cli_write_outputs: write is called with the open stage
  * (name each file with cli_stage_path) and returns a loc_status with the

@@ -426,6 +426,7 @@ static int run_main(int argc, char **argv)
 int main(int argc, char **argv)
 {
     cli_terminal_init();
+    cli_signals_init();
     errno = 0;
     int rc = run_main(argc, argv);
     /* an answer that could not be written (a full disk behind `> file`)
