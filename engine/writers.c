@@ -577,13 +577,21 @@ typedef struct gdal_err {
     int failed;
 } gdal_err;
 
+/* 1 when a GDAL message says the disk is full in a driver's own words
+ * (SQLite's "database or disk is full" inside an SQL statement, for the
+ * GeoPackage), so that the user reads the cause, not the statement. */
+static int disk_full(const char *msg)
+{
+    return msg && (strstr(msg, "disk is full") || strstr(msg, "No space left") || strstr(msg, "no space left"));
+}
+
 static void cpl_handler(CPLErr cls, CPLErrorNum num, const char *msg)
 {
     (void)num;
     gdal_err *e = CPLGetErrorHandlerUserData();
     if (e && cls >= CE_Failure && !e->failed) {
         e->failed = 1;
-        snprintf(e->ctx->geos_msg, sizeof e->ctx->geos_msg, "%s", msg);
+        snprintf(e->ctx->geos_msg, sizeof e->ctx->geos_msg, "%s", disk_full(msg) ? "no space left on device" : msg);
     }
 }
 

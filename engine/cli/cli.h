@@ -227,6 +227,9 @@ int cli_stage_open(cli_stage *s, const char *out, const cli_args *args);
 const char *cli_stage_path(cli_stage *s, const char *name);
 int cli_stage_commit(cli_stage *s);
 void cli_stage_abort(cli_stage *s);
+/* msg with an open staging folder's path replaced by its output folder
+ * (in buf), so that messages name the files the user will look for. */
+const char *cli_stage_unstaged(const char *msg, char *buf, size_t size);
 /* Block SIGINT, SIGTERM and SIGHUP and handle them in a thread of their
  * own that removes every open staging folder (waiting for a commit under
  * way to finish) and exits with 128 + the signal; called first in main,

@@ -74,7 +74,9 @@ void cli_report(void *ud, loc_level level, const char *msg)
 
 int cli_fail(loc_ctx *ctx)
 {
-    cli_error("%s", loc_errmsg(ctx)[0] ? loc_errmsg(ctx) : loc_strstatus(loc_errcode(ctx)));
+    char buf[8192];
+    cli_error("%s", loc_errmsg(ctx)[0] ? cli_stage_unstaged(loc_errmsg(ctx), buf, sizeof buf)
+                                       : loc_strstatus(loc_errcode(ctx)));
     return CLI_EXIT_DATA;
 }
 

@@ -136,6 +136,20 @@ static void remove_leftovers(const char *parent, const char *prefix)
     closedir(d);
 }
 
+const char *cli_stage_unstaged(const char *msg, char *buf, size_t size)
+{
+    const char *r = msg;
+    pthread_mutex_lock(&stages_mu);
+    for (size_t i = 0; i < nopen && r == msg; i++) {
+        const cli_stage *s = open_stages[i];
+        const char *at = s->dir[0] ? strstr(msg, s->dir) : NULL;
+        if (at && snprintf(buf, size, "%.*s%s%s", (int)(at - msg), msg, s->out, at + strlen(s->dir)) < (int)size)
+            r = buf;
+    }
+    pthread_mutex_unlock(&stages_mu);
+    return r;
+}
+
 int cli_stage_open(cli_stage *s, const char *out, const cli_args *args)
 {
     memset(s, 0, sizeof *s);
