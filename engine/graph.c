@@ -956,6 +956,21 @@ done:
  * Parts and island links
  * --------------------------------------------------------------------- */
 
+/* One line for all the island links made (each was a LOC_DETAIL line):
+ * the all-Scotland graph has 26, too many for the screen of every run. */
+static void report_links(build *b, const loc_graph *g)
+{
+    double lo = INFINITY, hi = 0;
+    for (size_t i = 0; i < g->nlinks; i++) {
+        lo = fmin(lo, g->links[i].dist_m);
+        hi = fmax(hi, g->links[i].dist_m);
+    }
+    loc_report(b->ctx, LOC_INFO,
+               "%zu island link%s join%s separate parts of councils, %.0f to %.0f m apart "
+               "(each in graph.csv as kind 'island', and with --verbose)",
+               g->nlinks, g->nlinks == 1 ? "" : "s", g->nlinks == 1 ? "s" : "", lo, hi);
+}
+
 typedef struct nearest_state {
     build *b;
     const GEOSPreparedGeometry **prep; /* per zone, prepared on first use as a candidate */
@@ -1184,7 +1199,7 @@ static loc_status parts_and_links(build *b, loc_graph *g)
                 stranded[ra] = 1;
                 continue;
             }
-            loc_report(b->ctx, LOC_INFO, "island link: zone '%s' (part of %u zone%s) to zone '%s', %.0f m apart",
+            loc_report(b->ctx, LOC_DETAIL, "island link: zone '%s' (part of %u zone%s) to zone '%s', %.0f m apart",
                        zname(b, lc->from, b1, sizeof b1), b->size[ra], b->size[ra] == 1 ? "" : "s",
                        zname(b, lc->to, b2, sizeof b2), lc->d);
             uint32_t za = lc->from < lc->to ? lc->from : lc->to, zb = lc->from ^ lc->to ^ za;
@@ -1206,6 +1221,8 @@ static loc_status parts_and_links(build *b, loc_graph *g)
         if (!made)
             break;
     }
+    if (g->nlinks)
+        report_links(b, g);
 count:
     if (!(apart = loc_calloc(b->ctx, nc ? nc : 1, 1))) {
         st = LOC_ENOMEM;

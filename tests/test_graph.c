@@ -47,7 +47,7 @@ static void collect(void *ud, loc_level level, const char *msg)
 {
     fx *f = ud;
     size_t len = strlen(f->msgs);
-    snprintf(f->msgs + len, sizeof f->msgs - len, "%s: %s\n", level == LOC_WARN ? "warn" : "info", msg);
+    snprintf(f->msgs + len, sizeof f->msgs - len, "%s: %s\n", level == LOC_WARN ? "warn" : level == LOC_DETAIL ? "detail" : "info", msg);
 }
 
 static void fx_init(fx *f)
@@ -307,7 +307,9 @@ static void test_corner(void **state)
     assert_int_equal(k, LOC_EDGE_ISLAND);
     assert_int_equal(loc_graph_nlinks(g), 1);
     assert_true(loc_graph_links(g)[0].dist_m == 0);
-    assert_string_equal(f.msgs, "info: island link: zone 'ne' (part of 1 zone) to zone 'sw', 0 m apart\n");
+    assert_string_equal(f.msgs, "detail: island link: zone 'ne' (part of 1 zone) to zone 'sw', 0 m apart\n"
+                                "info: 1 island link joins separate parts of councils, 0 to 0 m apart "
+                                "(each in graph.csv as kind 'island', and with --verbose)\n");
     loc_graph_destroy(g);
     fx_free(&f);
 }
@@ -406,7 +408,9 @@ static void test_island(void **state)
     assert_int_equal(loc_graph_links(g)[0].b, 3);
     assert_true(fabs(loc_graph_links(g)[0].dist_m - 100 * sqrt(2)) < 1e-9);
     assert_true(loc_graph_perimeters(g)[2] == 800);
-    assert_string_equal(f.msgs, "info: island link: zone 'D' (part of 1 zone) to zone 'C', 141 m apart\n");
+    assert_string_equal(f.msgs, "detail: island link: zone 'D' (part of 1 zone) to zone 'C', 141 m apart\n"
+                                "info: 1 island link joins separate parts of councils, 141 to 141 m apart "
+                                "(each in graph.csv as kind 'island', and with --verbose)\n");
     loc_graph_destroy(g);
 
     /* a limit below the distance refuses the link, with a warning */
@@ -485,8 +489,10 @@ static void test_councils(void **state)
     assert_int_equal(s->island_links, 2);
     assert_int_equal(s->unlinked, 0);
     assert_int_equal(s->isolated, 3);
-    assert_string_equal(f.msgs, "info: island link: zone 'F' (part of 1 zone) to zone 'E', 900 m apart\n"
-                                "info: island link: zone 'G' (part of 1 zone) to zone 'B', 907 m apart\n");
+    assert_string_equal(f.msgs, "detail: island link: zone 'F' (part of 1 zone) to zone 'E', 900 m apart\n"
+                                "detail: island link: zone 'G' (part of 1 zone) to zone 'B', 907 m apart\n"
+                                "info: 2 island links join separate parts of councils, 900 to 907 m apart "
+                                "(each in graph.csv as kind 'island', and with --verbose)\n");
     loc_graph_destroy(g);
 
     /* without councils everything is one area: F and G link directly */

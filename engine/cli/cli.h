@@ -45,6 +45,7 @@ typedef struct cli_args {
     const char *out;              /* --out */
     int strict;                   /* --strict */
     int quiet;                    /* --quiet: warnings only */
+    int verbose;                  /* --verbose: the details behind summary lines too */
     int help;                     /* --help */
     int queen;                    /* --queen */
     const char *snap;             /* --snap METRES */

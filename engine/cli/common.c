@@ -68,6 +68,8 @@ void cli_report(void *ud, loc_level level, const char *msg)
     char head[160];
     if (level == LOC_WARN)
         cli_warn("%s", msg);
+    else if (level == LOC_DETAIL && (!a || !a->verbose || a->quiet))
+        return;
     else if (!a || !a->quiet)
         fprintf(stderr, "%s%s\n", lead(head, sizeof head), msg);
 }

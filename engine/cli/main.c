@@ -105,7 +105,7 @@ enum opt_id {
     O_STARTS, O_W_HET, O_W_COMPACT, O_W_SOFT, O_BUILD_INDICATORS, O_RESPECT, O_JOBS, O_FAIL_FAST, O_LOCALITIES,
     O_LOCALITY_COLUMN, O_CONFIDENCE, O_FDR, O_MIN_EFFECT, O_MIN_EFFECT_ABS, O_PLAN_MIN, O_HOLD,
     O_HOLD_RULE, O_TARGETS, O_OVERDISPERSION, O_FDR_METHOD, O_PLAN_DOMAINS, O_SHUFFLES, O_SPREAD, O_FROM,
-    O_FROM_BOUNDARIES
+    O_FROM_BOUNDARIES, O_VERBOSE
 };
 
 typedef struct cli_option {
@@ -158,6 +158,7 @@ static const cli_option options[] = {
     {"strict", 0, O_STRICT, NULL, "treat partial coverage of the join as an error"},
     {"targets", 1, O_TARGETS, "PATH", "batch: targets file for progress.csv (needs --hold-localities)"},
     {"threads", 1, O_THREADS, "N", "build: threads for the starts (default 2; never changes the result)"},
+    {"verbose", 0, O_VERBOSE, NULL, "print the details behind summary lines too (each island link)"},
     {"version", 0, O_VERSION, NULL, "print the version and exit"},
     {"w-compact", 1, O_W_COMPACT, "W", "build: weight of boundary length between localities (default 0.1)"},
     {"w-het", 1, O_W_HET, "W", "build: weight of within-locality heterogeneity (default 1)"},
@@ -209,7 +210,7 @@ static unsigned option_commands(enum opt_id id)
         return C_BUILD;
     case O_JOBS: case O_FAIL_FAST: case O_HOLD: case O_HOLD_RULE: case O_TARGETS:
         return C_BATCH;
-    case O_QUIET: case O_HELP: case O_VERSION:
+    case O_QUIET: case O_HELP: case O_VERSION: case O_VERBOSE:
         break;
     }
     return C_ALL;
@@ -287,6 +288,7 @@ static int set_option(cli_args *a, const cli_option *o, const char *v)
     case O_OUT: a->out = v; break;
     case O_STRICT: a->strict = 1; break;
     case O_QUIET: a->quiet = 1; break;
+    case O_VERBOSE: a->verbose = 1; break;
     case O_HELP: a->help = 1; break;
     case O_VERSION: break;
     case O_QUEEN: a->queen = 1; break;

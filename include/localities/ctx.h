@@ -44,7 +44,9 @@ typedef enum loc_status {
 /* Severity of a diagnostic passed to the report callback. */
 typedef enum loc_level {
     LOC_INFO = 0,  /* progress and facts worth logging */
-    LOC_WARN       /* something was repaired, excluded or could not be matched */
+    LOC_WARN,      /* something was repaired, excluded or could not be matched */
+    LOC_DETAIL     /* one of the items behind an info line's count (each island link):
+                      for a log file or a verbose mode, not for every run's screen */
 } loc_level;
 
 typedef void (*loc_report_fn)(void *ud, loc_level level, const char *msg);
