@@ -137,6 +137,10 @@ const char *loc_lookup_col_name(const loc_lookup *l, size_t col) { return loc_cs
 long loc_lookup_col(const loc_lookup *l, const char *name) { return loc_csv_column(l->csv, name); }
 long loc_lookup_name_col(const loc_lookup *l, size_t col) { return l->name_col[col]; }
 size_t loc_lookup_nzones(const loc_lookup *l) { return loc_strmap_count(l->rows); }
+size_t loc_lookup_nrows(const loc_lookup *l) { return loc_csv_nrows(l->csv); }
+const char *loc_lookup_row_zone(const loc_lookup *l, size_t r) { return loc_csv_field(l->csv, r, l->zone_col); }
+const char *loc_lookup_row_get(const loc_lookup *l, size_t r, size_t col) { return loc_csv_field(l->csv, r, col); }
+size_t loc_lookup_row_line(const loc_lookup *l, size_t r) { return loc_csv_line(l->csv, r); }
 
 const char *loc_lookup_get(const loc_lookup *l, const char *zone, size_t col)
 {

@@ -201,16 +201,113 @@ static void report_unlisted(loc_ctx *ctx, const loc_zones *z, const loc_grouping
     loc_report(ctx, LOC_WARN, "%s", msg);
 }
 
+/* The locality column: the one named, else the first after the zone column
+ * (NULL when there is none). */
+static const char *locality_column(const loc_lookup *lookup, const char *column)
+{
+    if (column)
+        return column;
+    long zc = loc_lookup_col(lookup, loc_lookup_zone_column(lookup));
+    for (size_t c = 0; c < loc_lookup_ncols(lookup); c++)
+        if ((long)c != zc)
+            return loc_lookup_col_name(lookup, c);
+    return NULL;
+}
+
+/* Codes for a message: the first ten, then how many more. */
+typedef struct codelist {
+    char buf[800];
+    size_t len, n;
+} codelist;
+
+static void codelist_add(codelist *c, const char *code)
+{
+    if (c->n++ < 10 && c->len < sizeof c->buf)
+        c->len += (size_t)snprintf(c->buf + c->len, sizeof c->buf - c->len, "%s'%s'", c->n > 1 ? ", " : "", code);
+}
+
+static const char *codelist_text(codelist *c)
+{
+    if (c->n > 10 && c->len < sizeof c->buf)
+        snprintf(c->buf + c->len, sizeof c->buf - c->len, " and %zu more", c->n - 10);
+    return c->buf;
+}
+
+/* The locality codes of the lookup that hold at least one zone known to
+ * the run (boundaries or indicators); NULL on failure. */
+static loc_strmap *localities_with_known_zones(loc_ctx *ctx, const loc_zones *z, const loc_lookup *lookup, size_t col)
+{
+    loc_strmap *m = loc_strmap_create(ctx, loc_lookup_nrows(lookup) + 1);
+    for (size_t r = 0; m && r < loc_lookup_nrows(lookup); r++) {
+        const char *zone = loc_lookup_row_zone(lookup, r), *loc = loc_lookup_row_get(lookup, r, col);
+        if (zone && *zone && loc && *loc && loc_zones_find(z, zone) >= 0 && loc_strmap_put(m, loc, 1, NULL)) {
+            loc_strmap_destroy(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
+loc_status loc_partition_check_lookup(loc_ctx *ctx, const loc_zones *z, const loc_lookup *lookup,
+                                      const char *column, const loc_partition *p, int strict)
+{
+    column = locality_column(lookup, column);
+    long col = column ? loc_lookup_col(lookup, column) : -1;
+    if (col < 0)
+        return LOC_OK; /* reading the localities has said so */
+    codelist unknown = {0}, absent = {0}, gone = {0};
+    loc_strmap *seen = loc_strmap_create(ctx, loc_lookup_nrows(lookup) + 1);
+    loc_strmap *known = seen ? localities_with_known_zones(ctx, z, lookup, (size_t)col) : NULL;
+    if (!known) {
+        loc_strmap_destroy(seen);
+        return loc_errcode(ctx);
+    }
+    size_t first_line = 0;
+    for (size_t r = 0; r < loc_lookup_nrows(lookup); r++) {
+        const char *zone = loc_lookup_row_zone(lookup, r), *loc = loc_lookup_row_get(lookup, r, (size_t)col);
+        if (!zone || !*zone || !loc || !*loc)
+            continue;
+        long i = loc_zones_find(z, zone);
+        if (i < 0) {
+            if (!unknown.n)
+                first_line = loc_lookup_row_line(lookup, r);
+            codelist_add(&unknown, zone);
+        } else if (loc_zones_boundary(z, (size_t)i) < 0 && !loc_zones_in_study(z, (size_t)i) && p &&
+                   loc_partition_find(p, loc) >= 0) {
+            codelist_add(&absent, zone);
+        }
+        /* a locality whose zones are all unknown: named once */
+        long was = 0;
+        if (loc_strmap_get(known, loc) < 0 && loc_strmap_put(seen, loc, 1, &was) == LOC_OK && was < 0)
+            codelist_add(&gone, loc);
+    }
+    loc_strmap_destroy(known);
+    loc_strmap_destroy(seen);
+    char tail[900] = "";
+    if (gone.n)
+        snprintf(tail, sizeof tail, "; locality %s %s no other zone and %s left out", codelist_text(&gone),
+                 gone.n == 1 ? "has" : "have", gone.n == 1 ? "is" : "are");
+    if (unknown.n && strict)
+        return loc_error(ctx, LOC_EDATA,
+                         "'%s' line %zu: %zu zone%s in neither the boundaries nor the indicators: %s%s (--strict)",
+                         loc_lookup_path(lookup), first_line, unknown.n, unknown.n == 1 ? "" : "s",
+                         codelist_text(&unknown), tail);
+    if (unknown.n)
+        loc_report(ctx, LOC_WARN, "'%s': %zu zone%s in neither the boundaries nor the indicators, left out: %s%s",
+                   loc_lookup_path(lookup), unknown.n, unknown.n == 1 ? "" : "s", codelist_text(&unknown), tail);
+    if (absent.n)
+        loc_report(ctx, LOC_WARN,
+                   "'%s': %zu zone%s of the study's localities %s not in the boundaries, left out of %s: %s",
+                   loc_lookup_path(lookup), absent.n, absent.n == 1 ? "" : "s", absent.n == 1 ? "is" : "are",
+                   absent.n == 1 ? "its locality" : "their localities", codelist_text(&absent));
+    return LOC_OK;
+}
+
 loc_partition *loc_partition_from_lookup(loc_ctx *ctx, const loc_zones *z, const loc_lookup *lookup,
                                          const char *column)
 {
-    if (!column) {
-        long zc = loc_lookup_col(lookup, loc_lookup_zone_column(lookup));
-        for (size_t c = 0; c < loc_lookup_ncols(lookup); c++)
-            if ((long)c != zc) {
-                column = loc_lookup_col_name(lookup, c);
-                break;
-            }
+    column = locality_column(lookup, column);
+    {
         if (!column) {
             loc_error(ctx, LOC_EDATA, "'%s': no locality column beside the zone column", loc_lookup_path(lookup));
             return NULL;

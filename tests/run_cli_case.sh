@@ -12,14 +12,19 @@
 #   stderr: TEXT         one expected line of stderr (repeat; exact, whole output)
 #   stderr-contains: T   stderr must contain T
 #   no-output: DIR       DIR must not exist after the run (no partial output)
+# @TMP@ anywhere in the case stands for a fresh temporary folder, removed
+# afterwards: cases write their outputs there, never to fixed paths.
 # The command runs in SOURCE_DIR so that relative paths in messages are stable.
 set -u
-bin=$1 case=$2 src=$3
+bin=$1 case_file=$2 src=$3
 cd "$src" || exit 1
+tmpd=$(mktemp -d)
+case=$(mktemp)
+sed "s#@TMP@#$tmpd#g" "$case_file" >"$case"
 args=$(sed -n 's/^args: //p' "$case")
 want_exit=$(sed -n 's/^exit: //p' "$case")
 out=$(mktemp) err=$(mktemp)
-trap 'rm -f "$out" "$err"' EXIT
+trap 'rm -rf "$out" "$err" "$case" "$tmpd"' EXIT
 for d in $(sed -n 's/^no-output: //p' "$case"); do rm -rf "$d"; done
 # shellcheck disable=SC2086
 "$bin" $args >"$out" 2>"$err"
@@ -32,7 +37,7 @@ if grep -q '^stdout: \|^stdout:$' "$case"; then
   if ! diff -u <(sed -n 's/^stdout: \{0,1\}//p' "$case") "$out"; then echo "stdout differs"; fail=1; fi
 fi
 f=$(sed -n 's/^stdout-file: //p' "$case")
-if [ -n "$f" ] && ! diff -u "$(dirname "$case")/$f" "$out"; then echo "stdout differs from $f"; fail=1; fi
+if [ -n "$f" ] && ! diff -u "$(dirname "$case_file")/$f" "$out"; then echo "stdout differs from $f"; fail=1; fi
 if grep -q '^no-stdout:' "$case" && [ -s "$out" ]; then echo "stdout not empty"; fail=1; fi
 while IFS= read -r t; do
   grep -qF -- "$t" "$out" || { echo "stdout lacks: $t"; fail=1; }

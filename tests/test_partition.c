@@ -159,6 +159,32 @@ static void test_from_lookup(void **state)
     fx_free(&f);
 }
 
+/* What the lookup lists that the run cannot place: Z9 is in neither the
+ * boundaries nor the indicators, and L3 has no other zone. */
+static void test_check_lookup(void **state)
+{
+    (void)state;
+    fx f;
+    fx_load(&f, COUNCILS);
+    assert_int_equal(loc_lookup_nrows(f.locs), 5);
+    assert_string_equal(loc_lookup_row_zone(f.locs, 4), "Z9");
+    assert_string_equal(loc_lookup_row_get(f.locs, 4, 2), "Elsewhere");
+    assert_int_equal(loc_lookup_row_line(f.locs, 4), 6);
+    loc_partition *p = loc_partition_from_lookup(f.ctx, f.z, f.locs, NULL);
+    assert_non_null(p);
+    f.nwarn = 0;
+    f.warn[0] = 0;
+    assert_int_equal(loc_partition_check_lookup(f.ctx, f.z, f.locs, NULL, p, 0), LOC_OK);
+    assert_int_equal(f.nwarn, 1);
+    assert_string_equal(f.warn, "'locs.csv': 1 zone in neither the boundaries nor the indicators, left out: 'Z9'; "
+                                "locality 'L3' has no other zone and is left out\n");
+    assert_int_equal(loc_partition_check_lookup(f.ctx, f.z, f.locs, "loc_code", p, 1), LOC_EDATA);
+    assert_string_equal(loc_errmsg(f.ctx), "'locs.csv' line 6: 1 zone in neither the boundaries nor the indicators: "
+                                           "'Z9'; locality 'L3' has no other zone and is left out (--strict)");
+    loc_partition_destroy(p);
+    fx_free(&f);
+}
+
 /* A temporary file name (the file exists, empty). */
 static void temp_path(char *path, size_t n)
 {
@@ -358,7 +384,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_from_labels), cmocka_unit_test(test_refusals),       cmocka_unit_test(test_from_lookup),
         cmocka_unit_test(test_zones_csv),   cmocka_unit_test(test_partition_alloc), cmocka_unit_test(test_stirling_iz),
-        cmocka_unit_test(test_carry),
+        cmocka_unit_test(test_carry),       cmocka_unit_test(test_check_lookup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

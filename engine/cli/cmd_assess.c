@@ -291,6 +291,10 @@ int cmd_assess(loc_ctx *ctx, cli_args *a)
         p = loc_partition_from_polygons(ctx, in.zones, in.boundaries, polys, place, &ps);
     } else {
         p = loc_partition_from_lookup(ctx, in.zones, lk, a->locality_column);
+        if (p && loc_partition_check_lookup(ctx, in.zones, lk, a->locality_column, p, a->strict)) {
+            loc_partition_destroy(p);
+            p = NULL;
+        }
     }
     if (!p) {
         rc = cli_fail(ctx);

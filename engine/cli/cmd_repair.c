@@ -71,6 +71,10 @@ int cmd_build_from(loc_ctx *ctx, cli_args *a)
             : held   ? loc_partition_carry_overlay(ctx, in.zones, in.boundaries, held, held_b, NULL, LOC_CARRY_MOST,
                                                    &cs, NULL)
                      : loc_partition_from_lookup(ctx, in.zones, lk, a->locality_column);
+    if (given && lk && loc_partition_check_lookup(ctx, in.zones, lk, a->locality_column, given, a->strict)) {
+        loc_partition_destroy(given);
+        given = NULL;
+    }
     if (!given) {
         rc = cli_fail(ctx);
         goto done;

@@ -45,6 +45,12 @@ LOC_API long loc_lookup_name_col(const loc_lookup *l, size_t col);
 
 /* Distinct zones listed. */
 LOC_API size_t loc_lookup_nzones(const loc_lookup *l);
+/* Rows of the file in order (a zone listed twice has two), and row r's
+ * zone code, its value in column col and its line in the file. */
+LOC_API size_t loc_lookup_nrows(const loc_lookup *l);
+LOC_API const char *loc_lookup_row_zone(const loc_lookup *l, size_t r);
+LOC_API const char *loc_lookup_row_get(const loc_lookup *l, size_t r, size_t col);
+LOC_API size_t loc_lookup_row_line(const loc_lookup *l, size_t r);
 /* Value of column col for a zone code: NULL when the zone is not listed,
  * "" when its cell is empty.  Owned by the lookup. */
 LOC_API const char *loc_lookup_get(const loc_lookup *l, const char *zone, size_t col);

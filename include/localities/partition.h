@@ -46,6 +46,20 @@ LOC_API loc_partition *loc_partition_create(loc_ctx *ctx, const loc_zones *z, co
 LOC_API loc_partition *loc_partition_from_lookup(loc_ctx *ctx, const loc_zones *z, const loc_lookup *lookup,
                                                  const char *column);
 
+/*
+ * What a localities lookup lists that the run cannot place
+ * (`assess --localities`, `build --from`): zones in neither the boundaries
+ * nor the indicators (a typing error, another geography), and zones missing
+ * from the boundaries that the lookup puts in a locality holding study
+ * zones (so the locality is assessed without them).  Each kind is one
+ * warning naming the zones (the first ten, then a count) and any locality
+ * left with no zone at all; with strict, the first kind is an error.
+ * Zones of other councils known to the indicators are not reported: a
+ * lookup may cover all of Scotland.  Returns LOC_OK or the error.
+ */
+LOC_API loc_status loc_partition_check_lookup(loc_ctx *ctx, const loc_zones *z, const loc_lookup *lookup,
+                                              const char *column, const loc_partition *p, int strict);
+
 /* How a zone lookup places a zone whose mapped zones lie in several held
  * localities (`batch --hold-rule`). */
 typedef enum loc_carry_rule {
