@@ -177,6 +177,64 @@ static void lattice(fx *f, int rows, int cols, double side)
  * Hand-made coverages
  * --------------------------------------------------------------------- */
 
+/* A 3 x 4 lattice of 100 m cells, each drawn 2 m short on every side (4 m
+ * gaps, as if every zone were simplified on its own): snap_auto sees that
+ * the coverage is not clean, chooses 5 m (the first tolerance of its
+ * ladder at which the length running beside a neighbour stops growing)
+ * and finds all 17 pairs; the clean lattice keeps the default. */
+static void test_snap_auto(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f);
+    static char wkt[12][160];
+    static char codes[12][8];
+    for (int r = 0, i = 0; r < 3; r++)
+        for (int c = 0; c < 4; c++, i++) {
+            double x0 = c * 100 + 2, y0 = r * 100 + 2, x1 = x0 + 96, y1 = y0 + 96;
+            snprintf(wkt[i], sizeof wkt[i], "POLYGON((%g %g,%g %g,%g %g,%g %g,%g %g))", x0, y0, x1, y0, x1, y1, x0,
+                     y1, x0, y0);
+            snprintf(codes[i], sizeof codes[i], "z%d", i);
+            add(&f, codes[i], 0, wkt[i]);
+        }
+    loc_graph *g = build(&f, NULL, 1);
+    check_invariants(g);
+    const loc_graph_stats *s = loc_graph_stats_get(g);
+    assert_int_equal(s->rook, 17);
+    assert_int_equal(s->snapped, 17);
+    assert_int_equal(s->island_links, 0);
+    assert_true(s->snap_m == 5);
+    assert_int_equal(s->snap_chosen, 1);
+    assert_true(s->exact_m == 0);
+    assert_true(fabs(s->boundary_m - 12 * 4 * 96) < 1e-6);
+    assert_non_null(strstr(f.msgs, "info: the boundaries are not a clean coverage: "));
+    assert_non_null(strstr(f.msgs, "snapping at 5 m, where that share stops growing"));
+    loc_graph_destroy(g);
+
+    /* without snap_auto: every cell an island at the default 0.1 m */
+    loc_graph_opts o;
+    loc_graph_opts_init(&o);
+    o.snap_auto = 0;
+    o.link_islands = 0;
+    g = build(&f, &o, 1);
+    assert_int_equal(loc_graph_stats_get(g)->rook, 0);
+    assert_true(loc_graph_stats_get(g)->snap_m == LOC_GRAPH_SNAP_M);
+    assert_int_equal(loc_graph_stats_get(g)->snap_chosen, 0);
+    loc_graph_destroy(g);
+    fx_free(&f);
+
+    /* a clean coverage keeps the default */
+    fx_init(&f);
+    lattice(&f, 3, 4, 100);
+    g = build(&f, NULL, 1);
+    assert_true(loc_graph_stats_get(g)->snap_m == LOC_GRAPH_SNAP_M);
+    assert_int_equal(loc_graph_stats_get(g)->snap_chosen, 0);
+    assert_true(loc_graph_stats_get(g)->exact_m == 2 * 17 * 100);
+    assert_string_equal(f.msgs, "");
+    loc_graph_destroy(g);
+    fx_free(&f);
+}
+
 static void test_lattice(void **state)
 {
     (void)state;
@@ -264,6 +322,7 @@ static void test_ring_hole(void **state)
     loc_graph_opts o;
     loc_graph_opts_init(&o);
     o.snap_m = 0;
+    o.snap_auto = 0;
     g = build(&f, &o, 1);
     assert_true(loc_graph_shared_len(g, 0, 2, &k) == 0);
     assert_int_equal(k, LOC_EDGE_ISLAND);
@@ -328,6 +387,7 @@ static void test_sliver(void **state)
     loc_graph_opts o;
     loc_graph_opts_init(&o);
     o.link_islands = 0;
+    o.snap_auto = 0; /* the tolerance as given (test_snap_auto chooses it) */
     loc_graph *g = build(&f, &o, 1);
     assert_int_equal(loc_graph_stats_get(g)->edges, 0);
     loc_graph_destroy(g);
@@ -438,7 +498,12 @@ static void test_island_chain(void **state)
     add(&f, "near", 0, "POLYGON((0 1000,100 1000,100 1100,0 1100,0 1000))");
     add(&f, "far", 0, "POLYGON((0 1150,100 1150,100 1250,0 1250,0 1150))");
     add(&f, "alone", 0, "POLYGON((5000 0,5100 0,5100 100,5000 100,5000 0))");
-    loc_graph *g = build(&f, NULL, 1);
+    /* the tolerance as given: here most of the boundary runs within 50 m
+     * of another zone, and snap_auto would snap near and far together */
+    loc_graph_opts o;
+    loc_graph_opts_init(&o);
+    o.snap_auto = 0;
+    loc_graph *g = build(&f, &o, 1);
     check_invariants(g);
     assert_int_equal(loc_graph_components(g, 0), 4);
     assert_int_equal(loc_graph_nlinks(g), 3);
@@ -465,7 +530,10 @@ static void test_councils(void **state)
     add(&f, "F", 1, "POLYGON((200 1000,300 1000,300 1100,200 1100,200 1000))");
     add(&f, "G", 0, "POLYGON((310 1000,410 1000,410 1100,310 1100,310 1000))");
     add(&f, "X", -1, "POLYGON((2000 0,2100 0,2100 100,2000 100,2000 0))");
-    loc_graph *g = build(&f, NULL, 1);
+    loc_graph_opts o;
+    loc_graph_opts_init(&o);
+    o.snap_auto = 0; /* F and G 10 m apart would make the coverage look unclean */
+    loc_graph *g = build(&f, &o, 1);
     check_invariants(g);
     loc_edge_kind k;
     assert_true(loc_graph_shared_len(g, 1, 2, &k) == 100); /* B-E across councils */
@@ -496,7 +564,7 @@ static void test_councils(void **state)
     loc_graph_destroy(g);
 
     /* without councils everything is one area: F and G link directly */
-    g = build(&f, NULL, 0);
+    g = build(&f, &o, 0);
     assert_true(loc_graph_shared_len(g, 3, 4, &k) == 0);
     assert_int_equal(k, LOC_EDGE_ISLAND);
     assert_int_equal(loc_graph_ncouncils(g), 1);
@@ -1149,7 +1217,7 @@ static void test_stirling_moved(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lattice),        cmocka_unit_test(test_ring_hole),
+        cmocka_unit_test(test_snap_auto), cmocka_unit_test(test_lattice),        cmocka_unit_test(test_ring_hole),
         cmocka_unit_test(test_corner),         cmocka_unit_test(test_sliver),
         cmocka_unit_test(test_crossing_corner), cmocka_unit_test(test_island),
         cmocka_unit_test(test_island_chain),   cmocka_unit_test(test_councils),

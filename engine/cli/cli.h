@@ -185,6 +185,9 @@ int cli_number(const char *cmd, const char *opt, const char *v, double lo, doubl
 
 /* The output folder, created when missing (its parent must exist). */
 int cli_make_out_dir(const char *dir);
+/* --snap into graph options: absent or "auto" leaves the tolerance to the
+ * data (snap_auto), a number fixes it.  Prints a usage error. */
+int cli_snap_opts(const cli_args *a, loc_graph_opts *go);
 
 /* Progress lines on stderr: rewritten in place on a terminal, plain
  * "localities: [k/n] ..." lines otherwise, nothing with --quiet. */

@@ -255,13 +255,29 @@ static int parse_respect(const char *cmd, const char *spec, char *path, size_t n
     return CLI_EXIT_OK;
 }
 
+int cli_snap_opts(const cli_args *a, loc_graph_opts *go)
+{
+    if (!a->snap || !strcmp(a->snap, "auto"))
+        return CLI_EXIT_OK; /* loc_graph_opts_init's: chosen from the data where the coverage is not clean */
+    char *end;
+    errno = 0;
+    double d = strtod(a->snap, &end);
+    if (end == a->snap || *end || errno || !isfinite(d) || d < 0 || d > 1000)
+        return cli_usage_error(a->command, "--snap needs a distance in metres from 0 to 1000 or 'auto', not '%s'",
+                               a->snap);
+    go->snap_auto = 0;
+    go->snap_m = d;
+    return CLI_EXIT_OK;
+}
+
 int cli_build_check(const cli_args *a)
 {
     loc_build_opts o;
-    double snap;
+    loc_graph_opts go;
+    loc_graph_opts_init(&go);
     int rc = parse_build_opts(a->command, a, &o);
-    if (!rc && a->snap)
-        rc = cli_number(a->command, "snap", a->snap, 0, 1000, &snap);
+    if (!rc)
+        rc = cli_snap_opts(a, &go);
     for (size_t r = 0; !rc && r < a->nrespect; r++) {
         char path[4096], column[256];
         int hard;
@@ -307,7 +323,7 @@ int cli_graph_only(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli_bu
     loc_graph_opts_init(&go);
     go.queen = a->queen;
     int rc;
-    if (a->snap && (rc = cli_number(a->command, "snap", a->snap, 0, 1000, &go.snap_m)))
+    if ((rc = cli_snap_opts(a, &go)))
         return rc;
     if ((rc = make_nodes(in, b)))
         return rc;
@@ -382,7 +398,7 @@ int cli_build(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli_built *
     loc_graph_opts go;
     loc_graph_opts_init(&go);
     go.queen = a->queen;
-    if (a->snap && (rc = cli_number(a->command, "snap", a->snap, 0, 1000, &go.snap_m)))
+    if ((rc = cli_snap_opts(a, &go)))
         return rc;
     if ((rc = make_nodes(in, b)) || (rc = make_features(a, in, b)) || (rc = make_groupings(ctx, a, in, b)) ||
         (rc = make_regions(b)))

@@ -16,19 +16,7 @@
 
 #define DEFAULT_OUT "localities-out"
 
-/* --snap METRES: a finite number of metres from 0 to 1,000. */
-static int parse_snap(const char *v, double *out)
-{
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (end == v || *end || errno || !isfinite(d) || d < 0 || d > 1000)
-        return cli_usage_error("graph", "--snap needs a distance in metres from 0 to 1000, not '%s'", v);
-    *out = d;
-    return CLI_EXIT_OK;
-}
-
-static void print_summary(const cli_inputs *in, const loc_graph *g, double snap_m, const char *dir)
+static void print_summary(const cli_inputs *in, const loc_graph *g, const char *dir)
 {
     const loc_graph_stats *s = loc_graph_stats_get(g);
     char n1[32], n2[32], n3[32];
@@ -38,8 +26,10 @@ static void print_summary(const cli_inputs *in, const loc_graph *g, double snap_
         printf(", %zu queen", s->queen);
     printf(", %zu island link%s\n", s->island_links, s->island_links == 1 ? "" : "s");
     printf("  degree     mean %.2f, max %zu\n", s->mean_degree, s->max_degree);
-    printf("  snapping   %zu pair%s found only within %g m\n", s->snapped, s->snapped == 1 ? "" : "s",
-           snap_m);
+    printf("  snapping   %zu pair%s found only within %g m%s\n", s->snapped, s->snapped == 1 ? "" : "s",
+           s->snap_m, s->snap_chosen ? " (chosen from the data)" : "");
+    printf("  boundary   %.1f%% of its length shared vertex for vertex with another zone\n",
+           s->boundary_m > 0 ? 100 * s->exact_m / s->boundary_m : 0);
     printf("  isolated   %zu zone%s with no neighbour before linking\n", s->isolated, s->isolated == 1 ? "" : "s");
     if (s->unlinked)
         printf("  unlinked   %zu council%s still in parts\n", s->unlinked, s->unlinked == 1 ? "" : "s");
@@ -60,8 +50,9 @@ int cmd_graph(loc_ctx *ctx, cli_args *a)
 {
     if (a->npositional)
         return cli_usage_error("graph", "unexpected argument '%s'", a->positional[0]);
-    double snap = 0;
-    int rc = a->snap ? parse_snap(a->snap, &snap) : CLI_EXIT_OK;
+    loc_graph_opts go;
+    loc_graph_opts_init(&go);
+    int rc = cli_snap_opts(a, &go);
     if (rc)
         return rc;
     if ((rc = cli_apply_defaults(a)))
@@ -88,9 +79,7 @@ int cmd_graph(loc_ctx *ctx, cli_args *a)
     }
     if ((rc = cli_stage_commit(&st)))
         goto done;
-    loc_graph_opts o;
-    loc_graph_opts_init(&o);
-    print_summary(&in, b.graph, a->snap ? snap : o.snap_m, dir);
+    print_summary(&in, b.graph, dir);
 done:
     if (rc)
         cli_stage_abort(&st);

@@ -21,8 +21,10 @@ static const cli_command commands[] = {
      "  (no options of its own; see the common inputs)\n", cmd_info},
     {"graph", "contiguity graph of the study zones: graph.gal, graph.gwt, graph.csv in --out",
      "  --queen             zones touching at a point are neighbours too (default: rook)\n"
-     "  --snap METRES       boundaries running this close count as shared (default 0.1;\n"
-     "                      boundaries simplified zone by zone need about their tolerance)\n", cmd_graph},
+     "  --snap METRES|auto  boundaries running this close count as shared (default auto: 0.1 m on a\n"
+     "                      clean coverage; boundaries drawn or simplified zone by zone get the\n"
+     "                      tolerance at which the length running beside a neighbour stops growing,\n"
+     "                      up to 50 m, and the run says what it chose)\n", cmd_graph},
     {"build", "zones -> localities: contiguous, within one council, under the ceiling; zones.csv in --out",
      "  --max-pop N         population ceiling (default 10000); a zone above it is a locality of its own\n"
      "  --min-pop N         population floor, met wherever the council's geography allows (default 2500)\n"
@@ -151,7 +153,7 @@ static const cli_option options[] = {
     {"respect", 1, O_RESPECT, "F:COL:hard|soft|nest", "build: respect the groups of lookup F column COL (repeatable)"},
     {"seed", 1, O_SEED, "N", "build: random seed (default 1)"},
     {"shuffles", 1, O_SHUFFLES, "N", "calibrate: shuffles of the null experiment (default 200)"},
-    {"snap", 1, O_SNAP, "METRES", "graph: boundaries this close count as shared (default 0.1)"},
+    {"snap", 1, O_SNAP, "METRES|auto", "graph: boundaries this close count as shared (default auto)"},
     {"spec", 1, O_SPEC, "PATH", "indicator spec CSV (see data/specs/README.md)"},
     {"spread", 1, O_SPREAD, "localities|respected", "run, calibrate: where the zones' spread is taken (default localities)"},
     {"starts", 1, O_STARTS, "N", "build: annealing starts after the descent (default 4)"},

@@ -35,6 +35,8 @@ typedef struct GEOSGeom_t GEOSGeometry;
  * segment.  Boundaries simplified polygon by polygon need about their
  * simplification tolerance.  engine/graph.c gives the evidence. */
 #define LOC_GRAPH_SNAP_M 0.1
+/* The widest gap snap_auto bridges, in metres. */
+#define LOC_GRAPH_SNAP_MAX_M 50.0
 
 /* What joins two zones. */
 typedef enum loc_edge_kind {
@@ -46,6 +48,8 @@ typedef enum loc_edge_kind {
 typedef struct loc_graph_opts {
     int queen;                 /* 1: zones touching at a point are neighbours too */
     double snap_m;             /* boundaries running this close count as shared; 0: identical segments only */
+    int snap_auto;             /* 1: boundaries that are not a clean coverage get a wider tolerance chosen
+                                  from the data (reported; see loc_graph_stats.snap_m) */
     int link_islands;          /* 1: connect each council's separate parts with island links */
     double max_link_m;         /* island links longer than this are not made and are reported; 0: no limit */
     const char *const *codes;  /* zone codes, used only in messages; NULL names zones by index */
@@ -67,6 +71,10 @@ typedef struct loc_graph_stats {
     size_t isolated;        /* zones with no rook or queen neighbour */
     size_t max_degree;      /* largest number of neighbours of one zone, links included */
     double mean_degree;     /* 2 * edges / zones */
+    double boundary_m;      /* length of every zone's boundary, summed */
+    double exact_m;         /* of which shared with another zone vertex for vertex */
+    double snap_m;          /* the snapping tolerance used */
+    int snap_chosen;        /* 1 when snap_auto chose it from the data */
     size_t councils;        /* councils with at least one zone */
     size_t split_councils;  /* councils in more than one part before linking */
     size_t unlinked;        /* councils still in more than one part after linking */
