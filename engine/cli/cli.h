@@ -125,6 +125,13 @@ void cli_inputs_free(cli_inputs *in);
 /* Print the error held by ctx and return CLI_EXIT_DATA. */
 int cli_fail(loc_ctx *ctx);
 
+/* A batch manifest held in memory, read as `batch` reads one (columns,
+ * every row, names and folders), for the fuzz target: the status
+ * manifest reading gives (0 when usable), or -2 when a run's folder would
+ * lie outside the batch folder or two runs share one; *nruns the rows
+ * accepted.  Messages go to stderr as in a batch. */
+int cli_manifest_check(const char *name, const void *buf, size_t len, size_t *nruns);
+
 /* Batch progress (batch_progress.c): the targets file checked against the
  * held localities and the releases' specs before any run (an exit status,
  * the error printed; *out NULL and a note when a release has no year and

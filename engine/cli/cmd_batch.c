@@ -677,6 +677,98 @@ done:
     return rc;
 }
 
+/* The rows of manifest m (read from mpath) as runs into bt->runs: the
+ * columns checked, every row read by read_row, names and folders unique.
+ * Rows that cannot be read are reported and counted in *bad (with
+ * bt->fail_fast the reading stops at the first).  Returns an exit status:
+ * not OK when the manifest as a whole is unusable. */
+static int manifest_runs(const loc_csv *m, const char *mpath, const char *out_root, batch *bt, size_t *bad)
+{
+    static const char *const cols[] = {"name",    "boundaries", "indicators", "spec",         "lookups",
+                                       "options", "out",        "respect",    "zone_map",     "zone_map_from",
+                                       "zone_map_to", "zone_map_boundaries", "zone_map_sliver_m",
+                                       "zone_map_weight", "year"};
+    long col[15];
+    for (int k = 0; k < 15; k++) {
+        col[k] = loc_csv_column(m, cols[k]);
+        if (k < 4 && col[k] < 0) {
+            cli_error("'%s': no column '%s' (a manifest needs name, boundaries, indicators and spec)", mpath, cols[k]);
+            return CLI_EXIT_DATA;
+        }
+    }
+    size_t nrows = loc_csv_nrows(m);
+    if (!nrows || nrows > MAX_RUNS) {
+        cli_error("'%s': %zu runs; a manifest holds 1 to %d", mpath, nrows, MAX_RUNS);
+        return CLI_EXIT_DATA;
+    }
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", mpath);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = 0;
+    else
+        dir[0] = 0;
+    bt->runs = calloc(nrows, sizeof *bt->runs);
+    if (!bt->runs) {
+        cli_error("out of memory");
+        return CLI_EXIT_DATA;
+    }
+    /* rows that cannot be read fail alone, before anything runs */
+    for (size_t r = 0; r < nrows; r++) {
+        batch_run *run = &bt->runs[bt->nruns];
+        if (read_row(m, r, dir, out_root, col, run)) {
+            (*bad)++;
+            if (bt->fail_fast)
+                break;
+            continue;
+        }
+        for (size_t q = 0; q < bt->nruns; q++)
+            if (strcmp(bt->runs[q].name, run->name) == 0) {
+                cli_error("'%s' line %zu: the name '%s' is already used on line %zu", mpath, run->line, run->name,
+                          bt->runs[q].line);
+                run = NULL;
+                break;
+            } else if (strcmp(bt->runs[q].out, run->out) == 0) {
+                /* two rows into one folder: the second would replace the first */
+                cli_error("'%s' line %zu: the folder '%s' is already line %zu's", mpath, run->line, run->out,
+                          bt->runs[q].line);
+                run = NULL;
+                break;
+            }
+        if (!run) {
+            (*bad)++;
+            continue;
+        }
+        bt->nruns++;
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_manifest_check(const char *name, const void *buf, size_t len, size_t *nruns)
+{
+    loc_ctx *ctx = loc_ctx_create(NULL);
+    if (!ctx)
+        return -1;
+    loc_csv *m = loc_csv_parse(ctx, name, buf, len);
+    batch bt = {0};
+    size_t bad = 0;
+    int rc = m ? manifest_runs(m, name, "out", &bt, &bad) : CLI_EXIT_DATA;
+    *nruns = bt.nruns;
+    /* every run's folder is a name inside the batch folder */
+    for (size_t k = 0; k < bt.nruns; k++) {
+        const char *o = bt.runs[k].out;
+        if (strncmp(o, "out/", 4) || !o[4] || strchr(o + 4, '/') || !strcmp(o + 4, ".") || !strcmp(o + 4, ".."))
+            rc = -2;
+        for (size_t q = 0; q < k; q++)
+            if (!strcmp(bt.runs[q].out, o))
+                rc = -2;
+    }
+    free(bt.runs);
+    loc_csv_destroy(m);
+    loc_ctx_destroy(ctx);
+    return rc;
+}
+
 int cmd_batch(loc_ctx *ctx, cli_args *a)
 {
     if (a->npositional != 1)
@@ -699,74 +791,17 @@ int cmd_batch(loc_ctx *ctx, cli_args *a)
     loc_csv *m = loc_csv_read(ctx, mpath);
     if (!m)
         return cli_fail(ctx);
-    static const char *const cols[] = {"name",    "boundaries", "indicators", "spec",         "lookups",
-                                       "options", "out",        "respect",    "zone_map",     "zone_map_from",
-                                       "zone_map_to", "zone_map_boundaries", "zone_map_sliver_m",
-                                       "zone_map_weight", "year"};
-    long col[15];
-    for (int k = 0; k < 15; k++) {
-        col[k] = loc_csv_column(m, cols[k]);
-        if (k < 4 && col[k] < 0) {
-            cli_error("'%s': no column '%s' (a manifest needs name, boundaries, indicators and spec)", mpath, cols[k]);
-            loc_csv_destroy(m);
-            return CLI_EXIT_DATA;
-        }
-    }
-    size_t nrows = loc_csv_nrows(m);
-    if (!nrows || nrows > MAX_RUNS) {
-        cli_error("'%s': %zu runs; a manifest holds 1 to %d", mpath, nrows, MAX_RUNS);
-        loc_csv_destroy(m);
-        return CLI_EXIT_DATA;
-    }
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", mpath);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = 0;
-    else
-        dir[0] = 0;
     batch bt = {0};
-    bt.runs = calloc(nrows, sizeof *bt.runs);
     bt.fail_fast = a->fail_fast;
     bt.quiet = a->quiet;
     bt.hold = a->hold;
     bt.rule = rule;
     const char *out_root = a->out ? a->out : DEFAULT_OUT;
-    if (!bt.runs) {
-        cli_error("out of memory");
-        loc_csv_destroy(m);
-        return CLI_EXIT_DATA;
-    }
-    /* rows that cannot be read fail alone, before anything runs */
     size_t bad = 0;
-    for (size_t r = 0; r < nrows; r++) {
-        batch_run *run = &bt.runs[bt.nruns];
-        if (read_row(m, r, dir, out_root, col, run)) {
-            bad++;
-            if (a->fail_fast)
-                break;
-            continue;
-        }
-        for (size_t q = 0; q < bt.nruns; q++)
-            if (strcmp(bt.runs[q].name, run->name) == 0) {
-                cli_error("'%s' line %zu: the name '%s' is already used on line %zu", mpath, run->line, run->name,
-                          bt.runs[q].line);
-                run = NULL;
-                break;
-            } else if (strcmp(bt.runs[q].out, run->out) == 0) {
-                /* two rows into one folder: the second would replace the first */
-                cli_error("'%s' line %zu: the folder '%s' is already line %zu's", mpath, run->line, run->out,
-                          bt.runs[q].line);
-                run = NULL;
-                break;
-            }
-        if (!run) {
-            bad++;
-            continue;
-        }
-        bt.nruns++;
-    }
+    rc = manifest_runs(m, mpath, out_root, &bt, &bad);
     loc_csv_destroy(m);
+    if (rc)
+        return rc;
     if (bad && a->fail_fast) {
         free(bt.runs);
         return CLI_EXIT_DATA;

@@ -427,6 +427,7 @@ static int run_main(int argc, char **argv)
     return rc;
 }
 
+#ifndef LOC_NO_MAIN /* the fuzz targets that link the CLI have libFuzzer's */
 int main(int argc, char **argv)
 {
     cli_terminal_init();
@@ -442,3 +443,4 @@ int main(int argc, char **argv)
     }
     return rc;
 }
+#endif
