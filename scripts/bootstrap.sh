@@ -47,6 +47,8 @@ install_missing() {
 configure_and_build() {
   local type=RelWithDebInfo flags=()
   if [ $sanitize = 1 ]; then type=Debug; flags+=(-DLOC_SANITIZE=ON); fi
+  # CI builds with warnings as errors; an analyst's compiler may know warnings ours does not
+  if [ "${CI:-}" = true ]; then flags+=(-DLOC_WERROR=ON); else flags+=(-DLOC_WERROR=OFF); fi
   cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=$type "${flags[@]}" >/dev/null
   cmake --build "$build" -j"$(nproc)"
 }

@@ -747,8 +747,7 @@ static void test_mean_coverage(void **state)
 static void test_real(void **state)
 {
     (void)state;
-    if (access(LOC_DATA_DIR "/scotland/dz2011_scotland_simplified.gpkg", R_OK))
-        skip();
+    REQUIRE_DATA(LOC_DATA_DIR "/scotland/dz2011_scotland_simplified.gpkg");
     real_sums(LOC_DATA_DIR "/stirling/dz2011_stirling.gpkg", "S12000030", 24);
     real_sums(LOC_DATA_DIR "/scotland/dz2011_scotland_simplified.gpkg", NULL, 1279);
 }
@@ -761,5 +760,5 @@ int main(void)
         cmocka_unit_test(test_real), cmocka_unit_test(test_domains_and_effects),
         cmocka_unit_test(test_suppressed_sensitivity), cmocka_unit_test(test_mean_coverage),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

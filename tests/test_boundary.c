@@ -351,8 +351,8 @@ static void test_scotland(void **state)
     (void)state;
     const char *p11 = LOC_SHARED_DIR "/boundaries/dz2011_scotland_simplified.gpkg";
     const char *p01 = LOC_SHARED_DIR "/boundaries/dz2001_scotland_martinjc.gpkg";
-    if (access(p11, R_OK) != 0 || access(p01, R_OK) != 0)
-        skip();
+    SKIP_WITHOUT_SHARED(p11);
+    SKIP_WITHOUT_SHARED(p01);
     loc_ctx *ctx = loc_ctx_create(NULL);
     loc_boundaries *b = loc_boundaries_read(ctx, p11, NULL);
     assert_non_null(b);
@@ -415,5 +415,5 @@ int main(void)
         cmocka_unit_test(test_geographic_metres), cmocka_unit_test(test_enomem),
         cmocka_unit_test(test_scotland),
     };
-    return cmocka_run_group_tests(tests, setup_dir, remove_dir);
+    return test_exit(cmocka_run_group_tests(tests, setup_dir, remove_dir));
 }

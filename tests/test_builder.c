@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "localities/builder.h"
 #include "localities/boundary.h"
 #include "localities/csv.h"
@@ -609,8 +611,9 @@ static void test_scotland(void **state)
 {
     (void)state;
     real r;
+    REQUIRE_DATA(LOC_DATA_DIR "/scotland/dz2011_scotland_simplified.gpkg");
     if (!real_load(&r, LOC_DATA_DIR "/scotland/dz2011_scotland_simplified.gpkg"))
-        skip();
+        fail_msg("cannot load the committed all-Scotland data");
     assert_int_equal(r.n, 6976);
     scotland_case(&r, 0, "Scotland, intermediate zones soft");
     scotland_case(&r, 1, "Scotland, intermediate zones hard");
@@ -622,8 +625,9 @@ static void test_stirling_partition(void **state)
 {
     (void)state;
     real r;
+    REQUIRE_DATA(LOC_DATA_DIR "/stirling/dz2011_stirling.gpkg");
     if (!real_load(&r, LOC_DATA_DIR "/stirling/dz2011_stirling.gpkg"))
-        skip();
+        fail_msg("cannot load the committed Stirling data");
     loc_build_grouping gr = {r.iz, r.izg->ngroups, 0, "iz11_code"};
     loc_build_input in = {r.n, r.g, r.pop, r.council, r.x, 2, &gr, 1, NULL};
     loc_build_result *res = loc_build(r.ctx, &in, NULL);
@@ -661,5 +665,5 @@ int main(void)
         cmocka_unit_test(test_threads),     cmocka_unit_test(test_scotland),
         cmocka_unit_test(test_stirling_partition),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -123,5 +123,5 @@ int main(void)
         cmocka_unit_test(test_scopes),
         cmocka_unit_test(test_refusals),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

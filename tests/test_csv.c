@@ -706,8 +706,7 @@ static void test_real_simd2016(void **state)
 {
     loc_ctx *ctx = *state;
     const char *path = LOC_SHARED_DIR "/simd/simd2016_withinds.csv";
-    if (access(path, R_OK) != 0)
-        skip();
+    SKIP_WITHOUT_SHARED(path);
     loc_csv *csv = loc_csv_read(ctx, path);
     assert_non_null(csv);
     assert_int_equal(loc_csv_nrows(csv), 6976);
@@ -721,8 +720,7 @@ static void test_real_simd2012(void **state)
 {
     loc_ctx *ctx = *state;
     const char *path = LOC_SHARED_DIR "/simd/simd2012_withinds.csv";
-    if (access(path, R_OK) != 0)
-        skip();
+    SKIP_WITHOUT_SHARED(path);
     loc_csv *csv = loc_csv_read(ctx, path);
     assert_non_null(csv);
     assert_int_equal(loc_csv_nrows(csv), 6505);
@@ -859,5 +857,5 @@ int main(void)
     };
     if (getenv("TEST_FILTER"))
         cmocka_set_test_filter(getenv("TEST_FILTER"));
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return test_exit(cmocka_run_group_tests(tests, setup, teardown));
 }

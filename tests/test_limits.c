@@ -208,5 +208,5 @@ int main(void)
         cmocka_unit_test(test_huge_polygon),
         cmocka_unit_test(test_large_polygon_accepted),
     };
-    return cmocka_run_group_tests(tests, setup_dir, remove_dir);
+    return test_exit(cmocka_run_group_tests(tests, setup_dir, remove_dir));
 }

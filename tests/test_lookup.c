@@ -212,8 +212,7 @@ static void test_real(void **state)
 {
     loc_ctx *ctx = *state;
     const char *path = LOC_SHARED_DIR "/lookups/dz2011_iz2011_council_lookup.csv";
-    if (access(path, R_OK) != 0)
-        skip();
+    SKIP_WITHOUT_SHARED(path);
     loc_lookup *l = loc_lookup_read(ctx, path, NULL);
     if (!l)
         fail_msg("%s", loc_errmsg(ctx));
@@ -244,5 +243,5 @@ int main(void)
     };
     if (getenv("TEST_FILTER"))
         cmocka_set_test_filter(getenv("TEST_FILTER"));
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return test_exit(cmocka_run_group_tests(tests, setup, teardown));
 }

@@ -517,5 +517,5 @@ int main(void)
         cmocka_unit_test(test_from_polygons_refused),
         cmocka_unit_test(test_carry_overlay),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

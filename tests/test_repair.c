@@ -204,5 +204,5 @@ int main(void)
         cmocka_unit_test(test_repair_rules),
         cmocka_unit_test(test_repair_enomem),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -107,5 +107,5 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_first_use_from_threads),
                                        cmocka_unit_test(test_different_files_at_once)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -11,8 +11,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "localities/ctx.h"
+
+/* Tests that need the full Scotland files in ../shared (not committed)
+ * skip without them and say so; the program then exits 77 when nothing
+ * failed (test_exit), which ctest shows as Skipped.  Committed data (data/,
+ * tests/) missing is a failure, never a skip. */
+static int test_skips;
+#define SKIP_WITHOUT_SHARED(path)                                                                                      \
+    do {                                                                                                               \
+        if (access((path), R_OK) != 0) {                                                                               \
+            printf("SKIPPED: %s is not here (the full Scotland files of ../shared)\n", (path));                         \
+            test_skips++;                                                                                              \
+            skip();                                                                                                    \
+        }                                                                                                              \
+    } while (0)
+#define REQUIRE_DATA(path)                                                                                             \
+    do {                                                                                                               \
+        if (access((path), R_OK) != 0)                                                                                 \
+            fail_msg("committed data missing: %s", (path));                                                            \
+    } while (0)
+/* The exit status of a test program: cmocka's count of failures, else 77
+ * when a test skipped, else 0. */
+static inline int test_exit(int failed) { return failed ? failed : test_skips ? 77 : 0; }
 
 /* State of the counting allocator. */
 typedef struct test_alloc {

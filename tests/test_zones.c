@@ -462,8 +462,7 @@ static void test_shared_releases(void **state)
 {
     (void)state;
     const char *dz01 = LOC_SHARED_DIR "/boundaries/dz2001_scotland_martinjc.gpkg";
-    if (access(dz01, R_OK) != 0)
-        skip();
+    SKIP_WITHOUT_SHARED(dz01);
     loc_ctx *ctx = loc_ctx_create(NULL);
     loc_boundaries *b;
     loc_csv *ind;
@@ -500,5 +499,5 @@ int main(void)
         cmocka_unit_test(test_embedded_default), cmocka_unit_test(test_scotland_2011),
         cmocka_unit_test(test_shared_releases),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }
