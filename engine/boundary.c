@@ -25,11 +25,9 @@
 #include <string.h>
 #include <strings.h>
 
-/* Common names for the zone code field, most specific first. */
-static const char *const zone_fields[] = {
-    "DataZone", "DataZone2011", "DataZone2022", "DataZone2001", "DZ2011_Code", "DZ2022_Code", "DZ2001_Code",
-    "DZ2011", "DZ2022", "DZ2001", "dz11_code", "dz22_code", "dz01_code", "DZ_CODE", "DZCode", "Data_Zone",
-    "DataZoneCode", "LSOA21CD", "LSOA11CD", "OA21CD", "OA11CD", "zone_code", "zone", "code"};
+/* The zone code field: the names both readers know (LOC_ZONE_CODE_NAMES),
+ * then a plain "code", which a boundary layer has for little else. */
+static int detect_zone_field(OGRFeatureDefnH defn);
 static const char *const name_fields[] = {"dz11_name", "dz22_name", "dz01_name", "DZ_NAME", "DataZoneName",
                                           "Name", "zone_name", "LSOA21NM", "LSOA11NM"};
 
@@ -93,15 +91,29 @@ static int find_field(OGRFeatureDefnH defn, const char *name)
     return -1;
 }
 
+static int detect_zone_field(OGRFeatureDefnH defn)
+{
+    char name[64];
+    for (const char *s = LOC_ZONE_CODE_NAMES;;) {
+        const char *bar = strchr(s, '|');
+        size_t len = bar ? (size_t)(bar - s) : strlen(s);
+        snprintf(name, sizeof name, "%.*s", (int)len, s);
+        int idx = find_field(defn, name);
+        if (idx >= 0)
+            return idx;
+        if (!bar)
+            return find_field(defn, "code");
+        s = bar + 1;
+    }
+}
+
 static loc_status pick_fields(rd *r, const loc_boundary_opts *o)
 {
     loc_boundaries *b = r->b;
     if (o->zone_field) {
         r->zone_idx = find_field(r->defn, o->zone_field);
     } else {
-        r->zone_idx = -1;
-        for (size_t i = 0; r->zone_idx < 0 && i < sizeof zone_fields / sizeof *zone_fields; i++)
-            r->zone_idx = find_field(r->defn, zone_fields[i]);
+        r->zone_idx = detect_zone_field(r->defn);
     }
     if (r->zone_idx < 0) {
         char list[512] = "";

@@ -75,4 +75,13 @@ loc_status loc_afile_failed(loc_ctx *ctx, const loc_afile *af);
  * EOF on a write error. */
 int loc_put_csv_field(FILE *f, const char *s);
 
+/* The names a zone code column or field goes by, most specific first, '|'
+ * between them.  The boundary reader and the lookup reader both detect
+ * the zone code by this one list, so that a name one of them knows the
+ * other knows too (two lists had drifted apart). */
+#define LOC_ZONE_CODE_NAMES                                                                                            \
+    "DataZone|DataZone2011|DataZone2022|DataZone2001|DataZoneCode|DZ2011_Code|DZ2022_Code|DZ2001_Code|DZ2011|"       \
+    "DZ2022|DZ2001|dz11_code|dz22_code|dz01_code|DZ_CODE|DZCode|Data_Zone|Data Zone|LSOA21CD|LSOA11CD|OA21CD|"       \
+    "OA11CD|zone_code|zone"
+
 #endif

@@ -13,10 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const zone_columns =
-    "dz11_code|dz22_code|dz01_code|DataZone|DataZone2011|DataZone2022|DataZone2001|DZ2011_Code|DZ2022_Code|"
-    "DZ2001_Code|DZ2011|DZ2022|DZ2001|Data_Zone|Data Zone|DZ_CODE|DZCode|zone_code|zone|LSOA21CD|LSOA11CD";
-
 struct loc_lookup {
     loc_ctx *ctx;        /* allocator owner */
     loc_csv *csv;        /* the file */
@@ -87,7 +83,7 @@ static loc_lookup *from_csv(loc_ctx *ctx, loc_csv *csv, const char *zone_column)
     }
     l->ctx = ctx;
     l->csv = csv;
-    long zc = loc_csv_column(csv, zone_column ? zone_column : zone_columns);
+    long zc = loc_csv_column(csv, zone_column ? zone_column : LOC_ZONE_CODE_NAMES);
     if (zc < 0 && zone_column) {
         loc_error(ctx, LOC_EDATA, "'%s': no column '%s'", loc_csv_name(csv), zone_column);
         goto fail;

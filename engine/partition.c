@@ -105,24 +105,26 @@ static loc_status fill_members(loc_partition *p)
             p->pop[k] += pop[i];
     }
     loc_free(ctx, fill);
-    /* distinct councils: count a small set; localities span at most a
-     * handful */
+    /* distinct councils, "none" (-1) counting as one: a stamp per council
+     * (a locality may span any number of them, a lookup's for example) */
+    size_t nc = loc_zones_ncouncils(p->z) + 1;
+    size_t *stamp = loc_calloc(ctx, nc, sizeof *stamp);
+    if (!stamp)
+        return LOC_ENOMEM;
     for (size_t k = 0; k < p->nloc; k++) {
-        int32_t seen[8];
-        size_t nseen = 0;
+        int32_t first = -1;
         for (size_t m = p->start[k]; m < p->start[k + 1]; m++) {
             int32_t c = council[p->members[m]];
-            size_t s = 0;
-            while (s < nseen && seen[s] != c)
-                s++;
-            if (s == nseen) {
-                if (nseen < 8)
-                    seen[nseen++] = c;
-                p->ncouncils[k]++;
+            size_t slot = c >= 0 && (size_t)c + 1 < nc ? (size_t)c + 1 : 0;
+            if (stamp[slot] != k + 1) {
+                stamp[slot] = k + 1;
+                if (!p->ncouncils[k]++)
+                    first = c;
             }
         }
-        p->council[k] = p->ncouncils[k] == 1 && seen[0] >= 0 ? seen[0] : -1;
+        p->council[k] = p->ncouncils[k] == 1 && first >= 0 ? first : -1;
     }
+    loc_free(ctx, stamp);
     return LOC_OK;
 }
 

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "localities/boundary.h"
+#include "localities/lookup.h"
 #include "internal.h"
 #include "test_util.h"
 
@@ -62,6 +63,8 @@ typedef struct feat {
 } feat;
 
 /* Write features to a new vector file; epsg 0 writes no CRS. */
+static const char *src_field = "DataZone"; /* the zone code field write_source writes */
+
 static const char *write_source(const char *name, const char *driver, int epsg, const feat *f, size_t n)
 {
     static char path[512];
@@ -78,7 +81,7 @@ static const char *write_source(const char *name, const char *driver, int epsg, 
     }
     OGRLayerH l = GDALDatasetCreateLayer(ds, "zones", srs, wkbUnknown, NULL);
     assert_non_null(l);
-    OGRFieldDefnH fd = OGR_Fld_Create("DataZone", OFTString);
+    OGRFieldDefnH fd = OGR_Fld_Create(src_field, OFTString);
     OGR_L_CreateField(l, fd, 1);
     OGR_Fld_Destroy(fd);
     for (size_t i = 0; i < n; i++) {
@@ -309,6 +312,39 @@ static void test_fields(void **state)
     loc_ctx_destroy(ctx);
 }
 
+/* Every zone code name is detected by both readers: the boundary field
+ * and the lookup column. */
+static void test_zone_code_names(void **state)
+{
+    (void)state;
+    char s1[200], name[64], csv[128], file[96];
+    feat f[] = {{"A", square(s1, 300000, 700000)}};
+    loc_ctx *ctx = loc_ctx_create(NULL);
+    int k = 0;
+    for (const char *s = LOC_ZONE_CODE_NAMES;; k++) {
+        const char *bar = strchr(s, '|');
+        size_t len = bar ? (size_t)(bar - s) : strlen(s);
+        snprintf(name, sizeof name, "%.*s", (int)len, s);
+        src_field = name;
+        snprintf(file, sizeof file, "names%d.geojson", k);
+        const char *path = write_source(file, "GeoJSON", 27700, f, 1);
+        loc_boundaries *b = loc_boundaries_read(ctx, path, NULL);
+        assert_non_null(b);
+        assert_string_equal(loc_boundaries_zone_field(b), name);
+        loc_boundaries_destroy(b);
+        snprintf(csv, sizeof csv, "%s,group\nA,G\n", name);
+        loc_lookup *l = loc_lookup_parse(ctx, "names.csv", csv, strlen(csv), NULL);
+        assert_non_null(l);
+        assert_string_equal(loc_lookup_zone_column(l), name);
+        loc_lookup_destroy(l);
+        if (!bar)
+            break;
+        s = bar + 1;
+    }
+    src_field = "DataZone";
+    loc_ctx_destroy(ctx);
+}
+
 static void test_missing_and_truncated(void **state)
 {
     (void)state;
@@ -411,7 +447,7 @@ int main(void)
         cmocka_unit_test(test_embedded_stirling), cmocka_unit_test(test_awkward_geometries),
         cmocka_unit_test(test_no_crs),            cmocka_unit_test(test_wrong_crs),
         cmocka_unit_test(test_reprojection),      cmocka_unit_test(test_duplicate_codes),
-        cmocka_unit_test(test_fields),            cmocka_unit_test(test_missing_and_truncated),
+        cmocka_unit_test(test_zone_code_names), cmocka_unit_test(test_fields),            cmocka_unit_test(test_missing_and_truncated),
         cmocka_unit_test(test_geographic_metres), cmocka_unit_test(test_enomem),
         cmocka_unit_test(test_scotland),
     };

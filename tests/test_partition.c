@@ -79,6 +79,44 @@ static void fx_free(fx *f)
     assert_int_equal(f->ta.live, 0);
 }
 
+/* A locality across nine councils, the ninth holding two of its zones,
+ * spans nine (a set of eight once counted the ninth's zones each). */
+static void test_many_councils(void **state)
+{
+    (void)state;
+    char ind[1024] = "Data_Zone,Total_population,income_count\n", cl[1024] = "dz11_code,ca_code,ca_name\n";
+    for (int i = 1; i <= 10; i++) {
+        size_t a = strlen(ind), b = strlen(cl);
+        snprintf(ind + a, sizeof ind - a, "Z%d,100,10\n", i);
+        snprintf(cl + b, sizeof cl - b, "Z%d,C%d,Council %d\n", i, i < 10 ? i : 9, i < 10 ? i : 9);
+    }
+    test_alloc ta;
+    loc_ctx *ctx = test_ctx(&ta);
+    loc_csv *csv = loc_csv_parse(ctx, "ind.csv", ind, strlen(ind));
+    loc_spec *spec = loc_spec_parse(ctx, "spec.csv", SPEC, strlen(SPEC));
+    loc_lookup *lk = loc_lookup_parse(ctx, "councils.csv", cl, strlen(cl), NULL);
+    assert_non_null(csv);
+    assert_non_null(spec);
+    assert_non_null(lk);
+    const loc_lookup *l[] = {lk};
+    loc_join_opts o = {0};
+    loc_zones *z = loc_zones_join(ctx, NULL, csv, spec, l, 1, &o, NULL);
+    assert_non_null(z);
+    int32_t label[10] = {0};
+    const char *codes[] = {"ALL"};
+    loc_partition *p = loc_partition_create(ctx, z, label, 1, codes, NULL);
+    assert_non_null(p);
+    assert_int_equal(loc_partition_ncouncils_of(p, 0), 9);
+    assert_int_equal(loc_partition_council(p, 0), -1);
+    loc_partition_destroy(p);
+    loc_zones_destroy(z);
+    loc_lookup_destroy(lk);
+    loc_spec_destroy(spec);
+    loc_csv_destroy(csv);
+    loc_ctx_destroy(ctx);
+    assert_int_equal(ta.live, 0);
+}
+
 static void test_from_labels(void **state)
 {
     (void)state;
@@ -385,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_from_labels), cmocka_unit_test(test_refusals),       cmocka_unit_test(test_from_lookup),
         cmocka_unit_test(test_zones_csv),   cmocka_unit_test(test_partition_alloc), cmocka_unit_test(test_stirling_iz),
         cmocka_unit_test(test_carry),       cmocka_unit_test(test_check_lookup),
+        cmocka_unit_test(test_many_councils),
     };
     return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -75,6 +75,7 @@ typedef struct cli_args {
     const char *positional[CLI_MAX_REPEAT]; /* arguments that are not options */
     size_t npositional;
     int defaults;                 /* 1 when the embedded default data is used */
+    char default_paths[4][4096];  /* the embedded data's paths, filled by cli_apply_defaults */
 } cli_args;
 
 /* Everything loaded for a command; free with cli_inputs_free. */

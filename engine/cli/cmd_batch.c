@@ -531,11 +531,18 @@ static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
                 goto done;
             if (have < 0) {
                 if (ncodes == cap) {
-                    cap = cap ? 2 * cap : 256;
-                    codes = realloc(codes, cap * sizeof *codes);
-                    names = realloc(names, cap * sizeof *names);
-                    if (!codes || !names)
+                    size_t ncap = cap ? 2 * cap : 256;
+                    /* through temporaries: a failed realloc keeps the old
+                     * arrays, which done: frees */
+                    const char **nc = realloc(codes, ncap * sizeof *codes);
+                    if (nc)
+                        codes = nc;
+                    const char **nn = nc ? realloc(names, ncap * sizeof *names) : NULL;
+                    if (nn)
+                        names = nn;
+                    if (!nc || !nn)
                         goto done;
+                    cap = ncap;
                 }
                 codes[ncodes] = code;
                 names[ncodes++] = loc_csv_field(c[k].loc, r, 1);

@@ -149,13 +149,13 @@ static const char *clean_data_dir(void)
     return dir;
 }
 
-static const char *data_path(const char *dir, const char *rel)
+/* dir/rel in the args' own slot k: the path lives as long as the args
+ * (a static ring of buffers was overwritten once more than its size of
+ * paths had been handed out). */
+static const char *data_path(cli_args *a, int k, const char *dir, const char *rel)
 {
-    /* Paths live as long as the process; a handful at most. */
-    static char paths[8][4096];
-    static int next;
-    char *p = paths[next++ % 8];
-    if (snprintf(p, 4096, "%s/%s", dir, rel) >= 4096)
+    char *p = a->default_paths[k];
+    if (snprintf(p, sizeof a->default_paths[k], "%s/%s", dir, rel) >= (int)sizeof a->default_paths[k])
         p[0] = '\0'; /* never a truncated path: opening "" fails with a message */
     return p;
 }
@@ -172,7 +172,7 @@ int cli_apply_defaults(cli_args *a)
         return CLI_EXIT_DATA;
     }
     if (!a->boundaries) {
-        a->boundaries = data_path(dir, "stirling/dz2011_stirling.gpkg");
+        a->boundaries = data_path(a, 0, dir, "stirling/dz2011_stirling.gpkg");
         a->defaults = 1;
         /* the embedded boundaries cover Stirling; the indicator file is
          * national, so the rest of Scotland serves as the comparator */
@@ -180,11 +180,11 @@ int cli_apply_defaults(cli_args *a)
             a->councils[a->ncouncils++] = "S12000030";
     }
     if (!a->indicators)
-        a->indicators = data_path(dir, "scotland/simd2020v2_withinds.csv");
+        a->indicators = data_path(a, 1, dir, "scotland/simd2020v2_withinds.csv");
     if (!a->spec)
-        a->spec = data_path(dir, "specs/simd2020v2.csv");
+        a->spec = data_path(a, 2, dir, "specs/simd2020v2.csv");
     if (!a->nlookups && !a->council_field)
-        a->lookups[a->nlookups++] = data_path(dir, "scotland/dz2011_iz2011_council_lookup.csv");
+        a->lookups[a->nlookups++] = data_path(a, 3, dir, "scotland/dz2011_iz2011_council_lookup.csv");
     return CLI_EXIT_OK;
 }
 
