@@ -63,6 +63,7 @@ typedef struct rd {
     OGRLayerH layer;
     OGRFeatureDefnH defn;
     int zone_idx, name_idx;
+    int *attr_idx;          /* per stored attribute: its field index, found once */
     PJ *transform;          /* NULL when no reprojection is needed */
     GEOSWKBReader *wkb;
     unsigned char *buf;     /* WKB buffer */
@@ -517,7 +518,7 @@ static loc_status read_feature(rd *r, OGRFeatureH f)
         return LOC_ENOMEM;
     }
     for (size_t a = 0; a < b->nattr; a++)
-        if (!(b->attrs[a][b->n] = field_text(r, f, find_field(r->defn, b->attr_names[a])))) {
+        if (!(b->attrs[a][b->n] = field_text(r, f, r->attr_idx[a]))) {
             GEOSGeom_destroy_r(r->gh, g); /* not yet owned: the zone is not counted */
             return LOC_ENOMEM;
         }
@@ -564,12 +565,14 @@ static loc_status setup_attrs(rd *r)
     int n = OGR_FD_GetFieldCount(r->defn);
     b->attr_names = loc_calloc(r->ctx, n > 0 ? (size_t)n : 1, sizeof *b->attr_names);
     b->attrs = loc_calloc(r->ctx, n > 0 ? (size_t)n : 1, sizeof *b->attrs);
-    if (!b->attr_names || !b->attrs)
+    r->attr_idx = loc_calloc(r->ctx, n > 0 ? (size_t)n : 1, sizeof *r->attr_idx);
+    if (!b->attr_names || !b->attrs || !r->attr_idx)
         return LOC_ENOMEM;
     for (int i = 0; i < n; i++) {
         if (i == r->zone_idx || i == r->name_idx)
             continue;
         b->attr_names[b->nattr] = loc_arena_strdup(b->strings, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(r->defn, i)));
+        r->attr_idx[b->nattr] = i;
         if (!b->attr_names[b->nattr])
             return LOC_ENOMEM;
         b->nattr++;
@@ -863,6 +866,7 @@ done:
     if (r.ds)
         GDALClose(r.ds);
     loc_free(ctx, r.buf);
+    loc_free(ctx, r.attr_idx);
     if (st) {
         if (st == LOC_ENOMEM && loc_errcode(ctx) != LOC_ENOMEM)
             loc_error(ctx, LOC_ENOMEM, "out of memory reading '%s'", path);

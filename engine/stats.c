@@ -291,6 +291,33 @@ double loc_stats_gamma_q(double a, double x)
     return gamma_tails(a, x, &P, &Q) ? Q : NAN;
 }
 
+/* The safeguard of the bracketed root searches (gamma_inv, t_upper_inv):
+ * the step proposed (NaN for none) when it stays inside the bracket
+ * [lo, hi] that every evaluation narrows, else grow times x while there is
+ * no upper bound yet, else bisection (in log space when the bracket spans
+ * orders of magnitude); *done when the step or the bracket has shrunk to
+ * rounding, with the root returned. */
+static double safeguard(double x, double next, double lo, double hi, double grow, bool *done)
+{
+    if (!(next > lo && next < hi)) {
+        if (isinf(hi))
+            next = grow * x;
+        else if (lo > 0.0 && hi > 4.0 * lo)
+            next = sqrt(lo * hi);
+        else
+            next = 0.5 * (lo + hi);
+    }
+    if (fabs(next - x) <= 4.0 * DBL_EPSILON * next) {
+        *done = true;
+        return next;
+    }
+    if (isfinite(hi) && hi - lo <= 4.0 * DBL_EPSILON * hi) {
+        *done = true;
+        return 0.5 * (lo + hi);
+    }
+    return next;
+}
+
 /* A starting point for the inverse: Wilson-Hilferty's cube-root normal
  * approximation when a > 1, else the leading term of whichever tail is
  * small (P ~ x^a / Gamma(a+1) near 0, Q ~ x^(a-1) e^-x / Gamma(a) far
@@ -353,19 +380,10 @@ static double gamma_inv(double a, double p, double q)
             double corr = 1.0 - 0.5 * step * ((a - 1.0) / x - 1.0);
             next = x - (corr > 0.5 ? step / corr : step);
         }
-        if (!(next > lo && next < hi)) {
-            if (isinf(hi))
-                next = 2.0 * x;
-            else if (lo > 0.0 && hi > 4.0 * lo)
-                next = sqrt(lo * hi);
-            else
-                next = 0.5 * (lo + hi);
-        }
-        if (fabs(next - x) <= 4.0 * DBL_EPSILON * next)
-            return next;
-        if (isfinite(hi) && hi - lo <= 4.0 * DBL_EPSILON * hi)
-            return 0.5 * (lo + hi);
-        x = next;
+        bool done = false;
+        x = safeguard(x, next, lo, hi, 2.0, &done);
+        if (done)
+            return x;
     }
     return x;
 }
@@ -513,19 +531,10 @@ static double t_upper_inv(double alpha, double df)
             hi = t;
         double dens = t_density(t, df);
         double next = dens > 0.0 ? t + fx / dens : NAN;
-        if (!(next > lo && next < hi)) {
-            if (isinf(hi))
-                next = 4.0 * t;
-            else if (lo > 0.0 && hi > 4.0 * lo)
-                next = sqrt(lo * hi);
-            else
-                next = 0.5 * (lo + hi);
-        }
-        if (fabs(next - t) <= 4.0 * DBL_EPSILON * next)
-            return next;
-        if (isfinite(hi) && hi - lo <= 4.0 * DBL_EPSILON * hi)
-            return 0.5 * (lo + hi);
-        t = next;
+        bool done = false;
+        t = safeguard(t, next, lo, hi, 4.0, &done);
+        if (done)
+            return t;
     }
     return t;
 }
