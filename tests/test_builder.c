@@ -227,6 +227,43 @@ static void check_rules(const loc_build_input *in, const loc_build_opts *o, cons
 /* 4 x 4 cells, each 2 x 2 quadrant with its own value, 1,000 residents a
  * cell and localities of exactly 4,000: the quadrants are the only
  * partition with no heterogeneity at all. */
+/* Allocation failures: the graph and the build of a 4 x 4 lattice made in
+ * a context whose allocator fails after n allocations, n = 0, 1, 2, ...;
+ * every failure is a clean LOC_ENOMEM that leaks nothing (one thread: the
+ * counting allocator is not thread-safe, and the result does not depend
+ * on the threads). */
+static void *make_build(loc_ctx *ctx, void *arg)
+{
+    lat *l = arg;
+    loc_graph *g = loc_graph_build(ctx, l->n, (const GEOSGeometry *const *)l->g, l->council, NULL);
+    if (!g)
+        return NULL;
+    loc_build_input in = {l->n, g, l->pop, l->council, l->x, 1, NULL, 0, NULL};
+    loc_build_opts o;
+    loc_build_opts_init(&o);
+    o.max_pop = o.min_pop = 4000;
+    o.threads = 1;
+    loc_build_result *r = loc_build(ctx, &in, &o);
+    loc_graph_destroy(g);
+    return r;
+}
+
+static void free_build(void *r) { loc_build_result_destroy(r); }
+
+static void test_build_alloc_failures(void **state)
+{
+    (void)state;
+    lat l;
+    lat_make(&l, 4, 4);
+    for (size_t i = 0; i < l.n; i++) {
+        l.pop[i] = 1000;
+        l.x[i] = (double)(i % 4 >= 2) + 2.0 * (double)(i / 4 >= 2);
+    }
+    long used = test_alloc_failures(make_build, free_build, &l);
+    assert_true(used > 10);
+    lat_free(&l);
+}
+
 static void test_quadrants(void **state)
 {
     (void)state;
@@ -663,7 +700,7 @@ int main(void)
         cmocka_unit_test(test_ceiling_and_empty), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_r2),          cmocka_unit_test(test_incremental),
         cmocka_unit_test(test_threads),     cmocka_unit_test(test_scotland),
-        cmocka_unit_test(test_stirling_partition),
+        cmocka_unit_test(test_stirling_partition), cmocka_unit_test(test_build_alloc_failures),
     };
     return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }
