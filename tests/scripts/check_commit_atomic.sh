@@ -31,11 +31,13 @@ which_set() {
   if [ "$d" = "$dA" ]; then echo A; elif [ "$d" = "$dB" ]; then echo B; else echo mixed; fi
 }
 
-# wait until a staging folder of out (beside it) holds run.json: the commit has begun
+# wait until a staging folder of out (beside it) holds the whole run.json
+# (its last member, the outputs, written after the inputs' digests, which
+# take seconds in a sanitizer build): the commit's steps begin
 wait_commit() {
   local parent=$1 name=$2 i
-  for i in $(seq 1 1500); do
-    compgen -G "$parent/.$name.localities-run-*/run.json" >/dev/null && return 0
+  for i in $(seq 1 6000); do
+    grep -qs '"outputs"' "$parent"/.$name.localities-run-*/run.json && return 0
     sleep 0.01
   done
   return 1
