@@ -29,21 +29,51 @@
  * Progress
  * --------------------------------------------------------------------- */
 
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 void cli_progress_init(cli_progress *p, const cli_args *a, int stages)
 {
     memset(p, 0, sizeof *p);
     p->quiet = a->quiet;
     p->tty = isatty(2) && !cli_msg_prefix; /* runs of a batch share the terminal */
     p->stages = stages;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    p->t0 = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    p->times = a->times;
+    if (p->times)
+        memset(p->times, 0, sizeof *p->times);
+    p->t0 = p->t_step = cli_now();
+}
+
+/* Close the current step's time (bench_run's stage table). */
+static void time_step(cli_progress *p)
+{
+    double now = cli_now();
+    if (p->times && p->stage > 0 && (size_t)p->stage <= CLI_MAX_TIMES) {
+        p->times->step[p->stage - 1] = now - p->t_step;
+        p->times->nsteps = (size_t)p->stage;
+    }
+    p->t_step = now;
+}
+
+void cli_time_file(cli_progress *p, const char *name, double s)
+{
+    if (p->times && p->times->nfiles < CLI_MAX_TIMES) {
+        p->times->file[p->times->nfiles] = name;
+        p->times->file_s[p->times->nfiles++] = s;
+    }
 }
 
 void cli_step(cli_progress *p, const char *fmt, ...)
 {
-    if (p->quiet)
+    time_step(p);
+    if (p->quiet) {
+        p->stage++;
         return;
+    }
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
@@ -64,6 +94,7 @@ void cli_step(cli_progress *p, const char *fmt, ...)
 
 void cli_progress_done(cli_progress *p)
 {
+    time_step(p);
     if (!p->quiet && p->tty)
         fprintf(stderr, "\r\033[K");
 }
@@ -605,6 +636,104 @@ static loc_status write_report(loc_ctx *ctx, const cli_args *a, const cli_inputs
     return st;
 }
 
+/* ---------------------------------------------------------------------
+ * The outputs: each file one job, written into the staging folder
+ * --------------------------------------------------------------------- */
+
+/* What every output is made from (all borrowed, read only). */
+typedef struct out_src {
+    const cli_args *a;
+    const cli_inputs *in;
+    const cli_built *b;
+    const loc_partition *p;
+    const loc_assess *as;
+    const loc_dissolved *d;
+    const loc_attrs *t;
+} out_src;
+
+static loc_status out_zones(loc_ctx *ctx, const out_src *s, const char *path)
+{
+    return loc_partition_write_zones_csv(ctx, s->p, path);
+}
+
+static loc_status out_localities(loc_ctx *ctx, const out_src *s, const char *path)
+{
+    return loc_assess_write_localities(ctx, s->as, path);
+}
+
+static loc_status out_indicators(loc_ctx *ctx, const out_src *s, const char *path)
+{
+    return loc_assess_write_indicators(ctx, s->as, path);
+}
+
+static loc_status out_dispersion(loc_ctx *ctx, const out_src *s, const char *path)
+{
+    return loc_assess_write_dispersion(ctx, s->as, path);
+}
+
+static loc_status out_graph_csv(loc_ctx *ctx, const out_src *s, const char *path)
+{
+    return loc_graph_write_csv(ctx, s->b->graph, s->b->codes, path);
+}
+
+static loc_status out_graph_gal(loc_ctx *ctx, const out_src *s, const char *path)
+{
+    return loc_graph_write_gal(ctx, s->b->graph, s->b->codes, path, loc_boundaries_layer(s->in->boundaries),
+                               loc_boundaries_zone_field(s->in->boundaries));
+}
+
+static loc_status out_graph_gwt(loc_ctx *ctx, const out_src *s, const char *path)
+{
+    return loc_graph_write_gwt(ctx, s->b->graph, s->b->codes, path, loc_boundaries_layer(s->in->boundaries),
+                               loc_boundaries_zone_field(s->in->boundaries));
+}
+
+static loc_status out_geojson(loc_ctx *ctx, const out_src *s, const char *path)
+{
+    return loc_write_geojson(ctx, s->d, s->t, path);
+}
+
+static loc_status out_gpkg(loc_ctx *ctx, const out_src *s, const char *path)
+{
+    return loc_write_gpkg(ctx, s->d, s->t, path);
+}
+
+static loc_status out_report(loc_ctx *ctx, const out_src *s, const char *path)
+{
+    return write_report(ctx, s->a, s->in, s->b, s->p, s->as, s->d, s->t, path);
+}
+
+/* Every file of a run, in the order run.json and the summary list them. */
+typedef struct out_job {
+    const char *name;
+    loc_status (*write)(loc_ctx *ctx, const out_src *s, const char *path);
+} out_job;
+
+static const out_job OUT_JOBS[] = {
+    {"zones.csv", out_zones},           {"localities.csv", out_localities}, {"indicators.csv", out_indicators},
+    {"overdispersion.csv", out_dispersion}, {"graph.csv", out_graph_csv},   {"graph.gal", out_graph_gal},
+    {"graph.gwt", out_graph_gwt},       {"localities.geojson", out_geojson}, {"localities.gpkg", out_gpkg},
+    {"report.html", out_report},
+};
+enum { NOUT = sizeof OUT_JOBS / sizeof *OUT_JOBS };
+
+/* Write every job's file into the stage, in order; the first failure
+ * stops the rest, its error left in ctx. */
+static loc_status write_jobs(loc_ctx *ctx, const out_src *src, cli_stage *st, cli_progress *pr)
+{
+    char paths[NOUT][sizeof st->path];
+    for (size_t k = 0; k < NOUT; k++)
+        snprintf(paths[k], sizeof paths[k], "%s", cli_stage_path(st, OUT_JOBS[k].name));
+    for (size_t k = 0; k < NOUT; k++) {
+        double t0 = cli_now();
+        loc_status rc = OUT_JOBS[k].write(ctx, src, paths[k]);
+        if (rc)
+            return rc;
+        cli_time_file(pr, OUT_JOBS[k].name, cli_now() - t0);
+    }
+    return LOC_OK;
+}
+
 int cli_write_outputs(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, const cli_built *b,
                       const loc_partition *p, const loc_assess *as, const char *out, cli_progress *pr,
                       cli_stage *st, const cli_extra_writer *extra)
@@ -620,18 +749,8 @@ int cli_write_outputs(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, con
     cli_step(pr, "writing outputs to '%s'", out);
     if ((rc = cli_stage_open(st, out, a)))
         goto done;
-    const char *layer = loc_boundaries_layer(in->boundaries), *field = loc_boundaries_zone_field(in->boundaries);
-    if (loc_partition_write_zones_csv(ctx, p, cli_stage_path(st, "zones.csv")) ||
-        loc_assess_write_localities(ctx, as, cli_stage_path(st, "localities.csv")) ||
-        loc_assess_write_indicators(ctx, as, cli_stage_path(st, "indicators.csv")) ||
-        loc_assess_write_dispersion(ctx, as, cli_stage_path(st, "overdispersion.csv")) ||
-        loc_graph_write_csv(ctx, b->graph, b->codes, cli_stage_path(st, "graph.csv")) ||
-        loc_graph_write_gal(ctx, b->graph, b->codes, cli_stage_path(st, "graph.gal"), layer, field) ||
-        loc_graph_write_gwt(ctx, b->graph, b->codes, cli_stage_path(st, "graph.gwt"), layer, field) ||
-        loc_write_geojson(ctx, d, t, cli_stage_path(st, "localities.geojson")) ||
-        loc_write_gpkg(ctx, d, t, cli_stage_path(st, "localities.gpkg")) ||
-        write_report(ctx, a, in, b, p, as, d, t, cli_stage_path(st, "report.html")) ||
-        (extra && extra->write && extra->write(ctx, extra->ud, st))) {
+    out_src src = {a, in, b, p, as, d, t};
+    if (write_jobs(ctx, &src, st, pr) || (extra && extra->write && extra->write(ctx, extra->ud, st))) {
         rc = cli_fail(ctx);
         goto done;
     }
