@@ -235,8 +235,8 @@ int main(int argc, char **argv)
     printf("dissolve + all four outputs: %.1f ms (medians)\n", 1e3 * (bench_median(&sd) + bench_median(&sa)));
     printf("areas: zones %.3f km2, localities %.3f km2, relative difference %.2e (worst locality %.2e)\n",
            zone_area / 1e6, loc_area / 1e6, (loc_area - zone_area) / zone_area, worst);
-    printf("dissolve: %zu invalid, %zu coverage-union fallbacks, %zu sliver holes filled, %zu holes kept, "
-           "%zu zones without boundary\n", invalid, loc_dissolved_fallbacks(d), loc_dissolved_slivers(d), holes,
+    printf("dissolve: %zu traced from segments, %zu invalid, %zu coverage-union fallbacks, %zu sliver holes filled, %zu holes kept, "
+           "%zu zones without boundary\n", loc_dissolved_traced(d), invalid, loc_dissolved_fallbacks(d), loc_dissolved_slivers(d), holes,
            loc_dissolved_missing(d));
     printf("files: geojson %.1f MiB, gpkg %.1f MiB, report %.1f MiB; %zu localities flagged in the report\n",
            file_size(gj) / 1048576.0, file_size(gp) / 1048576.0, file_size(html) / 1048576.0, flagged);

@@ -359,6 +359,103 @@ static void test_dissolve_stirling(void **state)
     fx_free(&f);
 }
 
+/* Dissolve p both ways, traced and by GEOS alone, and check that every
+ * locality comes out the same: coordinates in the same order after
+ * normalisation, area and perimeter to the last bit.  Returns the
+ * localities traced. */
+static size_t assert_traced_same(loc_ctx *ctx, const loc_partition *p, const loc_boundaries *b)
+{
+    GEOSContextHandle_t h = loc_geos(ctx);
+    loc_dissolve_opts o;
+    loc_dissolve_opts_init(&o);
+    assert_int_equal(o.geos_only, 0);
+    loc_dissolved *traced = loc_dissolve(ctx, p, b, &o);
+    o.geos_only = 1;
+    loc_dissolved *geos = loc_dissolve(ctx, p, b, &o);
+    assert_non_null(traced);
+    assert_non_null(geos);
+    assert_int_equal(loc_dissolved_traced(geos), 0);
+    for (size_t k = 0; k < loc_dissolved_count(traced); k++) {
+        const GEOSGeometry *a = loc_dissolved_geom(traced, k), *g = loc_dissolved_geom(geos, k);
+        assert_int_equal(GEOSGeomTypeId_r(h, a), GEOSGeomTypeId_r(h, g));
+        assert_int_equal(GEOSEqualsExact_r(h, a, g, 0), 1);
+        assert_true(loc_dissolved_area_m2(traced, k) == loc_dissolved_area_m2(geos, k));
+        assert_true(loc_dissolved_perimeter_m(traced, k) == loc_dissolved_perimeter_m(geos, k));
+        assert_true(loc_dissolved_zone_area_m2(traced, k) == loc_dissolved_zone_area_m2(geos, k));
+    }
+    assert_int_equal(loc_dissolved_fallbacks(traced), loc_dissolved_fallbacks(geos));
+    assert_int_equal(loc_dissolved_slivers(traced), loc_dissolved_slivers(geos));
+    size_t n = loc_dissolved_traced(traced);
+    loc_dissolved_destroy(traced);
+    loc_dissolved_destroy(geos);
+    return n;
+}
+
+/* Outlines traced from the zones' segments equal GEOS's unions: on the
+ * squares (a ring with a hole and a far part, traced; the gap, not a
+ * coverage, left to GEOS), on localities whose zones touch only at a
+ * corner (left to GEOS, which decides how to split), on Stirling and on
+ * all of Scotland's intermediate zones. */
+static void test_dissolve_traced(void **state)
+{
+    (void)state;
+    fx f;
+    fx_squares(&f);
+    assert_int_equal(assert_traced_same(f.ctx, f.p, f.b), 2);
+    /* Z1 and Z5, and the ring without them, meet at corners only */
+    static const char PINCH[] = "dz11_code,loc_code\nZ1,PINCH\nZ5,PINCH\nZ2,REST\nZ3,REST\nZ4,REST\nZ6,REST\n"
+                                "Z7,REST\nZ8,REST\nZ9,REST\nZ10,FAR\nS1,GAP\nS2,GAP\nS3,GAP\nS4,GAP\n";
+    loc_lookup *l = loc_lookup_parse(f.ctx, "pinch.csv", PINCH, strlen(PINCH), NULL);
+    assert_non_null(l);
+    loc_partition *p = loc_partition_from_lookup(f.ctx, f.z, l, "loc_code");
+    assert_non_null(p);
+    assert_int_equal(assert_traced_same(f.ctx, p, f.b), 1); /* FAR only */
+    loc_dissolved *d = loc_dissolve(f.ctx, p, f.b, NULL);
+    assert_non_null(d);
+    const GEOSGeometry *g = loc_dissolved_geom(d, (size_t)loc_partition_find(p, "PINCH"));
+    assert_int_equal(GEOSGeomTypeId_r(loc_geos(f.ctx), g), GEOS_MULTIPOLYGON);
+    assert_int_equal(GEOSGetNumGeometries_r(loc_geos(f.ctx), g), 2);
+    loc_dissolved_destroy(d);
+    loc_partition_destroy(p);
+    loc_lookup_destroy(l);
+    fx_free(&f);
+
+    if (fx_stirling(&f)) {
+        size_t n = assert_traced_same(f.ctx, f.p, f.b);
+        print_message("Stirling: %zu of %zu localities traced\n", n, loc_partition_count(f.p));
+        assert_true(n > 0);
+        fx_free(&f);
+    }
+    const char *bp = LOC_DATA_DIR "/scotland/dz2011_scotland_simplified.gpkg";
+    const char *lp = LOC_DATA_DIR "/scotland/dz2011_iz2011_council_lookup.csv";
+    if (access(bp, R_OK) || access(lp, R_OK))
+        return;
+    loc_ctx *ctx = loc_ctx_create(NULL);
+    loc_boundaries *b = loc_boundaries_read(ctx, bp, NULL);
+    loc_lookup *lk = loc_lookup_read(ctx, lp, NULL);
+    assert_non_null(b);
+    assert_non_null(lk);
+    const loc_lookup *lks[] = {lk};
+    loc_csv *ind = loc_csv_read(ctx, LOC_DATA_DIR "/scotland/simd2020v2_withinds.csv");
+    loc_spec *spec = loc_spec_read(ctx, LOC_DATA_DIR "/specs/simd2020v2.csv");
+    assert_non_null(ind);
+    assert_non_null(spec);
+    loc_zones *z = loc_zones_join(ctx, b, ind, spec, lks, 1, NULL, NULL);
+    assert_non_null(z);
+    p = loc_partition_from_lookup(ctx, z, lk, "iz11_code");
+    assert_non_null(p);
+    size_t n = assert_traced_same(ctx, p, b);
+    print_message("Scotland: %zu of %zu intermediate zones traced\n", n, loc_partition_count(p));
+    assert_true(n > 0.99 * (double)loc_partition_count(p));
+    loc_partition_destroy(p);
+    loc_zones_destroy(z);
+    loc_spec_destroy(spec);
+    loc_csv_destroy(ind);
+    loc_lookup_destroy(lk);
+    loc_boundaries_destroy(b);
+    loc_ctx_destroy(ctx);
+}
+
 /* Holes in all localities' polygons. */
 static size_t count_holes(loc_ctx *ctx, const loc_dissolved *d)
 {
@@ -1325,7 +1422,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_progress_report),
         cmocka_unit_test(test_dissolve_squares), cmocka_unit_test(test_dissolve_errors),
-        cmocka_unit_test(test_dissolve_stirling), cmocka_unit_test(test_attrs),
+        cmocka_unit_test(test_dissolve_stirling), cmocka_unit_test(test_dissolve_traced), cmocka_unit_test(test_attrs),
         cmocka_unit_test(test_geo_squares),      cmocka_unit_test(test_geo_stirling),
         cmocka_unit_test(test_atomic),           cmocka_unit_test(test_report_squares),   cmocka_unit_test(test_report_stirling),
         cmocka_unit_test(test_no_boundaries),    cmocka_unit_test(test_outputs_set),

@@ -41,14 +41,19 @@ typedef struct loc_dissolved loc_dissolved;
 
 typedef struct loc_dissolve_opts {
     double sliver_m;  /* sliver width in metres (see LOC_SLIVER_WIDTH_M); 0 fills no holes */
+    int geos_only;    /* 1: GEOS unions every locality, none traced from segments (for checks) */
 } loc_dissolve_opts;
 
-/* Fill opts with the defaults (sliver_m = LOC_SLIVER_WIDTH_M); passing
- * NULL opts to loc_dissolve means the same. */
+/* Fill opts with the defaults (sliver_m = LOC_SLIVER_WIDTH_M, outlines
+ * traced); passing NULL opts to loc_dissolve means the same. */
 LOC_API void loc_dissolve_opts_init(loc_dissolve_opts *opts);
 
 /*
- * Union each locality's zone polygons.  b must be the boundaries the
+ * Union each locality's zone polygons.  On a clean coverage the outline is
+ * traced from the zones' segments that no other member shares (the same
+ * polygons as GEOS coverage union, after normalisation); a locality the
+ * trace cannot explain goes to GEOS coverage union, and to ordinary union
+ * when its zones are not a coverage.  b must be the boundaries the
  * partition's zone table was joined with (loc_zones_boundary indexes it);
  * p and b are borrowed and must outlive the result, which uses the GEOS
  * context of ctx.  opts may be NULL.  Zones with no boundary are skipped
@@ -87,6 +92,9 @@ LOC_API double loc_dissolved_zone_area_m2(const loc_dissolved *d, size_t k);
 LOC_API size_t loc_dissolved_fallbacks(const loc_dissolved *d);
 LOC_API size_t loc_dissolved_missing(const loc_dissolved *d);
 LOC_API size_t loc_dissolved_slivers(const loc_dissolved *d);
+/* Localities whose outline was traced from their zones' segments (the
+ * others went to GEOS). */
+LOC_API size_t loc_dissolved_traced(const loc_dissolved *d);
 
 /* ---------------------------------------------------------------------
  * Attribute table: extra per-locality columns for the writers
