@@ -13,7 +13,10 @@
  * same loaded inputs, because the build step builds it inside; "build"
  * in the table is the step less that median.  Each file's time is the
  * time its writer took; when the writers run concurrently their sum is
- * more than the writing step's wall time.
+ * more than the writing step's wall time.  Each repetition also runs with
+ * --threads 1 (one build thread, one writer), so that the writers'
+ * speed-up is measured under the same load as the run it is compared
+ * with.
  *
  * Usage: bench_run [BOUNDARIES [OUT_DIR]]  (default: the embedded
  * all-Scotland boundaries; outputs in a temporary folder, removed).
@@ -125,11 +128,13 @@ int main(int argc, char **argv)
     if (!devnull)
         return 1;
 
-    bench_stage gdal, run, steps[NSTEPS], files[CLI_MAX_TIMES];
+    bench_stage gdal, run, run1, write1, steps[NSTEPS], files[CLI_MAX_TIMES];
     const char *file_names[CLI_MAX_TIMES] = {0};
     size_t nfiles = 0;
     bench_stage_init(&gdal, "GDAL read into memory");
     bench_stage_init(&run, "localities run");
+    bench_stage_init(&run1, "localities run --threads 1");
+    bench_stage_init(&write1, "write, one thread");
     for (size_t k = 0; k < NSTEPS; k++)
         bench_stage_init(&steps[k], STEP_NAMES[k]);
     for (size_t k = 0; k < CLI_MAX_TIMES; k++)
@@ -153,6 +158,21 @@ int main(int argc, char **argv)
         }
         for (size_t k = 0; k < NSTEPS && k < times.nsteps; k++)
             steps[k].runs[steps[k].n++] = times.step[k];
+        /* the same run with one thread throughout, for the writers'
+         * speed-up under the same load */
+        a.times = &times;
+        a.threads = "1";
+        bench_start(&run1);
+        rc = cli_run_pipeline(ctx, &a, out, devnull);
+        bench_stop(&run1);
+        a.times = NULL;
+        a.threads = NULL;
+        if (rc) {
+            fprintf(stderr, "bench_run: the run with one thread failed (exit %d)\n", rc);
+            return 1;
+        }
+        if (times.nsteps > 4)
+            write1.runs[write1.n++] = times.step[4];
         nfiles = times.nfiles;
         for (size_t k = 0; k < nfiles; k++) {
             file_names[k] = times.file[k];
@@ -164,6 +184,7 @@ int main(int argc, char **argv)
     printf("run: all of Scotland from '%s', %d runs, medians\n", bp, reps);
     bench_report(&gdal);
     bench_report(&run);
+    bench_report(&run1);
     printf("ratio run / GDAL read: %.1f\n", bench_median(&run) / bench_median(&gdal));
     printf("stages:\n");
     print_row(STEP_NAMES[0], &steps[0]);
@@ -171,6 +192,7 @@ int main(int argc, char **argv)
     printf("  %-26s %9.1f ms\n", "build (less the graph)", 1e3 * (bench_median(&steps[1]) - g));
     for (size_t k = 2; k < NSTEPS; k++)
         print_row(STEP_NAMES[k], &steps[k]);
+    print_row("write, --threads 1", &write1);
     printf("files (each writer's own time):\n");
     for (size_t k = 0; k < nfiles; k++)
         print_row(file_names[k], &files[k]);
