@@ -739,6 +739,41 @@ static GEOSGeometry *zones_union(loc_dissolved *d, trace *t, size_t k, const GEO
     return geos_union(d, k, g, n, valid);
 }
 
+/* Ask g, its polygons and their rings for their envelopes.  GEOS may
+ * compute an envelope on first use and keep it; doing that here, in the
+ * thread that made the geometry, leaves nothing to write for the writers
+ * that later read it from several threads at once.  0 on a GEOS failure. */
+static int warm_envelopes(GEOSContextHandle_t h, const GEOSGeometry *g)
+{
+    double v;
+    int type = GEOSGeomTypeId_r(h, g);
+    if (GEOSisEmpty_r(h, g) != 0)
+        return type >= 0;
+    if (!GEOSGeom_getXMin_r(h, g, &v))
+        return 0;
+    if (type == GEOS_MULTIPOLYGON) {
+        int n = GEOSGetNumGeometries_r(h, g);
+        for (int i = 0; i < n; i++) {
+            const GEOSGeometry *pg = GEOSGetGeometryN_r(h, g, i);
+            if (!pg || !warm_envelopes(h, pg))
+                return 0;
+        }
+        return n >= 0;
+    }
+    if (type != GEOS_POLYGON)
+        return type >= 0;
+    int nh = GEOSGetNumInteriorRings_r(h, g);
+    const GEOSGeometry *ext = GEOSGetExteriorRing_r(h, g);
+    if (nh < 0 || !ext || !GEOSGeom_getXMin_r(h, ext, &v))
+        return 0;
+    for (int i = 0; i < nh; i++) {
+        const GEOSGeometry *r = GEOSGetInteriorRingN_r(h, g, i);
+        if (!r || !GEOSGeom_getXMin_r(h, r, &v))
+            return 0;
+    }
+    return 1;
+}
+
 /* Dissolve locality k into d->geoms[k]. */
 static loc_status dissolve_one(loc_dissolved *d, trace *t, size_t k)
 {
@@ -818,7 +853,8 @@ static loc_status dissolve_one(loc_dissolved *d, trace *t, size_t k)
         st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot normalise the union: %s", code, loc_geos_msg(ctx));
         goto done;
     }
-    if (!GEOSArea_r(h, d->geoms[k], &d->area[k]) || !GEOSLength_r(h, d->geoms[k], &d->perim[k]))
+    if (!GEOSArea_r(h, d->geoms[k], &d->area[k]) || !GEOSLength_r(h, d->geoms[k], &d->perim[k]) ||
+        !warm_envelopes(h, d->geoms[k]))
         st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot measure the union: %s", code, loc_geos_msg(ctx));
 done:
     loc_free(ctx, parts);

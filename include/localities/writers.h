@@ -62,7 +62,9 @@ LOC_API void loc_dissolve_opts_init(loc_dissolve_opts *opts);
  * between zones simplified one by one) are filled.  NULL with the error
  * set: LOC_EGEOM when GEOS fails on a locality (named), LOC_EINVAL for a
  * boundary index out of range or a negative sliver width, LOC_ENOMEM.
- * Free with loc_dissolved_destroy.
+ * Free with loc_dissolved_destroy.  The result is only read afterwards:
+ * several threads, each with its own loc_ctx, may read it (and write
+ * files from it) at once.
  */
 LOC_API loc_dissolved *loc_dissolve(loc_ctx *ctx, const loc_partition *p, const loc_boundaries *b,
                                     const loc_dissolve_opts *opts);
