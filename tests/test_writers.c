@@ -359,6 +359,32 @@ static void test_dissolve_stirling(void **state)
     fx_free(&f);
 }
 
+/* The direct GeoJSON writer and GDAL's driver write the same bytes for
+ * d and a (a may be NULL). */
+static void assert_geojson_as_gdal(fx *f, const loc_dissolved *d, const loc_attrs *a)
+{
+    char direct[128], gdal[128];
+    path_in(f, direct, sizeof direct, "direct.geojson");
+    path_in(f, gdal, sizeof gdal, "gdal.geojson");
+    assert_int_equal(loc_write_geojson(f->ctx, d, a, direct), LOC_OK);
+    assert_int_equal(loc_write_geojson_gdal(f->ctx, d, a, gdal), LOC_OK);
+    size_t n1, n2;
+    char *x = slurp(direct, &n1), *y = slurp(gdal, &n2);
+    if (n1 != n2 || memcmp(x, y, n1)) {
+        size_t i = 0;
+        while (i < n1 && i < n2 && x[i] == y[i])
+            i++;
+        print_message("first difference at byte %zu:\n  direct %.80s\n  GDAL   %.80s\n", i, x + (i > 40 ? i - 40 : 0),
+                      y + (i > 40 ? i - 40 : 0));
+    }
+    assert_int_equal(n1, n2);
+    assert_memory_equal(x, y, n1);
+    free(x);
+    free(y);
+    unlink(direct);
+    unlink(gdal);
+}
+
 /* Dissolve p both ways, traced and by GEOS alone, and check that every
  * locality comes out the same: coordinates in the same order after
  * normalisation, area and perimeter to the last bit.  Returns the
@@ -447,6 +473,17 @@ static void test_dissolve_traced(void **state)
     size_t n = assert_traced_same(ctx, p, b);
     print_message("Scotland: %zu of %zu intermediate zones traced\n", n, loc_partition_count(p));
     assert_true(n > 0.99 * (double)loc_partition_count(p));
+    /* and the GeoJSON written directly is GDAL's, byte for byte */
+    fx tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.ctx = ctx;
+    snprintf(tmp.dir, sizeof tmp.dir, "/tmp/loc-writers-XXXXXX");
+    assert_non_null(mkdtemp(tmp.dir));
+    loc_dissolved *dz = loc_dissolve(ctx, p, b, NULL);
+    assert_non_null(dz);
+    assert_geojson_as_gdal(&tmp, dz, NULL);
+    loc_dissolved_destroy(dz);
+    remove_tree(tmp.dir);
     loc_partition_destroy(p);
     loc_zones_destroy(z);
     loc_spec_destroy(spec);
@@ -776,6 +813,63 @@ static void check_gpkg(const char *path, size_t nloc, size_t nzones)
     GDALClose(ds);
 }
 
+/* localities.geojson written directly equals the GDAL driver's file: the
+ * squares with awkward values (escapes, control characters, a slash,
+ * non-ASCII, nulls, a NaN, infinities the driver leaves out, large and
+ * tiny reals, 64-bit integers, an empty locality's null geometry),
+ * Stirling and all of Scotland's intermediate zones. */
+static void test_geojson_direct(void **state)
+{
+    (void)state;
+    fx f;
+    fx_squares(&f);
+    GDALAllRegister();
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
+    assert_non_null(d);
+    assert_geojson_as_gdal(&f, d, NULL);
+    loc_attrs *a = loc_attrs_create(f.ctx, 3);
+    assert_non_null(a);
+    assert_int_equal(loc_attrs_add(f.ctx, a, "x", LOC_ATTR_REAL, NULL), LOC_OK);
+    assert_int_equal(loc_attrs_add(f.ctx, a, "n", LOC_ATTR_INT, NULL), LOC_OK);
+    assert_int_equal(loc_attrs_add(f.ctx, a, "t/\"q\"", LOC_ATTR_TEXT, NULL), LOC_OK);
+    static const double xs[] = {1e-7, INFINITY, 12345678901.5};
+    static const int64_t ns[] = {INT64_MAX, -1, 0};
+    static const char *const ts[] = {"a/b \\ \"c\"\t\n\x01\x1b\x7f", "Baile \xc3\x80ite", NULL};
+    for (size_t k = 0; k < 3; k++) {
+        assert_int_equal(loc_attrs_set_real(f.ctx, a, 0, k, xs[k]), LOC_OK);
+        assert_int_equal(loc_attrs_set_int(f.ctx, a, 1, k, ns[k]), LOC_OK);
+        assert_int_equal(loc_attrs_set_text(f.ctx, a, 2, k, ts[k]), LOC_OK);
+    }
+    assert_geojson_as_gdal(&f, d, a);
+    assert_int_equal(loc_attrs_set_real(f.ctx, a, 0, 0, -INFINITY), LOC_OK);
+    assert_int_equal(loc_attrs_set_real(f.ctx, a, 0, 1, 4.0), LOC_OK);
+    assert_int_equal(loc_attrs_set_real(f.ctx, a, 0, 2, -0.5e300), LOC_OK);
+    assert_geojson_as_gdal(&f, d, a);
+    loc_attrs_destroy(a);
+    loc_dissolved_destroy(d);
+    /* zones joined without boundaries: empty localities, null geometries */
+    const loc_lookup *l[] = {f.councils};
+    loc_zones *z = loc_zones_join(f.ctx, NULL, f.ind, f.spec, l, 1, NULL, NULL);
+    assert_non_null(z);
+    loc_partition *p = loc_partition_from_lookup(f.ctx, z, f.locs, "loc_code");
+    assert_non_null(p);
+    d = loc_dissolve(f.ctx, p, f.b, NULL);
+    assert_non_null(d);
+    assert_geojson_as_gdal(&f, d, NULL);
+    loc_dissolved_destroy(d);
+    loc_partition_destroy(p);
+    loc_zones_destroy(z);
+    fx_free(&f);
+
+    if (fx_stirling(&f)) {
+        d = loc_dissolve(f.ctx, f.p, f.b, NULL);
+        assert_non_null(d);
+        assert_geojson_as_gdal(&f, d, NULL);
+        loc_dissolved_destroy(d);
+        fx_free(&f);
+    }
+}
+
 static void test_geo_squares(void **state)
 {
     (void)state;
@@ -959,6 +1053,24 @@ static void test_atomic(void **state)
         assert_string_equal(text, "previous output");
         free(text);
         assert_int_equal(count_entries(f.dir), 2);
+    }
+
+    /* allocation failures in the GeoJSON written directly: likewise */
+    path_in(&f, path, sizeof path, "localities.geojson");
+    put_file(path, "previous output");
+    for (long k = 0;; k++) {
+        f.ta.fail_after = f.ta.calls + k;
+        long live = f.ta.live;
+        loc_status st = loc_write_geojson(f.ctx, d, a, path);
+        f.ta.fail_after = -1;
+        assert_int_equal(f.ta.live, live);
+        if (!st)
+            break;
+        assert_int_equal(st, LOC_ENOMEM);
+        text = slurp(path, NULL);
+        assert_string_equal(text, "previous output");
+        free(text);
+        assert_int_equal(count_entries(f.dir), 3);
     }
     loc_attrs_destroy(a);
     loc_dissolved_destroy(d);
@@ -1423,6 +1535,7 @@ int main(void)
         cmocka_unit_test(test_progress_report),
         cmocka_unit_test(test_dissolve_squares), cmocka_unit_test(test_dissolve_errors),
         cmocka_unit_test(test_dissolve_stirling), cmocka_unit_test(test_dissolve_traced), cmocka_unit_test(test_attrs),
+        cmocka_unit_test(test_geojson_direct),
         cmocka_unit_test(test_geo_squares),      cmocka_unit_test(test_geo_stirling),
         cmocka_unit_test(test_atomic),           cmocka_unit_test(test_report_squares),   cmocka_unit_test(test_report_stirling),
         cmocka_unit_test(test_no_boundaries),    cmocka_unit_test(test_outputs_set),

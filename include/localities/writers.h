@@ -148,14 +148,17 @@ LOC_API const char *loc_attrs_text(const loc_attrs *a, size_t col, size_t row);
  * --------------------------------------------------------------------- */
 
 /*
- * localities.geojson with GDAL's GeoJSON driver in RFC 7946 mode: one
+ * localities.geojson as GDAL's GeoJSON driver writes it in RFC 7946 mode
+ * (the same bytes, written directly and reprojected with GDAL's
+ * transformation once per distinct vertex): one
  * feature per locality in partition order, "id" its locality code, with
  * properties code, name, council_code, council_name (null when it spans
  * councils), population, zones, area_km2, perimeter_km, compactness, then
  * every column of attrs (may be NULL; else loc_attrs_nrows must equal the
  * locality count).  Coordinates are WGS 84 longitude/latitude to six
  * decimals.  Written to a temporary file beside path and renamed at the
- * end.  LOC_EIO naming path, LOC_EINVAL, LOC_EGEOM, LOC_ENOMEM.
+ * end.  LOC_EIO naming path, LOC_EINVAL, LOC_EGEOM, LOC_ECRS (no
+ * transformation to WGS 84), LOC_ENOMEM.
  */
 LOC_API loc_status loc_write_geojson(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path);
 
