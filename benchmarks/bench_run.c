@@ -147,6 +147,7 @@ int main(int argc, char **argv)
         }
         bench_stop(&gdal);
         cli_times times;
+        memset(&times, 0, sizeof times);
         a.times = &times;
         bench_start(&run);
         int rc = cli_run_pipeline(ctx, &a, out, devnull);

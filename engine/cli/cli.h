@@ -196,6 +196,8 @@ typedef struct cli_times {
     const char *file[CLI_MAX_TIMES]; /* output file names (static strings) */
     double file_s[CLI_MAX_TIMES];   /* seconds writing each */
     size_t nfiles;
+    void (*on_step)(void *ud, size_t step); /* called as step (0-based) ends; may be NULL */
+    void *ud;                       /* for on_step */
 } cli_times;
 
 /* Progress lines on stderr: rewritten in place on a terminal, plain

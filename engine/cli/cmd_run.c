@@ -48,8 +48,14 @@ void cli_progress_init(cli_progress *p, const cli_args *a, int stages)
     p->tty = isatty(2) && !cli_msg_prefix; /* runs of a batch share the terminal */
     p->stages = stages;
     p->times = a->times;
-    if (p->times)
+    if (p->times) {
+        /* keep the caller's step callback, clear the figures */
+        void (*on_step)(void *, size_t) = p->times->on_step;
+        void *ud = p->times->ud;
         memset(p->times, 0, sizeof *p->times);
+        p->times->on_step = on_step;
+        p->times->ud = ud;
+    }
     p->t0 = p->t_step = cli_now();
 }
 
@@ -60,8 +66,10 @@ static void time_step(cli_progress *p)
     if (p->times && p->stage > 0 && (size_t)p->stage <= CLI_MAX_TIMES) {
         p->times->step[p->stage - 1] = now - p->t_step;
         p->times->nsteps = (size_t)p->stage;
+        if (p->times->on_step)
+            p->times->on_step(p->times->ud, (size_t)p->stage - 1);
     }
-    p->t_step = now;
+    p->t_step = cli_now();
 }
 
 void cli_time_file(cli_progress *p, const char *name, double s)
