@@ -1,7 +1,8 @@
 /*
  * Writers benchmark: dissolve and write all of Scotland with the 1,279
  * intermediate zones (2011) as localities, the size of a national run.
- * Times the dissolve, the GeoJSON, the GeoPackage, the HTML report and
+ * Times the dissolve, the GeoJSON (written directly, and by GDAL's
+ * driver for comparison), the GeoPackage, the HTML report and
  * the CSV separately and then as the one atomic set, and prints the checks a reader wants beside the times: the
  * sum of locality areas against the sum of zone areas, how many
  * localities needed the ordinary-union fallback, invalid results (must be
@@ -90,9 +91,10 @@ int main(int argc, char **argv)
     snprintf(html, sizeof html, "%s/report.html", dir);
     snprintf(csv, sizeof csv, "%s/localities.csv", dir);
 
-    bench_stage sd, sj, sg, sr, sc, sa;
+    bench_stage sd, sj, sjg, sg, sr, sc, sa;
     bench_stage_init(&sd, "dissolve (coverage union)");
     bench_stage_init(&sj, "localities.geojson (RFC 7946)");
+    bench_stage_init(&sjg, "the same by GDAL's driver");
     bench_stage_init(&sg, "localities.gpkg (2 layers)");
     bench_stage_init(&sr, "report.html");
     bench_stage_init(&sc, "localities.csv");
@@ -188,6 +190,10 @@ int main(int argc, char **argv)
         if (loc_write_geojson(ctx, d, a, gj))
             die(ctx, "geojson");
         bench_stop(&sj);
+        bench_start(&sjg);
+        if (loc_write_geojson_gdal(ctx, d, a, gj))
+            die(ctx, "geojson by GDAL");
+        bench_stop(&sjg);
         bench_start(&sg);
         if (loc_write_gpkg(ctx, d, a, gp))
             die(ctx, "gpkg");
@@ -228,6 +234,7 @@ int main(int argc, char **argv)
            loc_boundaries_count(b), nloc, reps);
     bench_report(&sd);
     bench_report(&sj);
+    bench_report(&sjg);
     bench_report(&sg);
     bench_report(&sr);
     bench_report(&sc);
@@ -235,8 +242,8 @@ int main(int argc, char **argv)
     printf("dissolve + all four outputs: %.1f ms (medians)\n", 1e3 * (bench_median(&sd) + bench_median(&sa)));
     printf("areas: zones %.3f km2, localities %.3f km2, relative difference %.2e (worst locality %.2e)\n",
            zone_area / 1e6, loc_area / 1e6, (loc_area - zone_area) / zone_area, worst);
-    printf("dissolve: %zu invalid, %zu coverage-union fallbacks, %zu sliver holes filled, %zu holes kept, "
-           "%zu zones without boundary\n", invalid, loc_dissolved_fallbacks(d), loc_dissolved_slivers(d), holes,
+    printf("dissolve: %zu traced from segments, %zu invalid, %zu coverage-union fallbacks, %zu sliver holes filled, %zu holes kept, "
+           "%zu zones without boundary\n", loc_dissolved_traced(d), invalid, loc_dissolved_fallbacks(d), loc_dissolved_slivers(d), holes,
            loc_dissolved_missing(d));
     printf("files: geojson %.1f MiB, gpkg %.1f MiB, report %.1f MiB; %zu localities flagged in the report\n",
            file_size(gj) / 1048576.0, file_size(gp) / 1048576.0, file_size(html) / 1048576.0, flagged);

@@ -36,6 +36,14 @@ static inline GEOSContextHandle_t loc_geos(loc_ctx *ctx) { return ctx->geos; }
  * In engine/strmap.c. */
 loc_status loc_order_by_code(loc_ctx *ctx, const char *const *codes, size_t n, uint32_t *order);
 
+/* localities.geojson through GDAL's GeoJSON driver (RFC 7946 mode), as
+ * loc_write_geojson wrote it before it wrote the file itself: the
+ * reference that writer is checked against, and its benchmark.  In
+ * engine/writers.c. */
+typedef struct loc_dissolved loc_dissolved;
+typedef struct loc_attrs loc_attrs;
+loc_status loc_write_geojson_gdal(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path);
+
 /* Register GDAL's drivers, once per process and from any thread. */
 void loc_gdal_init(void);
 

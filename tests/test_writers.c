@@ -359,6 +359,140 @@ static void test_dissolve_stirling(void **state)
     fx_free(&f);
 }
 
+/* The direct GeoJSON writer and GDAL's driver write the same bytes for
+ * d and a (a may be NULL). */
+static void assert_geojson_as_gdal(fx *f, const loc_dissolved *d, const loc_attrs *a)
+{
+    char direct[128], gdal[128];
+    path_in(f, direct, sizeof direct, "direct.geojson");
+    path_in(f, gdal, sizeof gdal, "gdal.geojson");
+    assert_int_equal(loc_write_geojson(f->ctx, d, a, direct), LOC_OK);
+    assert_int_equal(loc_write_geojson_gdal(f->ctx, d, a, gdal), LOC_OK);
+    size_t n1, n2;
+    char *x = slurp(direct, &n1), *y = slurp(gdal, &n2);
+    if (n1 != n2 || memcmp(x, y, n1)) {
+        size_t i = 0;
+        while (i < n1 && i < n2 && x[i] == y[i])
+            i++;
+        print_message("first difference at byte %zu:\n  direct %.80s\n  GDAL   %.80s\n", i, x + (i > 40 ? i - 40 : 0),
+                      y + (i > 40 ? i - 40 : 0));
+    }
+    assert_int_equal(n1, n2);
+    assert_memory_equal(x, y, n1);
+    free(x);
+    free(y);
+    unlink(direct);
+    unlink(gdal);
+}
+
+/* Dissolve p both ways, traced and by GEOS alone, and check that every
+ * locality comes out the same: coordinates in the same order after
+ * normalisation, area and perimeter to the last bit.  Returns the
+ * localities traced. */
+static size_t assert_traced_same(loc_ctx *ctx, const loc_partition *p, const loc_boundaries *b)
+{
+    GEOSContextHandle_t h = loc_geos(ctx);
+    loc_dissolve_opts o;
+    loc_dissolve_opts_init(&o);
+    assert_int_equal(o.geos_only, 0);
+    loc_dissolved *traced = loc_dissolve(ctx, p, b, &o);
+    o.geos_only = 1;
+    loc_dissolved *geos = loc_dissolve(ctx, p, b, &o);
+    assert_non_null(traced);
+    assert_non_null(geos);
+    assert_int_equal(loc_dissolved_traced(geos), 0);
+    for (size_t k = 0; k < loc_dissolved_count(traced); k++) {
+        const GEOSGeometry *a = loc_dissolved_geom(traced, k), *g = loc_dissolved_geom(geos, k);
+        assert_int_equal(GEOSGeomTypeId_r(h, a), GEOSGeomTypeId_r(h, g));
+        assert_int_equal(GEOSEqualsExact_r(h, a, g, 0), 1);
+        assert_true(loc_dissolved_area_m2(traced, k) == loc_dissolved_area_m2(geos, k));
+        assert_true(loc_dissolved_perimeter_m(traced, k) == loc_dissolved_perimeter_m(geos, k));
+        assert_true(loc_dissolved_zone_area_m2(traced, k) == loc_dissolved_zone_area_m2(geos, k));
+    }
+    assert_int_equal(loc_dissolved_fallbacks(traced), loc_dissolved_fallbacks(geos));
+    assert_int_equal(loc_dissolved_slivers(traced), loc_dissolved_slivers(geos));
+    size_t n = loc_dissolved_traced(traced);
+    loc_dissolved_destroy(traced);
+    loc_dissolved_destroy(geos);
+    return n;
+}
+
+/* Outlines traced from the zones' segments equal GEOS's unions: on the
+ * squares (a ring with a hole and a far part, traced; the gap, not a
+ * coverage, left to GEOS), on localities whose zones touch only at a
+ * corner (left to GEOS, which decides how to split), on Stirling and on
+ * all of Scotland's intermediate zones. */
+static void test_dissolve_traced(void **state)
+{
+    (void)state;
+    fx f;
+    fx_squares(&f);
+    assert_int_equal(assert_traced_same(f.ctx, f.p, f.b), 2);
+    /* Z1 and Z5, and the ring without them, meet at corners only */
+    static const char PINCH[] = "dz11_code,loc_code\nZ1,PINCH\nZ5,PINCH\nZ2,REST\nZ3,REST\nZ4,REST\nZ6,REST\n"
+                                "Z7,REST\nZ8,REST\nZ9,REST\nZ10,FAR\nS1,GAP\nS2,GAP\nS3,GAP\nS4,GAP\n";
+    loc_lookup *l = loc_lookup_parse(f.ctx, "pinch.csv", PINCH, strlen(PINCH), NULL);
+    assert_non_null(l);
+    loc_partition *p = loc_partition_from_lookup(f.ctx, f.z, l, "loc_code");
+    assert_non_null(p);
+    assert_int_equal(assert_traced_same(f.ctx, p, f.b), 1); /* FAR only */
+    loc_dissolved *d = loc_dissolve(f.ctx, p, f.b, NULL);
+    assert_non_null(d);
+    const GEOSGeometry *g = loc_dissolved_geom(d, (size_t)loc_partition_find(p, "PINCH"));
+    assert_int_equal(GEOSGeomTypeId_r(loc_geos(f.ctx), g), GEOS_MULTIPOLYGON);
+    assert_int_equal(GEOSGetNumGeometries_r(loc_geos(f.ctx), g), 2);
+    loc_dissolved_destroy(d);
+    loc_partition_destroy(p);
+    loc_lookup_destroy(l);
+    fx_free(&f);
+
+    if (fx_stirling(&f)) {
+        size_t n = assert_traced_same(f.ctx, f.p, f.b);
+        print_message("Stirling: %zu of %zu localities traced\n", n, loc_partition_count(f.p));
+        assert_true(n > 0);
+        fx_free(&f);
+    }
+    const char *bp = LOC_DATA_DIR "/scotland/dz2011_scotland_simplified.gpkg";
+    const char *lp = LOC_DATA_DIR "/scotland/dz2011_iz2011_council_lookup.csv";
+    if (access(bp, R_OK) || access(lp, R_OK))
+        return;
+    loc_ctx *ctx = loc_ctx_create(NULL);
+    loc_boundaries *b = loc_boundaries_read(ctx, bp, NULL);
+    loc_lookup *lk = loc_lookup_read(ctx, lp, NULL);
+    assert_non_null(b);
+    assert_non_null(lk);
+    const loc_lookup *lks[] = {lk};
+    loc_csv *ind = loc_csv_read(ctx, LOC_DATA_DIR "/scotland/simd2020v2_withinds.csv");
+    loc_spec *spec = loc_spec_read(ctx, LOC_DATA_DIR "/specs/simd2020v2.csv");
+    assert_non_null(ind);
+    assert_non_null(spec);
+    loc_zones *z = loc_zones_join(ctx, b, ind, spec, lks, 1, NULL, NULL);
+    assert_non_null(z);
+    p = loc_partition_from_lookup(ctx, z, lk, "iz11_code");
+    assert_non_null(p);
+    size_t n = assert_traced_same(ctx, p, b);
+    print_message("Scotland: %zu of %zu intermediate zones traced\n", n, loc_partition_count(p));
+    assert_true(n > 0.99 * (double)loc_partition_count(p));
+    /* and the GeoJSON written directly is GDAL's, byte for byte */
+    fx tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.ctx = ctx;
+    snprintf(tmp.dir, sizeof tmp.dir, "/tmp/loc-writers-XXXXXX");
+    assert_non_null(mkdtemp(tmp.dir));
+    loc_dissolved *dz = loc_dissolve(ctx, p, b, NULL);
+    assert_non_null(dz);
+    assert_geojson_as_gdal(&tmp, dz, NULL);
+    loc_dissolved_destroy(dz);
+    remove_tree(tmp.dir);
+    loc_partition_destroy(p);
+    loc_zones_destroy(z);
+    loc_spec_destroy(spec);
+    loc_csv_destroy(ind);
+    loc_lookup_destroy(lk);
+    loc_boundaries_destroy(b);
+    loc_ctx_destroy(ctx);
+}
+
 /* Holes in all localities' polygons. */
 static size_t count_holes(loc_ctx *ctx, const loc_dissolved *d)
 {
@@ -679,6 +813,63 @@ static void check_gpkg(const char *path, size_t nloc, size_t nzones)
     GDALClose(ds);
 }
 
+/* localities.geojson written directly equals the GDAL driver's file: the
+ * squares with awkward values (escapes, control characters, a slash,
+ * non-ASCII, nulls, a NaN, infinities the driver leaves out, large and
+ * tiny reals, 64-bit integers, an empty locality's null geometry),
+ * Stirling and all of Scotland's intermediate zones. */
+static void test_geojson_direct(void **state)
+{
+    (void)state;
+    fx f;
+    fx_squares(&f);
+    GDALAllRegister();
+    loc_dissolved *d = loc_dissolve(f.ctx, f.p, f.b, NULL);
+    assert_non_null(d);
+    assert_geojson_as_gdal(&f, d, NULL);
+    loc_attrs *a = loc_attrs_create(f.ctx, 3);
+    assert_non_null(a);
+    assert_int_equal(loc_attrs_add(f.ctx, a, "x", LOC_ATTR_REAL, NULL), LOC_OK);
+    assert_int_equal(loc_attrs_add(f.ctx, a, "n", LOC_ATTR_INT, NULL), LOC_OK);
+    assert_int_equal(loc_attrs_add(f.ctx, a, "t/\"q\"", LOC_ATTR_TEXT, NULL), LOC_OK);
+    static const double xs[] = {1e-7, INFINITY, 12345678901.5};
+    static const int64_t ns[] = {INT64_MAX, -1, 0};
+    static const char *const ts[] = {"a/b \\ \"c\"\t\n\x01\x1b\x7f", "Baile \xc3\x80ite", NULL};
+    for (size_t k = 0; k < 3; k++) {
+        assert_int_equal(loc_attrs_set_real(f.ctx, a, 0, k, xs[k]), LOC_OK);
+        assert_int_equal(loc_attrs_set_int(f.ctx, a, 1, k, ns[k]), LOC_OK);
+        assert_int_equal(loc_attrs_set_text(f.ctx, a, 2, k, ts[k]), LOC_OK);
+    }
+    assert_geojson_as_gdal(&f, d, a);
+    assert_int_equal(loc_attrs_set_real(f.ctx, a, 0, 0, -INFINITY), LOC_OK);
+    assert_int_equal(loc_attrs_set_real(f.ctx, a, 0, 1, 4.0), LOC_OK);
+    assert_int_equal(loc_attrs_set_real(f.ctx, a, 0, 2, -0.5e300), LOC_OK);
+    assert_geojson_as_gdal(&f, d, a);
+    loc_attrs_destroy(a);
+    loc_dissolved_destroy(d);
+    /* zones joined without boundaries: empty localities, null geometries */
+    const loc_lookup *l[] = {f.councils};
+    loc_zones *z = loc_zones_join(f.ctx, NULL, f.ind, f.spec, l, 1, NULL, NULL);
+    assert_non_null(z);
+    loc_partition *p = loc_partition_from_lookup(f.ctx, z, f.locs, "loc_code");
+    assert_non_null(p);
+    d = loc_dissolve(f.ctx, p, f.b, NULL);
+    assert_non_null(d);
+    assert_geojson_as_gdal(&f, d, NULL);
+    loc_dissolved_destroy(d);
+    loc_partition_destroy(p);
+    loc_zones_destroy(z);
+    fx_free(&f);
+
+    if (fx_stirling(&f)) {
+        d = loc_dissolve(f.ctx, f.p, f.b, NULL);
+        assert_non_null(d);
+        assert_geojson_as_gdal(&f, d, NULL);
+        loc_dissolved_destroy(d);
+        fx_free(&f);
+    }
+}
+
 static void test_geo_squares(void **state)
 {
     (void)state;
@@ -862,6 +1053,24 @@ static void test_atomic(void **state)
         assert_string_equal(text, "previous output");
         free(text);
         assert_int_equal(count_entries(f.dir), 2);
+    }
+
+    /* allocation failures in the GeoJSON written directly: likewise */
+    path_in(&f, path, sizeof path, "localities.geojson");
+    put_file(path, "previous output");
+    for (long k = 0;; k++) {
+        f.ta.fail_after = f.ta.calls + k;
+        long live = f.ta.live;
+        loc_status st = loc_write_geojson(f.ctx, d, a, path);
+        f.ta.fail_after = -1;
+        assert_int_equal(f.ta.live, live);
+        if (!st)
+            break;
+        assert_int_equal(st, LOC_ENOMEM);
+        text = slurp(path, NULL);
+        assert_string_equal(text, "previous output");
+        free(text);
+        assert_int_equal(count_entries(f.dir), 3);
     }
     loc_attrs_destroy(a);
     loc_dissolved_destroy(d);
@@ -1325,7 +1534,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_progress_report),
         cmocka_unit_test(test_dissolve_squares), cmocka_unit_test(test_dissolve_errors),
-        cmocka_unit_test(test_dissolve_stirling), cmocka_unit_test(test_attrs),
+        cmocka_unit_test(test_dissolve_stirling), cmocka_unit_test(test_dissolve_traced), cmocka_unit_test(test_attrs),
+        cmocka_unit_test(test_geojson_direct),
         cmocka_unit_test(test_geo_squares),      cmocka_unit_test(test_geo_stirling),
         cmocka_unit_test(test_atomic),           cmocka_unit_test(test_report_squares),   cmocka_unit_test(test_report_stirling),
         cmocka_unit_test(test_no_boundaries),    cmocka_unit_test(test_outputs_set),

@@ -76,6 +76,7 @@ typedef struct cli_args {
     size_t npositional;
     int defaults;                 /* 1 when the embedded default data is used */
     char default_paths[4][4096];  /* the embedded data's paths, filled by cli_apply_defaults */
+    struct cli_times *times;      /* bench_run: filled with each stage's seconds; NULL otherwise */
 } cli_args;
 
 /* Everything loaded for a command; free with cli_inputs_free. */
@@ -197,13 +198,33 @@ int cli_make_out_dir(const char *dir);
  * data (snap_auto), a number fixes it.  Prints a usage error. */
 int cli_snap_opts(const cli_args *a, loc_graph_opts *go);
 
+/* Seconds per stage of one run, for bench_run (NULL in the tool): step[k]
+ * is the time from progress step k+1 to the next (or to the end), and
+ * file[] the time each output took to write, named by its file. */
+#define CLI_MAX_TIMES 32
+typedef struct cli_times {
+    double step[CLI_MAX_TIMES];     /* per progress step, seconds */
+    size_t nsteps;
+    const char *file[CLI_MAX_TIMES]; /* output file names (static strings) */
+    double file_s[CLI_MAX_TIMES];   /* seconds writing each */
+    size_t nfiles;
+    void (*on_step)(void *ud, size_t step); /* called as step (0-based) ends; may be NULL */
+    void *ud;                       /* for on_step */
+} cli_times;
+
 /* Progress lines on stderr: rewritten in place on a terminal, plain
  * "localities: [k/n] ..." lines otherwise, nothing with --quiet. */
 typedef struct cli_progress {
     int quiet, tty, stage, stages;
     double t0;
+    double t_step;                 /* when the current step began */
+    cli_times *times;              /* stage times wanted (args->times), or NULL */
 } cli_progress;
 void cli_progress_init(cli_progress *p, const cli_args *a, int stages);
+/* Monotonic seconds. */
+double cli_now(void);
+/* Note that writing file name took s seconds (when p->times is set). */
+void cli_time_file(cli_progress *p, const char *name, double s);
 void cli_step(cli_progress *p, const char *fmt, ...) LOC_PRINTF(2, 3);
 void cli_progress_done(cli_progress *p);
 

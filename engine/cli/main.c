@@ -159,7 +159,7 @@ static const cli_option options[] = {
     {"starts", 1, O_STARTS, "N", "build: annealing starts after the descent (default 4)"},
     {"strict", 0, O_STRICT, NULL, "treat partial coverage of the join as an error"},
     {"targets", 1, O_TARGETS, "PATH", "batch: targets file for progress.csv (needs --hold-localities)"},
-    {"threads", 1, O_THREADS, "N", "build: threads for the starts (default 2; never changes the result)"},
+    {"threads", 1, O_THREADS, "N", "threads for the starts (default 2) and files written at once; never changes the result"},
     {"verbose", 0, O_VERBOSE, NULL, "print the details behind summary lines too (each island link)"},
     {"version", 0, O_VERSION, NULL, "print the version and exit"},
     {"w-compact", 1, O_W_COMPACT, "W", "build: weight of boundary length between localities (default 0.1)"},

@@ -41,14 +41,19 @@ typedef struct loc_dissolved loc_dissolved;
 
 typedef struct loc_dissolve_opts {
     double sliver_m;  /* sliver width in metres (see LOC_SLIVER_WIDTH_M); 0 fills no holes */
+    int geos_only;    /* 1: GEOS unions every locality, none traced from segments (for checks) */
 } loc_dissolve_opts;
 
-/* Fill opts with the defaults (sliver_m = LOC_SLIVER_WIDTH_M); passing
- * NULL opts to loc_dissolve means the same. */
+/* Fill opts with the defaults (sliver_m = LOC_SLIVER_WIDTH_M, outlines
+ * traced); passing NULL opts to loc_dissolve means the same. */
 LOC_API void loc_dissolve_opts_init(loc_dissolve_opts *opts);
 
 /*
- * Union each locality's zone polygons.  b must be the boundaries the
+ * Union each locality's zone polygons.  On a clean coverage the outline is
+ * traced from the zones' segments that no other member shares (the same
+ * polygons as GEOS coverage union, after normalisation); a locality the
+ * trace cannot explain goes to GEOS coverage union, and to ordinary union
+ * when its zones are not a coverage.  b must be the boundaries the
  * partition's zone table was joined with (loc_zones_boundary indexes it);
  * p and b are borrowed and must outlive the result, which uses the GEOS
  * context of ctx.  opts may be NULL.  Zones with no boundary are skipped
@@ -57,7 +62,9 @@ LOC_API void loc_dissolve_opts_init(loc_dissolve_opts *opts);
  * between zones simplified one by one) are filled.  NULL with the error
  * set: LOC_EGEOM when GEOS fails on a locality (named), LOC_EINVAL for a
  * boundary index out of range or a negative sliver width, LOC_ENOMEM.
- * Free with loc_dissolved_destroy.
+ * Free with loc_dissolved_destroy.  The result is only read afterwards:
+ * several threads, each with its own loc_ctx, may read it (and write
+ * files from it) at once.
  */
 LOC_API loc_dissolved *loc_dissolve(loc_ctx *ctx, const loc_partition *p, const loc_boundaries *b,
                                     const loc_dissolve_opts *opts);
@@ -87,6 +94,9 @@ LOC_API double loc_dissolved_zone_area_m2(const loc_dissolved *d, size_t k);
 LOC_API size_t loc_dissolved_fallbacks(const loc_dissolved *d);
 LOC_API size_t loc_dissolved_missing(const loc_dissolved *d);
 LOC_API size_t loc_dissolved_slivers(const loc_dissolved *d);
+/* Localities whose outline was traced from their zones' segments (the
+ * others went to GEOS). */
+LOC_API size_t loc_dissolved_traced(const loc_dissolved *d);
 
 /* ---------------------------------------------------------------------
  * Attribute table: extra per-locality columns for the writers
@@ -138,14 +148,17 @@ LOC_API const char *loc_attrs_text(const loc_attrs *a, size_t col, size_t row);
  * --------------------------------------------------------------------- */
 
 /*
- * localities.geojson with GDAL's GeoJSON driver in RFC 7946 mode: one
+ * localities.geojson as GDAL's GeoJSON driver writes it in RFC 7946 mode
+ * (the same bytes, written directly and reprojected with GDAL's
+ * transformation once per distinct vertex): one
  * feature per locality in partition order, "id" its locality code, with
  * properties code, name, council_code, council_name (null when it spans
  * councils), population, zones, area_km2, perimeter_km, compactness, then
  * every column of attrs (may be NULL; else loc_attrs_nrows must equal the
  * locality count).  Coordinates are WGS 84 longitude/latitude to six
  * decimals.  Written to a temporary file beside path and renamed at the
- * end.  LOC_EIO naming path, LOC_EINVAL, LOC_EGEOM, LOC_ENOMEM.
+ * end.  LOC_EIO naming path, LOC_EINVAL, LOC_EGEOM, LOC_ECRS (no
+ * transformation to WGS 84), LOC_ENOMEM.
  */
 LOC_API loc_status loc_write_geojson(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path);
 
