@@ -50,14 +50,6 @@ static pthread_mutex_t stages_mu = PTHREAD_MUTEX_INITIALIZER;
 static cli_stage *open_stages[64];
 static size_t nopen;
 
-static void stage_register(cli_stage *s)
-{
-    pthread_mutex_lock(&stages_mu);
-    if (nopen < sizeof open_stages / sizeof *open_stages)
-        open_stages[nopen++] = s;
-    pthread_mutex_unlock(&stages_mu);
-}
-
 static void stage_unregister(cli_stage *s)
 {
     pthread_mutex_lock(&stages_mu);
@@ -188,7 +180,11 @@ int cli_stage_open(cli_stage *s, const char *out, const cli_args *args)
         s->dir[0] = 0;
         return CLI_EXIT_DATA;
     }
+    /* made and registered under the lock the signal thread takes, so that
+     * a signal never finds a staging folder it does not know of */
+    pthread_mutex_lock(&stages_mu);
     if (!mkdtemp(s->dir)) {
+        pthread_mutex_unlock(&stages_mu);
         cli_error("cannot write in the output folder '%s': %s", out, strerror(errno));
         s->dir[0] = 0;
         return CLI_EXIT_DATA;
@@ -196,7 +192,9 @@ int cli_stage_open(cli_stage *s, const char *out, const cli_args *args)
     s->lockfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->lockfd >= 0)
         flock(s->lockfd, LOCK_EX | LOCK_NB);
-    stage_register(s);
+    if (nopen < sizeof open_stages / sizeof *open_stages)
+        open_stages[nopen++] = s;
+    pthread_mutex_unlock(&stages_mu);
     return CLI_EXIT_OK;
 }
 
@@ -567,12 +565,23 @@ static void *signal_thread(void *arg)
     if (sigwait(set, &sig) != 0)
         return NULL;
     pthread_mutex_lock(&stages_mu); /* after a commit under way */
-    for (size_t i = 0; i < nopen; i++) {
-        cli_stage *s = open_stages[i];
-        if (s->dir[0])
-            remove_tree(s->dir);
-        if (s->made_out && s->out)
-            rmdir(s->out);
+    /* the run's other threads go on writing until the exit: a file made
+     * while the folder was being removed keeps it, so remove again */
+    for (int tries = 0; tries < 50; tries++) {
+        int left = 0;
+        struct stat sb;
+        for (size_t i = 0; i < nopen; i++) {
+            cli_stage *s = open_stages[i];
+            if (s->dir[0])
+                remove_tree(s->dir);
+            if (s->made_out && s->out)
+                rmdir(s->out);
+            left += (s->dir[0] && stat(s->dir, &sb) == 0) || (s->made_out && s->out && stat(s->out, &sb) == 0);
+        }
+        if (!left)
+            break;
+        struct timespec ts = {0, 10000000L};
+        nanosleep(&ts, NULL);
     }
     fprintf(stderr, CLI_PROG ": stopped by signal %d (%s); no output written\n", sig, strsignal(sig));
     fflush(stderr);
