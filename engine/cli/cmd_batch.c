@@ -451,6 +451,8 @@ typedef struct cmp_run {
     loc_csv *loc, *ind;
     loc_strmap *row;    /* locality code -> row of loc */
     loc_strmap *irow;   /* "code|indicator" -> row of ind (Scotland comparator) */
+    loc_arena *keys;    /* irow's keys (a map keeps pointers, not copies) */
+    long icol[5];       /* ind's columns by name: code, indicator, comparator, estimate, flag */
     double *most, *tot; /* per row of loc: residents placed by most, and all placed */
 } cmp_run;
 
@@ -522,10 +524,23 @@ static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
             goto fail;
         c[k].row = loc_strmap_create(ctx, loc_csv_nrows(c[k].loc) + 1);
         c[k].irow = loc_strmap_create(ctx, loc_csv_nrows(c[k].ind) + 1);
-        if (!c[k].row || !c[k].irow)
+        c[k].keys = loc_arena_create(ctx);
+        if (!c[k].row || !c[k].irow || !c[k].keys)
             goto done;
+        /* columns by name, never by position: the tables gain columns */
+        static const char *const icols[5] = {"locality_code", "indicator", "comparator", "estimate", "flag"};
+        for (int q = 0; q < 5; q++)
+            if ((c[k].icol[q] = loc_csv_column(c[k].ind, icols[q])) < 0) {
+                cli_error("'%s/indicators.csv': no column '%s'", bt->runs[k].out, icols[q]);
+                goto done;
+            }
+        long lcode = loc_csv_column(c[k].loc, "locality_code"), lname = loc_csv_column(c[k].loc, "locality_name");
+        if (lcode < 0 || lname < 0 || loc_csv_column(c[k].loc, "plan_required") < 0) {
+            cli_error("'%s/localities.csv': no column locality_code, locality_name or plan_required", bt->runs[k].out);
+            goto done;
+        }
         for (size_t r = 0; r < loc_csv_nrows(c[k].loc); r++) {
-            const char *code = loc_csv_field(c[k].loc, r, 0);
+            const char *code = loc_csv_field(c[k].loc, r, (size_t)lcode);
             long have;
             if (loc_strmap_put(c[k].row, code, (long)r, NULL) || loc_strmap_put(all, code, (long)ncodes, &have))
                 goto done;
@@ -545,16 +560,19 @@ static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
                     cap = ncap;
                 }
                 codes[ncodes] = code;
-                names[ncodes++] = loc_csv_field(c[k].loc, r, 1);
+                names[ncodes++] = loc_csv_field(c[k].loc, r, (size_t)lname);
             }
         }
         if (read_carried(ctx, &c[k], bt->runs[k].out))
             goto done;
         for (size_t r = 0; r < loc_csv_nrows(c[k].ind); r++) {
-            if (strcmp(loc_csv_field(c[k].ind, r, 2), "scotland") != 0)
+            const long *ic = c[k].icol;
+            if (strcmp(loc_csv_field(c[k].ind, r, (size_t)ic[2]), "scotland") != 0)
                 continue;
-            snprintf(key, sizeof key, "%s|%s", loc_csv_field(c[k].ind, r, 0), loc_csv_field(c[k].ind, r, 1));
-            if (loc_strmap_put(c[k].irow, key, (long)r, NULL))
+            snprintf(key, sizeof key, "%s|%s", loc_csv_field(c[k].ind, r, (size_t)ic[0]),
+                     loc_csv_field(c[k].ind, r, (size_t)ic[1]));
+            const char *kept = loc_arena_strdup(c[k].keys, key);
+            if (!kept || loc_strmap_put(c[k].irow, kept, (long)r, NULL))
                 goto done;
         }
     }
@@ -609,7 +627,8 @@ static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
                 if (ir < 0)
                     fprintf(f, ",,");
                 else
-                    fprintf(f, ",%s,%s", loc_csv_field(c[k].ind, (size_t)ir, 3), loc_csv_field(c[k].ind, (size_t)ir, 9));
+                    fprintf(f, ",%s,%s", loc_csv_field(c[k].ind, (size_t)ir, (size_t)c[k].icol[3]),
+                            loc_csv_field(c[k].ind, (size_t)ir, (size_t)c[k].icol[4]));
             }
         }
         const char *status = yes && !no ? "persistently_poorer" : yes && no ? "changed" : "never";
@@ -674,6 +693,7 @@ done:
         loc_csv_destroy(c[k].ind);
         loc_strmap_destroy(c[k].row);
         loc_strmap_destroy(c[k].irow);
+        loc_arena_destroy(c[k].keys);
         free(c[k].most);
         free(c[k].tot);
     }
