@@ -36,11 +36,12 @@ const char *loc_ind_type_name(loc_ind_type t)
 /* Columns of the spec file itself. */
 enum {
     C_NAME, C_LABEL, C_TYPE, C_NUM, C_DEN, C_VALUE, C_WEIGHT, C_THRESHOLD, C_PER, C_WORSE, C_METHOD,
-    C_DOMAIN, C_EFFECT, C_SUPPRESSED, C_BOUNDS, C_COUNT
+    C_DOMAIN, C_EFFECT, C_SUPPRESSED, C_BOUNDS, C_ROLE, C_COUNT
 };
 static const char *const spec_cols[C_COUNT] = {"name",   "label",     "type",       "numerator", "denominator",
                                                "value",  "weight",    "threshold",  "per",       "worse",
-                                               "method", "domain",    "min_effect", "suppressed", "bounds"};
+                                               "method", "domain",    "min_effect", "suppressed", "bounds",
+                                               "role"};
 
 typedef struct row {
     const loc_csv *csv; /* the spec table */
@@ -191,6 +192,30 @@ static loc_status parse_effect(loc_spec *spec, const row *w, loc_indicator *ind)
 }
 
 /* domain, min_effect, suppressed and bounds: the plan decision's columns. */
+/* The `role` cell: build, key and map, ';'-separated, case ignored. */
+static loc_status parse_roles(loc_spec *spec, const row *w, loc_indicator *ind)
+{
+    static const char *const names[] = {"build", "key", "map"};
+    const char *s = get(w, C_ROLE);
+    while (*s) {
+        size_t len = strcspn(s, ";");
+        size_t n = len;
+        while (n && isspace((unsigned char)s[n - 1]))
+            n--;
+        size_t k = 0;
+        while (k < 3 && !(strlen(names[k]) == n && strncasecmp(s, names[k], n) == 0))
+            k++;
+        if (n && k == 3)
+            return bad(spec, w, "'role' takes build, key and map, ';'-separated", get(w, C_ROLE));
+        if (n)
+            ind->roles |= 1u << k;
+        s += len;
+        while (*s == ';' || isspace((unsigned char)*s))
+            s++;
+    }
+    return LOC_OK;
+}
+
 static loc_status decision_fields(loc_spec *spec, const row *w, loc_indicator *ind, const char *type)
 {
     loc_status st = keep(spec, w, C_DOMAIN, &ind->domain);
@@ -224,7 +249,31 @@ static loc_status decision_fields(loc_spec *spec, const row *w, loc_indicator *i
         if (parse_range(bounds, 0, &ind->lower, &ind->upper))
             return bad(spec, w, "'bounds' must be a range such as '0..100' or '0..'", bounds);
     }
-    return LOC_OK;
+    return parse_roles(spec, w, ind);
+}
+
+size_t loc_indicators_with_role(const loc_indicator *const *inds, size_t n, unsigned role, size_t *out, size_t max)
+{
+    size_t got = 0;
+    for (size_t k = 0; k < n && got < max; k++)
+        if (inds[k]->roles & role)
+            out[got++] = k;
+    if (got)
+        return got;
+    /* the spec says nothing of this role: the defaults */
+    if (role == LOC_ROLE_KEY)
+        for (size_t k = 0; k < n && got < max && got < 3; k++)
+            if (inds[k]->type == LOC_IND_SHARE)
+                out[got++] = k;
+    size_t want = role == LOC_ROLE_MAP ? 1 : role == LOC_ROLE_BUILD ? 2 : 3;
+    for (size_t k = 0; k < n && got < max && got < want; k++)
+        if (inds[k]->type == LOC_IND_PROPORTION)
+            out[got++] = k;
+    if (!got && role == LOC_ROLE_MAP)
+        for (size_t k = 0; k < n && !got && max; k++)
+            if (inds[k]->type == LOC_IND_SHARE)
+                out[got++] = k;
+    return got;
 }
 
 static loc_status indicator(loc_spec *spec, const row *w, const char *type)

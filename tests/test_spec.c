@@ -167,6 +167,55 @@ static void test_minimal(void **state)
     loc_spec_destroy(spec);
 }
 
+/* The `role` column, and the defaults where a spec gives no role. */
+static void test_roles(void **state)
+{
+    loc_ctx *ctx = *state;
+    static const char base[] = "name,type,numerator,denominator,value,threshold,worse,role\n"
+                               "zone,zone,,,DZ,,,\npop,population,,,Pop,,,\n";
+    char text[1024];
+    snprintf(text, sizeof text, "%s%s", base,
+             "q1,share,,,Q,1,higher,key\n"
+             "a,proportion,an,Pop,,,higher,\n"
+             "b,proportion,bn,Pop,,,higher,Build ; key\n"
+             "c,proportion,cn,Pop,,,higher,build;map\n");
+    loc_spec *spec = parse(ctx, text);
+    if (!spec)
+        fail_msg("%s", loc_errmsg(ctx));
+    const loc_indicator *inds[4];
+    for (size_t i = 0; i < 4; i++)
+        inds[i] = loc_spec_indicator(spec, i);
+    assert_int_equal(inds[2]->roles, LOC_ROLE_BUILD | LOC_ROLE_KEY);
+    size_t out[4];
+    assert_int_equal(loc_indicators_with_role(inds, 4, LOC_ROLE_BUILD, out, 4), 2);
+    assert_int_equal(out[0], 2);
+    assert_int_equal(out[1], 3);
+    assert_int_equal(loc_indicators_with_role(inds, 4, LOC_ROLE_KEY, out, 4), 2);
+    assert_int_equal(out[0], 0);
+    assert_int_equal(loc_indicators_with_role(inds, 4, LOC_ROLE_MAP, out, 4), 1);
+    assert_int_equal(out[0], 3);
+    loc_spec_destroy(spec);
+    /* no roles: build the first two proportions, key the shares then
+     * proportions (three), map the first proportion */
+    snprintf(text, sizeof text, "%s%s", base,
+             "q1,share,,,Q,1,higher,\na,proportion,an,Pop,,,higher,\nb,proportion,bn,Pop,,,higher,\n"
+             "c,proportion,cn,Pop,,,higher,\n");
+    assert_non_null(spec = parse(ctx, text));
+    for (size_t i = 0; i < 4; i++)
+        inds[i] = loc_spec_indicator(spec, i);
+    assert_int_equal(loc_indicators_with_role(inds, 4, LOC_ROLE_BUILD, out, 4), 2);
+    assert_int_equal(out[0] * 10 + out[1], 12);
+    assert_int_equal(loc_indicators_with_role(inds, 4, LOC_ROLE_KEY, out, 4), 3);
+    assert_int_equal(out[0] * 100 + out[1] * 10 + out[2], 12);
+    assert_int_equal(loc_indicators_with_role(inds, 4, LOC_ROLE_MAP, out, 4), 1);
+    assert_int_equal(out[0], 1);
+    loc_spec_destroy(spec);
+    /* an unknown role */
+    snprintf(text, sizeof text, "%s%s", base, "a,proportion,an,Pop,,,higher,build;maps\n");
+    assert_null(parse(ctx, text));
+    assert_string_equal(loc_errmsg(ctx), "'s.csv' line 4: 'role' takes build, key and map, ';'-separated: 'build;maps'");
+}
+
 static void test_errors(void **state)
 {
     loc_ctx *ctx = *state;
@@ -442,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_full),
         cmocka_unit_test(test_type_names),
         cmocka_unit_test(test_minimal),
+        cmocka_unit_test(test_roles),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_too_many_indicators),

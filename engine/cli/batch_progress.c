@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 struct cli_targets {
@@ -24,6 +25,29 @@ struct cli_targets {
     const char **names;   /* the releases' names (the strings borrowed from the batch's runs) and years, */
     int *years;           /* for progress.html */
 };
+
+/* The indicator whose trends the summary counts: the first proportion of
+ * the first release's spec with the role `key` (the first proportion when
+ * no row has a role); NULL when there is none. */
+static const char *trend_indicator(const cli_targets *cp)
+{
+    const loc_csv *s = cp->n ? cp->spec[0] : NULL;
+    long cn = s ? loc_csv_column(s, "name") : -1, ct = s ? loc_csv_column(s, "type") : -1;
+    long cr = s ? loc_csv_column(s, "role") : -1;
+    if (cn < 0 || ct < 0)
+        return NULL;
+    const char *first = NULL;
+    for (size_t r = 0; r < loc_csv_nrows(s); r++) {
+        if (strcasecmp(loc_csv_field(s, r, (size_t)ct), "proportion") != 0)
+            continue;
+        const char *name = loc_csv_field(s, r, (size_t)cn);
+        if (!first)
+            first = name;
+        if (cr >= 0 && strstr(loc_csv_field(s, r, (size_t)cr), "key"))
+            return name;
+    }
+    return first;
+}
 
 void cli_progress_free(cli_targets *cp)
 {
@@ -132,12 +156,14 @@ int cli_progress_finish(loc_ctx *ctx, cli_targets *cp, const char *const *outs, 
                st[LOC_PROG_TOO_EARLY], st[LOC_PROG_CANNOT_TELL]);
     else
         printf("\n");
-    size_t c[4];
-    loc_progress_trend_counts(cp->pr, "income", 0, c);
+    size_t c[4] = {0};
+    const char *ti = trend_indicator(cp);
+    if (ti)
+        loc_progress_trend_counts(cp->pr, ti, 0, c);
     if (c[0] + c[1] + c[2] + c[3]) {
-        printf("trends       income gap to the rest of the council, first to last release (95%%, se of both): "
-               "%zu narrowed, %zu widened, %zu held, %zu cannot tell\n", c[0], c[1], c[2], c[3]);
-        loc_progress_trend_counts(cp->pr, "income", 1, c);
+        printf("trends       %s gap to the rest of the council, first to last release (95%%, se of both): "
+               "%zu narrowed, %zu widened, %zu held, %zu cannot tell\n", ti, c[0], c[1], c[2], c[3]);
+        loc_progress_trend_counts(cp->pr, ti, 1, c);
         printf("  plan localities of the first release: %zu narrowed, %zu widened, %zu held, %zu cannot tell\n", c[0],
                c[1], c[2], c[3]);
     }

@@ -194,6 +194,9 @@ int cli_number(const char *cmd, const char *opt, const char *v, double lo, doubl
 
 /* The output folder, created when missing (its parent must exist). */
 int cli_make_out_dir(const char *dir);
+/* The zones' indicators with a spec role (LOC_ROLE_*), or the spec's
+ * defaults for it (loc_indicators_with_role), as indicator indices. */
+size_t cli_indicators_with_role(const loc_zones *z, unsigned role, size_t *out, size_t max);
 /* --snap into graph options: absent or "auto" leaves the tolerance to the
  * data (snap_auto), a number fixes it.  Prints a usage error. */
 int cli_snap_opts(const cli_args *a, loc_graph_opts *go);

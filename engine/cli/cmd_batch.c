@@ -445,7 +445,30 @@ static void run_all(batch *bt, int jobs)
  * --------------------------------------------------------------------- */
 
 #define NKEY 3
-static const char *const KEY_IND[NKEY] = {"simd_most_deprived_20", "income", "employment"};
+
+/* The key indicators (the spec's role `key`, at most NKEY) of the first
+ * release that ran: comparison.csv's indicator columns.  The names are
+ * the spec's, which *spec holds; returns how many. */
+static int key_indicators(loc_ctx *ctx, const batch *bt, loc_spec **spec, const char **names)
+{
+    *spec = NULL;
+    for (size_t k = 0; k < bt->nruns && !*spec; k++)
+        if (!bt->runs[k].rc && !(*spec = loc_spec_read(ctx, bt->runs[k].spec)))
+            return -1;
+    if (!*spec)
+        return 0;
+    size_t n = loc_spec_count(*spec), idx[NKEY];
+    const loc_indicator **inds = malloc((n ? n : 1) * sizeof *inds);
+    if (!inds)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        inds[i] = loc_spec_indicator(*spec, i);
+    size_t got = loc_indicators_with_role(inds, n, LOC_ROLE_KEY, idx, NKEY);
+    for (size_t q = 0; q < got; q++)
+        names[q] = inds[idx[q]]->name;
+    free(inds);
+    return (int)got;
+}
 
 typedef struct cmp_run {
     loc_csv *loc, *ind;
@@ -511,6 +534,13 @@ static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
     size_t ncodes = 0, cap = 0;
     int rc = CLI_EXIT_DATA;
     FILE *f = NULL;
+    loc_spec *kspec = NULL;
+    const char *KEY_IND[NKEY];
+    int nkey = key_indicators(ctx, bt, &kspec, KEY_IND);
+    if (nkey < 0) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
     if (!c || !all)
         goto done;
     for (size_t k = 0; k < n; k++) {
@@ -591,7 +621,7 @@ static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
         fprintf(f, ",%s_plan_required,%s_poorer_council_rest,%s_poorer_scotland,%s_poorer_domains_council_rest,"
                    "%s_poorer_domains_scotland,%s_placed_by_most",
                 r, r, r, r, r, r);
-        for (int q = 0; q < NKEY; q++)
+        for (int q = 0; q < nkey; q++)
             fprintf(f, ",%s_%s,%s_%s_flag_scotland", r, KEY_IND[q], r, KEY_IND[q]);
     }
     fprintf(f, ",status\n");
@@ -610,7 +640,7 @@ static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
             int plan = plan_of(&c[k], codes[i], &row);
             if (plan < 0) {
                 fprintf(f, ",,,,,,");
-                for (int q = 0; q < NKEY; q++)
+                for (int q = 0; q < nkey; q++)
                     fprintf(f, ",,");
                 continue;
             }
@@ -621,7 +651,7 @@ static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
                     column_of(&c[k], row, "poorer_domains_scotland"));
             if (c[k].tot[row] > 0)
                 fprintf(f, "%.4g", c[k].most[row] / c[k].tot[row]);
-            for (int q = 0; q < NKEY; q++) {
+            for (int q = 0; q < nkey; q++) {
                 snprintf(key, sizeof key, "%s|%s", codes[i], KEY_IND[q]);
                 long ir = loc_strmap_get(c[k].irow, key);
                 if (ir < 0)
@@ -701,6 +731,7 @@ done:
     free(codes);
     free(names);
     loc_strmap_destroy(all);
+    loc_spec_destroy(kspec);
     return rc;
 }
 

@@ -129,8 +129,22 @@ static int make_nodes(const cli_inputs *in, cli_built *b)
     return CLI_EXIT_OK;
 }
 
-/* Features: the chosen indicators (default income and employment, else
- * every proportion), as zone values: rates for counts, values otherwise. */
+size_t cli_indicators_with_role(const loc_zones *z, unsigned role, size_t *out, size_t max)
+{
+    size_t ni = loc_zones_nindicators(z);
+    const loc_indicator **inds = malloc((ni ? ni : 1) * sizeof *inds);
+    if (!inds)
+        return 0;
+    for (size_t k = 0; k < ni; k++)
+        inds[k] = loc_zones_indicator(z, k);
+    size_t n = loc_indicators_with_role(inds, ni, role, out, max);
+    free(inds);
+    return n;
+}
+
+/* Features: the chosen indicators (default the spec's role `build`, else
+ * its first two proportions), as zone values: rates for counts, values
+ * otherwise. */
 static int make_features(const cli_args *a, const cli_inputs *in, cli_built *b)
 {
     const loc_zones *z = in->zones;
@@ -150,14 +164,7 @@ static int make_features(const cli_args *a, const cli_inputs *in, cli_built *b)
                 chosen[nc++] = k;
         }
     } else {
-        for (size_t k = 0; k < ni && nc < 64; k++)
-            if (strcmp(loc_zones_indicator(z, k)->name, "income") == 0 ||
-                strcmp(loc_zones_indicator(z, k)->name, "employment") == 0)
-                chosen[nc++] = k;
-        if (!nc)
-            for (size_t k = 0; k < ni && nc < 64; k++)
-                if (loc_zones_indicator(z, k)->type == LOC_IND_PROPORTION)
-                    chosen[nc++] = k;
+        nc = cli_indicators_with_role(z, LOC_ROLE_BUILD, chosen, 64);
     }
     b->nfeat = nc;
     b->feat_names[0] = 0;
@@ -581,8 +588,12 @@ static void print_quality(const cli_inputs *in, const cli_built *b)
     const int32_t *lab = loc_build_labels(b->result);
     size_t nl = loc_build_count(b->result);
     printf("quality      R^2 of zone rates explained by locality means:");
-    const char *names[] = {"income", "employment"};
-    for (int k = 0; k < 2; k++) {
+    size_t which[2];
+    const char *names[2];
+    int nn = (int)cli_indicators_with_role(in->zones, LOC_ROLE_BUILD, which, 2);
+    for (int k = 0; k < nn; k++)
+        names[k] = loc_zones_indicator(in->zones, which[k])->name;
+    for (int k = 0; k < nn; k++) {
         double r2 = indicator_r2(in, b, names[k], lab, nl);
         if (!isnan(r2))
             printf(" %s %.3f", names[k], r2);
@@ -600,7 +611,7 @@ static void print_quality(const cli_inputs *in, const cli_built *b)
             }
         free(seen);
         printf("  baseline   '%s' as localities (%zu):", short_label(b->groupings[0]->label), present);
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < nn; k++) {
             double r2 = indicator_r2(in, b, names[k], m, ng);
             if (!isnan(r2))
                 printf(" %s %.3f", names[k], r2);

@@ -308,12 +308,14 @@ static loc_status write_report(loc_ctx *ctx, const cli_args *a, const cli_inputs
         free_funnels(&fs);
         return loc_error(ctx, LOC_ENOMEM, "out of memory");
     }
-    /* income rather than the deprivation share: most localities hold no
-     * zone of the most deprived fifth, and a map of mostly zeros shows
-     * little */
-    const char *value_col = loc_attrs_find(t, "income") >= 0 ? "income"
-                            : loc_attrs_find(t, "simd_most_deprived_20") >= 0 ? "simd_most_deprived_20"
-                                                                             : NULL;
+    /* the spec's `map` indicator (the shipped specs: income rather than
+     * the deprivation share, since most localities hold no zone of the
+     * most deprived fifth and a map of mostly zeros shows little) */
+    size_t mk;
+    const char *value_col = NULL;
+    if (cli_indicators_with_role(in->zones, LOC_ROLE_MAP, &mk, 1) &&
+        loc_attrs_find(t, loc_zones_indicator(in->zones, mk)->name) >= 0)
+        value_col = loc_zones_indicator(in->zones, mk)->name;
     char s_pop[64], s_w[128], s_n[64], s_q[96];
     snprintf(s_n, sizeof s_n, "%zu", loc_partition_count(p));
     loc_kv settings[8];

@@ -18,8 +18,10 @@
  * by SIGKILL is found by the next run into the same folder (its lock is
  * free) and removed.
  *
- * Test hook: LOCALITIES_TEST_COMMIT_PAUSE_MS pauses that long before each
- * step of a commit, so that a test can kill the run at every step.
+ * Test hooks: LOCALITIES_TEST_COMMIT_PAUSE_MS pauses that long before each
+ * step of a commit, so that a test can kill the run at every step;
+ * LOCALITIES_TEST_STAGE_PAUSE_MS once the staging folder is made, so that
+ * a test can signal a run surely before its commit.
  */
 #define _GNU_SOURCE
 #include "cli.h"
@@ -80,15 +82,17 @@ static void remove_tree(const char *path)
     nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static void pause_for_test(void)
+static void pause_env(const char *var)
 {
-    const char *e = getenv("LOCALITIES_TEST_COMMIT_PAUSE_MS");
+    const char *e = getenv(var);
     long ms = e ? strtol(e, NULL, 10) : 0;
     if (ms > 0) {
         struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     }
 }
+
+static void pause_for_test(void) { pause_env("LOCALITIES_TEST_COMMIT_PAUSE_MS"); }
 
 /* The staging folder and its lock, gone. */
 static void stage_remove(cli_stage *s)
@@ -195,6 +199,7 @@ int cli_stage_open(cli_stage *s, const char *out, const cli_args *args)
     if (nopen < sizeof open_stages / sizeof *open_stages)
         open_stages[nopen++] = s;
     pthread_mutex_unlock(&stages_mu);
+    pause_env("LOCALITIES_TEST_STAGE_PAUSE_MS"); /* a test's moment to signal a run mid-way */
     return CLI_EXIT_OK;
 }
 

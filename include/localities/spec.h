@@ -42,6 +42,14 @@ typedef enum loc_effect_kind {
 
 /* One indicator row.  Strings are owned by the spec; column fields are
  * NULL when the row does not name them. */
+/* What an indicator is used for beyond its test, from the spec's `role`
+ * column (';'-separated), so that no indicator name is written in C. */
+enum loc_role {
+    LOC_ROLE_BUILD = 1, /* `build`: the localities should be alike in it (the default --build-indicators) */
+    LOC_ROLE_KEY = 2,   /* `key`: a column of batch's comparison.csv and a trend counted in its summary */
+    LOC_ROLE_MAP = 4    /* `map`: mapped first in the report and the GeoJSON's value */
+};
+
 typedef struct loc_indicator {
     const char *name;        /* identifier, unique in the spec */
     const char *label;       /* text for tables and maps; the name when empty */
@@ -60,6 +68,7 @@ typedef struct loc_indicator {
     double supp_low;         /* a suppressed numerator ('*') stands for a count in */
     double supp_high;        /*   [supp_low, supp_high]; both NaN when the spec says nothing */
     double lower, upper;     /* values the indicator can take (ratio, mean): -inf/+inf when unbounded */
+    unsigned roles;          /* LOC_ROLE_* the spec's `role` column gives it */
     size_t line;             /* line of the spec file, for messages */
 } loc_indicator;
 
@@ -78,6 +87,17 @@ LOC_API void loc_spec_destroy(loc_spec *spec);
 
 /* The path or name given at read time. */
 LOC_API const char *loc_spec_name(const loc_spec *spec);
+
+/*
+ * The indicators of n (inds[0..n), any order the caller holds them in) with
+ * role, as indices into inds in that order, at most max; returns how many.
+ * Where no indicator has the role the spec did not say, and a default
+ * stands in: build, the first two proportions; key, the shares then the
+ * first two proportions (three at most); map, the first proportion, else
+ * the first share.
+ */
+LOC_API size_t loc_indicators_with_role(const loc_indicator *const *inds, size_t n, unsigned role, size_t *out,
+                                        size_t max);
 
 /* Indicator rows, in file order. */
 LOC_API size_t loc_spec_count(const loc_spec *spec);

@@ -82,10 +82,12 @@ r=$(which_set "$tmp/c")
 [ "$r" != mixed ] || fail "two runs into one folder mixed their sets"
 echo "two racing runs with slow commits: set $r, whole"
 
-# signals while writing: the previous set stays, nothing is left behind
+# signals while writing (the test hook holds the run once its staging
+# folder is made, so that the signal surely comes before the commit): the
+# previous set stays, nothing is left behind
 for sig in TERM INT; do
   rm -rf "$tmp/s" "$tmp"/.s.localities-run-* && cp -r "$tmp/A" "$tmp/s"
-  "$bin" run --quiet --max-pop 7000 --out "$tmp/s" >/dev/null 2>&1 &
+  LOCALITIES_TEST_STAGE_PAUSE_MS=5000 "$bin" run --quiet --max-pop 7000 --out "$tmp/s" >/dev/null 2>&1 &
   pid=$!
   for i in $(seq 1 1500); do compgen -G "$tmp/.s.localities-run-*" >/dev/null && break; sleep 0.01; done
   kill -s $sig $pid
@@ -96,11 +98,13 @@ for sig in TERM INT; do
   compgen -G "$tmp/.s.localities-run-*" >/dev/null && fail "SIG$sig left the staging folder"
   [ "$(which_set "$tmp/s")" = A ] || fail "SIG$sig changed the previous set"
   # into a folder the run creates: none left
-  "$bin" run --quiet --out "$tmp/new" >/dev/null 2>&1 &
+  LOCALITIES_TEST_STAGE_PAUSE_MS=5000 "$bin" run --quiet --out "$tmp/new" >/dev/null 2>&1 &
   pid=$!
   for i in $(seq 1 1500); do compgen -G "$tmp/.new.localities-run-*" >/dev/null && break; sleep 0.01; done
   kill -s $sig $pid
   wait $pid
+  st=$?
+  [ $st = $want ] || fail "SIG$sig into a new folder: exit status $st, expected $want"
   [ -e "$tmp/new" ] && fail "SIG$sig left the output folder the run created"
   echo "SIG$sig while writing: exit $st, previous set kept, nothing left behind"
 done
