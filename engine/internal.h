@@ -83,6 +83,10 @@ loc_status loc_afile_failed(loc_ctx *ctx, const loc_afile *af);
  * EOF on a write error. */
 int loc_put_csv_field(FILE *f, const char *s);
 
+/* ",POPULATION\n" (empty when missing) ending a zone's line of zones.csv
+ * or carried.csv; EOF on error (partition.c). */
+int loc_put_pop_eol(FILE *f, double pop);
+
 /* The names a zone code column or field goes by, most specific first, '|'
  * between them.  The boundary reader and the lookup reader both detect
  * the zone code by this one list, so that a name one of them knows the

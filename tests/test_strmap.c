@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "localities/strmap.h"
+#include "internal.h"
 #include "test_util.h"
 
 #include <stdio.h>
@@ -167,10 +168,32 @@ static void test_enomem(void **state)
     assert_int_equal(t.live, 0);
 }
 
+/* Indices in code order, equal codes by index; a failed allocation is
+ * LOC_ENOMEM. */
+static void test_order_by_code(void **state)
+{
+    (void)state;
+    const char *codes[] = {"S02", "S01", "S03", "S01", ""};
+    uint32_t order[5];
+    test_alloc ta;
+    loc_ctx *ctx = test_ctx(&ta);
+    assert_int_equal(loc_order_by_code(ctx, codes, 5, order), LOC_OK);
+    uint32_t want[] = {4, 1, 3, 0, 2};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(order[i], want[i]);
+    assert_int_equal(loc_order_by_code(ctx, codes, 0, order), LOC_OK);
+    ta.fail_after = ta.calls;
+    assert_int_equal(loc_order_by_code(ctx, codes, 5, order), LOC_ENOMEM);
+    ta.fail_after = -1;
+    loc_ctx_destroy(ctx);
+    assert_int_equal(ta.live, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_get),
+        cmocka_unit_test(test_order_by_code),
         cmocka_unit_test(test_growth),
         cmocka_unit_test(test_enomem),
     };
