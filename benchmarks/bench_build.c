@@ -11,7 +11,7 @@
  * it).
  *
  * Usage: bench_build   (BENCH_REPS sets the repetitions; BENCH_THREADS the
- * threads, default 2)
+ * threads, default 2; BENCH_LATTICES=0 times all of Scotland only)
  */
 #include "harness.h"
 #include "internal.h"
@@ -43,7 +43,7 @@ typedef struct problem_data {
 static void run(loc_ctx *ctx, const problem_data *d, const char *label, int reps)
 {
     loc_build_grouping gr = {d->soft, d->nsoft, 0, "soft"};
-    loc_build_input in = {d->n, d->graph, d->pop, d->council, d->x, 2, &gr, 1, NULL};
+    loc_build_input in = {d->n, d->graph, d->pop, d->council, d->x, 2, &gr, 1, NULL, NULL};
     loc_build_opts o;
     loc_build_opts_init(&o);
     const char *t = getenv("BENCH_THREADS");
@@ -225,7 +225,8 @@ int main(void)
         int reps;
     } lat[] = {{70, 100, "build: lattice 7,000", 0}, {150, 200, "build: lattice 30,000", 0},
                {400, 500, "build: lattice 200,000", 3}};
-    for (size_t k = 0; k < sizeof lat / sizeof *lat; k++) {
+    const char *want_lattices = getenv("BENCH_LATTICES");
+    for (size_t k = 0; k < sizeof lat / sizeof *lat && !(want_lattices && strcmp(want_lattices, "0") == 0); k++) {
         lattice(ctx, &d, lat[k].rows, lat[k].cols);
         run(ctx, &d, lat[k].label, lat[k].reps && lat[k].reps < reps ? lat[k].reps : reps);
         data_free(ctx, &d);

@@ -53,7 +53,9 @@ static void collect(void *ud, loc_level level, const char *msg)
     snprintf(l->msgs + len, sizeof l->msgs - len, "%s\n", msg);
 }
 
-static void lat_make(lat *l, int rows, int cols)
+/* Columns col0..col0+cols-1 of a lattice of unit squares (1 km), in
+ * row-major order. */
+static void lat_make_part(lat *l, int rows, int cols, int col0)
 {
     memset(l, 0, sizeof *l);
     l->ctx = loc_ctx_create(NULL);
@@ -67,12 +69,17 @@ static void lat_make(lat *l, int rows, int cols)
     for (int r = 0; r < rows; r++)
         for (int c = 0; c < cols; c++) {
             GEOSCoordSequence *cs = GEOSCoordSeq_create_r(h, 5, 2);
-            double xs[5] = {c, c + 1, c + 1, c, c}, ys[5] = {r, r, r + 1, r + 1, r};
+            double xs[5] = {col0 + c, col0 + c + 1, col0 + c + 1, col0 + c, col0 + c}, ys[5] = {r, r, r + 1, r + 1, r};
             for (int k = 0; k < 5; k++)
                 GEOSCoordSeq_setXY_r(h, cs, (unsigned)k, 1000 * xs[k], 1000 * ys[k]);
             GEOSGeometry *ring = GEOSGeom_createLinearRing_r(h, cs);
             l->g[(size_t)r * (size_t)cols + (size_t)c] = GEOSGeom_createPolygon_r(h, ring, NULL, 0);
         }
+}
+
+static void lat_make(lat *l, int rows, int cols)
+{
+    lat_make_part(l, rows, cols, 0);
     l->graph = loc_graph_build(l->ctx, l->n, (const GEOSGeometry *const *)l->g, l->council, NULL);
     assert_non_null(l->graph);
 }
@@ -91,7 +98,7 @@ static void lat_free(lat *l)
 
 static loc_build_input lat_input(lat *l, const loc_build_grouping *gr, size_t ngr)
 {
-    return (loc_build_input){l->n, l->graph, l->pop, l->council, l->x, 1, gr, ngr, NULL};
+    return (loc_build_input){l->n, l->graph, l->pop, l->council, l->x, 1, gr, ngr, NULL, NULL};
 }
 
 /* ---------------------------------------------------------------------
@@ -469,6 +476,78 @@ static void test_threads(void **state)
     lat_free(&l);
 }
 
+/* A cell's residents and value, and its 2 x 2 soft group, from its place
+ * in the 12 x 12 lattice alone, so that a part of the lattice carries the
+ * same data. */
+static void cell_data(int r, int c, double *pop, double *x, int32_t *group)
+{
+    uint64_t h = (uint64_t)(r * 131 + c * 7919 + 17) * 0x9E3779B97F4A7C15ULL;
+    *pop = 300 + (double)(h >> 55);
+    *x = sin(r * 0.7 + c * 0.31) + (double)((h >> 20) & 255) / 512;
+    *group = (int32_t)((r / 2) * 6 + c / 2);
+}
+
+/* A council's localities depend on its zones alone: a 12 x 12 lattice in
+ * three councils of four columns built whole with two threads, and each
+ * council built alone (its own council id) with one thread, put every
+ * council's cells in the same localities, numbered the same way. */
+static void test_council_independence(void **state)
+{
+    (void)state;
+    enum { ROWS = 12, COLS = 12, W = 4 };
+    lat all;
+    lat_make_part(&all, ROWS, COLS, 0);
+    int32_t grp[ROWS * COLS];
+    for (int r = 0; r < ROWS; r++)
+        for (int c = 0; c < COLS; c++) {
+            size_t i = (size_t)r * COLS + (size_t)c;
+            cell_data(r, c, &all.pop[i], &all.x[i], &grp[i]);
+            all.council[i] = c / W;
+        }
+    all.graph = loc_graph_build(all.ctx, all.n, (const GEOSGeometry *const *)all.g, all.council, NULL);
+    assert_non_null(all.graph);
+    loc_build_grouping gr = {grp, (ROWS / 2) * (COLS / 2), 0, "blocks"};
+    loc_build_opts o;
+    loc_build_opts_init(&o);
+    o.max_pop = 4000;
+    o.min_pop = 1500;
+    o.threads = 2;
+    loc_build_input in = lat_input(&all, &gr, 1);
+    loc_build_result *whole = loc_build(all.ctx, &in, &o);
+    assert_non_null(whole);
+    const int32_t *lw = loc_build_labels(whole);
+    for (int k = 0; k < COLS / W; k++) {
+        lat one;
+        lat_make_part(&one, ROWS, W, k * W);
+        int32_t g1[ROWS * W];
+        for (int r = 0; r < ROWS; r++)
+            for (int c = 0; c < W; c++) {
+                size_t i = (size_t)r * W + (size_t)c;
+                cell_data(r, k * W + c, &one.pop[i], &one.x[i], &g1[i]);
+                one.council[i] = 7;
+            }
+        one.graph = loc_graph_build(one.ctx, one.n, (const GEOSGeometry *const *)one.g, one.council, NULL);
+        assert_non_null(one.graph);
+        loc_build_grouping gr1 = {g1, (ROWS / 2) * (COLS / 2), 0, "blocks"};
+        loc_build_input in1 = lat_input(&one, &gr1, 1);
+        o.threads = 1;
+        loc_build_result *alone = loc_build(one.ctx, &in1, &o);
+        o.threads = 2;
+        assert_non_null(alone);
+        const int32_t *la = loc_build_labels(alone);
+        int32_t base = lw[(size_t)k * W]; /* the council's first locality in the whole build */
+        for (int r = 0; r < ROWS; r++)
+            for (int c = 0; c < W; c++)
+                assert_int_equal(lw[(size_t)r * COLS + (size_t)(k * W + c)] - base, la[(size_t)r * W + (size_t)c]);
+        loc_build_result_destroy(alone);
+        lat_free(&one);
+    }
+    print_message("12 x 12 lattice, 3 councils: %zu localities, each council the same built alone\n",
+                  loc_build_count(whole));
+    loc_build_result_destroy(whole);
+    lat_free(&all);
+}
+
 /* ---------------------------------------------------------------------
  * Real data
  * --------------------------------------------------------------------- */
@@ -562,7 +641,7 @@ static void real_free(real *r)
 static void scotland_case(real *r, int hard, const char *what)
 {
     loc_build_grouping gr = {r->iz, r->izg->ngroups, hard, "iz11_code"};
-    loc_build_input in = {r->n, r->g, r->pop, r->council, r->x, 2, &gr, 1, NULL};
+    loc_build_input in = {r->n, r->g, r->pop, r->council, r->x, 2, &gr, 1, NULL, NULL};
     loc_build_opts o;
     loc_build_opts_init(&o);
     loc_build_result *res = loc_build(r->ctx, &in, &o);
@@ -625,7 +704,7 @@ static void test_stirling_partition(void **state)
     if (!real_load(&r, LOC_DATA_DIR "/stirling/dz2011_stirling.gpkg"))
         skip();
     loc_build_grouping gr = {r.iz, r.izg->ngroups, 0, "iz11_code"};
-    loc_build_input in = {r.n, r.g, r.pop, r.council, r.x, 2, &gr, 1, NULL};
+    loc_build_input in = {r.n, r.g, r.pop, r.council, r.x, 2, &gr, 1, NULL, NULL};
     loc_build_result *res = loc_build(r.ctx, &in, NULL);
     assert_non_null(res);
     loc_partition *p = loc_build_partition(r.ctx, r.z, res, r.rows, r.izg);
@@ -658,7 +737,7 @@ int main(void)
         cmocka_unit_test(test_quadrants),   cmocka_unit_test(test_soft_columns),
         cmocka_unit_test(test_ceiling_and_empty), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_r2),          cmocka_unit_test(test_incremental),
-        cmocka_unit_test(test_threads),     cmocka_unit_test(test_scotland),
+        cmocka_unit_test(test_threads),     cmocka_unit_test(test_council_independence),     cmocka_unit_test(test_scotland),
         cmocka_unit_test(test_stirling_partition),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -397,7 +397,8 @@ int cli_build(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli_built *
         if (b->hard[k] != RESPECT_NEST) /* nest groupings are in part already */
             gr[ng++] = (loc_build_grouping){b->member[k], b->groupings[k]->ngroups, b->hard[k] == RESPECT_HARD,
                                             b->groupings[k]->label};
-    b->input = (loc_build_input){b->n, b->graph, b->pop, part, b->x, b->nfeat, gr, ng, b->codes};
+    b->input = (loc_build_input){b->n, b->graph, b->pop, part, b->x, b->nfeat, gr, ng, b->codes, NULL};
+    b->input.area = b->region ? b->council : NULL; /* nest regions are built council by council */
     b->opts = o;
     if (!(b->result = loc_build(ctx, &b->input, &o)))
         return cli_fail(ctx);

@@ -36,6 +36,14 @@
  * the locality a unit leaves is decided from the unit's neighbours when
  * they are linked around it, by a bounded search otherwise.  The result
  * depends on the seed and the number of starts, never on the thread count.
+ *
+ * Each council (each distinct area id, or council id without areas) is
+ * built as a problem of its own: features standardised and the three terms
+ * normalised over its zones, the graph among its zones only, its own
+ * construction, descent and starts, with random streams from the seed
+ * alone.  So a council's localities depend only on its zones, the graph
+ * among them and the options, never on which other councils are in the
+ * input; the councils' starts share the threads.
  */
 #ifndef LOCALITIES_BUILDER_H
 #define LOCALITIES_BUILDER_H
@@ -78,7 +86,7 @@ typedef struct loc_build_grouping {
  * councils so that island links stay inside them); x is n * nfeat feature
  * values, row-major (node i's features at x[i * nfeat]), NaN where missing
  * (a missing value carries no weight); features are standardised by the
- * builder (population-weighted over all nodes).  codes (optional) names
+ * builder (population-weighted over each council's nodes).  codes (optional) names
  * nodes in messages.  All arrays are borrowed for the call.
  */
 typedef struct loc_build_input {
@@ -91,6 +99,11 @@ typedef struct loc_build_input {
     const loc_build_grouping *groupings;
     size_t ngroupings;
     const char *const *codes;
+    /* Optional (NULL: council): the part of the input each node is built
+     * in, as a problem of its own (>= 0).  When council holds nest regions
+     * (council x ward), area holds the councils, so that a council's
+     * localities are weighed over the whole council. */
+    const int32_t *area;
 } loc_build_input;
 
 /* What the build did and how good the result is. */
@@ -100,6 +113,9 @@ typedef struct loc_build_stats {
     size_t over_ceiling;       /* localities above max_pop (one unit each) */
     size_t under_floor;        /* localities below min_pop that no merge could fix */
     size_t hard_split_parts;   /* hard groups not connected in the graph (kept whole) */
+    /* The objectives below are of the whole input (features standardised
+     * and terms normalised over every council), for comparing runs; the
+     * builder minimises each council's own. */
     double objective_construct;/* objective after the construction */
     double objective_greedy;   /* after the greedy descent */
     double objective;          /* final */
@@ -110,7 +126,8 @@ typedef struct loc_build_stats {
     uint64_t moves_made;
     uint64_t contiguity_searches; /* moves that needed a search to decide contiguity */
     double t_construct_s, t_greedy_s, t_anneal_s; /* wall seconds per stage */
-    int best_start;            /* -1: the greedy descent; else the annealing start that won */
+    int best_start;            /* -1: the greedy descent in every council; else the annealing
+                                  start that won in most councils */
 } loc_build_stats;
 
 typedef struct loc_build_result loc_build_result;
