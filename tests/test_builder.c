@@ -696,6 +696,57 @@ static void test_scotland(void **state)
     real_free(&r);
 }
 
+/* All of Scotland: no name repeated within a council, each the name of
+ * one of its intermediate zones, and the shared ones told apart by
+ * compass points first. */
+static void test_scotland_names(void **state)
+{
+    (void)state;
+    real r;
+    if (!real_load(&r, LOC_DATA_DIR "/scotland/dz2011_scotland_simplified.gpkg"))
+        skip();
+    loc_build_grouping gr = {r.iz, r.izg->ngroups, 0, "iz11_code"};
+    loc_build_input in = {r.n, r.g, r.pop, r.council, r.x, 2, &gr, 1, NULL, NULL};
+    loc_build_result *res = loc_build(r.ctx, &in, NULL);
+    assert_non_null(res);
+    double *xy = malloc(2 * r.n * sizeof *xy);
+    assert_int_equal(loc_build_centroids(r.ctx, r.n, r.geoms, xy), LOC_OK);
+    loc_partition *p = loc_build_partition(r.ctx, r.z, res, r.rows, r.izg, xy);
+    assert_non_null(p);
+    size_t nl = loc_partition_count(p), compass = 0, numbered = 0;
+    for (size_t l = 0; l < nl; l++) {
+        const char *name = loc_partition_name(p, l);
+        /* one of its intermediate zones' names, whole, then perhaps a suffix */
+        size_t nm;
+        const uint32_t *m = loc_partition_members(p, l, &nm);
+        int one = 0;
+        for (size_t i = 0; i < nm && !one; i++) {
+            int32_t g = r.izg->member[m[i]];
+            size_t len = g >= 0 ? strlen(r.izg->names[g]) : 0;
+            one = g >= 0 && strncmp(name, r.izg->names[g], len) == 0 && (name[len] == 0 || name[len] == ' ');
+        }
+        if (!one)
+            fail_msg("'%s' is not the name of one of its intermediate zones", name);
+        for (size_t q = 0; q < l; q++)
+            if (loc_partition_council(p, q) == loc_partition_council(p, l) &&
+                strcmp(loc_partition_name(p, q), name) == 0)
+                fail_msg("'%s' twice in one council", name);
+        const char *last = strrchr(name, ' ');
+        if (last && (strcmp(last, " East") == 0 || strcmp(last, " West") == 0 || strcmp(last, " North") == 0 ||
+                     strcmp(last, " South") == 0))
+            compass++;
+        if (last && strspn(last + 1, "0123456789") == strlen(last + 1))
+            numbered++;
+    }
+    print_message("Scotland: %zu localities, %zu names ending in a compass point, %zu numbered\n", nl, compass,
+                  numbered);
+    assert_true(compass > 0);
+    free(xy);
+    loc_partition_destroy(p);
+    loc_build_result_destroy(res);
+    real_free(&r);
+}
+
 /* Stirling: the partition's codes and names. */
 static void test_stirling_partition(void **state)
 {
@@ -707,20 +758,28 @@ static void test_stirling_partition(void **state)
     loc_build_input in = {r.n, r.g, r.pop, r.council, r.x, 2, &gr, 1, NULL, NULL};
     loc_build_result *res = loc_build(r.ctx, &in, NULL);
     assert_non_null(res);
-    loc_partition *p = loc_build_partition(r.ctx, r.z, res, r.rows, r.izg);
+    double *xy = malloc(2 * r.n * sizeof *xy);
+    assert_int_equal(loc_build_centroids(r.ctx, r.n, r.geoms, xy), LOC_OK);
+    loc_partition *p = loc_build_partition(r.ctx, r.z, res, r.rows, r.izg, xy);
     assert_non_null(p);
     assert_int_equal(loc_partition_count(p), loc_build_count(res));
-    assert_string_equal(loc_partition_code(p, 0), "S12000030-L01");
     double total = 0;
     for (size_t l = 0; l < loc_partition_count(p); l++) {
-        char want[32];
-        snprintf(want, sizeof want, "S12000030-L%02zu", l + 1);
-        assert_string_equal(loc_partition_code(p, l), want);
+        /* codes: the council's and six hex digits of the members' hash */
+        const char *code = loc_partition_code(p, l);
+        assert_int_equal(strlen(code), strlen("S12000030-") + 6);
+        assert_memory_equal(code, "S12000030-", 10);
+        assert_int_equal(strspn(code + 10, "0123456789abcdef"), 6);
+        /* names: one place's name, never joined, never repeated */
         assert_true(strlen(loc_partition_name(p, l)) > 0);
-        for (size_t q = 0; q < l; q++)
+        assert_null(strstr(loc_partition_name(p, l), " & "));
+        for (size_t q = 0; q < l; q++) {
             assert_string_not_equal(loc_partition_name(p, l), loc_partition_name(p, q));
+            assert_string_not_equal(code, loc_partition_code(p, q));
+        }
         total += loc_partition_population(p, l);
     }
+    free(xy);
     double want = 0;
     for (size_t i = 0; i < r.n; i++)
         want += r.pop[i];
@@ -738,7 +797,7 @@ int main(void)
         cmocka_unit_test(test_ceiling_and_empty), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_r2),          cmocka_unit_test(test_incremental),
         cmocka_unit_test(test_threads),     cmocka_unit_test(test_council_independence),     cmocka_unit_test(test_scotland),
-        cmocka_unit_test(test_stirling_partition),
+        cmocka_unit_test(test_stirling_partition), cmocka_unit_test(test_scotland_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,6 +63,7 @@ typedef struct cli_args {
     const char *locality_column;  /* --locality-column NAME */
     const char *from;             /* build --from FILE: repair these localities */
     const char *from_boundaries;  /* build --from-boundaries PATH: FILE's zones are these (carry by area) */
+    const char *codes_from;       /* build, run --codes-from FILE: an earlier zones.csv whose codes to keep */
     const char *confidence, *fdr, *min_effect, *min_effect_abs, *plan_min;
     const char *overdispersion, *fdr_method, *plan_domains, *shuffles, *spread;
     /* batch */
@@ -166,12 +167,15 @@ typedef struct cli_built {
     loc_build_opts opts;
     loc_build_result *result;
     loc_partition *partition;
+    size_t codes_kept;            /* --codes-from: localities that kept an earlier code */
 } cli_built;
 
 /* Graph and build from loaded inputs.  Prints the error and returns an
  * exit status on failure; b is to be freed either way. */
 int cli_build(loc_ctx *ctx, const cli_args *args, const cli_inputs *in, cli_built *b);
 void cli_built_free(cli_built *b);
+/* The summary line of --codes-from (nothing without it). */
+void cli_print_codes_kept(FILE *f, const char *codes_from, const cli_built *b);
 /* The build options of ARGS checked without loading anything (numbers,
  * bounds, --respect syntax): a usage slip is refused at once. */
 int cli_build_check(const cli_args *args);

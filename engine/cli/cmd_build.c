@@ -10,6 +10,7 @@
 #include "cli.h"
 
 #include "localities/builder.h"
+#include "localities/codes.h"
 #include "localities/graph.h"
 
 #include <errno.h>
@@ -372,6 +373,37 @@ static int make_regions(cli_built *b)
     return CLI_EXIT_OK;
 }
 
+/* Share of residents two localities must have in common (Jaccard) for a
+ * locality to keep an earlier code: high enough that a locality that lost
+ * or gained a zone or two keeps it, and above one half, so that the match
+ * is one to one. */
+#define KEEP_CODE_OVERLAP 0.9
+
+void cli_print_codes_kept(FILE *f, const char *codes_from, const cli_built *b)
+{
+    if (!codes_from)
+        return;
+    size_t nl = loc_partition_count(b->partition);
+    fprintf(f, "  codes      %zu of %zu kept from '%s' (%.0f%% or more of residents shared), %zu new\n", b->codes_kept,
+            nl, codes_from, 100 * KEEP_CODE_OVERLAP, nl - b->codes_kept);
+}
+
+/* --codes-from FILE: the codes of an earlier zones.csv kept where a
+ * locality is nearly unchanged. */
+static int keep_codes(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli_built *b)
+{
+    loc_lookup *l = loc_lookup_read(ctx, a->codes_from, "zone_code");
+    loc_grouping *g = l ? loc_zones_grouping(ctx, in->zones, l, "locality_code") : NULL;
+    loc_partition *kept = g ? loc_codes_keep(ctx, b->partition, g, KEEP_CODE_OVERLAP, &b->codes_kept) : NULL;
+    loc_grouping_destroy(g);
+    loc_lookup_destroy(l);
+    if (!kept)
+        return cli_fail(ctx);
+    loc_partition_destroy(b->partition);
+    b->partition = kept;
+    return CLI_EXIT_OK;
+}
+
 int cli_build(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli_built *b)
 {
     memset(b, 0, sizeof *b);
@@ -411,8 +443,20 @@ int cli_build(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli_built *
                 names = b->groupings[k];
                 break;
             }
-    if (!(b->partition = loc_build_partition(ctx, in->zones, b->result, b->rows, names)))
+    /* zone centroids tell localities that share a name apart ("Kirkcaldy East") */
+    double *xy = malloc((b->n ? b->n : 1) * 2 * sizeof *xy);
+    if (!xy) {
+        cli_error("out of memory");
+        return CLI_EXIT_DATA;
+    }
+    if (loc_build_centroids(ctx, b->n, b->geoms, xy) ||
+        !(b->partition = loc_build_partition(ctx, in->zones, b->result, b->rows, names, xy))) {
+        free(xy);
         return cli_fail(ctx);
+    }
+    free(xy);
+    if (a->codes_from)
+        return keep_codes(ctx, a, in, b);
     return CLI_EXIT_OK;
 }
 
@@ -611,7 +655,7 @@ static void print_quality(const cli_inputs *in, const cli_built *b)
            (unsigned long long)s->contiguity_searches, s->t_construct_s, s->t_greedy_s, s->t_anneal_s);
 }
 
-static void print_summary(loc_ctx *ctx, const cli_inputs *in, const cli_built *b, const char *path)
+static void print_summary(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, const cli_built *b, const char *path)
 {
     const loc_zones *z = in->zones;
     const loc_partition *p = b->partition;
@@ -644,6 +688,7 @@ static void print_summary(loc_ctx *ctx, const cli_inputs *in, const cli_built *b
     if (b->no_boundary)
         printf("  reported   %zu study zone%s without a boundary, in no locality\n", b->no_boundary,
                b->no_boundary == 1 ? "" : "s");
+    cli_print_codes_kept(stdout, a->codes_from, b);
     print_quality(in, b);
 
     const double *area = loc_graph_areas(b->graph);
@@ -680,7 +725,7 @@ static void print_summary(loc_ctx *ctx, const cli_inputs *in, const cli_built *b
             kept_whole(b, first, (int32_t)c, &w, &t);
             snprintf(whole, sizeof whole, "%zu/%zu", w, t);
         }
-        printf("%-10s %-26.26s %5zu %8.0f %8.0f %8.0f %6.3f %6zu %s\n", loc_zones_council_code(z, c),
+        printf("%-10s %-26s %5zu %8.0f %8.0f %8.0f %6.3f %6zu %s\n", loc_zones_council_code(z, c),
                loc_zones_council_name(z, c), k, pops[0], median, pops[k - 1],
                mean_polsby_popper(ctx, b, (int32_t)c, area), islands, whole);
     }
@@ -728,7 +773,7 @@ int cmd_build(loc_ctx *ctx, cli_args *a)
         rc = cli_fail(ctx);
         goto done;
     }
-    print_summary(ctx, &in, &b, path);
+    print_summary(ctx, a, &in, &b, path);
 done:
     cli_built_free(&b);
     cli_inputs_free(&in);

@@ -695,6 +695,7 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
         fprintf(summary, "%.1f%% of soft groups kept whole\n", 100 * (1 - s->soft_split));
     else
         fprintf(summary, "%s\n", b.ngroupings ? "no soft grouping" : "no grouping respected");
+    cli_print_codes_kept(summary, a->codes_from, &b);
     cli_print_assessment(summary, &in, b.partition, as);
     fprintf(summary, "\nwrote        %s/:", out);
     for (size_t k = 0; k < st.nnames; k++)

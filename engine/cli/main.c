@@ -36,6 +36,9 @@ static const cli_command commands[] = {
      "  --seed N, --starts N, --threads N     search (defaults 1, 4, 2); the result depends on the seed\n"
      "                      and the starts, never on the threads\n"
      "  --queen, --snap METRES                as for graph\n"
+     "  --codes-from FILE   keep the codes of an earlier run's zones.csv (columns zone_code,\n"
+     "                      locality_code) for every locality whose residents overlap one earlier\n"
+     "                      locality by 90% or more (Jaccard index); others get codes from their zones\n"
      "  --from FILE         repair the localities of FILE (zone -> locality CSV, or polygons as for\n"
      "                      assess --localities; --locality-column as there) instead of building:\n"
      "                      split those crossing a council, move detached parts to the neighbour\n"
@@ -105,7 +108,7 @@ enum opt_id {
     O_STARTS, O_W_HET, O_W_COMPACT, O_W_SOFT, O_BUILD_INDICATORS, O_RESPECT, O_JOBS, O_FAIL_FAST, O_LOCALITIES,
     O_LOCALITY_COLUMN, O_CONFIDENCE, O_FDR, O_MIN_EFFECT, O_MIN_EFFECT_ABS, O_PLAN_MIN, O_HOLD,
     O_HOLD_RULE, O_TARGETS, O_OVERDISPERSION, O_FDR_METHOD, O_PLAN_DOMAINS, O_SHUFFLES, O_SPREAD, O_FROM,
-    O_FROM_BOUNDARIES
+    O_FROM_BOUNDARIES, O_CODES_FROM
 };
 
 typedef struct cli_option {
@@ -120,6 +123,7 @@ typedef struct cli_option {
 static const cli_option options[] = {
     {"boundaries", 1, O_BOUNDARIES, "PATH", "zone boundaries: any GDAL vector source"},
     {"build-indicators", 1, O_BUILD_INDICATORS, "A,B", "build: indicators the localities should be alike in"},
+    {"codes-from", 1, O_CODES_FROM, "FILE", "build, run: keep the locality codes of an earlier zones.csv where a locality is nearly unchanged"},
     {"confidence", 1, O_CONFIDENCE, "LEVEL", "assess: confidence level of the decision (default 0.998)"},
     {"council", 1, O_COUNCIL, "CODE", "restrict the study area to a council (code or name; repeatable)"},
     {"council-field", 1, O_COUNCIL_FIELD, "NAME", "council column in a lookup, the boundaries or the indicators"},
@@ -207,6 +211,8 @@ static unsigned option_commands(enum opt_id id)
         return C_ASSESS | C_BUILD | C_CALIBRATE;
     case O_FROM: case O_FROM_BOUNDARIES:
         return C_BUILD;
+    case O_CODES_FROM:
+        return C_BUILD | C_RUN;
     case O_JOBS: case O_FAIL_FAST: case O_HOLD: case O_HOLD_RULE: case O_TARGETS:
         return C_BATCH;
     case O_QUIET: case O_HELP: case O_VERSION:
@@ -306,6 +312,7 @@ static int set_option(cli_args *a, const cli_option *o, const char *v)
     case O_LOCALITIES: a->localities = v; break;
     case O_LOCALITY_COLUMN: a->locality_column = v; break;
     case O_FROM: a->from = v; break;
+    case O_CODES_FROM: a->codes_from = v; break;
     case O_FROM_BOUNDARIES: a->from_boundaries = v; break;
     case O_CONFIDENCE: a->confidence = v; break;
     case O_FDR: a->fdr = v; break;

@@ -151,18 +151,28 @@ LOC_API const loc_build_stats *loc_build_stats_get(const loc_build_result *r);
 
 /*
  * The result as a partition of a zone table: node i is zone row rows[i].
- * Locality codes are the council code, "-L" and the locality's number in
- * its council (two digits, three when the council has more than 99), in
- * the builder's stable order.  Names come from `names` (a grouping over
- * zone rows, such as intermediate zones; may be NULL): the name of the
- * group holding most of the locality's residents, "A & B" when a second
- * group holds at least a third of them; a name repeated within a council
- * gets " (2)", " (3)"...  With no names, or a locality whose zones have
- * none, the council's name and the number.  Free with
- * loc_partition_destroy.
+ * Locality codes are derived from each locality's zones (loc_codes_derive
+ * in codes.h: the council code and a hash of the member zone codes), so
+ * the same zones give the same code in every run.  A locality is named
+ * after the group of `names` (a grouping over zone rows, such as
+ * intermediate zones; may be NULL) holding most of its residents, whole
+ * and alone.  Localities of one council that share a name each take the
+ * compass point of their residents' centre seen from the centre of all of
+ * them ("Kirkcaldy East"), from the node centroids xy (2 per node, x
+ * easting and y northing; may be NULL); a name still repeated takes a
+ * number from 2 ("Kirkcaldy North 2").  With no names, or a locality whose
+ * zones have none, the council's name and the locality's number.  Free
+ * with loc_partition_destroy.
  */
 LOC_API loc_partition *loc_build_partition(loc_ctx *ctx, const loc_zones *z, const loc_build_result *r,
-                                           const uint32_t *rows, const loc_grouping *names);
+                                           const uint32_t *rows, const loc_grouping *names, const double *xy);
+
+/*
+ * Centroids of n zone geometries into xy (2 per zone: x, y; NaN for a NULL
+ * or empty geometry), for loc_build_partition.  LOC_EGEOM with GEOS's
+ * message when GEOS fails.
+ */
+LOC_API loc_status loc_build_centroids(loc_ctx *ctx, size_t n, const GEOSGeometry *const *geoms, double *xy);
 
 /*
  * Share of the weighted variance of x explained by the locality means:

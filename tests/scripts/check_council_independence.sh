@@ -15,7 +15,7 @@ B=data/scotland/dz2011_scotland_simplified.gpkg
 "$bin" build --boundaries "$B" --threads 2 --out "$out/all" >/dev/null 2>&1
 # rows of one council: its locality codes start with its code
 rows() { grep "^[^,]*,$2-" "$1" || true; }
-codes=$(cut -d, -f1-2 "$out/all/zones.csv" | sed -n '2,$s/.*,\(S[0-9]*\)-L.*/\1/p' | sort -u)
+codes=$(sed 1d "$out/all/zones.csv" | cut -d, -f2 | sed 's/-.*//' | sort -u)
 fail=0 n=0
 for c in $codes; do
   "$bin" build --boundaries "$B" --council "$c" --threads 1 --out "$out/one" >/dev/null 2>&1
