@@ -13,6 +13,7 @@
 #include "localities/assess.h"
 #include "localities/boundary.h"
 #include "localities/builder.h"
+#include "localities/feasibility.h"
 #include "localities/graph.h"
 #include "localities/partition.h"
 #include "localities/csv.h"
@@ -168,12 +169,19 @@ typedef struct cli_built {
     loc_build_result *result;
     loc_partition *partition;
     size_t codes_kept;            /* --codes-from: localities that kept an earlier code */
+    loc_ctx *ctx;                 /* owner of feasibility */
+    loc_feasibility *feasibility; /* per council and part: can the bounds hold (NULL when not built) */
+    size_t nfeasibility;
 } cli_built;
 
 /* Graph and build from loaded inputs.  Prints the error and returns an
  * exit status on failure; b is to be freed either way. */
 int cli_build(loc_ctx *ctx, const cli_args *args, const cli_inputs *in, cli_built *b);
 void cli_built_free(cli_built *b);
+/* feasibility.csv at path (nothing when the localities were not built). */
+int cli_write_feasibility(loc_ctx *ctx, const cli_inputs *in, const cli_built *b, const char *path);
+/* The summary line on bounds that cannot hold (nothing when they all can). */
+void cli_print_feasibility(FILE *f, const cli_built *b);
 /* The summary line of --codes-from (nothing without it). */
 void cli_print_codes_kept(FILE *f, const char *codes_from, const cli_built *b);
 /* The build options of ARGS checked without loading anything (numbers,

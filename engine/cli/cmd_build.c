@@ -11,6 +11,7 @@
 
 #include "localities/builder.h"
 #include "localities/codes.h"
+#include "localities/feasibility.h"
 #include "localities/graph.h"
 
 #include <errno.h>
@@ -32,6 +33,8 @@ static const char *const IZ_COLUMNS[] = {"iz11_code", "IZcode", "IntZone", "Inte
 
 void cli_built_free(cli_built *b)
 {
+    if (b->ctx)
+        loc_free(b->ctx, b->feasibility);
     for (size_t k = 0; k < b->ngroupings; k++) {
         loc_grouping_destroy(b->groupings[k]);
         free(b->member[k]);
@@ -379,6 +382,39 @@ static int make_regions(cli_built *b)
  * is one to one. */
 #define KEEP_CODE_OVERLAP 0.9
 
+int cli_write_feasibility(loc_ctx *ctx, const cli_inputs *in, const cli_built *b, const char *path)
+{
+    if (!b->feasibility)
+        return CLI_EXIT_OK; /* localities given, not built */
+    if (loc_feasibility_write_csv(ctx, b->feasibility, b->nfeasibility, &b->input, &b->opts, in->zones, path))
+        return cli_fail(ctx);
+    return CLI_EXIT_OK;
+}
+
+void cli_print_feasibility(FILE *f, const cli_built *b)
+{
+    size_t councils = 0, ceiling = 0, low_councils = 0, low_parts = 0, in_councils = 0;
+    for (size_t r = 0; r < b->nfeasibility; r++) {
+        const loc_feasibility *x = &b->feasibility[r];
+        if (x->component == 0) {
+            councils++;
+            ceiling += !x->ceiling_holds;
+            low_councils += !x->floor_holds;
+            int any = 0;
+            for (size_t q = r + 1; q < b->nfeasibility && b->feasibility[q].component; q++)
+                any |= !b->feasibility[q].floor_holds;
+            in_councils += any;
+        } else {
+            low_parts += !x->floor_holds;
+        }
+    }
+    if (!b->feasibility || (!ceiling && !low_councils && !low_parts))
+        return;
+    fprintf(f, "  bounds     %zu of %zu councils with a zone or hard group above the ceiling, %zu below the floor; "
+               "%zu parts cut off by water below the floor, in %zu councils (feasibility.csv)\n",
+            ceiling, councils, low_councils, low_parts, in_councils);
+}
+
 void cli_print_codes_kept(FILE *f, const char *codes_from, const cli_built *b)
 {
     if (!codes_from)
@@ -433,6 +469,11 @@ int cli_build(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli_built *
     b->input.area = b->region ? b->council : NULL; /* nest regions are built council by council */
     b->opts = o;
     if (!(b->result = loc_build(ctx, &b->input, &o)))
+        return cli_fail(ctx);
+    /* whether the bounds can hold, per council and part, while the hard
+     * groups are at hand */
+    b->ctx = ctx;
+    if (!(b->feasibility = loc_feasibility_check(ctx, &b->input, &o, &b->nfeasibility)))
         return cli_fail(ctx);
     b->input.groupings = NULL; /* gr lives on this stack frame only */
     /* names from the first grouping that has names */
@@ -689,6 +730,7 @@ static void print_summary(loc_ctx *ctx, const cli_args *a, const cli_inputs *in,
         printf("  reported   %zu study zone%s without a boundary, in no locality\n", b->no_boundary,
                b->no_boundary == 1 ? "" : "s");
     cli_print_codes_kept(stdout, a->codes_from, b);
+    cli_print_feasibility(stdout, b);
     print_quality(in, b);
 
     const double *area = loc_graph_areas(b->graph);
@@ -773,6 +815,10 @@ int cmd_build(loc_ctx *ctx, cli_args *a)
         rc = cli_fail(ctx);
         goto done;
     }
+    char fpath[4096];
+    snprintf(fpath, sizeof fpath, "%s/feasibility.csv", dir);
+    if ((rc = cli_write_feasibility(ctx, &in, &b, fpath)))
+        goto done;
     print_summary(ctx, a, &in, &b, path);
 done:
     cli_built_free(&b);

@@ -631,6 +631,8 @@ int cli_write_outputs(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, con
         loc_write_geojson(ctx, d, t, cli_stage_path(st, "localities.geojson")) ||
         loc_write_gpkg(ctx, d, t, cli_stage_path(st, "localities.gpkg")) ||
         write_report(ctx, a, in, b, p, as, d, t, cli_stage_path(st, "report.html")) ||
+        (b->feasibility && loc_feasibility_write_csv(ctx, b->feasibility, b->nfeasibility, &b->input, &b->opts,
+                                                     in->zones, cli_stage_path(st, "feasibility.csv"))) ||
         (extra && extra->write && extra->write(ctx, extra->ud, st))) {
         rc = cli_fail(ctx);
         goto done;
@@ -696,6 +698,7 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
     else
         fprintf(summary, "%s\n", b.ngroupings ? "no soft grouping" : "no grouping respected");
     cli_print_codes_kept(summary, a->codes_from, &b);
+    cli_print_feasibility(summary, &b);
     cli_print_assessment(summary, &in, b.partition, as);
     fprintf(summary, "\nwrote        %s/:", out);
     for (size_t k = 0; k < st.nnames; k++)
