@@ -79,6 +79,8 @@ void loc_build_opts_init(loc_build_opts *o)
     o->threads = 2;
     o->max_passes = 100;
     o->anneal_moves = 300;
+    o->target_pop = 0;
+    o->localities_per_council = 0;
 }
 
 /* ---------------------------------------------------------------------
@@ -1759,6 +1761,7 @@ typedef struct council_sub {
     int njobs;
     int best_start;              /* -1: the descent; else the start kept */
     double t_descent_s;          /* wall seconds of the greedy descent */
+    loc_build_opts o;            /* the options, bounds narrowed to a target size */
 } council_sub;
 
 static void sub_free(loc_ctx *ctx, council_sub *c)
@@ -2077,6 +2080,34 @@ static loc_status run_all_starts(loc_ctx *ctx, council_sub *subs, size_t nc, int
     return st;
 }
 
+/* Bounds around a target size: wide enough that a construction from
+ * intermediate zones of 3,000 to 6,000 residents can reach it by splitting
+ * and merging, narrow enough that the sizes gather near it. */
+#define TARGET_LOW 0.7
+#define TARGET_HIGH 1.3
+
+/* The options council c is built with: the caller's, its bounds narrowed
+ * around a target size when one is asked for (by residents, or by a count
+ * of localities in each council), the ceiling and floor still holding. */
+static loc_status council_opts(loc_ctx *ctx, const loc_build_opts *o, council_sub *c)
+{
+    c->o = *o;
+    double t = o->target_pop;
+    if (o->localities_per_council > 0) {
+        double pop = 0;
+        for (size_t i = 0; i < c->in.n; i++)
+            pop += isnan(c->pop[i]) ? 0 : c->pop[i];
+        t = pop / (double)o->localities_per_council;
+    }
+    if (!(t > 0))
+        return LOC_OK;
+    if (!isfinite(t))
+        return loc_error(ctx, LOC_EINVAL, "build: the target size must be a finite number of residents");
+    c->o.max_pop = fmin(o->max_pop, TARGET_HIGH * t);
+    c->o.min_pop = fmin(fmax(o->min_pop, TARGET_LOW * t), TARGET_LOW * c->o.max_pop);
+    return LOC_OK;
+}
+
 /* Every council set apart and made ready, one after another (the
  * construction and the descent are a few milliseconds on all of Scotland;
  * the starts are where the time goes). */
@@ -2103,8 +2134,9 @@ static loc_status prepare_councils(loc_ctx *ctx, const problem *gp, council_sub 
         gmap[g] = -1;
     st = LOC_OK;
     for (size_t c = 0; c < nc && !st; c++)
-        if (!(st = sub_extract(ctx, gp, nodes + cstart[c], cstart[c + 1] - cstart[c], &subs[c], sub_of, gmap)))
-            st = sub_prepare(ctx, &subs[c], &gp->o);
+        if (!(st = sub_extract(ctx, gp, nodes + cstart[c], cstart[c + 1] - cstart[c], &subs[c], sub_of, gmap)) &&
+            !(st = council_opts(ctx, &gp->o, &subs[c])))
+            st = sub_prepare(ctx, &subs[c], &subs[c].o);
 done:
     loc_free(ctx, nodes);
     loc_free(ctx, cstart);

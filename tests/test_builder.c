@@ -548,6 +548,52 @@ static void test_council_independence(void **state)
     lat_free(&all);
 }
 
+/* Size control: a 20 x 20 lattice of 500 residents a cell (200,000 in
+ * all) in two councils, built for about 5 localities a council and for
+ * localities near 8,000 residents: the counts and sizes follow, the
+ * ceiling still holds. */
+static void test_size_control(void **state)
+{
+    (void)state;
+    lat l;
+    lat_make_part(&l, 20, 20, 0);
+    for (size_t i = 0; i < l.n; i++) {
+        l.pop[i] = 500;
+        l.x[i] = sin((double)i * 0.37);
+        l.council[i] = (int32_t)((i % 20) / 10);
+    }
+    l.graph = loc_graph_build(l.ctx, l.n, (const GEOSGeometry *const *)l.g, l.council, NULL);
+    assert_non_null(l.graph);
+    loc_build_input in = lat_input(&l, NULL, 0);
+    loc_build_opts o;
+    loc_build_opts_init(&o);
+    o.max_pop = 30000;
+    o.min_pop = 0;
+    o.localities_per_council = 5; /* 100,000 residents a council: a target of 20,000 */
+    loc_build_result *r = loc_build(l.ctx, &in, &o);
+    assert_non_null(r);
+    size_t nl = loc_build_count(r);
+    print_message("5 a council asked: %zu localities in 2 councils\n", nl);
+    assert_true(nl >= 8 && nl <= 14);
+    check_rules(&in, &o, loc_build_labels(r), nl, 0);
+    loc_build_result_destroy(r);
+    o.localities_per_council = 0;
+    o.target_pop = 8000;
+    r = loc_build(l.ctx, &in, &o);
+    assert_non_null(r);
+    nl = loc_build_count(r);
+    double *pop = calloc(nl, sizeof *pop);
+    for (size_t i = 0; i < l.n; i++)
+        pop[loc_build_labels(r)[i]] += l.pop[i];
+    for (size_t k = 0; k < nl; k++)
+        assert_true(pop[k] <= 1.3 * 8000 + 1e-9);
+    print_message("8,000 residents asked: %zu localities (200,000 residents)\n", nl);
+    assert_true(nl >= 20 && nl <= 36);
+    free(pop);
+    loc_build_result_destroy(r);
+    lat_free(&l);
+}
+
 /* ---------------------------------------------------------------------
  * Real data
  * --------------------------------------------------------------------- */
@@ -796,7 +842,7 @@ int main(void)
         cmocka_unit_test(test_quadrants),   cmocka_unit_test(test_soft_columns),
         cmocka_unit_test(test_ceiling_and_empty), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_r2),          cmocka_unit_test(test_incremental),
-        cmocka_unit_test(test_threads),     cmocka_unit_test(test_council_independence),     cmocka_unit_test(test_scotland),
+        cmocka_unit_test(test_threads),     cmocka_unit_test(test_council_independence), cmocka_unit_test(test_size_control),     cmocka_unit_test(test_scotland),
         cmocka_unit_test(test_stirling_partition), cmocka_unit_test(test_scotland_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -65,6 +65,8 @@ typedef struct cli_args {
     const char *from;             /* build --from FILE: repair these localities */
     const char *from_boundaries;  /* build --from-boundaries PATH: FILE's zones are these (carry by area) */
     const char *codes_from;       /* build, run --codes-from FILE: an earlier zones.csv whose codes to keep */
+    const char *target_pop;       /* build --target-pop N */
+    const char *per_council;      /* build --localities-per-council N */
     const char *confidence, *fdr, *min_effect, *min_effect_abs, *plan_min;
     const char *overdispersion, *fdr_method, *plan_domains, *shuffles, *spread;
     /* batch */

@@ -87,6 +87,12 @@ static int parse_build_opts(const char *cmd, const cli_args *a, loc_build_opts *
         o->w_compact = d;
     if (!rc && a->w_soft && !(rc = cli_number(cmd, "w-soft", a->w_soft, 0, 1e6, &d)))
         o->w_soft = d;
+    if (!rc && a->target_pop && !(rc = cli_number(cmd, "target-pop", a->target_pop, 1, 1e9, &d)))
+        o->target_pop = d;
+    if (!rc && a->per_council && !(rc = cli_number(cmd, "localities-per-council", a->per_council, 1, 1e6, &d)))
+        o->localities_per_council = (size_t)d;
+    if (!rc && a->target_pop && a->per_council)
+        rc = cli_usage_error(cmd, "--target-pop and --localities-per-council ask for the same thing: give one");
     if (!rc && o->min_pop > o->max_pop)
         rc = cli_usage_error(cmd, "--min-pop (%g) is above --max-pop (%g)", o->min_pop, o->max_pop);
     return rc;
@@ -708,6 +714,12 @@ static void print_summary(loc_ctx *ctx, const cli_args *a, const cli_inputs *in,
         total += loc_partition_population(p, l);
     printf("localities   %zu from %zu zones (%s residents), population ceiling %.0f, floor %.0f\n", nl, b->n,
            cli_count(n1, sizeof n1, total), b->opts.max_pop, b->opts.min_pop);
+    if (b->opts.target_pop > 0)
+        printf("  target     %.0f residents a locality (bounds 0.7 to 1.3 times it, within the ceiling and floor)\n",
+               b->opts.target_pop);
+    if (b->opts.localities_per_council > 0)
+        printf("  target     about %zu localities a council (bounds 0.7 to 1.3 times its residents over %zu, within "
+               "the ceiling and floor)\n", b->opts.localities_per_council, b->opts.localities_per_council);
     printf("  features   %s (heterogeneity), weights: heterogeneity %g, compactness %g, soft splits %g; seed %llu, "
            "%d start%s\n",
            b->nfeat ? b->feat_names : "none", b->opts.w_het, b->opts.w_compact, b->opts.w_soft,
@@ -739,8 +751,8 @@ static void print_summary(loc_ctx *ctx, const cli_args *a, const cli_inputs *in,
         return;
     /* island links inside localities */
     const int32_t *lab = loc_build_labels(b->result);
-    printf("\n%-10s %-26s %5s %8s %8s %8s %6s %6s %s\n", "council", "name", "local", "pop min", "median", "max",
-           "PP", "island", "kept whole");
+    printf("\n%-10s %-26s %5s %8s %8s %8s %8s %8s %6s %6s %s\n", "council", "name", "local", "pop min", "quarter",
+           "median", "3 qtrs", "max", "PP", "island", "kept whole");
     for (size_t c = 0; c < loc_zones_ncouncils(z); c++) {
         size_t k = 0;
         for (size_t l = 0; l < nl; l++)
@@ -750,6 +762,8 @@ static void print_summary(loc_ctx *ctx, const cli_args *a, const cli_inputs *in,
             continue;
         qsort(pops, k, sizeof *pops, cmp_double);
         double median = k % 2 ? pops[k / 2] : 0.5 * (pops[k / 2 - 1] + pops[k / 2]);
+        /* the size distribution: quartiles by the nearest rank */
+        double q1 = pops[(k + 3) / 4 - 1], q3 = pops[(3 * k + 3) / 4 - 1];
         size_t islands = 0;
         for (size_t i = 0; i < b->n; i++)
             for (size_t e = 0; e < loc_graph_degree(b->graph, i); e++) {
@@ -767,8 +781,8 @@ static void print_summary(loc_ctx *ctx, const cli_args *a, const cli_inputs *in,
             kept_whole(b, first, (int32_t)c, &w, &t);
             snprintf(whole, sizeof whole, "%zu/%zu", w, t);
         }
-        printf("%-10s %-26s %5zu %8.0f %8.0f %8.0f %6.3f %6zu %s\n", loc_zones_council_code(z, c),
-               loc_zones_council_name(z, c), k, pops[0], median, pops[k - 1],
+        printf("%-10s %-26s %5zu %8.0f %8.0f %8.0f %8.0f %8.0f %6.3f %6zu %s\n", loc_zones_council_code(z, c),
+               loc_zones_council_name(z, c), k, pops[0], q1, median, q3, pops[k - 1],
                mean_polsby_popper(ctx, b, (int32_t)c, area), islands, whole);
     }
     free(pops);

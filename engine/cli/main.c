@@ -36,6 +36,9 @@ static const cli_command commands[] = {
      "  --seed N, --starts N, --threads N     search (defaults 1, 4, 2); the result depends on the seed\n"
      "                      and the starts, never on the threads\n"
      "  --queen, --snap METRES                as for graph\n"
+     "  --target-pop N      localities as near N residents as the bounds and the geography allow: each\n"
+     "                      council is built with bounds of 0.7 N to 1.3 N, within --min-pop and --max-pop\n"
+     "  --localities-per-council N  about N localities in each council (its residents over N as the target)\n"
      "  --codes-from FILE   keep the codes of an earlier run's zones.csv (columns zone_code,\n"
      "                      locality_code) for every locality whose residents overlap one earlier\n"
      "                      locality by 90% or more (Jaccard index); others get codes from their zones\n"
@@ -108,7 +111,7 @@ enum opt_id {
     O_STARTS, O_W_HET, O_W_COMPACT, O_W_SOFT, O_BUILD_INDICATORS, O_RESPECT, O_JOBS, O_FAIL_FAST, O_LOCALITIES,
     O_LOCALITY_COLUMN, O_CONFIDENCE, O_FDR, O_MIN_EFFECT, O_MIN_EFFECT_ABS, O_PLAN_MIN, O_HOLD,
     O_HOLD_RULE, O_TARGETS, O_OVERDISPERSION, O_FDR_METHOD, O_PLAN_DOMAINS, O_SHUFFLES, O_SPREAD, O_FROM,
-    O_FROM_BOUNDARIES, O_CODES_FROM
+    O_FROM_BOUNDARIES, O_CODES_FROM, O_TARGET_POP, O_PER_COUNCIL
 };
 
 typedef struct cli_option {
@@ -140,6 +143,7 @@ static const cli_option options[] = {
     {"jobs", 1, O_JOBS, "N", "batch: runs at a time (default 2)"},
     {"layer", 1, O_LAYER, "NAME", "layer of the boundary source (default: the first)"},
     {"localities", 1, O_LOCALITIES, "PATH", "assess: the localities to assess: zone -> locality CSV or locality polygons"},
+    {"localities-per-council", 1, O_PER_COUNCIL, "N", "build: about N localities in each council (within the ceiling)"},
     {"locality-column", 1, O_LOCALITY_COLUMN, "NAME", "assess: locality column (or polygon code field) of --localities (default: the first)"},
     {"lookup", 1, O_LOOKUP, "PATH", "zone -> group CSV (repeatable)"},
     {"max-pop", 1, O_MAX_POP, "N", "build, assess: population ceiling of a locality (default 10000)"},
@@ -160,6 +164,7 @@ static const cli_option options[] = {
     {"spread", 1, O_SPREAD, "localities|respected", "run, calibrate: where the zones' spread is taken (default localities)"},
     {"starts", 1, O_STARTS, "N", "build: annealing starts after the descent (default 4)"},
     {"strict", 0, O_STRICT, NULL, "treat partial coverage of the join as an error"},
+    {"target-pop", 1, O_TARGET_POP, "N", "build: localities as near N residents as the ceiling and the geography allow"},
     {"targets", 1, O_TARGETS, "PATH", "batch: targets file for progress.csv (needs --hold-localities)"},
     {"threads", 1, O_THREADS, "N", "build: threads for the starts (default 2; never changes the result)"},
     {"version", 0, O_VERSION, NULL, "print the version and exit"},
@@ -213,6 +218,8 @@ static unsigned option_commands(enum opt_id id)
         return C_BUILD;
     case O_CODES_FROM:
         return C_BUILD | C_RUN;
+    case O_TARGET_POP: case O_PER_COUNCIL:
+        return C_BUILD | C_RUN | C_CALIBRATE;
     case O_JOBS: case O_FAIL_FAST: case O_HOLD: case O_HOLD_RULE: case O_TARGETS:
         return C_BATCH;
     case O_QUIET: case O_HELP: case O_VERSION:
@@ -313,6 +320,8 @@ static int set_option(cli_args *a, const cli_option *o, const char *v)
     case O_LOCALITY_COLUMN: a->locality_column = v; break;
     case O_FROM: a->from = v; break;
     case O_CODES_FROM: a->codes_from = v; break;
+    case O_TARGET_POP: a->target_pop = v; break;
+    case O_PER_COUNCIL: a->per_council = v; break;
     case O_FROM_BOUNDARIES: a->from_boundaries = v; break;
     case O_CONFIDENCE: a->confidence = v; break;
     case O_FDR: a->fdr = v; break;

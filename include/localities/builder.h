@@ -68,6 +68,15 @@ typedef struct loc_build_opts {
     int threads;       /* threads for the starts (default 2); never changes the result */
     int max_passes;    /* greedy passes over the units (default 100) */
     double anneal_moves; /* annealing moves per start, per unit (default 300) */
+    /* Size control (0: off).  target_pop asks for localities near that many
+     * residents, localities_per_council for about that many localities in
+     * each council (a target of the council's residents over the count).
+     * Either narrows a council's bounds to 0.7 to 1.3 times the target,
+     * within max_pop and min_pop: the ceiling always holds, so a target
+     * above it gives localities between 0.7 times the ceiling and the
+     * ceiling. */
+    double target_pop;
+    size_t localities_per_council;
 } loc_build_opts;
 
 LOC_API void loc_build_opts_init(loc_build_opts *o);
