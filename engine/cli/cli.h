@@ -67,6 +67,7 @@ typedef struct cli_args {
     const char *codes_from;       /* build, run --codes-from FILE: an earlier zones.csv whose codes to keep */
     const char *target_pop;       /* build --target-pop N */
     const char *per_council;      /* build --localities-per-council N */
+    const char *ensemble;         /* run --ensemble N: alternative plans for flag stability */
     const char *confidence, *fdr, *min_effect, *min_effect_abs, *plan_min;
     const char *overdispersion, *fdr_method, *plan_domains, *shuffles, *spread;
     /* batch */
@@ -180,6 +181,10 @@ typedef struct cli_built {
  * exit status on failure; b is to be freed either way. */
 int cli_build(loc_ctx *ctx, const cli_args *args, const cli_inputs *in, cli_built *b);
 void cli_built_free(cli_built *b);
+/* The groupings the builder respects (nest ones excluded: they are in the
+ * councils) into gr[LOC_BUILD_MAX_GROUPINGS], borrowing b's arrays; their
+ * number. */
+size_t cli_build_groupings(const cli_built *b, loc_build_grouping *gr);
 /* feasibility.csv at path (nothing when the localities were not built). */
 int cli_write_feasibility(loc_ctx *ctx, const cli_inputs *in, const cli_built *b, const char *path);
 /* The summary line on bounds that cannot hold (nothing when they all can). */

@@ -446,6 +446,16 @@ static int keep_codes(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli
     return CLI_EXIT_OK;
 }
 
+size_t cli_build_groupings(const cli_built *b, loc_build_grouping *gr)
+{
+    size_t ng = 0;
+    for (size_t k = 0; k < b->ngroupings; k++)
+        if (b->hard[k] != RESPECT_NEST) /* nest groupings are in part already */
+            gr[ng++] = (loc_build_grouping){b->member[k], b->groupings[k]->ngroups, b->hard[k] == RESPECT_HARD,
+                                            b->groupings[k]->label};
+    return ng;
+}
+
 int cli_build(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli_built *b)
 {
     memset(b, 0, sizeof *b);
@@ -466,11 +476,7 @@ int cli_build(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli_built *
     if (!(b->graph = loc_graph_build(ctx, b->n, b->geoms, part, &go)))
         return cli_fail(ctx);
     loc_build_grouping gr[LOC_BUILD_MAX_GROUPINGS];
-    size_t ng = 0;
-    for (size_t k = 0; k < b->ngroupings; k++)
-        if (b->hard[k] != RESPECT_NEST) /* nest groupings are in part already */
-            gr[ng++] = (loc_build_grouping){b->member[k], b->groupings[k]->ngroups, b->hard[k] == RESPECT_HARD,
-                                            b->groupings[k]->label};
+    size_t ng = cli_build_groupings(b, gr);
     b->input = (loc_build_input){b->n, b->graph, b->pop, part, b->x, b->nfeat, gr, ng, b->codes, NULL};
     b->input.area = b->region ? b->council : NULL; /* nest regions are built council by council */
     b->opts = o;

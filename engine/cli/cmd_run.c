@@ -9,6 +9,8 @@
  */
 #include "cli.h"
 
+#include "localities/ensemble.h"
+
 #include "localities/writers.h"
 #include "localities/sha256.h"
 
@@ -645,8 +647,50 @@ done:
     return rc;
 }
 
+/* --ensemble: the plans' results, written into the stage with the rest. */
+typedef struct ensemble_out {
+    loc_ensemble *e;
+    const loc_partition *p;
+    const loc_assess *as;
+    double seconds;
+} ensemble_out;
+
+static loc_status write_ensemble(loc_ctx *ctx, void *ud, cli_stage *st)
+{
+    ensemble_out *eo = ud;
+    char zones[4096]; /* cli_stage_path's answer lasts until its next call */
+    snprintf(zones, sizeof zones, "%s", cli_stage_path(st, "ensemble_zones.csv"));
+    return loc_ensemble_write_csv(ctx, eo->e, eo->p, eo->as, zones, cli_stage_path(st, "ensemble_localities.csv"));
+}
+
+/* Residents by the share of plans flagging their zone: at least 90%,
+ * 10 to 90%, under 10%. */
+static void print_ensemble(FILE *f, const cli_inputs *in, const ensemble_out *eo)
+{
+    const double *share = loc_ensemble_zone_share(eo->e), *pop = loc_zones_population(in->zones);
+    double hi = 0, mid = 0, lo = 0;
+    for (size_t r = 0; r < loc_zones_count(in->zones); r++) {
+        if (isnan(share[r]))
+            continue;
+        double w = isnan(pop[r]) ? 0 : pop[r];
+        if (share[r] >= 0.9)
+            hi += w;
+        else if (share[r] >= 0.1)
+            mid += w;
+        else
+            lo += w;
+    }
+    char a[32], b[32], c[32];
+    fprintf(f, "  ensemble   %zu plans (%.1f s): %s residents in zones flagged in 90%% of plans or more, %s in 10-90%%, "
+               "%s under 10%%\n",
+            loc_ensemble_plans(eo->e), eo->seconds, cli_count(a, sizeof a, hi), cli_count(b, sizeof b, mid),
+            cli_count(c, sizeof c, lo));
+}
+
 int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
 {
+    ensemble_out eo = {0};
+    cli_extra_writer extra = {write_ensemble, &eo};
     cli_progress pr;
     cli_progress_init(&pr, a, 6);
     cli_inputs in;
@@ -658,7 +702,9 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
     memset(&in, 0, sizeof in);
     memset(&b, 0, sizeof b);
     memset(&st, 0, sizeof st);
-    if ((rc = cli_assess_opts(a, &ao)) || (rc = cli_build_check(a)))
+    double nplans = 0;
+    if ((rc = cli_assess_opts(a, &ao)) || (rc = cli_build_check(a)) ||
+        (a->ensemble && (rc = cli_number("run", "ensemble", a->ensemble, 1, 1000, &nplans))))
         return rc;
     cli_step(&pr, "loading '%s' and '%s'", a->boundaries, a->indicators);
     if ((rc = cli_load(ctx, a, &in)))
@@ -673,7 +719,26 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
         rc = cli_fail(ctx);
         goto done;
     }
-    if ((rc = cli_write_outputs(ctx, a, &in, &b, b.partition, as, out, &pr, &st, NULL)))
+    if (nplans > 0) {
+        loc_ensemble_opts eopts;
+        loc_ensemble_opts_init(&eopts);
+        eopts.plans = (size_t)nplans;
+        loc_build_grouping gr[LOC_BUILD_MAX_GROUPINGS];
+        loc_build_input ein = b.input;
+        ein.ngroupings = cli_build_groupings(&b, gr);
+        ein.groupings = gr;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (!(eo.e = loc_ensemble_run(ctx, &ein, &b.opts, &eopts, in.zones, b.rows, &ao, b.partition, as))) {
+            rc = cli_fail(ctx);
+            goto done;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        eo.seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        eo.p = b.partition;
+        eo.as = as;
+    }
+    if ((rc = cli_write_outputs(ctx, a, &in, &b, b.partition, as, out, &pr, &st, eo.e ? &extra : NULL)))
         goto done;
     cli_progress_done(&pr);
     const loc_build_stats *s = loc_build_stats_get(b.result);
@@ -699,6 +764,8 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
         fprintf(summary, "%s\n", b.ngroupings ? "no soft grouping" : "no grouping respected");
     cli_print_codes_kept(summary, a->codes_from, &b);
     cli_print_feasibility(summary, &b);
+    if (eo.e)
+        print_ensemble(summary, &in, &eo);
     cli_print_assessment(summary, &in, b.partition, as);
     fprintf(summary, "\nwrote        %s/:", out);
     for (size_t k = 0; k < st.nnames; k++)
@@ -709,6 +776,7 @@ done:
         cli_stage_abort(&st);
         cli_progress_done(&pr);
     }
+    loc_ensemble_destroy(eo.e);
     loc_assess_destroy(as);
     cli_built_free(&b);
     cli_inputs_free(&in);

@@ -16,7 +16,11 @@
 static const cli_command commands[] = {
     {"run", "the main job: build localities, assess them, write every output to --out",
      "  takes the build options (see 'build --help') and writes zones.csv, graph.csv, graph.gal and\n"
-     "  graph.gwt into --out (default ./localities-out), all at once at the end of the run\n", cmd_run},
+     "  graph.gwt into --out (default ./localities-out), all at once at the end of the run\n"
+     "  --ensemble N        also build N alternative plans (seeds after --seed, --w-soft from 0.2 to 0.6),\n"
+     "                      assess each, and write ensemble_zones.csv (per zone, the share of plans\n"
+     "                      flagging it) and ensemble_localities.csv (per locality, how often its flag\n"
+     "                      holds among plans with a locality of similar members)\n", cmd_run},
     {"info", "what the inputs hold: zones, councils, population, indicators, geometry",
      "  (no options of its own; see the common inputs)\n", cmd_info},
     {"graph", "contiguity graph of the study zones: graph.gal, graph.gwt, graph.csv in --out",
@@ -111,7 +115,7 @@ enum opt_id {
     O_STARTS, O_W_HET, O_W_COMPACT, O_W_SOFT, O_BUILD_INDICATORS, O_RESPECT, O_JOBS, O_FAIL_FAST, O_LOCALITIES,
     O_LOCALITY_COLUMN, O_CONFIDENCE, O_FDR, O_MIN_EFFECT, O_MIN_EFFECT_ABS, O_PLAN_MIN, O_HOLD,
     O_HOLD_RULE, O_TARGETS, O_OVERDISPERSION, O_FDR_METHOD, O_PLAN_DOMAINS, O_SHUFFLES, O_SPREAD, O_FROM,
-    O_FROM_BOUNDARIES, O_CODES_FROM, O_TARGET_POP, O_PER_COUNCIL
+    O_FROM_BOUNDARIES, O_CODES_FROM, O_TARGET_POP, O_PER_COUNCIL, O_ENSEMBLE
 };
 
 typedef struct cli_option {
@@ -131,6 +135,7 @@ static const cli_option options[] = {
     {"council", 1, O_COUNCIL, "CODE", "restrict the study area to a council (code or name; repeatable)"},
     {"council-field", 1, O_COUNCIL_FIELD, "NAME", "council column in a lookup, the boundaries or the indicators"},
     {"crs", 1, O_CRS, "CRS", "CRS of boundaries that declare none (e.g. EPSG:27700)"},
+    {"ensemble", 1, O_ENSEMBLE, "N", "run: build and assess N alternative plans and report how stable each flag is"},
     {"fail-fast", 0, O_FAIL_FAST, NULL, "batch: stop at the first run that fails"},
     {"fdr", 1, O_FDR, "Q", "assess: decide by false discovery rate Q over all tests instead (default off)"},
     {"fdr-method", 1, O_FDR_METHOD, "by|bh", "assess: Benjamini-Yekutieli (default) or Benjamini-Hochberg"},
@@ -220,6 +225,8 @@ static unsigned option_commands(enum opt_id id)
         return C_BUILD | C_RUN;
     case O_TARGET_POP: case O_PER_COUNCIL:
         return C_BUILD | C_RUN | C_CALIBRATE;
+    case O_ENSEMBLE:
+        return C_RUN;
     case O_JOBS: case O_FAIL_FAST: case O_HOLD: case O_HOLD_RULE: case O_TARGETS:
         return C_BATCH;
     case O_QUIET: case O_HELP: case O_VERSION:
@@ -322,6 +329,7 @@ static int set_option(cli_args *a, const cli_option *o, const char *v)
     case O_CODES_FROM: a->codes_from = v; break;
     case O_TARGET_POP: a->target_pop = v; break;
     case O_PER_COUNCIL: a->per_council = v; break;
+    case O_ENSEMBLE: a->ensemble = v; break;
     case O_FROM_BOUNDARIES: a->from_boundaries = v; break;
     case O_CONFIDENCE: a->confidence = v; break;
     case O_FDR: a->fdr = v; break;
