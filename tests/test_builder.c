@@ -806,6 +806,13 @@ static void test_stirling_partition(void **state)
     assert_non_null(res);
     double *xy = malloc(2 * r.n * sizeof *xy);
     assert_int_equal(loc_build_centroids(r.ctx, r.n, r.geoms, xy), LOC_OK);
+    for (size_t i = 0; i < r.n; i++) /* British National Grid, inside Stirling */
+        assert_true(xy[2 * i] > 200000 && xy[2 * i] < 300000 && xy[2 * i + 1] > 650000 && xy[2 * i + 1] < 750000);
+    /* no geometry: no centroid */
+    const GEOSGeometry *none[2] = {NULL, r.geoms[0]};
+    double two[4];
+    assert_int_equal(loc_build_centroids(r.ctx, 2, none, two), LOC_OK);
+    assert_true(isnan(two[0]) && isnan(two[1]) && two[2] == xy[0] && two[3] == xy[1]);
     loc_partition *p = loc_build_partition(r.ctx, r.z, res, r.rows, r.izg, xy);
     assert_non_null(p);
     assert_int_equal(loc_partition_count(p), loc_build_count(res));
