@@ -171,6 +171,19 @@ loc_ensemble *loc_ensemble_run(loc_ctx *ctx, const loc_build_input *in, const lo
     return e;
 }
 
+double loc_ensemble_locality_share(const loc_ensemble *e, const loc_partition *main, size_t k)
+{
+    const double *pop = loc_zones_population(loc_partition_zones(main));
+    size_t n;
+    const uint32_t *m = loc_partition_members(main, k, &n);
+    double w = 0, s = 0;
+    for (size_t i = 0; i < n; i++) {
+        w += row_weight(pop, m[i]);
+        s += row_weight(pop, m[i]) * e->zone_share[m[i]];
+    }
+    return w > 0 ? s / w : NAN;
+}
+
 static int put_share(FILE *f, double v)
 {
     return isnan(v) ? fputs("", f) : fprintf(f, "%.4f", v);
@@ -204,7 +217,6 @@ static loc_status write_zones(loc_ctx *ctx, const loc_ensemble *e, const loc_par
 static loc_status write_localities(loc_ctx *ctx, const loc_ensemble *e, const loc_partition *main,
                                    const loc_assess *as, const char *path)
 {
-    const double *pop = loc_zones_population(loc_partition_zones(main));
     loc_afile af;
     loc_status st = loc_afile_open(ctx, &af, path);
     if (st)
@@ -213,19 +225,12 @@ static loc_status write_localities(loc_ctx *ctx, const loc_ensemble *e, const lo
                     "residents_flagged_share\n",
                     af.f) == EOF;
     for (size_t k = 0; k < e->nloc && !bad; k++) {
-        size_t n;
-        const uint32_t *m = loc_partition_members(main, k, &n);
-        double w = 0, s = 0;
-        for (size_t i = 0; i < n; i++) {
-            w += row_weight(pop, m[i]);
-            s += row_weight(pop, m[i]) * e->zone_share[m[i]];
-        }
         const char *name = loc_partition_name(main, k);
         bad = loc_put_csv_field(af.f, loc_partition_code(main, k)) == EOF || fputc(',', af.f) == EOF ||
               loc_put_csv_field(af.f, name ? name : "") == EOF ||
               fprintf(af.f, ",%d,%u,", loc_assess_qualifies(as, k) ? 1 : 0, e->similar[k]) < 0 ||
               put_share(af.f, loc_ensemble_flag_holds(e, k)) < 0 || fputc(',', af.f) == EOF ||
-              put_share(af.f, w > 0 ? s / w : NAN) < 0 || fputc('\n', af.f) == EOF;
+              put_share(af.f, loc_ensemble_locality_share(e, main, k)) < 0 || fputc('\n', af.f) == EOF;
     }
     if (bad)
         st = loc_afile_failed(ctx, &af);

@@ -164,6 +164,16 @@ static void test_stirling_ensemble(void **state)
         assert_true(loc_ensemble_similar(e, k) <= 4);
         double h = loc_ensemble_flag_holds(e, k);
         assert_true(loc_ensemble_similar(e, k) ? h >= 0 && h <= 1 : isnan(h));
+        /* the locality's share is its zones' shares weighted by residents */
+        size_t n;
+        const uint32_t *m = loc_partition_members(p, k, &n);
+        double w = 0, sum = 0;
+        for (size_t i = 0; i < n; i++) {
+            double pw = loc_zones_population(r.z)[m[i]] + 1e-9;
+            w += pw;
+            sum += pw * share[m[i]];
+        }
+        assert_true(fabs(loc_ensemble_locality_share(e, p, k) - sum / w) < 1e-12);
     }
     char dir[] = "/tmp/ens-XXXXXX", zp[64], lp[64];
     assert_non_null(mkdtemp(dir));

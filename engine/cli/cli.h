@@ -16,6 +16,7 @@
 #include "localities/feasibility.h"
 #include "localities/graph.h"
 #include "localities/partition.h"
+#include "localities/writers.h"
 #include "localities/csv.h"
 #include "localities/lookup.h"
 #include "localities/spec.h"
@@ -244,6 +245,8 @@ void cli_stage_abort(cli_stage *s);
 typedef struct cli_extra_writer {
     loc_status (*write)(loc_ctx *ctx, void *ud, cli_stage *st);
     void *ud;
+    /* optional: more locality attributes for the GeoJSON and GeoPackage */
+    loc_status (*attrs)(loc_ctx *ctx, void *ud, loc_attrs *t);
 } cli_extra_writer;
 
 /*

@@ -306,7 +306,7 @@ int cmd_assess(loc_ctx *ctx, cli_args *a)
     }
     const char *out = a->out ? a->out : DEFAULT_OUT;
     split_out so = {p, place};
-    cli_extra_writer extra = {write_split, &so};
+    cli_extra_writer extra = {write_split, &so, NULL};
     if ((rc = cli_write_outputs(ctx, a, &in, &b, p, as, out, &pr, &st, polygons ? &extra : NULL)))
         goto done;
     cli_progress_done(&pr);

@@ -615,7 +615,8 @@ int cli_write_outputs(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, con
     loc_attrs *t = NULL;
     int rc = CLI_EXIT_OK;
     cli_step(pr, "dissolving %zu localities", loc_partition_count(p));
-    if (!(d = loc_dissolve(ctx, p, in->boundaries, NULL)) || !(t = make_attrs(ctx, in->zones, p, as))) {
+    if (!(d = loc_dissolve(ctx, p, in->boundaries, NULL)) || !(t = make_attrs(ctx, in->zones, p, as)) ||
+        (extra && extra->attrs && extra->attrs(ctx, extra->ud, t))) {
         rc = cli_fail(ctx);
         goto done;
     }
@@ -663,6 +664,26 @@ static loc_status write_ensemble(loc_ctx *ctx, void *ud, cli_stage *st)
     return loc_ensemble_write_csv(ctx, eo->e, eo->p, eo->as, zones, cli_stage_path(st, "ensemble_localities.csv"));
 }
 
+/* The ensemble's columns on each locality of the GeoJSON and GeoPackage. */
+static loc_status ensemble_attrs(loc_ctx *ctx, void *ud, loc_attrs *t)
+{
+    ensemble_out *eo = ud;
+    size_t cs, ch, cr;
+    loc_status st;
+    if ((st = loc_attrs_add(ctx, t, "plans_similar", LOC_ATTR_INT, &cs)) ||
+        (st = loc_attrs_add(ctx, t, "flag_holds_share", LOC_ATTR_REAL, &ch)) ||
+        (st = loc_attrs_add(ctx, t, "residents_flagged_share", LOC_ATTR_REAL, &cr)))
+        return st;
+    for (size_t k = 0; k < loc_partition_count(eo->p); k++) {
+        double h = loc_ensemble_flag_holds(eo->e, k), r = loc_ensemble_locality_share(eo->e, eo->p, k);
+        if ((st = loc_attrs_set_int(ctx, t, cs, k, (int64_t)loc_ensemble_similar(eo->e, k))) ||
+            (!isnan(h) && (st = loc_attrs_set_real(ctx, t, ch, k, h))) ||
+            (!isnan(r) && (st = loc_attrs_set_real(ctx, t, cr, k, r))))
+            return st;
+    }
+    return LOC_OK;
+}
+
 /* Residents by the share of plans flagging their zone: at least 90%,
  * 10 to 90%, under 10%. */
 static void print_ensemble(FILE *f, const cli_inputs *in, const ensemble_out *eo)
@@ -690,7 +711,7 @@ static void print_ensemble(FILE *f, const cli_inputs *in, const ensemble_out *eo
 int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
 {
     ensemble_out eo = {0};
-    cli_extra_writer extra = {write_ensemble, &eo};
+    cli_extra_writer extra = {write_ensemble, &eo, ensemble_attrs};
     cli_progress pr;
     cli_progress_init(&pr, a, 6);
     cli_inputs in;

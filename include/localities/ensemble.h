@@ -52,6 +52,9 @@ LOC_API const double *loc_ensemble_zone_share(const loc_ensemble *e);
  * in which its flag is the main one's (NaN when none). */
 LOC_API size_t loc_ensemble_similar(const loc_ensemble *e, size_t k);
 LOC_API double loc_ensemble_flag_holds(const loc_ensemble *e, size_t k);
+/* Main locality k of main (the partition the ensemble was run with): the
+ * residents-weighted mean of its zones' shares. */
+LOC_API double loc_ensemble_locality_share(const loc_ensemble *e, const loc_partition *main, size_t k);
 
 /*
  * ensemble_zones.csv (zone_code, locality_code, plan_required of the main
