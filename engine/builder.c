@@ -81,6 +81,8 @@ void loc_build_opts_init(loc_build_opts *o)
     o->anneal_moves = 300;
     o->target_pop = 0;
     o->localities_per_council = 0;
+    o->area_count = NULL;
+    o->nareas = 0;
 }
 
 /* ---------------------------------------------------------------------
@@ -2089,15 +2091,17 @@ static loc_status run_all_starts(loc_ctx *ctx, council_sub *subs, size_t nc, int
 /* The options council c is built with: the caller's, its bounds narrowed
  * around a target size when one is asked for (by residents, or by a count
  * of localities in each council), the ceiling and floor still holding. */
-static loc_status council_opts(loc_ctx *ctx, const loc_build_opts *o, council_sub *c)
+static loc_status council_opts(loc_ctx *ctx, const loc_build_opts *o, council_sub *c, int32_t area)
 {
     c->o = *o;
-    double t = o->target_pop;
-    if (o->localities_per_council > 0) {
+    double t = o->target_pop, count = (double)o->localities_per_council;
+    if (o->area_count && area >= 0 && (size_t)area < o->nareas && o->area_count[area] > 0)
+        count = o->area_count[area];
+    if (count > 0) {
         double pop = 0;
         for (size_t i = 0; i < c->in.n; i++)
             pop += isnan(c->pop[i]) ? 0 : c->pop[i];
-        t = pop / (double)o->localities_per_council;
+        t = pop / count;
     }
     if (!(t > 0))
         return LOC_OK;
@@ -2135,7 +2139,7 @@ static loc_status prepare_councils(loc_ctx *ctx, const problem *gp, council_sub 
     st = LOC_OK;
     for (size_t c = 0; c < nc && !st; c++)
         if (!(st = sub_extract(ctx, gp, nodes + cstart[c], cstart[c + 1] - cstart[c], &subs[c], sub_of, gmap)) &&
-            !(st = council_opts(ctx, &gp->o, &subs[c])))
+            !(st = council_opts(ctx, &gp->o, &subs[c], (in->area ? in->area : in->council)[nodes[cstart[c]]])))
             st = sub_prepare(ctx, &subs[c], &subs[c].o);
 done:
     loc_free(ctx, nodes);

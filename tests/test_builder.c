@@ -591,6 +591,24 @@ static void test_size_control(void **state)
     assert_true(nl >= 20 && nl <= 36);
     free(pop);
     loc_build_result_destroy(r);
+    /* counts per council: 4 in council 0, 8 in council 1 */
+    const double counts[2] = {4, 8};
+    o.target_pop = 0;
+    o.area_count = counts;
+    o.nareas = 2;
+    r = loc_build(l.ctx, &in, &o);
+    assert_non_null(r);
+    size_t per[2] = {0, 0};
+    nl = loc_build_count(r);
+    int32_t *seen = calloc(nl, sizeof *seen);
+    for (size_t i = 0; i < l.n; i++)
+        if (!seen[loc_build_labels(r)[i]]++)
+            per[l.council[i]]++;
+    print_message("4 and 8 asked: %zu and %zu localities\n", per[0], per[1]);
+    assert_true(per[0] >= 4 && per[0] <= 5);
+    assert_true(per[1] >= 6 && per[1] <= 12);
+    free(seen);
+    loc_build_result_destroy(r);
     lat_free(&l);
 }
 

@@ -176,6 +176,7 @@ typedef struct cli_built {
     loc_ctx *ctx;                 /* owner of feasibility */
     loc_feasibility *feasibility; /* per council and part: can the bounds hold (NULL when not built) */
     size_t nfeasibility;
+    double *area_count;           /* --localities-per-council FILE: count per council row, 0 none */
 } cli_built;
 
 /* Graph and build from loaded inputs.  Prints the error and returns an

@@ -33,6 +33,7 @@ static const char *const IZ_COLUMNS[] = {"iz11_code", "IZcode", "IntZone", "Inte
 
 void cli_built_free(cli_built *b)
 {
+    free(b->area_count);
     if (b->ctx)
         loc_free(b->ctx, b->feasibility);
     for (size_t k = 0; k < b->ngroupings; k++) {
@@ -66,6 +67,63 @@ int cli_number(const char *cmd, const char *opt, const char *v, double lo, doubl
     return CLI_EXIT_OK;
 }
 
+/* --localities-per-council takes a number, or a CSV of counts per council:
+ * anything that is not a number and names a file. */
+static int per_council_is_file(const char *v)
+{
+    char *end;
+    strtod(v, &end);
+    struct stat sb;
+    return (end == v || *end) && stat(v, &sb) == 0;
+}
+
+/* --localities-per-council FILE: a CSV with columns council_code (or the
+ * first column) and localities, one council a row; a council not listed
+ * keeps the defaults.  Into b->area_count, by council row. */
+static int read_area_counts(loc_ctx *ctx, const char *path, const cli_inputs *in, cli_built *b)
+{
+    const loc_zones *z = in->zones;
+    loc_csv *csv = loc_csv_read(ctx, path);
+    if (!csv)
+        return cli_fail(ctx);
+    int rc = CLI_EXIT_OK;
+    long cc = loc_csv_column(csv, "council_code"), nc = loc_csv_column(csv, "localities");
+    if (cc < 0)
+        cc = 0;
+    if (nc < 0) {
+        cli_error("'%s': no column 'localities' (the number of localities wanted in each council)", path);
+        rc = CLI_EXIT_DATA;
+        goto done;
+    }
+    if (!(b->area_count = calloc(loc_zones_ncouncils(z) + 1, sizeof *b->area_count))) {
+        cli_error("out of memory");
+        rc = CLI_EXIT_DATA;
+        goto done;
+    }
+    for (size_t r = 0; r < loc_csv_nrows(csv) && !rc; r++) {
+        const char *code = loc_csv_field(csv, r, (size_t)cc), *v = loc_csv_field(csv, r, (size_t)nc);
+        size_t c = 0;
+        while (c < loc_zones_ncouncils(z) && strcmp(loc_zones_council_code(z, c), code) != 0)
+            c++;
+        double d;
+        char *end;
+        d = strtod(v, &end);
+        if (c == loc_zones_ncouncils(z)) {
+            cli_error("'%s' line %zu: no council '%s' in the data", path, loc_csv_line(csv, r), code);
+            rc = CLI_EXIT_DATA;
+        } else if (end == v || *end || !(d >= 1 && d <= 1e6)) {
+            cli_error("'%s' line %zu: localities must be a number from 1 to 1000000, not '%s'", path,
+                      loc_csv_line(csv, r), v);
+            rc = CLI_EXIT_DATA;
+        } else {
+            b->area_count[c] = d;
+        }
+    }
+done:
+    loc_csv_destroy(csv);
+    return rc;
+}
+
 static int parse_build_opts(const char *cmd, const cli_args *a, loc_build_opts *o)
 {
     loc_build_opts_init(o);
@@ -89,8 +147,15 @@ static int parse_build_opts(const char *cmd, const cli_args *a, loc_build_opts *
         o->w_soft = d;
     if (!rc && a->target_pop && !(rc = cli_number(cmd, "target-pop", a->target_pop, 1, 1e9, &d)))
         o->target_pop = d;
-    if (!rc && a->per_council && !(rc = cli_number(cmd, "localities-per-council", a->per_council, 1, 1e6, &d)))
-        o->localities_per_council = (size_t)d;
+    if (!rc && a->per_council && !per_council_is_file(a->per_council)) {
+        char *end;
+        d = strtod(a->per_council, &end);
+        if (end == a->per_council || *end || !(d >= 1 && d <= 1e6))
+            rc = cli_usage_error(cmd, "--localities-per-council needs a number from 1 to 1000000 or a CSV file of "
+                                      "counts per council, not '%s'", a->per_council);
+        else
+            o->localities_per_council = (size_t)d;
+    }
     if (!rc && a->target_pop && a->per_council)
         rc = cli_usage_error(cmd, "--target-pop and --localities-per-council ask for the same thing: give one");
     if (!rc && o->min_pop > o->max_pop)
@@ -471,6 +536,12 @@ int cli_build(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli_built *
     if ((rc = make_nodes(in, b)) || (rc = make_features(a, in, b)) || (rc = make_groupings(ctx, a, in, b)) ||
         (rc = make_regions(b)))
         return rc;
+    if (a->per_council && per_council_is_file(a->per_council)) {
+        if ((rc = read_area_counts(ctx, a->per_council, in, b)))
+            return rc;
+        o.area_count = b->area_count;
+        o.nareas = loc_zones_ncouncils(in->zones);
+    }
     const int32_t *part = b->region ? b->region : b->council;
     go.codes = b->codes;
     if (!(b->graph = loc_graph_build(ctx, b->n, b->geoms, part, &go)))
@@ -723,6 +794,9 @@ static void print_summary(loc_ctx *ctx, const cli_args *a, const cli_inputs *in,
     if (b->opts.target_pop > 0)
         printf("  target     %.0f residents a locality (bounds 0.7 to 1.3 times it, within the ceiling and floor)\n",
                b->opts.target_pop);
+    if (b->area_count)
+        printf("  target     localities per council from '%s' (bounds 0.7 to 1.3 times its residents over the count, "
+               "within the ceiling and floor)\n", a->per_council);
     if (b->opts.localities_per_council > 0)
         printf("  target     about %zu localities a council (bounds 0.7 to 1.3 times its residents over %zu, within "
                "the ceiling and floor)\n", b->opts.localities_per_council, b->opts.localities_per_council);

@@ -42,7 +42,8 @@ static const cli_command commands[] = {
      "  --queen, --snap METRES                as for graph\n"
      "  --target-pop N      localities as near N residents as the bounds and the geography allow: each\n"
      "                      council is built with bounds of 0.7 N to 1.3 N, within --min-pop and --max-pop\n"
-     "  --localities-per-council N  about N localities in each council (its residents over N as the target)\n"
+     "  --localities-per-council N  about N localities in each council (its residents over N as the target),\n"
+     "                      or a CSV file with columns council_code and localities: a count per council\n"
      "  --codes-from FILE   keep the codes of an earlier run's zones.csv (columns zone_code,\n"
      "                      locality_code) for every locality whose residents overlap one earlier\n"
      "                      locality by 90% or more (Jaccard index); others get codes from their zones\n"
@@ -148,7 +149,7 @@ static const cli_option options[] = {
     {"jobs", 1, O_JOBS, "N", "batch: runs at a time (default 2)"},
     {"layer", 1, O_LAYER, "NAME", "layer of the boundary source (default: the first)"},
     {"localities", 1, O_LOCALITIES, "PATH", "assess: the localities to assess: zone -> locality CSV or locality polygons"},
-    {"localities-per-council", 1, O_PER_COUNCIL, "N", "build: about N localities in each council (within the ceiling)"},
+    {"localities-per-council", 1, O_PER_COUNCIL, "N|FILE", "build: about N localities in each council, or a count per council from a CSV (within the ceiling)"},
     {"locality-column", 1, O_LOCALITY_COLUMN, "NAME", "assess: locality column (or polygon code field) of --localities (default: the first)"},
     {"lookup", 1, O_LOOKUP, "PATH", "zone -> group CSV (repeatable)"},
     {"max-pop", 1, O_MAX_POP, "N", "build, assess: population ceiling of a locality (default 10000)"},

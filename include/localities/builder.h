@@ -77,6 +77,11 @@ typedef struct loc_build_opts {
      * ceiling. */
     double target_pop;
     size_t localities_per_council;
+    /* Optional: localities wanted per council, indexed by the input's area
+     * (or council) ids, nareas of them; a count above 0 overrides the two
+     * above for that council.  Borrowed for the call. */
+    const double *area_count;
+    size_t nareas;
 } loc_build_opts;
 
 LOC_API void loc_build_opts_init(loc_build_opts *o);
