@@ -8,10 +8,11 @@
  * zones).  Prints the median of the whole build and of each stage, the
  * moves costed per second, the result's quality and the peak resident
  * memory.  The graph is built once, outside the timing (bench_graph times
- * it).
+ * it).  For all of Scotland it also times the build of an ensemble
+ * plan (run --ensemble: its own seed and soft weight).
  *
  * Usage: bench_build   (BENCH_REPS sets the repetitions; BENCH_THREADS the
- * threads, default 2)
+ * threads, default 2; BENCH_LATTICES=0 times all of Scotland only)
  */
 #include "harness.h"
 #include "internal.h"
@@ -43,7 +44,7 @@ typedef struct problem_data {
 static void run(loc_ctx *ctx, const problem_data *d, const char *label, int reps)
 {
     loc_build_grouping gr = {d->soft, d->nsoft, 0, "soft"};
-    loc_build_input in = {d->n, d->graph, d->pop, d->council, d->x, 2, &gr, 1, NULL};
+    loc_build_input in = {d->n, d->graph, d->pop, d->council, d->x, 2, &gr, 1, NULL, NULL};
     loc_build_opts o;
     loc_build_opts_init(&o);
     const char *t = getenv("BENCH_THREADS");
@@ -86,6 +87,35 @@ static void run(loc_ctx *ctx, const problem_data *d, const char *label, int reps
            (unsigned long long)last.moves_evaluated, secs > 0 ? (double)last.moves_evaluated / secs / 1e6 : 0,
            (unsigned long long)last.moves_made, (unsigned long long)last.contiguity_searches);
     printf("  peak resident memory so far %.1f MiB\n", bench_peak_rss_mib());
+}
+
+/* The build part of one ensemble plan (run --ensemble): the plan's own
+ * seed and soft weight, spread from 0.2 to 0.6 as loc_ensemble_run does;
+ * the plan's assessment is bench_assess's. */
+static void run_plans(loc_ctx *ctx, const problem_data *d, int plans)
+{
+    loc_build_grouping gr = {d->soft, d->nsoft, 0, "soft"};
+    loc_build_input in = {d->n, d->graph, d->pop, d->council, d->x, 2, &gr, 1, NULL, NULL};
+    bench_stage st;
+    bench_stage_init(&st, "  ensemble plan, build (time per plan)");
+    for (int k = 0; k < plans; k++) {
+        loc_build_opts o;
+        loc_build_opts_init(&o);
+        const char *t = getenv("BENCH_THREADS");
+        if (t)
+            o.threads = atoi(t) > 0 ? atoi(t) : 1;
+        o.seed += (uint64_t)k + 1;
+        o.w_soft = 0.2 + 0.4 * (plans > 1 ? (double)k / (plans - 1) : 0.5);
+        bench_start(&st);
+        loc_build_result *res = loc_build(ctx, &in, &o);
+        bench_stop(&st);
+        if (!res) {
+            fprintf(stderr, "bench_build: %s\n", loc_errmsg(ctx));
+            exit(1);
+        }
+        loc_build_result_destroy(res);
+    }
+    bench_report(&st);
 }
 
 static int scotland(loc_ctx *ctx, problem_data *d)
@@ -217,6 +247,7 @@ int main(void)
     printf("locality builder, default options (ceiling 10,000, floor 2,500, soft groups), %d runs each\n", reps);
     if (scotland(ctx, &d)) {
         run(ctx, &d, "build: Scotland 2011 zones", reps);
+        run_plans(ctx, &d, reps);
         data_free(ctx, &d);
     }
     static const struct {
@@ -225,7 +256,8 @@ int main(void)
         int reps;
     } lat[] = {{70, 100, "build: lattice 7,000", 0}, {150, 200, "build: lattice 30,000", 0},
                {400, 500, "build: lattice 200,000", 3}};
-    for (size_t k = 0; k < sizeof lat / sizeof *lat; k++) {
+    const char *want_lattices = getenv("BENCH_LATTICES");
+    for (size_t k = 0; k < sizeof lat / sizeof *lat && !(want_lattices && strcmp(want_lattices, "0") == 0); k++) {
         lattice(ctx, &d, lat[k].rows, lat[k].cols);
         run(ctx, &d, lat[k].label, lat[k].reps && lat[k].reps < reps ? lat[k].reps : reps);
         data_free(ctx, &d);

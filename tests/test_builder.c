@@ -55,7 +55,9 @@ static void collect(void *ud, loc_level level, const char *msg)
     snprintf(l->msgs + len, sizeof l->msgs - len, "%s\n", msg);
 }
 
-static void lat_make(lat *l, int rows, int cols)
+/* Columns col0..col0+cols-1 of a lattice of unit squares (1 km), in
+ * row-major order. */
+static void lat_make_part(lat *l, int rows, int cols, int col0)
 {
     memset(l, 0, sizeof *l);
     l->ctx = loc_ctx_create(NULL);
@@ -69,12 +71,17 @@ static void lat_make(lat *l, int rows, int cols)
     for (int r = 0; r < rows; r++)
         for (int c = 0; c < cols; c++) {
             GEOSCoordSequence *cs = GEOSCoordSeq_create_r(h, 5, 2);
-            double xs[5] = {c, c + 1, c + 1, c, c}, ys[5] = {r, r, r + 1, r + 1, r};
+            double xs[5] = {col0 + c, col0 + c + 1, col0 + c + 1, col0 + c, col0 + c}, ys[5] = {r, r, r + 1, r + 1, r};
             for (int k = 0; k < 5; k++)
                 GEOSCoordSeq_setXY_r(h, cs, (unsigned)k, 1000 * xs[k], 1000 * ys[k]);
             GEOSGeometry *ring = GEOSGeom_createLinearRing_r(h, cs);
             l->g[(size_t)r * (size_t)cols + (size_t)c] = GEOSGeom_createPolygon_r(h, ring, NULL, 0);
         }
+}
+
+static void lat_make(lat *l, int rows, int cols)
+{
+    lat_make_part(l, rows, cols, 0);
     l->graph = loc_graph_build(l->ctx, l->n, (const GEOSGeometry *const *)l->g, l->council, NULL);
     assert_non_null(l->graph);
 }
@@ -93,7 +100,7 @@ static void lat_free(lat *l)
 
 static loc_build_input lat_input(lat *l, const loc_build_grouping *gr, size_t ngr)
 {
-    return (loc_build_input){l->n, l->graph, l->pop, l->council, l->x, 1, gr, ngr, NULL};
+    return (loc_build_input){l->n, l->graph, l->pop, l->council, l->x, 1, gr, ngr, NULL, NULL};
 }
 
 /* ---------------------------------------------------------------------
@@ -238,7 +245,7 @@ static void *make_build(loc_ctx *ctx, void *arg)
     loc_graph *g = loc_graph_build(ctx, l->n, (const GEOSGeometry *const *)l->g, l->council, NULL);
     if (!g)
         return NULL;
-    loc_build_input in = {l->n, g, l->pop, l->council, l->x, 1, NULL, 0, NULL};
+    loc_build_input in = {l->n, g, l->pop, l->council, l->x, 1, NULL, 0, NULL, NULL};
     loc_build_opts o;
     loc_build_opts_init(&o);
     o.max_pop = o.min_pop = 4000;
@@ -508,6 +515,142 @@ static void test_threads(void **state)
     lat_free(&l);
 }
 
+/* A cell's residents and value, and its 2 x 2 soft group, from its place
+ * in the 12 x 12 lattice alone, so that a part of the lattice carries the
+ * same data. */
+static void cell_data(int r, int c, double *pop, double *x, int32_t *group)
+{
+    uint64_t h = (uint64_t)(r * 131 + c * 7919 + 17) * 0x9E3779B97F4A7C15ULL;
+    *pop = 300 + (double)(h >> 55);
+    *x = sin(r * 0.7 + c * 0.31) + (double)((h >> 20) & 255) / 512;
+    *group = (int32_t)((r / 2) * 6 + c / 2);
+}
+
+/* A council's localities depend on its zones alone: a 12 x 12 lattice in
+ * three councils of four columns built whole with two threads, and each
+ * council built alone (its own council id) with one thread, put every
+ * council's cells in the same localities, numbered the same way. */
+static void test_council_independence(void **state)
+{
+    (void)state;
+    enum { ROWS = 12, COLS = 12, W = 4 };
+    lat all;
+    lat_make_part(&all, ROWS, COLS, 0);
+    int32_t grp[ROWS * COLS];
+    for (int r = 0; r < ROWS; r++)
+        for (int c = 0; c < COLS; c++) {
+            size_t i = (size_t)r * COLS + (size_t)c;
+            cell_data(r, c, &all.pop[i], &all.x[i], &grp[i]);
+            all.council[i] = c / W;
+        }
+    all.graph = loc_graph_build(all.ctx, all.n, (const GEOSGeometry *const *)all.g, all.council, NULL);
+    assert_non_null(all.graph);
+    loc_build_grouping gr = {grp, (ROWS / 2) * (COLS / 2), 0, "blocks"};
+    loc_build_opts o;
+    loc_build_opts_init(&o);
+    o.max_pop = 4000;
+    o.min_pop = 1500;
+    o.threads = 2;
+    loc_build_input in = lat_input(&all, &gr, 1);
+    loc_build_result *whole = loc_build(all.ctx, &in, &o);
+    assert_non_null(whole);
+    const int32_t *lw = loc_build_labels(whole);
+    for (int k = 0; k < COLS / W; k++) {
+        lat one;
+        lat_make_part(&one, ROWS, W, k * W);
+        int32_t g1[ROWS * W];
+        for (int r = 0; r < ROWS; r++)
+            for (int c = 0; c < W; c++) {
+                size_t i = (size_t)r * W + (size_t)c;
+                cell_data(r, k * W + c, &one.pop[i], &one.x[i], &g1[i]);
+                one.council[i] = 7;
+            }
+        one.graph = loc_graph_build(one.ctx, one.n, (const GEOSGeometry *const *)one.g, one.council, NULL);
+        assert_non_null(one.graph);
+        loc_build_grouping gr1 = {g1, (ROWS / 2) * (COLS / 2), 0, "blocks"};
+        loc_build_input in1 = lat_input(&one, &gr1, 1);
+        o.threads = 1;
+        loc_build_result *alone = loc_build(one.ctx, &in1, &o);
+        o.threads = 2;
+        assert_non_null(alone);
+        const int32_t *la = loc_build_labels(alone);
+        int32_t base = lw[(size_t)k * W]; /* the council's first locality in the whole build */
+        for (int r = 0; r < ROWS; r++)
+            for (int c = 0; c < W; c++)
+                assert_int_equal(lw[(size_t)r * COLS + (size_t)(k * W + c)] - base, la[(size_t)r * W + (size_t)c]);
+        loc_build_result_destroy(alone);
+        lat_free(&one);
+    }
+    print_message("12 x 12 lattice, 3 councils: %zu localities, each council the same built alone\n",
+                  loc_build_count(whole));
+    loc_build_result_destroy(whole);
+    lat_free(&all);
+}
+
+/* Size control: a 20 x 20 lattice of 500 residents a cell (200,000 in
+ * all) in two councils, built for about 5 localities a council and for
+ * localities near 8,000 residents: the counts and sizes follow, the
+ * ceiling still holds. */
+static void test_size_control(void **state)
+{
+    (void)state;
+    lat l;
+    lat_make_part(&l, 20, 20, 0);
+    for (size_t i = 0; i < l.n; i++) {
+        l.pop[i] = 500;
+        l.x[i] = sin((double)i * 0.37);
+        l.council[i] = (int32_t)((i % 20) / 10);
+    }
+    l.graph = loc_graph_build(l.ctx, l.n, (const GEOSGeometry *const *)l.g, l.council, NULL);
+    assert_non_null(l.graph);
+    loc_build_input in = lat_input(&l, NULL, 0);
+    loc_build_opts o;
+    loc_build_opts_init(&o);
+    o.max_pop = 30000;
+    o.min_pop = 0;
+    o.localities_per_council = 5; /* 100,000 residents a council: a target of 20,000 */
+    loc_build_result *r = loc_build(l.ctx, &in, &o);
+    assert_non_null(r);
+    size_t nl = loc_build_count(r);
+    print_message("5 a council asked: %zu localities in 2 councils\n", nl);
+    assert_true(nl >= 8 && nl <= 14);
+    check_rules(&in, &o, loc_build_labels(r), nl, 0);
+    loc_build_result_destroy(r);
+    o.localities_per_council = 0;
+    o.target_pop = 8000;
+    r = loc_build(l.ctx, &in, &o);
+    assert_non_null(r);
+    nl = loc_build_count(r);
+    double *pop = calloc(nl, sizeof *pop);
+    for (size_t i = 0; i < l.n; i++)
+        pop[loc_build_labels(r)[i]] += l.pop[i];
+    for (size_t k = 0; k < nl; k++)
+        assert_true(pop[k] <= 1.3 * 8000 + 1e-9);
+    print_message("8,000 residents asked: %zu localities (200,000 residents)\n", nl);
+    assert_true(nl >= 20 && nl <= 36);
+    free(pop);
+    loc_build_result_destroy(r);
+    /* counts per council: 4 in council 0, 8 in council 1 */
+    const double counts[2] = {4, 8};
+    o.target_pop = 0;
+    o.area_count = counts;
+    o.nareas = 2;
+    r = loc_build(l.ctx, &in, &o);
+    assert_non_null(r);
+    size_t per[2] = {0, 0};
+    nl = loc_build_count(r);
+    int32_t *seen = calloc(nl, sizeof *seen);
+    for (size_t i = 0; i < l.n; i++)
+        if (!seen[loc_build_labels(r)[i]]++)
+            per[l.council[i]]++;
+    print_message("4 and 8 asked: %zu and %zu localities\n", per[0], per[1]);
+    assert_true(per[0] >= 4 && per[0] <= 5);
+    assert_true(per[1] >= 6 && per[1] <= 12);
+    free(seen);
+    loc_build_result_destroy(r);
+    lat_free(&l);
+}
+
 /* ---------------------------------------------------------------------
  * Real data
  * --------------------------------------------------------------------- */
@@ -601,7 +744,7 @@ static void real_free(real *r)
 static void scotland_case(real *r, int hard, const char *what)
 {
     loc_build_grouping gr = {r->iz, r->izg->ngroups, hard, "iz11_code"};
-    loc_build_input in = {r->n, r->g, r->pop, r->council, r->x, 2, &gr, 1, NULL};
+    loc_build_input in = {r->n, r->g, r->pop, r->council, r->x, 2, &gr, 1, NULL, NULL};
     loc_build_opts o;
     loc_build_opts_init(&o);
     loc_build_result *res = loc_build(r->ctx, &in, &o);
@@ -657,6 +800,58 @@ static void test_scotland(void **state)
     real_free(&r);
 }
 
+/* All of Scotland: no name repeated within a council, each the name of
+ * one of its intermediate zones, and the shared ones told apart by
+ * compass points first. */
+static void test_scotland_names(void **state)
+{
+    (void)state;
+    real r = {0};
+    REQUIRE_DATA(LOC_DATA_DIR "/scotland/dz2011_scotland_simplified.gpkg");
+    if (!real_load(&r, LOC_DATA_DIR "/scotland/dz2011_scotland_simplified.gpkg"))
+        fail_msg("cannot load the committed all-Scotland data");
+    loc_build_grouping gr = {r.iz, r.izg->ngroups, 0, "iz11_code"};
+    loc_build_input in = {r.n, r.g, r.pop, r.council, r.x, 2, &gr, 1, NULL, NULL};
+    loc_build_result *res = loc_build(r.ctx, &in, NULL);
+    assert_non_null(res);
+    double *xy = malloc(2 * r.n * sizeof *xy);
+    assert_int_equal(loc_build_centroids(r.ctx, r.n, r.geoms, xy), LOC_OK);
+    loc_partition *p = loc_build_partition(r.ctx, r.z, res, r.rows, r.izg, xy);
+    assert_non_null(p);
+    size_t nl = loc_partition_count(p), compass = 0, numbered = 0;
+    for (size_t l = 0; l < nl; l++) {
+        const char *name = loc_partition_name(p, l);
+        /* one of its intermediate zones' names, whole, then perhaps a suffix */
+        size_t nm;
+        const uint32_t *m = loc_partition_members(p, l, &nm);
+        int one = 0;
+        for (size_t i = 0; i < nm && !one; i++) {
+            int32_t g = r.izg->member[m[i]];
+            size_t len = g >= 0 ? strlen(r.izg->names[g]) : 0;
+            one = g >= 0 && strncmp(name, r.izg->names[g], len) == 0 && (name[len] == 0 || name[len] == ' ');
+        }
+        if (!one)
+            fail_msg("'%s' is not the name of one of its intermediate zones", name);
+        for (size_t q = 0; q < l; q++)
+            if (loc_partition_council(p, q) == loc_partition_council(p, l) &&
+                strcmp(loc_partition_name(p, q), name) == 0)
+                fail_msg("'%s' twice in one council", name);
+        const char *last = strrchr(name, ' ');
+        if (last && (strcmp(last, " East") == 0 || strcmp(last, " West") == 0 || strcmp(last, " North") == 0 ||
+                     strcmp(last, " South") == 0))
+            compass++;
+        if (last && strspn(last + 1, "0123456789") == strlen(last + 1))
+            numbered++;
+    }
+    print_message("Scotland: %zu localities, %zu names ending in a compass point, %zu numbered\n", nl, compass,
+                  numbered);
+    assert_true(compass > 0);
+    free(xy);
+    loc_partition_destroy(p);
+    loc_build_result_destroy(res);
+    real_free(&r);
+}
+
 /* Stirling: the partition's codes and names. */
 static void test_stirling_partition(void **state)
 {
@@ -666,23 +861,38 @@ static void test_stirling_partition(void **state)
     if (!real_load(&r, LOC_DATA_DIR "/stirling/dz2011_stirling.gpkg"))
         fail_msg("cannot load the committed Stirling data");
     loc_build_grouping gr = {r.iz, r.izg->ngroups, 0, "iz11_code"};
-    loc_build_input in = {r.n, r.g, r.pop, r.council, r.x, 2, &gr, 1, NULL};
+    loc_build_input in = {r.n, r.g, r.pop, r.council, r.x, 2, &gr, 1, NULL, NULL};
     loc_build_result *res = loc_build(r.ctx, &in, NULL);
     assert_non_null(res);
-    loc_partition *p = loc_build_partition(r.ctx, r.z, res, r.rows, r.izg);
+    double *xy = malloc(2 * r.n * sizeof *xy);
+    assert_int_equal(loc_build_centroids(r.ctx, r.n, r.geoms, xy), LOC_OK);
+    for (size_t i = 0; i < r.n; i++) /* British National Grid, inside Stirling */
+        assert_true(xy[2 * i] > 200000 && xy[2 * i] < 300000 && xy[2 * i + 1] > 650000 && xy[2 * i + 1] < 750000);
+    /* no geometry: no centroid */
+    const GEOSGeometry *none[2] = {NULL, r.geoms[0]};
+    double two[4];
+    assert_int_equal(loc_build_centroids(r.ctx, 2, none, two), LOC_OK);
+    assert_true(isnan(two[0]) && isnan(two[1]) && two[2] == xy[0] && two[3] == xy[1]);
+    loc_partition *p = loc_build_partition(r.ctx, r.z, res, r.rows, r.izg, xy);
     assert_non_null(p);
     assert_int_equal(loc_partition_count(p), loc_build_count(res));
-    assert_string_equal(loc_partition_code(p, 0), "S12000030-L01");
     double total = 0;
     for (size_t l = 0; l < loc_partition_count(p); l++) {
-        char want[32];
-        snprintf(want, sizeof want, "S12000030-L%02zu", l + 1);
-        assert_string_equal(loc_partition_code(p, l), want);
+        /* codes: the council's and six hex digits of the members' hash */
+        const char *code = loc_partition_code(p, l);
+        assert_int_equal(strlen(code), strlen("S12000030-") + 6);
+        assert_memory_equal(code, "S12000030-", 10);
+        assert_int_equal(strspn(code + 10, "0123456789abcdef"), 6);
+        /* names: one place's name, never joined, never repeated */
         assert_true(strlen(loc_partition_name(p, l)) > 0);
-        for (size_t q = 0; q < l; q++)
+        assert_null(strstr(loc_partition_name(p, l), " & "));
+        for (size_t q = 0; q < l; q++) {
             assert_string_not_equal(loc_partition_name(p, l), loc_partition_name(p, q));
+            assert_string_not_equal(code, loc_partition_code(p, q));
+        }
         total += loc_partition_population(p, l);
     }
+    free(xy);
     double want = 0;
     for (size_t i = 0; i < r.n; i++)
         want += r.pop[i];
@@ -699,8 +909,10 @@ int main(void)
         cmocka_unit_test(test_quadrants),   cmocka_unit_test(test_soft_columns),
         cmocka_unit_test(test_ceiling_and_empty), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_r2),          cmocka_unit_test(test_incremental),
-        cmocka_unit_test(test_threads),     cmocka_unit_test(test_scotland),
-        cmocka_unit_test(test_stirling_partition), cmocka_unit_test(test_build_alloc_failures),
+        cmocka_unit_test(test_threads),     cmocka_unit_test(test_council_independence),
+        cmocka_unit_test(test_size_control), cmocka_unit_test(test_scotland),
+        cmocka_unit_test(test_stirling_partition), cmocka_unit_test(test_scotland_names),
+        cmocka_unit_test(test_build_alloc_failures),
     };
     return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

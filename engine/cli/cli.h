@@ -13,8 +13,10 @@
 #include "localities/assess.h"
 #include "localities/boundary.h"
 #include "localities/builder.h"
+#include "localities/feasibility.h"
 #include "localities/graph.h"
 #include "localities/partition.h"
+#include "localities/writers.h"
 #include "localities/csv.h"
 #include "localities/lookup.h"
 #include "localities/spec.h"
@@ -64,6 +66,10 @@ typedef struct cli_args {
     const char *locality_column;  /* --locality-column NAME */
     const char *from;             /* build --from FILE: repair these localities */
     const char *from_boundaries;  /* build --from-boundaries PATH: FILE's zones are these (carry by area) */
+    const char *codes_from;       /* build, run --codes-from FILE: an earlier zones.csv whose codes to keep */
+    const char *target_pop;       /* build --target-pop N */
+    const char *per_council;      /* build --localities-per-council N */
+    const char *ensemble;         /* run --ensemble N: alternative plans for flag stability */
     const char *confidence, *fdr, *min_effect, *min_effect_abs, *plan_min;
     const char *overdispersion, *fdr_method, *plan_domains, *shuffles, *spread;
     /* batch */
@@ -176,12 +182,27 @@ typedef struct cli_built {
     loc_build_opts opts;
     loc_build_result *result;
     loc_partition *partition;
+    size_t codes_kept;            /* --codes-from: localities that kept an earlier code */
+    loc_ctx *ctx;                 /* owner of feasibility */
+    loc_feasibility *feasibility; /* per council and part: can the bounds hold (NULL when not built) */
+    size_t nfeasibility;
+    double *area_count;           /* --localities-per-council FILE: count per council row, 0 none */
 } cli_built;
 
 /* Graph and build from loaded inputs.  Prints the error and returns an
  * exit status on failure; b is to be freed either way. */
 int cli_build(loc_ctx *ctx, const cli_args *args, const cli_inputs *in, cli_built *b);
 void cli_built_free(cli_built *b);
+/* The groupings the builder respects (nest ones excluded: they are in the
+ * councils) into gr[LOC_BUILD_MAX_GROUPINGS], borrowing b's arrays; their
+ * number. */
+size_t cli_build_groupings(const cli_built *b, loc_build_grouping *gr);
+/* feasibility.csv at path (nothing when the localities were not built). */
+int cli_write_feasibility(loc_ctx *ctx, const cli_inputs *in, const cli_built *b, const char *path);
+/* The summary line on bounds that cannot hold (nothing when they all can). */
+void cli_print_feasibility(FILE *f, const cli_built *b);
+/* The summary line of --codes-from (nothing without it). */
+void cli_print_codes_kept(FILE *f, const char *codes_from, const cli_built *b);
 /* The build options of ARGS checked without loading anything (numbers,
  * bounds, --respect syntax): a usage slip is refused at once. */
 int cli_build_check(const cli_args *args);
@@ -278,6 +299,8 @@ void cli_signals_init(void);
 typedef struct cli_extra_writer {
     loc_status (*write)(loc_ctx *ctx, void *ud, cli_stage *st);
     void *ud;
+    /* optional: more locality attributes for the GeoJSON and GeoPackage */
+    loc_status (*attrs)(loc_ctx *ctx, void *ud, loc_attrs *t);
 } cli_extra_writer;
 
 /*

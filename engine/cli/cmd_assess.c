@@ -150,7 +150,7 @@ void cli_print_assessment(FILE *f, const cli_inputs *in, const loc_partition *p,
             size_t gl = strlen(g);
             if (gl >= 2)
                 g[gl - 2] = 0; /* no separator after the last check */
-            fprintf(f, "%-16s %-34.34s %9.0f %7zu %7zu  %s\n", loc_partition_code(p, k), loc_partition_name(p, k),
+            fprintf(f, "%-16s %-34s %9.0f %7zu %7zu  %s\n", loc_partition_code(p, k), loc_partition_name(p, k),
                     loc_partition_population(p, k), pc, ps, g);
             fprintf(f, "%-16s why: %s\n", "", loc_assess_reason(as, k));
         }
@@ -310,7 +310,7 @@ int cmd_assess(loc_ctx *ctx, cli_args *a)
     }
     const char *out = a->out ? a->out : DEFAULT_OUT;
     split_out so = {p, place};
-    cli_extra_writer extra = {write_split, &so};
+    cli_extra_writer extra = {write_split, &so, NULL};
     if ((rc = cli_write_outputs(ctx, a, &in, &b, p, as, out, &pr, &st, polygons ? &extra : NULL)))
         goto done;
     cli_progress_done(&pr);

@@ -292,7 +292,7 @@ static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_car
     /* every file run writes (the report with its maps, funnels and
      * profiles included), and carried.csv: how each zone was placed */
     carried_out co = {p, how};
-    cli_extra_writer extra = {write_carried, &co};
+    cli_extra_writer extra = {write_carried, &co, NULL};
     cli_progress pr;
     cli_progress_init(&pr, a, 2);
     if ((rc = cli_write_outputs(ctx, a, &in, &b, p, as, run->out, &pr, &st, &extra)))

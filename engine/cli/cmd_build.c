@@ -10,6 +10,8 @@
 #include "cli.h"
 
 #include "localities/builder.h"
+#include "localities/codes.h"
+#include "localities/feasibility.h"
 #include "localities/graph.h"
 
 #include <errno.h>
@@ -31,6 +33,9 @@ static const char *const IZ_COLUMNS[] = {"iz11_code", "IZcode", "IntZone", "Inte
 
 void cli_built_free(cli_built *b)
 {
+    free(b->area_count);
+    if (b->ctx)
+        loc_free(b->ctx, b->feasibility);
     for (size_t k = 0; k < b->ngroupings; k++) {
         loc_grouping_destroy(b->groupings[k]);
         free(b->member[k]);
@@ -62,6 +67,63 @@ int cli_number(const char *cmd, const char *opt, const char *v, double lo, doubl
     return CLI_EXIT_OK;
 }
 
+/* --localities-per-council takes a number, or a CSV of counts per council:
+ * anything that is not a number and names a file. */
+static int per_council_is_file(const char *v)
+{
+    char *end;
+    strtod(v, &end);
+    struct stat sb;
+    return (end == v || *end) && stat(v, &sb) == 0;
+}
+
+/* --localities-per-council FILE: a CSV with columns council_code (or the
+ * first column) and localities, one council a row; a council not listed
+ * keeps the defaults.  Into b->area_count, by council row. */
+static int read_area_counts(loc_ctx *ctx, const char *path, const cli_inputs *in, cli_built *b)
+{
+    const loc_zones *z = in->zones;
+    loc_csv *csv = loc_csv_read(ctx, path);
+    if (!csv)
+        return cli_fail(ctx);
+    int rc = CLI_EXIT_OK;
+    long cc = loc_csv_column(csv, "council_code"), nc = loc_csv_column(csv, "localities");
+    if (cc < 0)
+        cc = 0;
+    if (nc < 0) {
+        cli_error("'%s': no column 'localities' (the number of localities wanted in each council)", path);
+        rc = CLI_EXIT_DATA;
+        goto done;
+    }
+    if (!(b->area_count = calloc(loc_zones_ncouncils(z) + 1, sizeof *b->area_count))) {
+        cli_error("out of memory");
+        rc = CLI_EXIT_DATA;
+        goto done;
+    }
+    for (size_t r = 0; r < loc_csv_nrows(csv) && !rc; r++) {
+        const char *code = loc_csv_field(csv, r, (size_t)cc), *v = loc_csv_field(csv, r, (size_t)nc);
+        size_t c = 0;
+        while (c < loc_zones_ncouncils(z) && strcmp(loc_zones_council_code(z, c), code) != 0)
+            c++;
+        double d;
+        char *end;
+        d = strtod(v, &end);
+        if (c == loc_zones_ncouncils(z)) {
+            cli_error("'%s' line %zu: no council '%s' in the data", path, loc_csv_line(csv, r), code);
+            rc = CLI_EXIT_DATA;
+        } else if (end == v || *end || !(d >= 1 && d <= 1e6)) {
+            cli_error("'%s' line %zu: localities must be a number from 1 to 1000000, not '%s'", path,
+                      loc_csv_line(csv, r), v);
+            rc = CLI_EXIT_DATA;
+        } else {
+            b->area_count[c] = d;
+        }
+    }
+done:
+    loc_csv_destroy(csv);
+    return rc;
+}
+
 static int parse_build_opts(const char *cmd, const cli_args *a, loc_build_opts *o)
 {
     loc_build_opts_init(o);
@@ -83,6 +145,19 @@ static int parse_build_opts(const char *cmd, const cli_args *a, loc_build_opts *
         o->w_compact = d;
     if (!rc && a->w_soft && !(rc = cli_number(cmd, "w-soft", a->w_soft, 0, 1e6, &d)))
         o->w_soft = d;
+    if (!rc && a->target_pop && !(rc = cli_number(cmd, "target-pop", a->target_pop, 1, 1e9, &d)))
+        o->target_pop = d;
+    if (!rc && a->per_council && !per_council_is_file(a->per_council)) {
+        char *end;
+        d = strtod(a->per_council, &end);
+        if (end == a->per_council || *end || !(d >= 1 && d <= 1e6))
+            rc = cli_usage_error(cmd, "--localities-per-council needs a number from 1 to 1000000 or a CSV file of "
+                                      "counts per council, not '%s'", a->per_council);
+        else
+            o->localities_per_council = (size_t)d;
+    }
+    if (!rc && a->target_pop && a->per_council)
+        rc = cli_usage_error(cmd, "--target-pop and --localities-per-council ask for the same thing: give one");
     if (!rc && o->min_pop > o->max_pop)
         rc = cli_usage_error(cmd, "--min-pop (%g) is above --max-pop (%g)", o->min_pop, o->max_pop);
     return rc;
@@ -395,6 +470,80 @@ static int make_regions(cli_built *b)
     return CLI_EXIT_OK;
 }
 
+/* Share of residents two localities must have in common (Jaccard) for a
+ * locality to keep an earlier code: high enough that a locality that lost
+ * or gained a zone or two keeps it, and above one half, so that the match
+ * is one to one. */
+#define KEEP_CODE_OVERLAP 0.9
+
+int cli_write_feasibility(loc_ctx *ctx, const cli_inputs *in, const cli_built *b, const char *path)
+{
+    if (!b->feasibility)
+        return CLI_EXIT_OK; /* localities given, not built */
+    if (loc_feasibility_write_csv(ctx, b->feasibility, b->nfeasibility, &b->input, &b->opts, in->zones, path))
+        return cli_fail(ctx);
+    return CLI_EXIT_OK;
+}
+
+void cli_print_feasibility(FILE *f, const cli_built *b)
+{
+    size_t councils = 0, ceiling = 0, low_councils = 0, low_parts = 0, in_councils = 0;
+    for (size_t r = 0; r < b->nfeasibility; r++) {
+        const loc_feasibility *x = &b->feasibility[r];
+        if (x->component == 0) {
+            councils++;
+            ceiling += !x->ceiling_holds;
+            low_councils += !x->floor_holds;
+            int any = 0;
+            for (size_t q = r + 1; q < b->nfeasibility && b->feasibility[q].component; q++)
+                any |= !b->feasibility[q].floor_holds;
+            in_councils += any;
+        } else {
+            low_parts += !x->floor_holds;
+        }
+    }
+    if (!b->feasibility || (!ceiling && !low_councils && !low_parts))
+        return;
+    fprintf(f, "  bounds     %zu of %zu councils with a zone or hard group above the ceiling, %zu below the floor; "
+               "%zu parts cut off by water below the floor, in %zu councils (feasibility.csv)\n",
+            ceiling, councils, low_councils, low_parts, in_councils);
+}
+
+void cli_print_codes_kept(FILE *f, const char *codes_from, const cli_built *b)
+{
+    if (!codes_from)
+        return;
+    size_t nl = loc_partition_count(b->partition);
+    fprintf(f, "  codes      %zu of %zu kept from '%s' (%.0f%% or more of residents shared), %zu new\n", b->codes_kept,
+            nl, codes_from, 100 * KEEP_CODE_OVERLAP, nl - b->codes_kept);
+}
+
+/* --codes-from FILE: the codes of an earlier zones.csv kept where a
+ * locality is nearly unchanged. */
+static int keep_codes(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli_built *b)
+{
+    loc_lookup *l = loc_lookup_read(ctx, a->codes_from, "zone_code");
+    loc_grouping *g = l ? loc_zones_grouping(ctx, in->zones, l, "locality_code") : NULL;
+    loc_partition *kept = g ? loc_codes_keep(ctx, b->partition, g, KEEP_CODE_OVERLAP, &b->codes_kept) : NULL;
+    loc_grouping_destroy(g);
+    loc_lookup_destroy(l);
+    if (!kept)
+        return cli_fail(ctx);
+    loc_partition_destroy(b->partition);
+    b->partition = kept;
+    return CLI_EXIT_OK;
+}
+
+size_t cli_build_groupings(const cli_built *b, loc_build_grouping *gr)
+{
+    size_t ng = 0;
+    for (size_t k = 0; k < b->ngroupings; k++)
+        if (b->hard[k] != RESPECT_NEST) /* nest groupings are in part already */
+            gr[ng++] = (loc_build_grouping){b->member[k], b->groupings[k]->ngroups, b->hard[k] == RESPECT_HARD,
+                                            b->groupings[k]->label};
+    return ng;
+}
+
 int cli_build(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli_built *b)
 {
     memset(b, 0, sizeof *b);
@@ -410,19 +559,27 @@ int cli_build(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli_built *
     if ((rc = make_nodes(in, b)) || (rc = make_features(a, in, b)) || (rc = make_groupings(ctx, a, in, b)) ||
         (rc = make_regions(b)))
         return rc;
+    if (a->per_council && per_council_is_file(a->per_council)) {
+        if ((rc = read_area_counts(ctx, a->per_council, in, b)))
+            return rc;
+        o.area_count = b->area_count;
+        o.nareas = loc_zones_ncouncils(in->zones);
+    }
     const int32_t *part = b->region ? b->region : b->council;
     go.codes = b->codes;
     if (!(b->graph = loc_graph_build(ctx, b->n, b->geoms, part, &go)))
         return cli_fail(ctx);
     loc_build_grouping gr[LOC_BUILD_MAX_GROUPINGS];
-    size_t ng = 0;
-    for (size_t k = 0; k < b->ngroupings; k++)
-        if (b->hard[k] != RESPECT_NEST) /* nest groupings are in part already */
-            gr[ng++] = (loc_build_grouping){b->member[k], b->groupings[k]->ngroups, b->hard[k] == RESPECT_HARD,
-                                            b->groupings[k]->label};
-    b->input = (loc_build_input){b->n, b->graph, b->pop, part, b->x, b->nfeat, gr, ng, b->codes};
+    size_t ng = cli_build_groupings(b, gr);
+    b->input = (loc_build_input){b->n, b->graph, b->pop, part, b->x, b->nfeat, gr, ng, b->codes, NULL};
+    b->input.area = b->region ? b->council : NULL; /* nest regions are built council by council */
     b->opts = o;
     if (!(b->result = loc_build(ctx, &b->input, &o)))
+        return cli_fail(ctx);
+    /* whether the bounds can hold, per council and part, while the hard
+     * groups are at hand */
+    b->ctx = ctx;
+    if (!(b->feasibility = loc_feasibility_check(ctx, &b->input, &o, &b->nfeasibility)))
         return cli_fail(ctx);
     b->input.groupings = NULL; /* gr lives on this stack frame only */
     /* names from the first grouping that has names */
@@ -433,8 +590,20 @@ int cli_build(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, cli_built *
                 names = b->groupings[k];
                 break;
             }
-    if (!(b->partition = loc_build_partition(ctx, in->zones, b->result, b->rows, names)))
+    /* zone centroids tell localities that share a name apart ("Kirkcaldy East") */
+    double *xy = malloc((b->n ? b->n : 1) * 2 * sizeof *xy);
+    if (!xy) {
+        cli_error("out of memory");
+        return CLI_EXIT_DATA;
+    }
+    if (loc_build_centroids(ctx, b->n, b->geoms, xy) ||
+        !(b->partition = loc_build_partition(ctx, in->zones, b->result, b->rows, names, xy))) {
+        free(xy);
         return cli_fail(ctx);
+    }
+    free(xy);
+    if (a->codes_from)
+        return keep_codes(ctx, a, in, b);
     return CLI_EXIT_OK;
 }
 
@@ -637,7 +806,7 @@ static void print_quality(const cli_inputs *in, const cli_built *b)
            (unsigned long long)s->contiguity_searches, s->t_construct_s, s->t_greedy_s, s->t_anneal_s);
 }
 
-static void print_summary(loc_ctx *ctx, const cli_inputs *in, const cli_built *b, const char *path)
+static void print_summary(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, const cli_built *b, const char *path)
 {
     const loc_zones *z = in->zones;
     const loc_partition *p = b->partition;
@@ -649,6 +818,15 @@ static void print_summary(loc_ctx *ctx, const cli_inputs *in, const cli_built *b
         total += loc_partition_population(p, l);
     printf("localities   %zu from %zu zones (%s residents), population ceiling %.0f, floor %.0f\n", nl, b->n,
            cli_count(n1, sizeof n1, total), b->opts.max_pop, b->opts.min_pop);
+    if (b->opts.target_pop > 0)
+        printf("  target     %.0f residents a locality (bounds 0.7 to 1.3 times it, within the ceiling and floor)\n",
+               b->opts.target_pop);
+    if (b->area_count)
+        printf("  target     localities per council from '%s' (bounds 0.7 to 1.3 times its residents over the count, "
+               "within the ceiling and floor)\n", a->per_council);
+    if (b->opts.localities_per_council > 0)
+        printf("  target     about %zu localities a council (bounds 0.7 to 1.3 times its residents over %zu, within "
+               "the ceiling and floor)\n", b->opts.localities_per_council, b->opts.localities_per_council);
     printf("  features   %s (heterogeneity), weights: heterogeneity %g, compactness %g, soft splits %g; seed %llu, "
            "%d start%s\n",
            b->nfeat ? b->feat_names : "none", b->opts.w_het, b->opts.w_compact, b->opts.w_soft,
@@ -670,6 +848,8 @@ static void print_summary(loc_ctx *ctx, const cli_inputs *in, const cli_built *b
     if (b->no_boundary)
         printf("  reported   %zu study zone%s without a boundary, in no locality\n", b->no_boundary,
                b->no_boundary == 1 ? "" : "s");
+    cli_print_codes_kept(stdout, a->codes_from, b);
+    cli_print_feasibility(stdout, b);
     print_quality(in, b);
 
     const double *area = loc_graph_areas(b->graph);
@@ -678,8 +858,8 @@ static void print_summary(loc_ctx *ctx, const cli_inputs *in, const cli_built *b
         return;
     /* island links inside localities */
     const int32_t *lab = loc_build_labels(b->result);
-    printf("\n%-10s %-26s %5s %8s %8s %8s %6s %6s %s\n", "council", "name", "local", "pop min", "median", "max",
-           "PP", "island", "kept whole");
+    printf("\n%-10s %-26s %5s %8s %8s %8s %8s %8s %6s %6s %s\n", "council", "name", "local", "pop min", "quarter",
+           "median", "3 qtrs", "max", "PP", "island", "kept whole");
     for (size_t c = 0; c < loc_zones_ncouncils(z); c++) {
         size_t k = 0;
         for (size_t l = 0; l < nl; l++)
@@ -689,6 +869,8 @@ static void print_summary(loc_ctx *ctx, const cli_inputs *in, const cli_built *b
             continue;
         qsort(pops, k, sizeof *pops, cmp_double);
         double median = k % 2 ? pops[k / 2] : 0.5 * (pops[k / 2 - 1] + pops[k / 2]);
+        /* the size distribution: quartiles by the nearest rank */
+        double q1 = pops[(k + 3) / 4 - 1], q3 = pops[(3 * k + 3) / 4 - 1];
         size_t islands = 0;
         for (size_t i = 0; i < b->n; i++)
             for (size_t e = 0; e < loc_graph_degree(b->graph, i); e++) {
@@ -706,8 +888,8 @@ static void print_summary(loc_ctx *ctx, const cli_inputs *in, const cli_built *b
             kept_whole(b, first, (int32_t)c, &w, &t);
             snprintf(whole, sizeof whole, "%zu/%zu", w, t);
         }
-        printf("%-10s %-26.26s %5zu %8.0f %8.0f %8.0f %6.3f %6zu %s\n", loc_zones_council_code(z, c),
-               loc_zones_council_name(z, c), k, pops[0], median, pops[k - 1],
+        printf("%-10s %-26s %5zu %8.0f %8.0f %8.0f %8.0f %8.0f %6.3f %6zu %s\n", loc_zones_council_code(z, c),
+               loc_zones_council_name(z, c), k, pops[0], q1, median, q3, pops[k - 1],
                mean_polsby_popper(ctx, b, (int32_t)c, area), islands, whole);
     }
     free(pops);
@@ -754,7 +936,11 @@ int cmd_build(loc_ctx *ctx, cli_args *a)
         rc = cli_fail(ctx);
         goto done;
     }
-    print_summary(ctx, &in, &b, path);
+    char fpath[4096];
+    snprintf(fpath, sizeof fpath, "%s/feasibility.csv", dir);
+    if ((rc = cli_write_feasibility(ctx, &in, &b, fpath)))
+        goto done;
+    print_summary(ctx, a, &in, &b, path);
 done:
     cli_built_free(&b);
     cli_inputs_free(&in);

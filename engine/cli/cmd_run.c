@@ -13,6 +13,8 @@
  */
 #include "cli.h"
 
+#include "localities/ensemble.h"
+
 #include "localities/writers.h"
 
 #include <math.h>
@@ -468,6 +470,15 @@ static loc_status out_report(loc_ctx *ctx, const out_src *s, const char *path)
     return write_report(ctx, s->a, s->in, s->b, s->p, s->as, s->d, s->t, path);
 }
 
+/* feasibility.csv, when the build made one (assess has none). */
+static loc_status out_feasibility(loc_ctx *ctx, const out_src *s, const char *path)
+{
+    const cli_built *b = s->b;
+    if (!b->feasibility)
+        return LOC_OK; /* nothing written: the commit skips it */
+    return loc_feasibility_write_csv(ctx, b->feasibility, b->nfeasibility, &b->input, &b->opts, s->in->zones, path);
+}
+
 /* Every file of a run, in the order run.json and the summary list them. */
 typedef struct out_job {
     const char *name;
@@ -478,14 +489,14 @@ static const out_job OUT_JOBS[] = {
     {"zones.csv", out_zones},           {"localities.csv", out_localities}, {"indicators.csv", out_indicators},
     {"overdispersion.csv", out_dispersion}, {"graph.csv", out_graph_csv},   {"graph.gal", out_graph_gal},
     {"graph.gwt", out_graph_gwt},       {"localities.geojson", out_geojson}, {"localities.gpkg", out_gpkg},
-    {"report.html", out_report},
+    {"report.html", out_report},        {"feasibility.csv", out_feasibility},
 };
 enum { NOUT = sizeof OUT_JOBS / sizeof *OUT_JOBS };
 
 /* The order the jobs start in: the longest first, so that the short ones
  * fill in beside them (all of Scotland, one at a time: GeoJSON 744 ms,
  * report 447, indicators.csv 179, GeoPackage 130, the rest 12 or less). */
-static const size_t START_ORDER[NOUT] = {7, 9, 2, 8, 6, 4, 0, 1, 5, 3};
+static const size_t START_ORDER[NOUT] = {7, 9, 2, 8, 6, 4, 0, 1, 5, 3, 10};
 
 /* Writers at once: the machine's processors, at most 4 (two already
  * halve the writing; the GeoJSON alone bounds it), or --threads. */
@@ -603,7 +614,8 @@ int cli_write_outputs(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, con
     loc_attrs *t = NULL;
     int rc = CLI_EXIT_OK;
     cli_step(pr, "dissolving %zu localities", loc_partition_count(p));
-    if (!(d = loc_dissolve(ctx, p, in->boundaries, NULL)) || !(t = make_attrs(ctx, in->zones, p, as))) {
+    if (!(d = loc_dissolve(ctx, p, in->boundaries, NULL)) || !(t = make_attrs(ctx, in->zones, p, as)) ||
+        (extra && extra->attrs && extra->attrs(ctx, extra->ud, t))) {
         rc = cli_fail(ctx);
         goto done;
     }
@@ -623,8 +635,70 @@ done:
     return rc;
 }
 
+/* --ensemble: the plans' results, written into the stage with the rest. */
+typedef struct ensemble_out {
+    loc_ensemble *e;
+    const loc_partition *p;
+    const loc_assess *as;
+    double seconds;
+} ensemble_out;
+
+static loc_status write_ensemble(loc_ctx *ctx, void *ud, cli_stage *st)
+{
+    ensemble_out *eo = ud;
+    char zones[4096]; /* cli_stage_path's answer lasts until its next call */
+    snprintf(zones, sizeof zones, "%s", cli_stage_path(st, "ensemble_zones.csv"));
+    return loc_ensemble_write_csv(ctx, eo->e, eo->p, eo->as, zones, cli_stage_path(st, "ensemble_localities.csv"));
+}
+
+/* The ensemble's columns on each locality of the GeoJSON and GeoPackage. */
+static loc_status ensemble_attrs(loc_ctx *ctx, void *ud, loc_attrs *t)
+{
+    ensemble_out *eo = ud;
+    size_t cs, ch, cr;
+    loc_status st;
+    if ((st = loc_attrs_add(ctx, t, "plans_similar", LOC_ATTR_INT, &cs)) ||
+        (st = loc_attrs_add(ctx, t, "flag_holds_share", LOC_ATTR_REAL, &ch)) ||
+        (st = loc_attrs_add(ctx, t, "residents_flagged_share", LOC_ATTR_REAL, &cr)))
+        return st;
+    for (size_t k = 0; k < loc_partition_count(eo->p); k++) {
+        double h = loc_ensemble_flag_holds(eo->e, k), r = loc_ensemble_locality_share(eo->e, eo->p, k);
+        if ((st = loc_attrs_set_int(ctx, t, cs, k, (int64_t)loc_ensemble_similar(eo->e, k))) ||
+            (!isnan(h) && (st = loc_attrs_set_real(ctx, t, ch, k, h))) ||
+            (!isnan(r) && (st = loc_attrs_set_real(ctx, t, cr, k, r))))
+            return st;
+    }
+    return LOC_OK;
+}
+
+/* Residents by the share of plans flagging their zone: at least 90%,
+ * 10 to 90%, under 10%. */
+static void print_ensemble(FILE *f, const cli_inputs *in, const ensemble_out *eo)
+{
+    const double *share = loc_ensemble_zone_share(eo->e), *pop = loc_zones_population(in->zones);
+    double hi = 0, mid = 0, lo = 0;
+    for (size_t r = 0; r < loc_zones_count(in->zones); r++) {
+        if (isnan(share[r]))
+            continue;
+        double w = isnan(pop[r]) ? 0 : pop[r];
+        if (share[r] >= 0.9)
+            hi += w;
+        else if (share[r] >= 0.1)
+            mid += w;
+        else
+            lo += w;
+    }
+    char a[32], b[32], c[32];
+    fprintf(f, "  ensemble   %zu plans (%.1f s): %s residents in zones flagged in 90%% of plans or more, %s in 10-90%%, "
+               "%s under 10%%\n",
+            loc_ensemble_plans(eo->e), eo->seconds, cli_count(a, sizeof a, hi), cli_count(b, sizeof b, mid),
+            cli_count(c, sizeof c, lo));
+}
+
 int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
 {
+    ensemble_out eo = {0};
+    cli_extra_writer extra = {write_ensemble, &eo, ensemble_attrs};
     cli_progress pr;
     cli_progress_init(&pr, a, 6);
     cli_inputs in;
@@ -636,7 +710,9 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
     memset(&in, 0, sizeof in);
     memset(&b, 0, sizeof b);
     memset(&st, 0, sizeof st);
-    if ((rc = cli_assess_opts(a, &ao)) || (rc = cli_build_check(a)))
+    double nplans = 0;
+    if ((rc = cli_assess_opts(a, &ao)) || (rc = cli_build_check(a)) ||
+        (a->ensemble && (rc = cli_number("run", "ensemble", a->ensemble, 1, 1000, &nplans))))
         return rc;
     cli_step(&pr, "loading '%s' and '%s'", a->boundaries, a->indicators);
     if ((rc = cli_load(ctx, a, &in)))
@@ -651,7 +727,26 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
         rc = cli_fail(ctx);
         goto done;
     }
-    if ((rc = cli_write_outputs(ctx, a, &in, &b, b.partition, as, out, &pr, &st, NULL)))
+    if (nplans > 0) {
+        loc_ensemble_opts eopts;
+        loc_ensemble_opts_init(&eopts);
+        eopts.plans = (size_t)nplans;
+        loc_build_grouping gr[LOC_BUILD_MAX_GROUPINGS];
+        loc_build_input ein = b.input;
+        ein.ngroupings = cli_build_groupings(&b, gr);
+        ein.groupings = gr;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (!(eo.e = loc_ensemble_run(ctx, &ein, &b.opts, &eopts, in.zones, b.rows, &ao, b.partition, as))) {
+            rc = cli_fail(ctx);
+            goto done;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        eo.seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        eo.p = b.partition;
+        eo.as = as;
+    }
+    if ((rc = cli_write_outputs(ctx, a, &in, &b, b.partition, as, out, &pr, &st, eo.e ? &extra : NULL)))
         goto done;
     cli_progress_done(&pr);
     const loc_build_stats *s = loc_build_stats_get(b.result);
@@ -675,6 +770,10 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
         fprintf(summary, "%.1f%% of soft groups kept whole\n", 100 * (1 - s->soft_split));
     else
         fprintf(summary, "%s\n", b.ngroupings ? "no soft grouping" : "no grouping respected");
+    cli_print_codes_kept(summary, a->codes_from, &b);
+    cli_print_feasibility(summary, &b);
+    if (eo.e)
+        print_ensemble(summary, &in, &eo);
     cli_print_assessment(summary, &in, b.partition, as);
     fprintf(summary, "\nwrote        %s/:", out);
     for (size_t k = 0; k < st.nnames; k++)
@@ -685,6 +784,7 @@ done:
         cli_stage_abort(&st);
         cli_progress_done(&pr);
     }
+    loc_ensemble_destroy(eo.e);
     loc_assess_destroy(as);
     cli_built_free(&b);
     cli_inputs_free(&in);

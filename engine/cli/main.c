@@ -16,7 +16,11 @@
 static const cli_command commands[] = {
     {"run", "the main job: build localities, assess them, write every output to --out",
      "  takes the build options (see 'build --help') and writes zones.csv, graph.csv, graph.gal and\n"
-     "  graph.gwt into --out (default ./localities-out), all at once at the end of the run\n", cmd_run},
+     "  graph.gwt into --out (default ./localities-out), all at once at the end of the run\n"
+     "  --ensemble N        also build N alternative plans (seeds after --seed, --w-soft from 0.2 to 0.6),\n"
+     "                      assess each, and write ensemble_zones.csv (per zone, the share of plans\n"
+     "                      flagging it) and ensemble_localities.csv (per locality, how often its flag\n"
+     "                      holds among plans with a locality of similar members)\n", cmd_run},
     {"info", "what the inputs hold: zones, councils, population, indicators, geometry",
      "  (no options of its own; see the common inputs)\n", cmd_info},
     {"graph", "contiguity graph of the study zones: graph.gal, graph.gwt, graph.csv in --out",
@@ -38,6 +42,13 @@ static const cli_command commands[] = {
      "  --seed N, --starts N, --threads N     search (defaults 1, 4, 2); the result depends on the seed\n"
      "                      and the starts, never on the threads\n"
      "  --queen, --snap METRES                as for graph\n"
+     "  --target-pop N      localities as near N residents as the bounds and the geography allow: each\n"
+     "                      council is built with bounds of 0.7 N to 1.3 N, within --min-pop and --max-pop\n"
+     "  --localities-per-council N  about N localities in each council (its residents over N as the target),\n"
+     "                      or a CSV file with columns council_code and localities: a count per council\n"
+     "  --codes-from FILE   keep the codes of an earlier run's zones.csv (columns zone_code,\n"
+     "                      locality_code) for every locality whose residents overlap one earlier\n"
+     "                      locality by 90% or more (Jaccard index); others get codes from their zones\n"
      "  --from FILE         repair the localities of FILE (zone -> locality CSV, or polygons as for\n"
      "                      assess --localities; --locality-column as there) instead of building:\n"
      "                      split those crossing a council, move detached parts to the neighbour\n"
@@ -107,7 +118,7 @@ enum opt_id {
     O_STARTS, O_W_HET, O_W_COMPACT, O_W_SOFT, O_BUILD_INDICATORS, O_RESPECT, O_JOBS, O_FAIL_FAST, O_LOCALITIES,
     O_LOCALITY_COLUMN, O_CONFIDENCE, O_FDR, O_MIN_EFFECT, O_MIN_EFFECT_ABS, O_PLAN_MIN, O_HOLD,
     O_HOLD_RULE, O_TARGETS, O_OVERDISPERSION, O_FDR_METHOD, O_PLAN_DOMAINS, O_SHUFFLES, O_SPREAD, O_FROM,
-    O_FROM_BOUNDARIES, O_VERBOSE
+    O_FROM_BOUNDARIES, O_VERBOSE, O_CODES_FROM, O_TARGET_POP, O_PER_COUNCIL, O_ENSEMBLE
 };
 
 typedef struct cli_option {
@@ -122,10 +133,12 @@ typedef struct cli_option {
 static const cli_option options[] = {
     {"boundaries", 1, O_BOUNDARIES, "PATH", "zone boundaries: any GDAL vector source"},
     {"build-indicators", 1, O_BUILD_INDICATORS, "A,B", "build: indicators the localities should be alike in"},
+    {"codes-from", 1, O_CODES_FROM, "FILE", "build, run: keep the locality codes of an earlier zones.csv where a locality is nearly unchanged"},
     {"confidence", 1, O_CONFIDENCE, "LEVEL", "assess: confidence level of the decision (default 0.998)"},
     {"council", 1, O_COUNCIL, "CODE", "restrict the study area to a council (code or name; repeatable)"},
     {"council-field", 1, O_COUNCIL_FIELD, "NAME", "council column in a lookup, the boundaries or the indicators"},
     {"crs", 1, O_CRS, "CRS", "CRS of boundaries that declare none (e.g. EPSG:27700)"},
+    {"ensemble", 1, O_ENSEMBLE, "N", "run: build and assess N alternative plans and report how stable each flag is"},
     {"fail-fast", 0, O_FAIL_FAST, NULL, "batch: stop at the first run that fails"},
     {"fdr", 1, O_FDR, "Q", "assess: decide by false discovery rate Q over all tests instead (default off)"},
     {"fdr-method", 1, O_FDR_METHOD, "by|bh", "assess: Benjamini-Yekutieli (default) or Benjamini-Hochberg"},
@@ -138,6 +151,7 @@ static const cli_option options[] = {
     {"jobs", 1, O_JOBS, "N", "batch: runs at a time (default 2)"},
     {"layer", 1, O_LAYER, "NAME", "layer of the boundary source (default: the first)"},
     {"localities", 1, O_LOCALITIES, "PATH", "assess: the localities to assess: zone -> locality CSV or locality polygons"},
+    {"localities-per-council", 1, O_PER_COUNCIL, "N|FILE", "build: about N localities in each council, or a count per council from a CSV (within the ceiling)"},
     {"locality-column", 1, O_LOCALITY_COLUMN, "NAME", "assess: locality column (or polygon code field) of --localities (default: the first)"},
     {"lookup", 1, O_LOOKUP, "PATH", "zone -> group CSV (repeatable)"},
     {"max-pop", 1, O_MAX_POP, "N", "build, assess: population ceiling of a locality (default 10000)"},
@@ -158,6 +172,7 @@ static const cli_option options[] = {
     {"spread", 1, O_SPREAD, "localities|respected", "run, calibrate: where the zones' spread is taken (default localities)"},
     {"starts", 1, O_STARTS, "N", "build: annealing starts after the descent (default 4)"},
     {"strict", 0, O_STRICT, NULL, "treat partial coverage of the join as an error"},
+    {"target-pop", 1, O_TARGET_POP, "N", "build: localities as near N residents as the ceiling and the geography allow"},
     {"targets", 1, O_TARGETS, "PATH", "batch: targets file for progress.csv (needs --hold-localities)"},
     {"threads", 1, O_THREADS, "N", "threads for the starts (default 2) and files written at once; never changes the result"},
     {"verbose", 0, O_VERBOSE, NULL, "print the details behind summary lines too (each island link)"},
@@ -210,6 +225,12 @@ static unsigned option_commands(enum opt_id id)
         return C_ASSESS | C_BUILD | C_CALIBRATE;
     case O_FROM: case O_FROM_BOUNDARIES:
         return C_BUILD;
+    case O_CODES_FROM:
+        return C_BUILD | C_RUN;
+    case O_TARGET_POP: case O_PER_COUNCIL:
+        return C_BUILD | C_RUN | C_CALIBRATE;
+    case O_ENSEMBLE:
+        return C_RUN;
     case O_JOBS: case O_FAIL_FAST: case O_HOLD: case O_HOLD_RULE: case O_TARGETS:
         return C_BATCH;
     case O_QUIET: case O_HELP: case O_VERSION: case O_VERBOSE:
@@ -310,6 +331,10 @@ static int set_option(cli_args *a, const cli_option *o, const char *v)
     case O_LOCALITIES: a->localities = v; break;
     case O_LOCALITY_COLUMN: a->locality_column = v; break;
     case O_FROM: a->from = v; break;
+    case O_CODES_FROM: a->codes_from = v; break;
+    case O_TARGET_POP: a->target_pop = v; break;
+    case O_PER_COUNCIL: a->per_council = v; break;
+    case O_ENSEMBLE: a->ensemble = v; break;
     case O_FROM_BOUNDARIES: a->from_boundaries = v; break;
     case O_CONFIDENCE: a->confidence = v; break;
     case O_FDR: a->fdr = v; break;

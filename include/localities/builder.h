@@ -36,6 +36,14 @@
  * the locality a unit leaves is decided from the unit's neighbours when
  * they are linked around it, by a bounded search otherwise.  The result
  * depends on the seed and the number of starts, never on the thread count.
+ *
+ * Each council (each distinct area id, or council id without areas) is
+ * built as a problem of its own: features standardised and the three terms
+ * normalised over its zones, the graph among its zones only, its own
+ * construction, descent and starts, with random streams from the seed
+ * alone.  So a council's localities depend only on its zones, the graph
+ * among them and the options, never on which other councils are in the
+ * input; the councils' starts share the threads.
  */
 #ifndef LOCALITIES_BUILDER_H
 #define LOCALITIES_BUILDER_H
@@ -60,6 +68,20 @@ typedef struct loc_build_opts {
     int threads;       /* threads for the starts (default 2); never changes the result */
     int max_passes;    /* greedy passes over the units (default 100) */
     double anneal_moves; /* annealing moves per start, per unit (default 300) */
+    /* Size control (0: off).  target_pop asks for localities near that many
+     * residents, localities_per_council for about that many localities in
+     * each council (a target of the council's residents over the count).
+     * Either narrows a council's bounds to 0.7 to 1.3 times the target,
+     * within max_pop and min_pop: the ceiling always holds, so a target
+     * above it gives localities between 0.7 times the ceiling and the
+     * ceiling. */
+    double target_pop;
+    size_t localities_per_council;
+    /* Optional: localities wanted per council, indexed by the input's area
+     * (or council) ids, nareas of them; a count above 0 overrides the two
+     * above for that council.  Borrowed for the call. */
+    const double *area_count;
+    size_t nareas;
 } loc_build_opts;
 
 LOC_API void loc_build_opts_init(loc_build_opts *o);
@@ -78,7 +100,7 @@ typedef struct loc_build_grouping {
  * councils so that island links stay inside them); x is n * nfeat feature
  * values, row-major (node i's features at x[i * nfeat]), NaN where missing
  * (a missing value carries no weight); features are standardised by the
- * builder (population-weighted over all nodes).  codes (optional) names
+ * builder (population-weighted over each council's nodes).  codes (optional) names
  * nodes in messages.  All arrays are borrowed for the call.
  */
 typedef struct loc_build_input {
@@ -91,6 +113,11 @@ typedef struct loc_build_input {
     const loc_build_grouping *groupings;
     size_t ngroupings;
     const char *const *codes;
+    /* Optional (NULL: council): the part of the input each node is built
+     * in, as a problem of its own (>= 0).  When council holds nest regions
+     * (council x ward), area holds the councils, so that a council's
+     * localities are weighed over the whole council. */
+    const int32_t *area;
 } loc_build_input;
 
 /* What the build did and how good the result is. */
@@ -100,6 +127,9 @@ typedef struct loc_build_stats {
     size_t over_ceiling;       /* localities above max_pop (one unit each) */
     size_t under_floor;        /* localities below min_pop that no merge could fix */
     size_t hard_split_parts;   /* hard groups not connected in the graph (kept whole) */
+    /* The objectives below are of the whole input (features standardised
+     * and terms normalised over every council), for comparing runs; the
+     * builder minimises each council's own. */
     double objective_construct;/* objective after the construction */
     double objective_greedy;   /* after the greedy descent */
     double objective;          /* final */
@@ -110,7 +140,8 @@ typedef struct loc_build_stats {
     uint64_t moves_made;
     uint64_t contiguity_searches; /* moves that needed a search to decide contiguity */
     double t_construct_s, t_greedy_s, t_anneal_s; /* wall seconds per stage */
-    int best_start;            /* -1: the greedy descent; else the annealing start that won */
+    int best_start;            /* -1: the greedy descent in every council; else the annealing
+                                  start that won in most councils */
 } loc_build_stats;
 
 typedef struct loc_build_result loc_build_result;
@@ -134,18 +165,28 @@ LOC_API const loc_build_stats *loc_build_stats_get(const loc_build_result *r);
 
 /*
  * The result as a partition of a zone table: node i is zone row rows[i].
- * Locality codes are the council code, "-L" and the locality's number in
- * its council (two digits, three when the council has more than 99), in
- * the builder's stable order.  Names come from `names` (a grouping over
- * zone rows, such as intermediate zones; may be NULL): the name of the
- * group holding most of the locality's residents, "A & B" when a second
- * group holds at least a third of them; a name repeated within a council
- * gets " (2)", " (3)"...  With no names, or a locality whose zones have
- * none, the council's name and the number.  Free with
- * loc_partition_destroy.
+ * Locality codes are derived from each locality's zones (loc_codes_derive
+ * in codes.h: the council code and a hash of the member zone codes), so
+ * the same zones give the same code in every run.  A locality is named
+ * after the group of `names` (a grouping over zone rows, such as
+ * intermediate zones; may be NULL) holding most of its residents, whole
+ * and alone.  Localities of one council that share a name each take the
+ * compass point of their residents' centre seen from the centre of all of
+ * them ("Kirkcaldy East"), from the node centroids xy (2 per node, x
+ * easting and y northing; may be NULL); a name still repeated takes a
+ * number from 2 ("Kirkcaldy North 2").  With no names, or a locality whose
+ * zones have none, the council's name and the locality's number.  Free
+ * with loc_partition_destroy.
  */
 LOC_API loc_partition *loc_build_partition(loc_ctx *ctx, const loc_zones *z, const loc_build_result *r,
-                                           const uint32_t *rows, const loc_grouping *names);
+                                           const uint32_t *rows, const loc_grouping *names, const double *xy);
+
+/*
+ * Centroids of n zone geometries into xy (2 per zone: x, y; NaN for a NULL
+ * or empty geometry), for loc_build_partition.  LOC_EGEOM with GEOS's
+ * message when GEOS fails.
+ */
+LOC_API loc_status loc_build_centroids(loc_ctx *ctx, size_t n, const GEOSGeometry *const *geoms, double *xy);
 
 /*
  * Share of the weighted variance of x explained by the locality means:

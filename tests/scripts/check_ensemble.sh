@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# run --ensemble on the embedded Stirling data: ensemble_zones.csv has
+# every zone once with a share of plans that is a whole number of plans
+# over 3; ensemble_localities.csv every locality; and every feature of
+# localities.geojson carries plans_similar, flag_holds_share and
+# residents_flagged_share, equal to ensemble_localities.csv's.
+# Usage: check_ensemble.sh LOCALITIES_BINARY SOURCE_DIR
+set -euo pipefail
+bin=$1 src=$2
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+cd "$src"
+"$bin" run --quiet --ensemble 3 --out "$out/r" >/dev/null 2>&1
+python3 - "$out/r" <<'PY'
+import csv, json, sys
+d = sys.argv[1]
+zones = list(csv.DictReader(open(f"{d}/zones.csv", newline="")))
+ez = list(csv.DictReader(open(f"{d}/ensemble_zones.csv", newline="")))
+el = {r["locality_code"]: r for r in csv.DictReader(open(f"{d}/ensemble_localities.csv", newline=""))}
+assert [r["zone_code"] for r in ez] == [r["zone_code"] for r in zones], "zones differ"
+for r in ez:
+    s = float(r["share_of_plans_flagged"])
+    assert 0 <= s <= 1 and abs(s * 3 - round(s * 3)) < 1e-3, r
+feats = json.load(open(f"{d}/localities.geojson"))["features"]
+assert len(feats) == len(el), "localities differ"
+for f in feats:
+    p = f["properties"]
+    e = el[p["code"]]
+    assert p["plans_similar"] == int(e["plans_similar"]), p["code"]
+    if e["flag_holds_share"]:
+        assert abs(p["flag_holds_share"] - float(e["flag_holds_share"])) < 1e-4, p["code"]
+    assert abs(p["residents_flagged_share"] - float(e["residents_flagged_share"])) < 1e-4, p["code"]
+print(f"ensemble of 3 plans: {len(ez)} zones, {len(feats)} localities, GeoJSON carries the columns")
+PY
