@@ -2052,6 +2052,64 @@ static void sb_printf(rep *r, sbuf *b, const char *fmt, ...)
     }
 }
 
+/* Append n bytes. */
+static void sb_put(rep *r, sbuf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n >= b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap <= b->len + n)
+            cap *= 2;
+        char *ns = loc_realloc(r->ctx, b->s, cap);
+        if (!ns) {
+            b->failed = 1;
+            return;
+        }
+        b->s = ns;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = 0;
+}
+
+/* q tenths as "%.1f" prints q / 10.0 (the same text: a double that near
+ * a tenth rounds back to it), at p; returns the end.  The maps write
+ * hundreds of thousands of these, and printf's general path is most of
+ * the report's time. */
+static char *put_tenths(char *p, long q)
+{
+    char digits[24];
+    size_t n = 0;
+    unsigned long u = q < 0 ? 0UL - (unsigned long)q : (unsigned long)q;
+    if (q < 0)
+        *p++ = '-';
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (n == 1)
+        digits[n++] = '0'; /* the units digit of 0.x */
+    while (n > 1)
+        *p++ = digits[--n];
+    *p++ = '.';
+    *p++ = digits[0];
+    return p;
+}
+
+/* One path point, cmd ('M' or 'L') then x and y in tenths of a pixel, as
+ * "%c%.1f %.1f" writes it. */
+static void sb_point(rep *r, sbuf *b, char cmd, long qx, long qy)
+{
+    char buf[64], *p = buf;
+    *p++ = cmd;
+    p = put_tenths(p, qx);
+    *p++ = ' ';
+    p = put_tenths(p, qy);
+    sb_put(r, b, buf, (size_t)(p - buf));
+}
+
 /* Text with &, <, >, " and ' escaped, so any string is safe in element
  * content and in quoted attributes alike. */
 static void esc(FILE *f, const char *s)
@@ -2210,7 +2268,7 @@ static loc_status put_ring(rep *r, sbuf *b, const frame *fr, const GEOSGeometry 
         long qx = lround((x - fr->x0) * fr->s * 10), qy = lround((fr->y1 - y) * fr->s * 10);
         if (i && qx == px && qy == py)
             continue;
-        sb_printf(r, b, "%c%.1f %.1f", i ? 'L' : 'M', qx / 10.0, qy / 10.0);
+        sb_point(r, b, i ? 'L' : 'M', qx, qy);
         px = qx;
         py = qy;
     }
