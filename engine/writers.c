@@ -2011,6 +2011,8 @@ typedef struct rep {
     double (*bb)[4];             /* per locality: its box on its council's map, pixels (x0, y0, x1, y1) */
     double (*gsize)[2];          /* per council map: width and height of the map proper, pixels */
     size_t ngroups;
+    long (*flag_cols)[2];        /* per profile indicator: its flag columns against the rest of the
+                                  * council and Scotland (-1 when none), found once, not per locality */
 } rep;
 
 /* A growing string from the context's allocator, for path data that is
@@ -3099,10 +3101,24 @@ static void poorer_counts(const rep *r, size_t k, size_t *rest, size_t *scot)
 {
     *rest = *scot = 0;
     for (size_t j = 0; j < r->o->nindicators; j++) {
-        const char *nm = r->o->indicators[j].name;
-        *rest += flag_at(r, ind_col(r, nm, "_flag_council_rest"), k) == 1;
-        *scot += flag_at(r, ind_col(r, nm, "_flag_scotland"), k) == 1;
+        *rest += flag_at(r, r->flag_cols[j][0], k) == 1;
+        *scot += flag_at(r, r->flag_cols[j][1], k) == 1;
     }
+}
+
+/* Find the profile indicators' flag columns (by name, so once per report:
+ * per locality it was a fifth of the report's time on all of Scotland). */
+static loc_status find_flag_cols(rep *r)
+{
+    size_t n = r->o->nindicators;
+    if (!(r->flag_cols = loc_malloc(r->ctx, (n ? n : 1) * sizeof *r->flag_cols)))
+        return LOC_ENOMEM;
+    for (size_t j = 0; j < n; j++) {
+        const char *nm = r->o->indicators[j].name;
+        r->flag_cols[j][0] = ind_col(r, nm, "_flag_council_rest");
+        r->flag_cols[j][1] = ind_col(r, nm, "_flag_scotland");
+    }
+    return LOC_OK;
 }
 
 static const char *reason_of(const rep *r, size_t k)
@@ -3704,9 +3720,11 @@ static void free_rep(rep *r)
     r->bb = NULL;
     loc_free(r->ctx, r->gsize);
     loc_free(r->ctx, r->simple);
+    loc_free(r->ctx, r->flag_cols);
     r->group = NULL;
     r->gsize = NULL;
     r->simple = NULL;
+    r->flag_cols = NULL;
 }
 
 /* Write report.html to a temporary beside path; *tmp gets it. */
@@ -3736,7 +3754,7 @@ static loc_status stage_report(loc_ctx *ctx, const loc_dissolved *d, const loc_a
     if (!(r.simple = loc_calloc(ctx, d->n ? d->n : 1, sizeof *r.simple)) ||
         !(r.group = loc_malloc(ctx, (d->n ? d->n : 1) * sizeof *r.group)) ||
         !(r.bb = loc_calloc(ctx, d->n ? d->n : 1, sizeof *r.bb)) ||
-        !(r.gsize = loc_calloc(ctx, ng, sizeof *r.gsize))) {
+        !(r.gsize = loc_calloc(ctx, ng, sizeof *r.gsize)) || find_flag_cols(&r)) {
         free_rep(&r);
         return LOC_ENOMEM;
     }
