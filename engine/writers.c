@@ -1567,6 +1567,39 @@ static void text_intelliround(char *s)
     }
 }
 
+/* "%.6f" of v into buf without printf, for |v| < 1e6 when v * 1e6 is
+ * clearly not half-way between two millionths: the product is then
+ * within 2^-30 of the exact value, so rounding it rounds the exact value
+ * as printf does.  0 when v is not such a number (printf decides). */
+static int fixed6(char *buf, double v)
+{
+    if (!(fabs(v) < 1e6))
+        return 0;
+    double m = fabs(v) * 1e6, fl = floor(m), frac = m - fl;
+    if (fabs(frac - 0.5) < 1e-6)
+        return 0;
+    uint64_t q = (uint64_t)fl + (frac > 0.5);
+    char *p = buf;
+    /* printf keeps the sign of a negative number that rounds to zero */
+    if (signbit(v))
+        *p++ = '-';
+    char digits[24];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + q % 10);
+        q /= 10;
+    } while (q);
+    while (n < 7)
+        digits[n++] = '0'; /* at least one digit before the point */
+    while (n > 6)
+        *p++ = digits[--n];
+    *p++ = '.';
+    while (n > 0)
+        *p++ = digits[--n];
+    *p = 0;
+    return 1;
+}
+
 /* A coordinate as the driver writes it at six decimals: 55.93774,
  * -3.0.  buf holds at least 64 bytes. */
 static size_t gj_coord(char *buf, double v)
@@ -1577,7 +1610,8 @@ static size_t gj_coord(char *buf, double v)
         return (size_t)snprintf(buf, 64, "nan");
     if (fabs(v) > 1e50)
         return (size_t)snprintf(buf, 64, "%.17g", v);
-    snprintf(buf, 64, "%.6f", v);
+    if (!fixed6(buf, v))
+        snprintf(buf, 64, "%.6f", v);
     text_intelliround(buf);
     size_t n = strlen(buf);
     if (strchr(buf, '.')) {
@@ -1617,6 +1651,15 @@ static void gj_string(FILE *f, const char *s)
     static const char hex[] = "0123456789abcdef";
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        /* a run that needs no escape in one write */
+        size_t run = 0;
+        while (p[run] >= 0x20 && p[run] != '"' && p[run] != '\\')
+            run++;
+        if (run) {
+            fwrite(p, 1, run, f);
+            p += run - 1;
+            continue;
+        }
         switch (*p) {
         case '\b': fputs("\\b", f); break;
         case '\n': fputs("\\n", f); break;
