@@ -18,6 +18,10 @@
  * speed-up is measured under the same load as the run it is compared
  * with.
  *
+ * Last, when ogr2ogr is on the PATH, both again as processes, the way
+ * issue 17 first measured them (27 times): the tool beside this program
+ * against `ogr2ogr -f Memory`, start-up included on both sides.
+ *
  * Usage: bench_run [BOUNDARIES [OUT_DIR]]  (default: the embedded
  * all-Scotland boundaries; outputs in a temporary folder, removed).
  * BENCH_REPS sets the repetitions (default 3).
@@ -29,9 +33,11 @@
 #include <gdal_utils.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* The steps cli_run_pipeline reports, in order. */
@@ -56,6 +62,70 @@ static int gdal_read(const char *path)
         GDALClose(mem);
     GDALClose(src);
     return rc;
+}
+
+/* Run argv as a process with its output discarded; 0 when it ran and
+ * exited 0. */
+static int run_process(char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return 1;
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid)
+        return 1;
+    return !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+}
+
+/* The tool beside this program (both are built in the same folder). */
+static int tool_path(char *buf, size_t size)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, size - 16);
+    if (n <= 0)
+        return 1;
+    buf[n] = 0;
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        return 1;
+    strcpy(slash + 1, "localities");
+    return access(buf, X_OK) != 0;
+}
+
+/* Both as processes, as issue 17 measured them: `localities run` against
+ * `ogr2ogr -f Memory` (start-up and GDAL's driver registration
+ * included on both sides).  Prints nothing when either is missing. */
+static void process_ratio(const char *bp, const char *out, int reps)
+{
+    char tool[4096];
+    char *run[] = {tool, "run", "--quiet", "--boundaries", (char *)bp, "--out", (char *)out, NULL};
+    char *ogr[] = {"ogr2ogr", "-f", "Memory", "mem", (char *)bp, NULL};
+    bench_stage sr, so;
+    bench_stage_init(&sr, "localities run (process)");
+    bench_stage_init(&so, "ogr2ogr -f Memory (process)");
+    if (tool_path(tool, sizeof tool))
+        return;
+    for (int r = 0; r < reps; r++) {
+        bench_start(&so);
+        if (run_process(ogr))
+            return;
+        bench_stop(&so);
+        bench_start(&sr);
+        if (run_process(run))
+            return;
+        bench_stop(&sr);
+    }
+    bench_report(&so);
+    bench_report(&sr);
+    printf("ratio as processes (issue 17's measure): %.1f\n", bench_median(&sr) / bench_median(&so));
 }
 
 /* Remove dir's files and dir (outputs of a run; one level). */
@@ -198,6 +268,7 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < nfiles; k++)
         print_row(file_names[k], &files[k]);
     printf("peak resident memory: %.1f MiB\n", bench_peak_rss_mib());
+    process_ratio(bp, out, reps);
     fclose(devnull);
     if (argc <= 2)
         remove_dir(out);

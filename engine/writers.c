@@ -1575,6 +1575,39 @@ static void text_intelliround(char *s)
     }
 }
 
+/* "%.6f" of v into buf without printf, for |v| < 1e6 when v * 1e6 is
+ * clearly not half-way between two millionths: the product is then
+ * within 2^-30 of the exact value, so rounding it rounds the exact value
+ * as printf does.  0 when v is not such a number (printf decides). */
+static int fixed6(char *buf, double v)
+{
+    if (!(fabs(v) < 1e6))
+        return 0;
+    double m = fabs(v) * 1e6, fl = floor(m), frac = m - fl;
+    if (fabs(frac - 0.5) < 1e-6)
+        return 0;
+    uint64_t q = (uint64_t)fl + (frac > 0.5);
+    char *p = buf;
+    /* printf keeps the sign of a negative number that rounds to zero */
+    if (signbit(v))
+        *p++ = '-';
+    char digits[24];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + q % 10);
+        q /= 10;
+    } while (q);
+    while (n < 7)
+        digits[n++] = '0'; /* at least one digit before the point */
+    while (n > 6)
+        *p++ = digits[--n];
+    *p++ = '.';
+    while (n > 0)
+        *p++ = digits[--n];
+    *p = 0;
+    return 1;
+}
+
 /* A coordinate as the driver writes it at six decimals: 55.93774,
  * -3.0.  buf holds at least 64 bytes. */
 static size_t gj_coord(char *buf, double v)
@@ -1585,7 +1618,8 @@ static size_t gj_coord(char *buf, double v)
         return (size_t)snprintf(buf, 64, "nan");
     if (fabs(v) > 1e50)
         return (size_t)snprintf(buf, 64, "%.17g", v);
-    snprintf(buf, 64, "%.6f", v);
+    if (!fixed6(buf, v))
+        snprintf(buf, 64, "%.6f", v);
     text_intelliround(buf);
     size_t n = strlen(buf);
     if (strchr(buf, '.')) {
@@ -1625,6 +1659,15 @@ static void gj_string(FILE *f, const char *s)
     static const char hex[] = "0123456789abcdef";
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        /* a run that needs no escape in one write */
+        size_t run = 0;
+        while (p[run] >= 0x20 && p[run] != '"' && p[run] != '\\')
+            run++;
+        if (run) {
+            fwrite(p, 1, run, f);
+            p += run - 1;
+            continue;
+        }
         switch (*p) {
         case '\b': fputs("\\b", f); break;
         case '\n': fputs("\\n", f); break;
@@ -2019,6 +2062,8 @@ typedef struct rep {
     double (*bb)[4];             /* per locality: its box on its council's map, pixels (x0, y0, x1, y1) */
     double (*gsize)[2];          /* per council map: width and height of the map proper, pixels */
     size_t ngroups;
+    long (*flag_cols)[2];        /* per profile indicator: its flag columns against the rest of the
+                                  * council and Scotland (-1 when none), found once, not per locality */
 } rep;
 
 /* A growing string from the context's allocator, for path data that is
@@ -2058,6 +2103,64 @@ static void sb_printf(rep *r, sbuf *b, const char *fmt, ...)
         b->s = ns;
         b->cap = cap;
     }
+}
+
+/* Append n bytes. */
+static void sb_put(rep *r, sbuf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n >= b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap <= b->len + n)
+            cap *= 2;
+        char *ns = loc_realloc(r->ctx, b->s, cap);
+        if (!ns) {
+            b->failed = 1;
+            return;
+        }
+        b->s = ns;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = 0;
+}
+
+/* q tenths as "%.1f" prints q / 10.0 (the same text: a double that near
+ * a tenth rounds back to it), at p; returns the end.  The maps write
+ * hundreds of thousands of these, and printf's general path is most of
+ * the report's time. */
+static char *put_tenths(char *p, long q)
+{
+    char digits[24];
+    size_t n = 0;
+    unsigned long u = q < 0 ? 0UL - (unsigned long)q : (unsigned long)q;
+    if (q < 0)
+        *p++ = '-';
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (n == 1)
+        digits[n++] = '0'; /* the units digit of 0.x */
+    while (n > 1)
+        *p++ = digits[--n];
+    *p++ = '.';
+    *p++ = digits[0];
+    return p;
+}
+
+/* One path point, cmd ('M' or 'L') then x and y in tenths of a pixel, as
+ * "%c%.1f %.1f" writes it. */
+static void sb_point(rep *r, sbuf *b, char cmd, long qx, long qy)
+{
+    char buf[64], *p = buf;
+    *p++ = cmd;
+    p = put_tenths(p, qx);
+    *p++ = ' ';
+    p = put_tenths(p, qy);
+    sb_put(r, b, buf, (size_t)(p - buf));
 }
 
 /* Text with &, <, >, " and ' escaped, so any string is safe in element
@@ -2218,7 +2321,7 @@ static loc_status put_ring(rep *r, sbuf *b, const frame *fr, const GEOSGeometry 
         long qx = lround((x - fr->x0) * fr->s * 10), qy = lround((fr->y1 - y) * fr->s * 10);
         if (i && qx == px && qy == py)
             continue;
-        sb_printf(r, b, "%c%.1f %.1f", i ? 'L' : 'M', qx / 10.0, qy / 10.0);
+        sb_point(r, b, i ? 'L' : 'M', qx, qy);
         px = qx;
         py = qy;
     }
@@ -3049,10 +3152,24 @@ static void poorer_counts(const rep *r, size_t k, size_t *rest, size_t *scot)
 {
     *rest = *scot = 0;
     for (size_t j = 0; j < r->o->nindicators; j++) {
-        const char *nm = r->o->indicators[j].name;
-        *rest += flag_at(r, ind_col(r, nm, "_flag_council_rest"), k) == 1;
-        *scot += flag_at(r, ind_col(r, nm, "_flag_scotland"), k) == 1;
+        *rest += flag_at(r, r->flag_cols[j][0], k) == 1;
+        *scot += flag_at(r, r->flag_cols[j][1], k) == 1;
     }
+}
+
+/* Find the profile indicators' flag columns (by name, so once per report:
+ * per locality it was a fifth of the report's time on all of Scotland). */
+static loc_status find_flag_cols(rep *r)
+{
+    size_t n = r->o->nindicators;
+    if (!(r->flag_cols = loc_malloc(r->ctx, (n ? n : 1) * sizeof *r->flag_cols)))
+        return LOC_ENOMEM;
+    for (size_t j = 0; j < n; j++) {
+        const char *nm = r->o->indicators[j].name;
+        r->flag_cols[j][0] = ind_col(r, nm, "_flag_council_rest");
+        r->flag_cols[j][1] = ind_col(r, nm, "_flag_scotland");
+    }
+    return LOC_OK;
 }
 
 static const char *reason_of(const rep *r, size_t k)
@@ -3654,9 +3771,11 @@ static void free_rep(rep *r)
     r->bb = NULL;
     loc_free(r->ctx, r->gsize);
     loc_free(r->ctx, r->simple);
+    loc_free(r->ctx, r->flag_cols);
     r->group = NULL;
     r->gsize = NULL;
     r->simple = NULL;
+    r->flag_cols = NULL;
 }
 
 /* Write report.html to a temporary beside path; *tmp gets it. */
@@ -3686,7 +3805,7 @@ static loc_status stage_report(loc_ctx *ctx, const loc_dissolved *d, const loc_a
     if (!(r.simple = loc_calloc(ctx, d->n ? d->n : 1, sizeof *r.simple)) ||
         !(r.group = loc_malloc(ctx, (d->n ? d->n : 1) * sizeof *r.group)) ||
         !(r.bb = loc_calloc(ctx, d->n ? d->n : 1, sizeof *r.bb)) ||
-        !(r.gsize = loc_calloc(ctx, ng, sizeof *r.gsize))) {
+        !(r.gsize = loc_calloc(ctx, ng, sizeof *r.gsize)) || find_flag_cols(&r)) {
         free_rep(&r);
         return LOC_ENOMEM;
     }

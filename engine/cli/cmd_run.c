@@ -515,6 +515,7 @@ typedef struct out_pool {
     loc_status st[NOUT];          /* per job: its status (LOC_OK when not run) */
     char *err[NOUT];              /* per job: its error message, malloc'd, or NULL */
     double s[NOUT];               /* per job: seconds writing */
+    const char *prefix;           /* the calling thread's message prefix (a batch run's name) */
 } out_pool;
 
 /* The next job to write, or -1 when there are none or one failed. */
@@ -554,6 +555,7 @@ static void *writer_main(void *arg)
 {
     out_pool *pl = arg;
     long k;
+    cli_msg_prefix = pl->prefix; /* messages name the batch run, as its own thread's do */
     while ((k = take_job(pl)) >= 0)
         run_job(pl, (size_t)k);
     return NULL;
@@ -582,6 +584,7 @@ static loc_status write_jobs(loc_ctx *ctx, const out_src *src, cli_stage *st, cl
     pl.src = src;
     pl.a = src->a;
     pl.paths = paths;
+    pl.prefix = cli_msg_prefix;
     if (pthread_mutex_init(&pl.lock, NULL) != 0)
         return loc_error(ctx, LOC_ENOMEM, "cannot start the writers: out of resources");
     pthread_t tid[MAX_WRITERS];
