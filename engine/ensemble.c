@@ -6,6 +6,7 @@
  * agreement counts are kept, so memory stays that of one plan.
  */
 #include "localities/ensemble.h"
+#include "localities/csv.h"
 #include "internal.h"
 
 #include <math.h>
@@ -235,6 +236,71 @@ static loc_status write_localities(loc_ctx *ctx, const loc_ensemble *e, const lo
     if (bad)
         st = loc_afile_failed(ctx, &af);
     return loc_afile_close(ctx, &af, st);
+}
+
+/* The cells appended to one row: the row's key, looked up in main. */
+typedef int (*put_cells_fn)(FILE *f, const loc_ensemble *e, const loc_partition *main, const char *key);
+
+static int put_zone_cells(FILE *f, const loc_ensemble *e, const loc_partition *main, const char *key)
+{
+    long r = loc_zones_find(loc_partition_zones(main), key);
+    return put_share(f, r >= 0 ? e->zone_share[r] : NAN);
+}
+
+static int put_locality_cells(FILE *f, const loc_ensemble *e, const loc_partition *main, const char *key)
+{
+    long k = loc_partition_find(main, key);
+    if (k < 0)
+        return fputs(",,", f);
+    return fprintf(f, "%u,", e->similar[k]) < 0 || put_share(f, loc_ensemble_flag_holds(e, (size_t)k)) < 0 ||
+                   fputc(',', f) == EOF || put_share(f, loc_ensemble_locality_share(e, main, (size_t)k)) < 0
+               ? EOF
+               : 0;
+}
+
+/* Rewrite the CSV at path with header cells `extra` and each row's cells
+ * from put appended, keyed by column `key`. */
+static loc_status append_columns(loc_ctx *ctx, const loc_ensemble *e, const loc_partition *main, const char *path,
+                                 const char *key, const char *extra, put_cells_fn put)
+{
+    loc_csv *csv = loc_csv_read(ctx, path);
+    if (!csv)
+        return loc_errcode(ctx);
+    long kc = loc_csv_column(csv, key);
+    if (kc < 0) {
+        loc_csv_destroy(csv);
+        return loc_error(ctx, LOC_EPARSE, "'%s': no column '%s'", path, key);
+    }
+    loc_afile af;
+    loc_status st = loc_afile_open(ctx, &af, path);
+    if (st) {
+        loc_csv_destroy(csv);
+        return st;
+    }
+    size_t nc = loc_csv_ncols(csv);
+    int bad = 0;
+    for (size_t c = 0; c < nc && !bad; c++)
+        bad = (c && fputc(',', af.f) == EOF) || loc_csv_put_field(af.f, loc_csv_header(csv, c)) == EOF;
+    bad = bad || fprintf(af.f, ",%s\n", extra) < 0;
+    for (size_t r = 0; r < loc_csv_nrows(csv) && !bad; r++) {
+        for (size_t c = 0; c < nc && !bad; c++)
+            bad = (c && fputc(',', af.f) == EOF) || loc_csv_put_field(af.f, loc_csv_field(csv, r, c)) == EOF;
+        bad = bad || fputc(',', af.f) == EOF || put(af.f, e, main, loc_csv_field(csv, r, (size_t)kc)) < 0 ||
+              fputc('\n', af.f) == EOF;
+    }
+    if (bad)
+        st = loc_afile_failed(ctx, &af);
+    loc_csv_destroy(csv);
+    return loc_afile_close(ctx, &af, st);
+}
+
+loc_status loc_ensemble_append_columns(loc_ctx *ctx, const loc_ensemble *e, const loc_partition *main,
+                                       const char *zones_csv, const char *localities_csv)
+{
+    loc_status st = append_columns(ctx, e, main, zones_csv, "zone_code", "share_of_plans_flagged", put_zone_cells);
+    return st ? st
+              : append_columns(ctx, e, main, localities_csv, "locality_code",
+                               "plans_similar,flag_holds_share,residents_flagged_share", put_locality_cells);
 }
 
 loc_status loc_ensemble_write_csv(loc_ctx *ctx, const loc_ensemble *e, const loc_partition *main,

@@ -185,6 +185,25 @@ static void test_stirling_ensemble(void **state)
     assert_int_equal(loc_ensemble_write_csv(r.ctx, e, p, as, zp, lp), LOC_OK);
     assert_int_equal(count_lines(zp), r.n + 1);
     assert_int_equal(count_lines(lp), loc_partition_count(p) + 1);
+    /* the columns appended to a run's zones.csv and localities.csv */
+    assert_int_equal(loc_partition_write_zones_csv(r.ctx, p, zp), LOC_OK);
+    assert_int_equal(loc_assess_write_localities(r.ctx, as, lp), LOC_OK);
+    assert_int_equal(loc_ensemble_append_columns(r.ctx, e, p, zp, lp), LOC_OK);
+    assert_int_equal(count_lines(zp), r.n + 1);
+    assert_int_equal(count_lines(lp), loc_partition_count(p) + 1);
+    FILE *f = fopen(zp, "r");
+    char line[512];
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    assert_string_equal(line, "zone_code,locality_code,locality_name,council_code,population,share_of_plans_flagged\n");
+    f = fopen(lp, "r");
+    char big[8192];
+    assert_non_null(fgets(big, sizeof big, f));
+    fclose(f);
+    assert_non_null(strstr(big, ",plans_similar,flag_holds_share,residents_flagged_share\n"));
+    /* a file without the key column */
+    assert_int_equal(loc_ensemble_append_columns(r.ctx, e, p, lp, zp), LOC_EPARSE);
+    assert_int_equal(loc_ensemble_append_columns(r.ctx, e, p, "/nonexistent-dir/z.csv", lp), LOC_EIO);
     unlink(zp);
     unlink(lp);
     rmdir(dir);

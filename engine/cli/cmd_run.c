@@ -649,9 +649,17 @@ typedef struct ensemble_out {
 static loc_status write_ensemble(loc_ctx *ctx, void *ud, cli_stage *st)
 {
     ensemble_out *eo = ud;
-    char zones[4096]; /* cli_stage_path's answer lasts until its next call */
+    char zones[4096], locs[4096]; /* cli_stage_path's answer lasts until its next call */
     snprintf(zones, sizeof zones, "%s", cli_stage_path(st, "ensemble_zones.csv"));
-    return loc_ensemble_write_csv(ctx, eo->e, eo->p, eo->as, zones, cli_stage_path(st, "ensemble_localities.csv"));
+    loc_status rc = loc_ensemble_write_csv(ctx, eo->e, eo->p, eo->as, zones,
+                                           cli_stage_path(st, "ensemble_localities.csv"));
+    if (rc)
+        return rc;
+    /* and the columns in the staged zones.csv and localities.csv (staged
+     * already: not registered again) */
+    snprintf(zones, sizeof zones, "%s/zones.csv", st->dir);
+    snprintf(locs, sizeof locs, "%s/localities.csv", st->dir);
+    return loc_ensemble_append_columns(ctx, eo->e, eo->p, zones, locs);
 }
 
 /* The ensemble's columns on each locality of the GeoJSON and GeoPackage. */

@@ -67,4 +67,14 @@ LOC_API loc_status loc_ensemble_write_csv(loc_ctx *ctx, const loc_ensemble *e, c
                                           const loc_assess *main_as, const char *zones_path,
                                           const char *localities_path);
 
+/*
+ * Append the ensemble's columns to a run's zones.csv (share_of_plans_flagged,
+ * by zone_code) and localities.csv (plans_similar, flag_holds_share,
+ * residents_flagged_share, by locality_code), rewriting each file
+ * atomically with every other field as it was.  Rows whose key main does
+ * not know get empty cells.  LOC_EPARSE or LOC_EIO naming the file.
+ */
+LOC_API loc_status loc_ensemble_append_columns(loc_ctx *ctx, const loc_ensemble *e, const loc_partition *main,
+                                               const char *zones_csv, const char *localities_csv);
+
 #endif

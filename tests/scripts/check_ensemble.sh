@@ -3,7 +3,8 @@
 # every zone once with a share of plans that is a whole number of plans
 # over 3; ensemble_localities.csv every locality; and every feature of
 # localities.geojson carries plans_similar, flag_holds_share and
-# residents_flagged_share, equal to ensemble_localities.csv's.
+# residents_flagged_share, equal to ensemble_localities.csv's, and
+# zones.csv and localities.csv carry the same columns.
 # Usage: check_ensemble.sh LOCALITIES_BINARY SOURCE_DIR
 set -euo pipefail
 bin=$1 src=$2
@@ -30,5 +31,11 @@ for f in feats:
     if e["flag_holds_share"]:
         assert abs(p["flag_holds_share"] - float(e["flag_holds_share"])) < 1e-4, p["code"]
     assert abs(p["residents_flagged_share"] - float(e["residents_flagged_share"])) < 1e-4, p["code"]
+zc = {r["zone_code"]: r["share_of_plans_flagged"] for r in ez}
+assert all(r["share_of_plans_flagged"] == zc[r["zone_code"]] for r in zones), "zones.csv column differs"
+for r in csv.DictReader(open(f"{d}/localities.csv", newline="")):
+    e = el[r["locality_code"]]
+    for c in ("plans_similar", "flag_holds_share", "residents_flagged_share"):
+        assert r[c] == e[c], (r["locality_code"], c)
 print(f"ensemble of 3 plans: {len(ez)} zones, {len(feats)} localities, GeoJSON carries the columns")
 PY
