@@ -649,7 +649,7 @@ typedef struct ensemble_out {
 static loc_status write_ensemble(loc_ctx *ctx, void *ud, cli_stage *st)
 {
     ensemble_out *eo = ud;
-    char zones[4096], locs[4096]; /* cli_stage_path's answer lasts until its next call */
+    char zones[4200], locs[4200]; /* cli_stage_path's answer lasts until its next call */
     snprintf(zones, sizeof zones, "%s", cli_stage_path(st, "ensemble_zones.csv"));
     loc_status rc = loc_ensemble_write_csv(ctx, eo->e, eo->p, eo->as, zones,
                                            cli_stage_path(st, "ensemble_localities.csv"));
