@@ -161,7 +161,7 @@ static int dir_entries(void)
 /* A rows x cols lattice of side-metre squares, codes "r.c". */
 static void lattice(fx *f, int rows, int cols, double side)
 {
-    static char names[MAXZ][16];
+    static char names[MAXZ][24]; /* two ints and a dot, whatever their size */
     for (int r = 0; r < rows; r++)
         for (int c = 0; c < cols; c++) {
             char wkt[256];
