@@ -3533,18 +3533,63 @@ static const char SCRIPT[] =
     "lg.innerHTML=h+'<span><i style=\"background:#fff\"></i>no value</span>';lg.querySelector('b').textContent=x.l;});};\n"
     "})();\n";
 
+/* The selector's measure j: the profiles' indicators, then map_extra. */
+static const loc_report_indicator *map_measure(const rep *r, size_t j)
+{
+    return j < r->o->nindicators ? &r->o->indicators[j] : &r->o->map_extra[j - r->o->nindicators];
+}
+
+/* The report's own tables (opts->tables), each a section. */
+static void put_extra_tables(rep *r)
+{
+    FILE *f = r->f;
+    for (size_t t = 0; t < r->o->ntables; t++) {
+        const loc_report_table *tb = &r->o->tables[t];
+        fprintf(f, "<h2 id=\"");
+        esc(f, tb->id);
+        fputs("\">", f);
+        esc(f, tb->title);
+        fputs("</h2>\n", f);
+        if (tb->intro) {
+            fputs("<p>", f);
+            esc(f, tb->intro);
+            fputs("</p>\n", f);
+        }
+        if (!tb->nrows)
+            continue;
+        fputs("<table class=\"data people\"><thead><tr>", f);
+        for (size_t c = 0; c < tb->ncols; c++) {
+            fputs("<th scope=\"col\">", f);
+            esc(f, tb->head[c]);
+            fputs("</th>", f);
+        }
+        fputs("</tr></thead><tbody>\n", f);
+        for (size_t i = 0; i < tb->nrows; i++) {
+            fputs("<tr>", f);
+            for (size_t c = 0; c < tb->ncols; c++) {
+                fputs("<td>", f);
+                esc(f, tb->cells[i * tb->ncols + c]);
+                fputs("</td>", f);
+            }
+            fputs("</tr>\n", f);
+        }
+        fputs("</tbody></table>\n", f);
+    }
+}
+
 /* The values behind the indicator selector, as JSON (NaN as null). */
 static void put_map_data(rep *r)
 {
     FILE *f = r->f;
-    if (!r->o->nindicators || r->value_col < 0)
+    if (!(r->o->nindicators + r->o->nmap_extra) || r->value_col < 0)
         return;
     fputs("<script type=\"application/json\" id=\"ind-data\">{\"cur\":\"", f);
     put_json_text(f, loc_attrs_name(r->a, (size_t)r->value_col));
     fputs("\",\"ind\":[", f);
     size_t shown = 0;
-    for (size_t j = 0; j < r->o->nindicators; j++) {
-        const loc_report_indicator *in = &r->o->indicators[j];
+    size_t nall = r->o->nindicators + r->o->nmap_extra;
+    for (size_t j = 0; j < nall; j++) {
+        const loc_report_indicator *in = map_measure(r, j);
         if (ind_col(r, in->name, "") < 0)
             continue;
         fputs(shown++ ? ",{\"n\":\"" : "{\"n\":\"", f);
@@ -3557,8 +3602,8 @@ static void put_map_data(rep *r)
     }
     fputs("],\"v\":[", f);
     shown = 0;
-    for (size_t j = 0; j < r->o->nindicators; j++) {
-        long col = ind_col(r, r->o->indicators[j].name, "");
+    for (size_t j = 0; j < nall; j++) {
+        long col = ind_col(r, map_measure(r, j)->name, "");
         if (col < 0)
             continue;
         fputs(shown++ ? ",[" : "[", f);
@@ -3734,6 +3779,7 @@ static loc_status put_page(rep *r)
         return st;
     if ((st = put_tables(r)) || (st = put_profiles(r)))
         return st;
+    put_extra_tables(r);
     put_kv(f, "Settings", "settings", r->o->settings, r->o->nsettings);
     put_kv(f, "Data sources", "sources", r->o->sources, r->o->nsources);
     put_map_data(r);

@@ -1278,6 +1278,28 @@ static void test_report_squares(void **state)
     free(x);
     free(y);
 
+    /* a table of its own and an extra measure for the maps' selector */
+    static const char *const th[2] = {"Council", "Why <not>"};
+    static const char *const tc[4] = {"Alpha", "below the floor", "Beta & co", "a zone <above>"};
+    loc_report_table tb = {"feas", "Floor & ceiling", "Intro <p>", 2, 2, th, tc};
+    loc_report_indicator extra = {"income_rate", "Stability <share>", NULL, 1, 0};
+    in.o.tables = &tb;
+    in.o.ntables = 1;
+    in.o.map_extra = &extra;
+    in.o.nmap_extra = 1;
+    assert_int_equal(loc_write_report(f.ctx, d, in.a, &in.o, path), LOC_OK);
+    html = slurp(path, NULL);
+    check_balanced(html);
+    assert_non_null(strstr(html, "<h2 id=\"feas\">Floor &amp; ceiling</h2>\n<p>Intro &lt;p&gt;</p>"));
+    assert_non_null(strstr(html, "<th scope=\"col\">Why &lt;not&gt;</th>"));
+    assert_non_null(strstr(html, "<td>Beta &amp; co</td><td>a zone &lt;above&gt;</td>"));
+    assert_non_null(strstr(html, "\"n\":\"income_rate\""));
+    free(html);
+    in.o.tables = NULL;
+    in.o.ntables = 0;
+    in.o.map_extra = NULL;
+    in.o.nmap_extra = 0;
+
     /* no options: maps without colours, nothing else */
     assert_int_equal(loc_write_report(f.ctx, d, NULL, NULL, path), LOC_OK);
     html = slurp(path, NULL);

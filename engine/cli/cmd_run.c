@@ -301,6 +301,61 @@ static int has_soft(const cli_built *b)
     return 0;
 }
 
+/* The report's feasibility section: the councils and parts where the
+ * floor or the ceiling cannot hold, and why (feasibility.csv has every
+ * row).  cells: 6 per row, from cellbuf (the caller frees it). */
+#define FEAS_COLS 6
+static size_t feasibility_table(const cli_inputs *in, const cli_built *b, loc_report_table *tb, char **cellbuf,
+                                const char ***cells, char *intro, size_t intro_size)
+{
+    static const char *const head[FEAS_COLS] = {"Council", "Part", "First zone", "Zones", "Residents", "Why not"};
+    size_t bad = 0, parts = 0, councils = 0;
+    for (size_t i = 0; i < b->nfeasibility; i++) {
+        bad += !b->feasibility[i].floor_holds || !b->feasibility[i].ceiling_holds;
+        parts += b->feasibility[i].component > 0;
+        councils += b->feasibility[i].component == 0;
+    }
+    *cellbuf = calloc(bad ? bad * FEAS_COLS : 1, 200);
+    *cells = calloc(bad ? bad * FEAS_COLS : 1, sizeof **cells);
+    if (!*cellbuf || !*cells)
+        return 0;
+    size_t row = 0;
+    for (size_t i = 0; i < b->nfeasibility; i++) {
+        const loc_feasibility *fe = &b->feasibility[i];
+        if (fe->floor_holds && fe->ceiling_holds)
+            continue;
+        char *c = *cellbuf + row * FEAS_COLS * 200;
+        snprintf(c, 200, "%s", fe->council >= 0 ? loc_zones_council_name(in->zones, (size_t)fe->council) : "");
+        if (fe->component)
+            snprintf(c + 200, 200, "part %zu of %zu", fe->component, fe->ncomponents);
+        else
+            snprintf(c + 200, 200, "the whole council");
+        snprintf(c + 400, 200, "%s", b->codes ? b->codes[fe->first_node] : "");
+        snprintf(c + 600, 200, "%zu", fe->zones);
+        snprintf(c + 800, 200, "%.0f", fe->population);
+        size_t len = 0;
+        if (!fe->floor_holds)
+            len += (size_t)snprintf(c + 1000, 200, "below the floor of %.0f residents", b->opts.min_pop);
+        if (!fe->ceiling_holds && len < 200)
+            snprintf(c + 1000 + len, 200 - len, "%s%zu zone%s or hard group%s above the ceiling of %.0f (largest "
+                     "%.0f residents, zone %s)", len ? "; " : "", fe->units_over_ceiling,
+                     fe->units_over_ceiling == 1 ? "" : "s", fe->units_over_ceiling == 1 ? "" : "s", b->opts.max_pop,
+                     fe->largest_unit, b->codes ? b->codes[fe->largest_node] : "");
+        for (int k = 0; k < FEAS_COLS; k++)
+            (*cells)[row * FEAS_COLS + (size_t)k] = c + 200 * (size_t)k;
+        row++;
+    }
+    snprintf(intro, intro_size,
+             "Whether the population floor (%.0f) and ceiling (%.0f) can hold in each of the %zu council%s and the "
+             "%zu part%s the graph separates (islands, land cut off by water): %s  Every row is in feasibility.csv.",
+             b->opts.min_pop, b->opts.max_pop, councils, councils == 1 ? "" : "s", parts, parts == 1 ? "" : "s",
+             bad ? "where they cannot, the localities there are as close as the geography allows, and the table "
+                   "says why."
+                 : "they can everywhere.");
+    *tb = (loc_report_table){"feasibility", "Floor and ceiling", intro, FEAS_COLS, row, head, *cells};
+    return 1;
+}
+
 static loc_status write_report(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, const cli_built *b,
                                const loc_partition *p, const loc_assess *as, const loc_dissolved *d,
                                const loc_attrs *t, const char *path)
@@ -397,7 +452,32 @@ static loc_status write_report(loc_ctx *ctx, const cli_args *a, const cli_inputs
     ro.nsettings = nset;
     ro.sources = sources;
     ro.nsources = ns;
-    loc_status st = loc_write_report(ctx, d, t, &ro, path);
+    /* the ensemble's shares, when the run has them, in the maps' selector */
+    static const loc_report_indicator ens[] = {
+        {"flag_holds_share", "Flag stability: share of similar alternative plans in which the locality's plan "
+                             "flag holds (1 = every plan)", NULL, 0, 0},
+        {"residents_flagged_share", "Share of alternative plans in which its residents' zones lie in a locality "
+                                    "needing a plan (residents' mean)", NULL, 1, 0}};
+    if (loc_attrs_find(t, ens[0].name) >= 0) {
+        ro.map_extra = ens;
+        ro.nmap_extra = 2;
+    }
+    loc_report_table feas;
+    char *feas_buf = NULL, intro[600];
+    const char **feas_cells = NULL;
+    loc_status st = LOC_OK;
+    if (b->feasibility) {
+        if (feasibility_table(in, b, &feas, &feas_buf, &feas_cells, intro, sizeof intro)) {
+            ro.tables = &feas;
+            ro.ntables = 1;
+        } else {
+            st = loc_error(ctx, LOC_ENOMEM, "out of memory");
+        }
+    }
+    if (!st)
+        st = loc_write_report(ctx, d, t, &ro, path);
+    free(feas_buf);
+    free(feas_cells);
     free_funnels(&fs);
     free(ri);
     return st;

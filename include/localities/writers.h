@@ -233,6 +233,18 @@ typedef struct loc_report_indicator {
     int tested;        /* 0: reported only, never flagged */
 } loc_report_indicator;
 
+/* A table of its own in the report (feasibility, for one), every cell
+ * text (escaped on output): ncols headings, then nrows x ncols cells row
+ * by row. */
+typedef struct loc_report_table {
+    const char *id;              /* the section's anchor */
+    const char *title;           /* its heading */
+    const char *intro;           /* a paragraph before the table; NULL: none */
+    size_t ncols, nrows;
+    const char *const *head;     /* ncols headings */
+    const char *const *cells;    /* nrows * ncols cells */
+} loc_report_table;
+
 typedef struct loc_report_opts {
     const char *title;               /* page title; NULL: "Localities" */
     const char *flag_column;         /* INT attrs column (non-zero: flagged) colouring the first maps; NULL: none */
@@ -252,6 +264,11 @@ typedef struct loc_report_opts {
     const char *date;                /* the run's date for the title block; NULL: none */
     const char *const *attribution;  /* copyright and licence lines, on every map and at the foot */
     size_t nattribution;
+    const loc_report_indicator *map_extra; /* more REAL attrs columns the maps' selector offers (no profile,
+                                            * no funnel): the ensemble's shares, for one */
+    size_t nmap_extra;
+    const loc_report_table *tables;  /* sections of their own, after the profiles */
+    size_t ntables;
 } loc_report_opts;
 
 /*

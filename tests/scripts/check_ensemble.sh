@@ -4,7 +4,9 @@
 # over 3; ensemble_localities.csv every locality; and every feature of
 # localities.geojson carries plans_similar, flag_holds_share and
 # residents_flagged_share, equal to ensemble_localities.csv's, and
-# zones.csv and localities.csv carry the same columns.
+# zones.csv and localities.csv carry the same columns; the report offers
+# both shares in its maps' selector, with every locality's value, and
+# has its floor-and-ceiling section.
 # Usage: check_ensemble.sh LOCALITIES_BINARY SOURCE_DIR
 set -euo pipefail
 bin=$1 src=$2
@@ -37,5 +39,18 @@ for r in csv.DictReader(open(f"{d}/localities.csv", newline="")):
     e = el[r["locality_code"]]
     for c in ("plans_similar", "flag_holds_share", "residents_flagged_share"):
         assert r[c] == e[c], (r["locality_code"], c)
-print(f"ensemble of 3 plans: {len(ez)} zones, {len(feats)} localities, GeoJSON carries the columns")
+html = open(f"{d}/report.html", encoding="utf-8").read()
+import re
+data = json.loads(re.search(r'<script type="application/json" id="ind-data">(.*?)</script>', html, re.S).group(1))
+names = [x["n"] for x in data["ind"]]
+for c in ("flag_holds_share", "residents_flagged_share"):
+    assert c in names, f"the report's map selector lacks {c}"
+    vals = data["v"][names.index(c)]
+    assert len(vals) == len(feats), c
+    # in the localities' order, as the GeoJSON's features
+    for v, f in zip(vals, feats):
+        w = f["properties"].get(c)
+        assert (v is None) == (w is None) and (v is None or abs(v - w) < 1e-5), (c, f["properties"]["code"], v, w)
+assert '<h2 id="feasibility">Floor and ceiling</h2>' in html, "no floor-and-ceiling section"
+print(f"ensemble of 3 plans: {len(ez)} zones, {len(feats)} localities, GeoJSON carries the columns, the report maps them")
 PY
