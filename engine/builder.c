@@ -15,6 +15,7 @@
 #include "localities/builder.h"
 #include "localities/codes.h"
 #include "internal.h"
+#include "build_internal.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -22,49 +23,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-/* ---------------------------------------------------------------------
- * Small tools
- * --------------------------------------------------------------------- */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* splitmix64: seeds and a small fast generator in one. */
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-static double rng_unit(uint64_t *s) { return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0); }
-
-static uint32_t rng_below(uint64_t *s, uint32_t n) { return (uint32_t)(((rng_next(s) >> 32) * n) >> 32); }
-
-static void shuffle(uint32_t *a, size_t n, uint64_t *s)
-{
-    for (size_t i = n; i > 1; i--) {
-        uint32_t j = rng_below(s, (uint32_t)i);
-        uint32_t t = a[i - 1];
-        a[i - 1] = a[j];
-        a[j] = t;
-    }
-}
-
-static uint32_t uf_find(uint32_t *parent, uint32_t x)
-{
-    while (parent[x] != x) {
-        parent[x] = parent[parent[x]];
-        x = parent[x];
-    }
-    return x;
-}
 
 void loc_build_opts_init(loc_build_opts *o)
 {
@@ -89,46 +47,14 @@ void loc_build_opts_init(loc_build_opts *o)
  * The problem on units
  * --------------------------------------------------------------------- */
 
-/* The graph as compressed rows: the caller's graph, or a council's part of
- * it with its own numbering (see council_sub). */
-typedef struct csr {
-    const size_t *off;      /* n + 1 row starts */
-    const uint32_t *adj;    /* neighbours, ascending in each row */
-    const double *len;      /* shared length per directed edge */
-    const uint8_t *kind;    /* loc_edge_kind per directed edge */
-} csr;
 
 static csr csr_of_graph(const loc_graph *g)
 {
     return (csr){loc_graph_offsets(g), loc_graph_adjacency(g), loc_graph_lengths(g), loc_graph_kinds(g)};
 }
 
-typedef struct problem {
-    loc_ctx *ctx;
-    const loc_build_input *in;
-    csr g;                  /* the graph of in's nodes */
-    loc_build_opts o;
-    size_t n, nu, nf;
-    uint32_t *unit_of;      /* node -> unit */
-    size_t *mstart;         /* unit -> nodes, CSR */
-    uint32_t *members;
-    double *upop;
-    int32_t *ucouncil;
-    double *uf;             /* nu * nf * 3: W, S, Q */
-    size_t *astart;         /* unit edges, CSR */
-    uint32_t *adj;
-    double *alen;
-    size_t *sstart;         /* unit soft memberships, CSR */
-    uint64_t *skey;         /* grouping << 32 | group */
-    uint32_t *scnt;         /* nodes of the unit in that group */
-    uint32_t *sgid;         /* the group's index over every soft grouping */
-    size_t ngroups_all;     /* soft groups over every soft grouping (ids of sgid) */
-    size_t nsoftgroups;     /* soft groups with a node: P_total */
-    double htot, ctot, ptot;
-    double kh, kc, ks;      /* weight / normaliser per term */
-} problem;
 
-static void problem_free(problem *p)
+void bld_problem_free(problem *p)
 {
     loc_ctx *ctx = p->ctx;
     loc_free(ctx, p->unit_of);
@@ -192,12 +118,8 @@ static loc_status check_input(loc_ctx *ctx, const loc_build_input *in, const loc
     return LOC_OK;
 }
 
-typedef struct keyed {
-    uint64_t key;
-    uint32_t node;
-} keyed;
 
-static int cmp_keyed(const void *a, const void *b)
+int bld_cmp_keyed(const void *a, const void *b)
 {
     const keyed *x = a, *y = b;
     if (x->key != y->key)
@@ -232,7 +154,7 @@ static loc_status make_units(problem *p)
             k[i].key = (uint64_t)p->unit_of[i] * span + sub;
             k[i].node = (uint32_t)i;
         }
-        qsort(k, n, sizeof *k, cmp_keyed);
+        qsort(k, n, sizeof *k, bld_cmp_keyed);
         uint32_t id = 0;
         for (size_t i = 0; i < n; i++) {
             if (i && k[i].key != k[i - 1].key)
@@ -438,7 +360,7 @@ static loc_status problem_setup(problem *p, loc_ctx *ctx, const loc_build_input 
     p->n = in->n;
     p->nf = in->nfeat;
     if ((st = make_units(p)) || (st = make_features(p)) || (st = make_edges(p)) || (st = make_soft(p))) {
-        problem_free(p);
+        bld_problem_free(p);
         return st;
     }
     p->ptot = (double)p->nsoftgroups;
@@ -449,7 +371,7 @@ static loc_status problem_setup(problem *p, loc_ctx *ctx, const loc_build_input 
 }
 
 /* The problem on the caller's input: checked, over the caller's graph. */
-static loc_status problem_init(problem *p, loc_ctx *ctx, const loc_build_input *in, const loc_build_opts *o)
+loc_status bld_problem_init(problem *p, loc_ctx *ctx, const loc_build_input *in, const loc_build_opts *o)
 {
     loc_build_opts opts;
     if (o)
@@ -462,1067 +384,6 @@ static loc_status problem_init(problem *p, loc_ctx *ctx, const loc_build_input *
         return st;
     csr g = csr_of_graph(in->graph);
     return problem_setup(p, ctx, in, &opts, &g);
-}
-
-/* ---------------------------------------------------------------------
- * Search state: a labelling of the units with incremental sums
- * --------------------------------------------------------------------- */
-
-/* Soft counts: (grouping, group, locality) -> nodes, open addressing. */
-typedef struct softmap {
-    uint64_t *keys; /* 0 = empty; stored as key + 1 */
-    uint32_t *vals;
-    size_t cap, used;
-} softmap;
-
-struct loc_build_state {
-    const problem *p;
-    problem own;            /* filled when the state was created on its own */
-    int owns_problem;
-    size_t nloc;
-    int32_t *lab;           /* per unit */
-    int32_t *node_lab;      /* per node, kept for loc_build_state_labels */
-    double *lpop;
-    uint32_t *lcount;
-    int32_t *lcouncil;
-    double *lf;             /* nloc * nf * 3 */
-    double *lh;             /* heterogeneity per locality */
-    softmap sm;
-    uint32_t *gdist;        /* per soft group: localities it touches */
-    double H, C, P;         /* raw terms; P: soft groups split */
-    uint32_t *stamp, cur;   /* per unit, for searches */
-    uint32_t *queue;
-    uint32_t *cand;         /* candidate localities of a move */
-    double *cand_len;
-    uint64_t evaluated, made, searches;
-};
-
-static uint64_t soft_key(uint64_t gk, int32_t loc) { return (gk << 30 | (uint32_t)loc) + 1; }
-
-/* The global group id of a softmap key (see soft_key). */
-static uint32_t soft_gid(const problem *p, uint64_t key)
-{
-    uint64_t gk = (key - 1) >> 30;
-    size_t g = (size_t)(gk >> 32), off = 0;
-    for (size_t q = 0; q < g; q++)
-        off += p->in->groupings[q].hard ? 0 : p->in->groupings[q].ngroups;
-    return (uint32_t)(off + (uint32_t)gk);
-}
-
-static size_t soft_slot(const softmap *m, uint64_t key)
-{
-    uint64_t h = key * 0x9E3779B97F4A7C15ULL;
-    size_t i = (size_t)(h >> 20) & (m->cap - 1);
-    while (m->keys[i] && m->keys[i] != key)
-        i = (i + 1) & (m->cap - 1);
-    return i;
-}
-
-static uint32_t soft_get(const softmap *m, uint64_t gk, int32_t loc)
-{
-    size_t i = soft_slot(m, soft_key(gk, loc));
-    return m->keys[i] ? m->vals[i] : 0;
-}
-
-/* Rebuild the table at twice the size, dropping zero counts. */
-static loc_status soft_grow(loc_ctx *ctx, softmap *m)
-{
-    softmap nm = {0};
-    nm.cap = m->cap * 2;
-    if (!(nm.keys = loc_calloc(ctx, nm.cap, sizeof *nm.keys)) || !(nm.vals = loc_malloc(ctx, nm.cap * sizeof *nm.vals))) {
-        loc_free(ctx, nm.keys);
-        return LOC_ENOMEM;
-    }
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->keys[i] && m->vals[i]) {
-            size_t j = soft_slot(&nm, m->keys[i]);
-            nm.keys[j] = m->keys[i];
-            nm.vals[j] = m->vals[i];
-            nm.used++;
-        }
-    loc_free(ctx, m->keys);
-    loc_free(ctx, m->vals);
-    *m = nm;
-    return LOC_OK;
-}
-
-/* Add d to a count; the table was sized so that it never needs to grow
- * inside a search (see state_reserve). */
-static void soft_add(softmap *m, uint64_t gk, int32_t loc, int32_t d)
-{
-    uint64_t key = soft_key(gk, loc);
-    size_t i = soft_slot(m, key);
-    if (!m->keys[i]) {
-        m->keys[i] = key;
-        m->vals[i] = 0;
-        m->used++;
-    }
-    m->vals[i] = (uint32_t)((int32_t)m->vals[i] + d);
-}
-
-static double loc_het(const problem *p, const double *f)
-{
-    double h = 0;
-    for (size_t k = 0; k < p->nf; k++, f += 3)
-        if (f[0] > 0)
-            h += f[2] - f[1] * f[1] / f[0];
-    return h;
-}
-
-void loc_build_state_destroy(loc_build_state *s)
-{
-    if (!s)
-        return;
-    loc_ctx *ctx = s->p->ctx;
-    loc_free(ctx, s->lab);
-    loc_free(ctx, s->node_lab);
-    loc_free(ctx, s->lpop);
-    loc_free(ctx, s->lcount);
-    loc_free(ctx, s->lcouncil);
-    loc_free(ctx, s->lf);
-    loc_free(ctx, s->lh);
-    loc_free(ctx, s->sm.keys);
-    loc_free(ctx, s->sm.vals);
-    loc_free(ctx, s->gdist);
-    loc_free(ctx, s->stamp);
-    loc_free(ctx, s->queue);
-    loc_free(ctx, s->cand);
-    loc_free(ctx, s->cand_len);
-    if (s->owns_problem)
-        problem_free(&s->own);
-    loc_free(ctx, s);
-}
-
-/* Recompute every sum from the unit labels. */
-static void state_recompute(loc_build_state *s)
-{
-    const problem *p = s->p;
-    size_t nf3 = p->nf * 3;
-    memset(s->lpop, 0, s->nloc * sizeof *s->lpop);
-    memset(s->lcount, 0, s->nloc * sizeof *s->lcount);
-    memset(s->lf, 0, s->nloc * (nf3 ? nf3 : 1) * sizeof *s->lf);
-    memset(s->sm.keys, 0, s->sm.cap * sizeof *s->sm.keys);
-    s->sm.used = 0;
-    for (size_t u = 0; u < p->nu; u++) {
-        int32_t l = s->lab[u];
-        s->lpop[l] += p->upop[u];
-        s->lcount[l]++;
-        s->lcouncil[l] = p->ucouncil[u];
-        const double *uf = p->uf + u * nf3;
-        double *lf = s->lf + (size_t)l * nf3;
-        for (size_t k = 0; k < nf3; k++)
-            lf[k] += uf[k];
-        for (size_t k = p->sstart[u]; k < p->sstart[u + 1]; k++)
-            soft_add(&s->sm, p->skey[k], l, (int32_t)p->scnt[k]);
-    }
-    s->H = 0;
-    for (size_t l = 0; l < s->nloc; l++) {
-        s->lh[l] = loc_het(p, s->lf + l * nf3);
-        s->H += s->lh[l];
-    }
-    s->C = 0;
-    for (size_t u = 0; u < p->nu; u++)
-        for (size_t e = p->astart[u]; e < p->astart[u + 1]; e++)
-            if (p->adj[e] > u && s->lab[p->adj[e]] != s->lab[u])
-                s->C += p->alen[e];
-    /* distinct localities per group: count each (group, locality) pair
-     * the first time a unit of it is met */
-    memset(s->gdist, 0, p->ngroups_all * sizeof *s->gdist);
-    for (size_t i = 0; i < s->sm.cap; i++)
-        if (s->sm.keys[i] && s->sm.vals[i])
-            s->gdist[soft_gid(p, s->sm.keys[i])]++;
-    s->P = 0;
-    for (size_t g = 0; g < p->ngroups_all; g++)
-        s->P += s->gdist[g] > 1;
-    for (size_t i = 0; i < p->n; i++)
-        s->node_lab[i] = s->lab[p->unit_of[i]];
-}
-
-static double state_objective(const loc_build_state *s)
-{
-    return s->p->kh * s->H + s->p->kc * s->C + s->p->ks * s->P;
-}
-
-/* A state over units; labels given per unit. */
-static loc_build_state *state_new(const problem *p, const int32_t *ulab, size_t nloc)
-{
-    loc_ctx *ctx = p->ctx;
-    loc_build_state *s = loc_calloc(ctx, 1, sizeof *s);
-    if (!s)
-        return NULL;
-    s->p = p;
-    s->nloc = nloc;
-    size_t nu = p->nu ? p->nu : 1, nl = nloc ? nloc : 1, nf3 = p->nf ? p->nf * 3 : 1;
-    size_t pairs = p->sstart[p->nu], cap = 16;
-    while (cap < 4 * pairs + 16)
-        cap *= 2;
-    s->sm.cap = cap;
-    if (!(s->lab = loc_malloc(ctx, nu * sizeof *s->lab)) ||
-        !(s->node_lab = loc_malloc(ctx, (p->n ? p->n : 1) * sizeof *s->node_lab)) ||
-        !(s->lpop = loc_malloc(ctx, nl * sizeof *s->lpop)) || !(s->lcount = loc_malloc(ctx, nl * sizeof *s->lcount)) ||
-        !(s->lcouncil = loc_malloc(ctx, nl * sizeof *s->lcouncil)) ||
-        !(s->lf = loc_malloc(ctx, nl * nf3 * sizeof *s->lf)) || !(s->lh = loc_malloc(ctx, nl * sizeof *s->lh)) ||
-        !(s->sm.keys = loc_calloc(ctx, cap, sizeof *s->sm.keys)) ||
-        !(s->sm.vals = loc_malloc(ctx, cap * sizeof *s->sm.vals)) ||
-        !(s->gdist = loc_malloc(ctx, (p->ngroups_all ? p->ngroups_all : 1) * sizeof *s->gdist)) ||
-        !(s->stamp = loc_calloc(ctx, nu, sizeof *s->stamp)) || !(s->queue = loc_malloc(ctx, nu * sizeof *s->queue)) ||
-        !(s->cand = loc_malloc(ctx, nu * sizeof *s->cand)) || !(s->cand_len = loc_malloc(ctx, nu * sizeof *s->cand_len))) {
-        loc_build_state_destroy(s);
-        return NULL;
-    }
-    memcpy(s->lab, ulab, p->nu * sizeof *s->lab);
-    state_recompute(s);
-    return s;
-}
-
-/* Keep the soft table under half full so that soft_add never grows it
- * during a move. */
-static loc_status state_reserve(loc_build_state *s, size_t extra)
-{
-    while (2 * (s->sm.used + extra) > s->sm.cap)
-        if (soft_grow(s->p->ctx, &s->sm))
-            return LOC_ENOMEM;
-    return LOC_OK;
-}
-
-static uint32_t next_stamp(loc_build_state *s)
-{
-    if (++s->cur == 0) {
-        memset(s->stamp, 0, s->p->nu * sizeof *s->stamp);
-        s->cur = 1;
-    }
-    return s->cur;
-}
-
-/* Heterogeneity change of taking unit u out of A and into B. */
-static double delta_het(const loc_build_state *s, uint32_t u, int32_t A, int32_t B)
-{
-    const problem *p = s->p;
-    size_t nf = p->nf;
-    const double *uf = p->uf + (size_t)u * nf * 3, *fa = s->lf + (size_t)A * nf * 3, *fb = s->lf + (size_t)B * nf * 3;
-    double ha = 0, hb = 0;
-    for (size_t k = 0; k < nf; k++) {
-        const double *x = uf + 3 * k, *a = fa + 3 * k, *b = fb + 3 * k;
-        double wa = a[0] - x[0], sa = a[1] - x[1], qa = a[2] - x[2];
-        double wb = b[0] + x[0], sb = b[1] + x[1], qb = b[2] + x[2];
-        if (wa > 1e-9 * a[0] && wa > 0)
-            ha += qa - sa * sa / wa;
-        if (wb > 0)
-            hb += qb - sb * sb / wb;
-    }
-    return ha + hb - s->lh[A] - s->lh[B];
-}
-
-/* Soft-split change of moving unit u from A to B: a group counts once it
- * touches two localities or more, so splits gather in groups already
- * split and the rest stay whole (the share kept whole is what an analyst
- * reads). */
-static double delta_soft(const loc_build_state *s, uint32_t u, int32_t A, int32_t B)
-{
-    const problem *p = s->p;
-    double d = 0;
-    for (size_t k = p->sstart[u]; k < p->sstart[u + 1]; k++) {
-        uint32_t before = s->gdist[p->sgid[k]], after = before;
-        if (soft_get(&s->sm, p->skey[k], A) == p->scnt[k])
-            after--;
-        if (soft_get(&s->sm, p->skey[k], B) == 0)
-            after++;
-        d += (double)(after > 1) - (double)(before > 1);
-    }
-    return d;
-}
-
-/* Boundary length from u to localities A and B, in one pass over u's
- * edges (the compactness change of a move is their difference). */
-static double len_diff(const loc_build_state *s, uint32_t u, int32_t A, int32_t B)
-{
-    const problem *p = s->p;
-    double la = 0, lb = 0;
-    for (size_t e = p->astart[u]; e < p->astart[u + 1]; e++) {
-        int32_t l = s->lab[p->adj[e]];
-        if (l == A)
-            la += p->alen[e];
-        else if (l == B)
-            lb += p->alen[e];
-    }
-    return la - lb;
-}
-
-static double move_delta(loc_build_state *s, uint32_t u, int32_t B)
-{
-    const problem *p = s->p;
-    int32_t A = s->lab[u];
-    if (A == B)
-        return 0;
-    s->evaluated++;
-    double d = p->kh * delta_het(s, u, A, B) + p->kc * len_diff(s, u, A, B);
-    return p->sstart[u] == p->sstart[u + 1] ? d : d + p->ks * delta_soft(s, u, A, B);
-}
-
-/* Does locality A stay connected without unit u?  First the cheap test:
- * u's neighbours in A, linked among themselves; then a search of A from
- * one of them that stops as soon as all are reached. */
-static int stays_connected(loc_build_state *s, uint32_t u)
-{
-    const problem *p = s->p;
-    int32_t A = s->lab[u];
-    uint32_t mark = next_stamp(s);
-    size_t nn = 0;
-    uint32_t *nbr = s->cand; /* borrowed scratch: u's neighbours in A */
-    for (size_t e = p->astart[u]; e < p->astart[u + 1]; e++) {
-        uint32_t v = p->adj[e];
-        if (s->lab[v] == A && s->stamp[v] != mark) {
-            s->stamp[v] = mark;
-            nbr[nn++] = v;
-        }
-    }
-    if (nn <= 1)
-        return 1;
-    /* local: search among u's A-neighbours only */
-    uint32_t local = next_stamp(s);
-    size_t head = 0, tail = 0, reached = 0;
-    s->queue[tail++] = nbr[0];
-    s->stamp[nbr[0]] = local;
-    while (head < tail) {
-        uint32_t v = s->queue[head++];
-        reached++;
-        for (size_t e = p->astart[v]; e < p->astart[v + 1]; e++) {
-            uint32_t w = p->adj[e];
-            if (s->stamp[w] == mark) {
-                s->stamp[w] = local;
-                s->queue[tail++] = w;
-            }
-        }
-    }
-    if (reached == nn)
-        return 1;
-    /* full search of A without u, until every neighbour is reached */
-    s->searches++;
-    for (size_t k = 0; k < nn; k++)
-        s->stamp[nbr[k]] = mark; /* 'mark' = a neighbour not yet reached */
-    uint32_t seen = next_stamp(s);
-    size_t left = nn;
-    head = tail = 0;
-    s->queue[tail++] = nbr[0];
-    s->stamp[nbr[0]] = seen;
-    left--;
-    s->stamp[u] = seen; /* never enter u */
-    while (head < tail && left) {
-        uint32_t v = s->queue[head++];
-        for (size_t e = p->astart[v]; e < p->astart[v + 1]; e++) {
-            uint32_t w = p->adj[e];
-            if (s->lab[w] != A || s->stamp[w] == seen)
-                continue;
-            if (s->stamp[w] == mark)
-                left--;
-            s->stamp[w] = seen;
-            s->queue[tail++] = w;
-        }
-    }
-    return left == 0;
-}
-
-/* Population and council rules for moving u from A to B. */
-static int bounds_ok(const loc_build_state *s, uint32_t u, int32_t B)
-{
-    const problem *p = s->p;
-    int32_t A = s->lab[u];
-    if (A == B || s->lcount[A] <= 1 || s->lcouncil[B] != p->ucouncil[u])
-        return 0;
-    if (s->lpop[B] + p->upop[u] > p->o.max_pop)
-        return 0;
-    /* the floor: A may not go below it, nor further below it */
-    if (p->upop[u] > 0 && s->lpop[A] - p->upop[u] < p->o.min_pop)
-        return 0;
-    return 1;
-}
-
-static int adjacent_to(const loc_build_state *s, uint32_t u, int32_t B)
-{
-    const problem *p = s->p;
-    for (size_t e = p->astart[u]; e < p->astart[u + 1]; e++)
-        if (s->lab[p->adj[e]] == B)
-            return 1;
-    return 0;
-}
-
-static void apply_move(loc_build_state *s, uint32_t u, int32_t B)
-{
-    const problem *p = s->p;
-    int32_t A = s->lab[u];
-    size_t nf3 = p->nf * 3;
-    double dc = len_diff(s, u, A, B), dp = delta_soft(s, u, A, B);
-    const double *uf = p->uf + (size_t)u * nf3;
-    double *fa = s->lf + (size_t)A * nf3, *fb = s->lf + (size_t)B * nf3;
-    for (size_t k = 0; k < nf3; k++) {
-        fa[k] -= uf[k];
-        fb[k] += uf[k];
-    }
-    s->H -= s->lh[A] + s->lh[B];
-    s->lh[A] = loc_het(p, fa);
-    s->lh[B] = loc_het(p, fb);
-    s->H += s->lh[A] + s->lh[B];
-    s->C += dc;
-    s->P += dp;
-    for (size_t k = p->sstart[u]; k < p->sstart[u + 1]; k++) {
-        if (soft_get(&s->sm, p->skey[k], A) == p->scnt[k])
-            s->gdist[p->sgid[k]]--;
-        if (soft_get(&s->sm, p->skey[k], B) == 0)
-            s->gdist[p->sgid[k]]++;
-        soft_add(&s->sm, p->skey[k], A, -(int32_t)p->scnt[k]);
-        soft_add(&s->sm, p->skey[k], B, (int32_t)p->scnt[k]);
-    }
-    s->lpop[A] -= p->upop[u];
-    s->lpop[B] += p->upop[u];
-    s->lcount[A]--;
-    s->lcount[B]++;
-    s->lab[u] = B;
-    for (size_t k = p->mstart[u]; k < p->mstart[u + 1]; k++)
-        s->node_lab[p->members[k]] = B;
-    s->made++;
-}
-
-/* ---------------------------------------------------------------------
- * Local search
- * --------------------------------------------------------------------- */
-
-/* Candidate localities of u: its neighbours' localities in its council,
- * other than its own; deduplicated. */
-static size_t candidates(loc_build_state *s, uint32_t u, uint32_t *out, size_t cap)
-{
-    const problem *p = s->p;
-    int32_t A = s->lab[u];
-    size_t nc = 0;
-    for (size_t e = p->astart[u]; e < p->astart[u + 1]; e++) {
-        int32_t l = s->lab[p->adj[e]];
-        if (l == A || s->lcouncil[l] != p->ucouncil[u])
-            continue;
-        size_t k = 0;
-        while (k < nc && out[k] != (uint32_t)l)
-            k++;
-        if (k == nc && nc < cap)
-            out[nc++] = (uint32_t)l;
-    }
-    return nc;
-}
-
-/* Greedy descent: best improving move of each unit in a random order,
- * pass after pass, until a pass makes no move. */
-static loc_status descend(loc_build_state *s, uint32_t *order, uint64_t *rng, int max_passes)
-{
-    const problem *p = s->p;
-    uint32_t cand[64];
-    for (int pass = 0; pass < max_passes; pass++) {
-        size_t moved = 0;
-        shuffle(order, p->nu, rng);
-        for (size_t k = 0; k < p->nu; k++) {
-            uint32_t u = order[k];
-            int32_t A = s->lab[u];
-            if (s->lcount[A] <= 1 || (p->upop[u] > 0 && s->lpop[A] - p->upop[u] < p->o.min_pop))
-                continue;
-            size_t nc = candidates(s, u, cand, sizeof cand / sizeof *cand);
-            double best = -1e-12;
-            int32_t bestB = -1;
-            for (size_t c = 0; c < nc; c++) {
-                int32_t B = (int32_t)cand[c];
-                if (!bounds_ok(s, u, B))
-                    continue;
-                double d = move_delta(s, u, B);
-                if (d < best) {
-                    best = d;
-                    bestB = B;
-                }
-            }
-            if (bestB >= 0 && stays_connected(s, u)) {
-                if (state_reserve(s, p->sstart[u + 1] - p->sstart[u]))
-                    return LOC_ENOMEM;
-                apply_move(s, u, bestB);
-                moved++;
-            }
-        }
-        if (!moved)
-            break;
-    }
-    return LOC_OK;
-}
-
-/* Simulated annealing: random boundary moves, a worse one accepted with
- * probability exp(-delta / T), T falling geometrically.  The best
- * labelling seen at the end of each temperature step is kept in best. */
-static loc_status anneal(loc_build_state *s, uint64_t *rng, double moves, double tscale, int32_t *best,
-                         double *best_obj)
-{
-    const problem *p = s->p;
-    /* best starts as the current labelling, whatever happens below */
-    *best_obj = state_objective(s);
-    memcpy(best, s->lab, p->nu * sizeof *best);
-    if (p->nu < 2 || moves < 1)
-        return LOC_OK;
-    /* starting temperature: the mean worsening of a sample of moves */
-    double sum = 0;
-    size_t cnt = 0;
-    for (int t = 0; t < 2000; t++) {
-        uint32_t u = rng_below(rng, (uint32_t)p->nu);
-        size_t deg = p->astart[u + 1] - p->astart[u];
-        if (!deg)
-            continue;
-        int32_t B = s->lab[p->adj[p->astart[u] + rng_below(rng, (uint32_t)deg)]];
-        if (!bounds_ok(s, u, B))
-            continue;
-        double d = move_delta(s, u, B);
-        if (d > 0) {
-            sum += d;
-            cnt++;
-        }
-    }
-    if (!cnt)
-        return LOC_OK;
-    /* starting at the mean worsening (tscale 1) accepts about a third of
-     * the worse moves.  The best start depends on the weights: on the
-     * Scotland data zones 1 did best with a light soft weight (0.1), 0.3
-     * at 0.2 and 0.15-0.2 at 0.4, where nearly every move splits a group
-     * and the mean worsening is mostly the split penalty, so the starts
-     * run at different scales and the best result is kept. */
-    double t0 = tscale * sum / (double)cnt, t1 = t0 * 1e-3;
-    const int steps = 50;
-    size_t per = (size_t)(moves / steps) + 1;
-    double T = t0, cool = pow(t1 / t0, 1.0 / steps);
-    for (int step = 0; step < steps; step++, T *= cool) {
-        for (size_t m = 0; m < per; m++) {
-            uint32_t u = rng_below(rng, (uint32_t)p->nu);
-            size_t deg = p->astart[u + 1] - p->astart[u];
-            if (!deg)
-                continue;
-            int32_t B = s->lab[p->adj[p->astart[u] + rng_below(rng, (uint32_t)deg)]];
-            if (B == s->lab[u] || !bounds_ok(s, u, B)) /* most picks are inside a locality */
-                continue;
-            double d = move_delta(s, u, B);
-            if (d > 0) {
-                /* exp(-38) < 2^-54, below every draw but 0: past that the
-                 * draw alone decides, with the same answer and no exp */
-                double r = rng_unit(rng);
-                if (d > 38 * T ? r > 0 : r >= exp(-d / T))
-                    continue;
-            }
-            if (!stays_connected(s, u))
-                continue;
-            if (state_reserve(s, p->sstart[u + 1] - p->sstart[u]))
-                return LOC_ENOMEM;
-            apply_move(s, u, B);
-        }
-        double obj = state_objective(s);
-        if (obj < *best_obj) {
-            *best_obj = obj;
-            memcpy(best, s->lab, p->nu * sizeof *best);
-        }
-    }
-    return LOC_OK;
-}
-
-/* ---------------------------------------------------------------------
- * Construction
- * --------------------------------------------------------------------- */
-
-typedef struct regions {
-    size_t nr;
-    int32_t *of;        /* unit -> region */
-    uint32_t *head, *tail, *next, *size; /* member lists per region */
-    double *pop;
-    double *f;          /* nr * nf * 3 */
-    int32_t *council;
-    uint8_t *alive;
-} regions;
-
-static void regions_free(loc_ctx *ctx, regions *r)
-{
-    loc_free(ctx, r->of);
-    loc_free(ctx, r->head);
-    loc_free(ctx, r->tail);
-    loc_free(ctx, r->next);
-    loc_free(ctx, r->size);
-    loc_free(ctx, r->pop);
-    loc_free(ctx, r->f);
-    loc_free(ctx, r->council);
-    loc_free(ctx, r->alive);
-}
-
-static loc_status regions_alloc(loc_ctx *ctx, regions *r, size_t nu, size_t nf)
-{
-    size_t m = nu ? nu : 1;
-    memset(r, 0, sizeof *r);
-    if (!(r->of = loc_malloc(ctx, m * sizeof *r->of)) || !(r->head = loc_malloc(ctx, m * sizeof *r->head)) ||
-        !(r->tail = loc_malloc(ctx, m * sizeof *r->tail)) || !(r->next = loc_malloc(ctx, m * sizeof *r->next)) ||
-        !(r->size = loc_calloc(ctx, m, sizeof *r->size)) || !(r->pop = loc_calloc(ctx, m, sizeof *r->pop)) ||
-        !(r->f = loc_calloc(ctx, m * (nf ? nf * 3 : 1), sizeof *r->f)) ||
-        !(r->council = loc_malloc(ctx, m * sizeof *r->council)) || !(r->alive = loc_calloc(ctx, m, 1)))
-        return LOC_ENOMEM;
-    return LOC_OK;
-}
-
-/* Start a new region and return its id. */
-static int32_t region_new(regions *r, int32_t council)
-{
-    int32_t id = (int32_t)r->nr++;
-    r->head[id] = r->tail[id] = UINT32_MAX;
-    r->size[id] = 0;
-    r->pop[id] = 0;
-    r->council[id] = council;
-    r->alive[id] = 1;
-    return id;
-}
-
-static void region_add(regions *r, const problem *p, int32_t id, uint32_t u)
-{
-    r->of[u] = id;
-    r->next[u] = UINT32_MAX;
-    if (r->tail[id] == UINT32_MAX)
-        r->head[id] = u;
-    else
-        r->next[r->tail[id]] = u;
-    r->tail[id] = u;
-    r->size[id]++;
-    r->pop[id] += p->upop[u];
-    size_t nf3 = p->nf * 3;
-    for (size_t k = 0; k < nf3; k++)
-        r->f[(size_t)id * nf3 + k] += p->uf[(size_t)u * nf3 + k];
-}
-
-/* Seed regions: connected pieces of (council, first soft group) in the
- * unit graph; with no soft grouping, connected pieces of each council. */
-static loc_status seed_regions(const problem *p, regions *r, uint32_t *queue)
-{
-    const loc_build_input *in = p->in;
-    long soft = -1;
-    for (size_t g = 0; g < in->ngroupings && soft < 0; g++)
-        if (!in->groupings[g].hard)
-            soft = (long)g;
-    /* a unit's key: its council and the soft group of its first node */
-    for (size_t u = 0; u < p->nu; u++)
-        r->of[u] = -1;
-    for (size_t u0 = 0; u0 < p->nu; u0++) {
-        if (r->of[u0] >= 0)
-            continue;
-        int32_t c = p->ucouncil[u0];
-        int32_t grp = soft >= 0 ? in->groupings[soft].member[p->members[p->mstart[u0]]] : 0;
-        int32_t id = region_new(r, c);
-        size_t head = 0, tail = 0;
-        queue[tail++] = (uint32_t)u0;
-        region_add(r, p, id, (uint32_t)u0);
-        while (head < tail) {
-            uint32_t u = queue[head++];
-            if (grp < 0)
-                break; /* a unit in no soft group seeds a region of its own */
-            for (size_t e = p->astart[u]; e < p->astart[u + 1]; e++) {
-                uint32_t v = p->adj[e];
-                if (r->of[v] >= 0 || p->ucouncil[v] != c)
-                    continue;
-                if (soft >= 0 && in->groupings[soft].member[p->members[p->mstart[v]]] != grp)
-                    continue;
-                region_add(r, p, id, v);
-                queue[tail++] = v;
-            }
-        }
-    }
-    return LOC_OK;
-}
-
-typedef struct wedge {
-    double w;
-    uint32_t a, b;
-} wedge;
-
-static int cmp_wedge(const void *x, const void *y)
-{
-    const wedge *a = x, *b = y;
-    if (a->w != b->w)
-        return a->w < b->w ? -1 : 1;
-    if (a->a != b->a)
-        return a->a < b->a ? -1 : 1;
-    return (a->b > b->b) - (a->b < b->b);
-}
-
-/* Dissimilarity of two units: squared distance of their feature means. */
-static double dissim(const problem *p, uint32_t a, uint32_t b)
-{
-    double d = 0;
-    const double *fa = p->uf + (size_t)a * p->nf * 3, *fb = p->uf + (size_t)b * p->nf * 3;
-    for (size_t k = 0; k < p->nf; k++) {
-        double ma = fa[3 * k] > 0 ? fa[3 * k + 1] / fa[3 * k] : 0;
-        double mb = fb[3 * k] > 0 ? fb[3 * k + 1] / fb[3 * k] : 0;
-        d += (ma - mb) * (ma - mb);
-    }
-    return d;
-}
-
-/* Scratch for splitting regions. */
-typedef struct split_ws {
-    uint32_t *list, *parent_uf, *tparent, *order, *tstart, *tadj, *local;
-    double *sub;
-    wedge *edges;
-    size_t edges_cap;
-} split_ws;
-
-/*
- * Split region id in two by cutting one edge of a minimum spanning tree of
- * its units (weights: feature dissimilarity), so both parts are connected.
- * The cut leaves the fewest parts needed, keeps both parts above the floor
- * where it can, and among such cuts takes the most dissimilar edge.
- * Returns the new region's id, or -1 when the region cannot be split.
- */
-static int32_t split_region(loc_ctx *ctx, const problem *p, regions *r, int32_t id, split_ws *ws, loc_status *st)
-{
-    size_t m = 0;
-    for (uint32_t u = r->head[id]; u != UINT32_MAX; u = r->next[u]) {
-        ws->local[u] = (uint32_t)m;
-        ws->list[m++] = u;
-    }
-    if (m < 2)
-        return -1;
-    /* internal edges, once each */
-    size_t ne = 0;
-    for (size_t i = 0; i < m; i++) {
-        uint32_t u = ws->list[i];
-        for (size_t e = p->astart[u]; e < p->astart[u + 1]; e++) {
-            uint32_t v = p->adj[e];
-            if (r->of[v] != id || v < u)
-                continue;
-            if (ne == ws->edges_cap && loc_grow(ctx, (void **)&ws->edges, &ws->edges_cap, ne + 1, sizeof *ws->edges)) {
-                *st = LOC_ENOMEM;
-                return -1;
-            }
-            ws->edges[ne++] = (wedge){dissim(p, u, v), ws->local[u], ws->local[v]};
-        }
-    }
-    qsort(ws->edges, ne, sizeof *ws->edges, cmp_wedge);
-    for (size_t i = 0; i < m; i++)
-        ws->parent_uf[i] = (uint32_t)i;
-    /* Kruskal: tree edges kept at the front of ws->edges */
-    size_t nt = 0;
-    for (size_t k = 0; k < ne; k++) {
-        uint32_t a = uf_find(ws->parent_uf, ws->edges[k].a), b = uf_find(ws->parent_uf, ws->edges[k].b);
-        if (a == b)
-            continue;
-        ws->parent_uf[a] = b;
-        ws->edges[nt++] = ws->edges[k];
-    }
-    if (nt + 1 != m)
-        return -1; /* not connected: should not happen for a region */
-    /* tree adjacency (CSR over local ids) */
-    memset(ws->tstart, 0, (m + 1) * sizeof *ws->tstart);
-    for (size_t k = 0; k < nt; k++) {
-        ws->tstart[ws->edges[k].a + 1]++;
-        ws->tstart[ws->edges[k].b + 1]++;
-    }
-    for (size_t i = 0; i < m; i++)
-        ws->tstart[i + 1] += ws->tstart[i];
-    for (size_t i = 0; i < m; i++)
-        ws->order[i] = ws->tstart[i]; /* fill positions */
-    for (size_t k = 0; k < nt; k++) {
-        ws->tadj[ws->order[ws->edges[k].a]++] = ws->edges[k].b;
-        ws->tadj[ws->order[ws->edges[k].b]++] = ws->edges[k].a;
-    }
-    /* BFS order from local 0, subtree populations bottom-up */
-    size_t head = 0, tail = 0;
-    for (size_t i = 0; i < m; i++)
-        ws->tparent[i] = UINT32_MAX;
-    ws->order[tail++] = 0;
-    ws->tparent[0] = 0;
-    while (head < tail) {
-        uint32_t v = ws->order[head++];
-        for (size_t k = ws->tstart[v]; k < ws->tstart[v + 1]; k++) {
-            uint32_t w = ws->tadj[k];
-            if (ws->tparent[w] == UINT32_MAX) {
-                ws->tparent[w] = v;
-                ws->order[tail++] = w;
-            }
-        }
-    }
-    for (size_t i = 0; i < m; i++)
-        ws->sub[i] = p->upop[ws->list[i]];
-    for (size_t i = m; i-- > 1;) {
-        uint32_t v = ws->order[i];
-        ws->sub[ws->tparent[v]] += ws->sub[v];
-    }
-    double P = r->pop[id], mx = p->o.max_pop, mn = p->o.min_pop;
-    double need = ceil(P / mx);
-    /* best cut: among cuts that need no extra part, prefer both sides
-     * above the floor, then the most dissimilar edge among cuts at least
-     * half as balanced as the most balanced one (so that repeated splits
-     * halve the region and the whole stays O(n log n)); fall back to the
-     * most balanced cut */
-    long best = -1, balanced = -1;
-    double best_bal = -1, feas_bal[2] = {-1, -1};
-    for (size_t i = 1; i < m; i++) {
-        uint32_t v = ws->order[i];
-        double s = ws->sub[v], rest = P - s, bal = fmin(s, rest) / P;
-        if (bal > best_bal) {
-            best_bal = bal;
-            balanced = (long)v;
-        }
-        if (ceil(s / mx) + ceil(rest / mx) > need && need >= 1)
-            continue;
-        int floor_ok = s >= mn && rest >= mn;
-        if (bal > feas_bal[floor_ok])
-            feas_bal[floor_ok] = bal;
-    }
-    int want_floor = feas_bal[1] >= 0;
-    double thresh = 0.5 * feas_bal[want_floor], best_w = -1;
-    for (size_t i = 1; i < m && feas_bal[want_floor] >= 0; i++) {
-        uint32_t v = ws->order[i];
-        double s = ws->sub[v], rest = P - s, bal = fmin(s, rest) / P;
-        if (ceil(s / mx) + ceil(rest / mx) > need && need >= 1)
-            continue;
-        if ((s >= mn && rest >= mn) != want_floor || bal < thresh)
-            continue;
-        double w = dissim(p, ws->list[v], ws->list[ws->tparent[v]]);
-        if (w > best_w) {
-            best_w = w;
-            best = (long)v;
-        }
-    }
-    if (best < 0)
-        best = balanced;
-    if (best < 0)
-        return -1;
-    /* the subtree of best becomes the new region: mark it by walking the
-     * BFS order (a node is in the subtree when its parent is) */
-    uint32_t root = (uint32_t)best;
-    for (size_t i = 0; i < m; i++)
-        ws->parent_uf[i] = 0; /* reuse: 1 = in the subtree */
-    ws->parent_uf[root] = 1;
-    for (size_t i = 1; i < m; i++) {
-        uint32_t v = ws->order[i];
-        if (v != root && ws->parent_uf[ws->tparent[v]])
-            ws->parent_uf[v] = 1;
-    }
-    int32_t nid = region_new(r, r->council[id]);
-    /* rebuild both regions' lists and sums */
-    r->head[id] = r->tail[id] = UINT32_MAX;
-    r->size[id] = 0;
-    r->pop[id] = 0;
-    memset(r->f + (size_t)id * p->nf * 3, 0, p->nf * 3 * sizeof *r->f);
-    for (size_t i = 0; i < m; i++)
-        region_add(r, p, ws->parent_uf[i] ? nid : id, ws->list[i]);
-    return nid;
-}
-
-/* Split every region above the ceiling until none is (a single unit above
- * it cannot be split). */
-static loc_status split_oversized(loc_ctx *ctx, const problem *p, regions *r)
-{
-    split_ws ws = {0};
-    size_t m = p->nu ? p->nu : 1;
-    loc_status st = LOC_ENOMEM;
-    if (!(ws.list = loc_malloc(ctx, m * sizeof *ws.list)) || !(ws.parent_uf = loc_malloc(ctx, m * sizeof *ws.parent_uf)) ||
-        !(ws.tparent = loc_malloc(ctx, m * sizeof *ws.tparent)) || !(ws.order = loc_malloc(ctx, m * sizeof *ws.order)) ||
-        !(ws.tstart = loc_malloc(ctx, (m + 1) * sizeof *ws.tstart)) ||
-        !(ws.tadj = loc_malloc(ctx, 2 * m * sizeof *ws.tadj)) || !(ws.local = loc_malloc(ctx, m * sizeof *ws.local)) ||
-        !(ws.sub = loc_malloc(ctx, m * sizeof *ws.sub)))
-        goto done;
-    st = LOC_OK;
-    for (size_t id = 0; id < r->nr; id++) {
-        /* a region can be split more than once: loop on it until it fits */
-        while (r->pop[id] > p->o.max_pop && r->size[id] > 1) {
-            if (split_region(ctx, p, r, (int32_t)id, &ws, &st) < 0)
-                break;
-        }
-        if (st)
-            break;
-    }
-done:
-    loc_free(ctx, ws.list);
-    loc_free(ctx, ws.parent_uf);
-    loc_free(ctx, ws.tparent);
-    loc_free(ctx, ws.order);
-    loc_free(ctx, ws.tstart);
-    loc_free(ctx, ws.tadj);
-    loc_free(ctx, ws.local);
-    loc_free(ctx, ws.sub);
-    loc_free(ctx, ws.edges);
-    return st;
-}
-
-/* Heap of regions by population (smallest first), lazily invalidated. */
-typedef struct heap_item {
-    double pop;
-    int32_t id;
-} heap_item;
-
-static int heap_less(const heap_item *a, const heap_item *b)
-{
-    return a->pop < b->pop || (a->pop == b->pop && a->id < b->id);
-}
-
-static void heap_push(heap_item *h, size_t *n, heap_item x)
-{
-    size_t i = (*n)++;
-    while (i && heap_less(&x, &h[(i - 1) / 2])) {
-        h[i] = h[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    h[i] = x;
-}
-
-static heap_item heap_pop(heap_item *h, size_t *n)
-{
-    heap_item top = h[0], x = h[--(*n)];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= *n)
-            break;
-        if (c + 1 < *n && heap_less(&h[c + 1], &h[c]))
-            c++;
-        if (!heap_less(&h[c], &x))
-            break;
-        h[i] = h[c];
-        i = c;
-    }
-    if (*n)
-        h[i] = x;
-    return top;
-}
-
-/* Merge regions below the floor, smallest first, each into the
- * neighbouring region of its council that raises the objective least
- * without passing the ceiling. */
-static loc_status merge_undersized(loc_ctx *ctx, const problem *p, regions *r)
-{
-    if (p->o.min_pop <= 0)
-        return LOC_OK;
-    size_t nf3 = p->nf * 3, cap = r->nr + 1, nh = 0;
-    heap_item *h = loc_malloc(ctx, 2 * cap * sizeof *h + sizeof *h);
-    double *shared = loc_calloc(ctx, cap, sizeof *shared);
-    int32_t *nbrs = loc_malloc(ctx, cap * sizeof *nbrs);
-    uint32_t *gmark = NULL;
-    double *tmp = loc_malloc(ctx, (nf3 ? nf3 : 1) * sizeof *tmp);
-    size_t total_groups = 0;
-    const loc_build_input *in = p->in;
-    for (size_t g = 0; g < in->ngroupings; g++)
-        total_groups += in->groupings[g].hard ? 0 : in->groupings[g].ngroups;
-    size_t *goff = loc_calloc(ctx, in->ngroupings + 1, sizeof *goff);
-    loc_status st = LOC_ENOMEM;
-    if (!h || !shared || !nbrs || !tmp || !goff || !(gmark = loc_calloc(ctx, total_groups + 1, sizeof *gmark)))
-        goto done;
-    for (size_t g = 0, o = 0; g < in->ngroupings; g++) {
-        goff[g] = o;
-        o += in->groupings[g].hard ? 0 : in->groupings[g].ngroups;
-    }
-    for (size_t id = 0; id < r->nr; id++)
-        if (r->alive[id] && r->pop[id] < p->o.min_pop)
-            heap_push(h, &nh, (heap_item){r->pop[id], (int32_t)id});
-    uint32_t gstamp = 0;
-    while (nh) {
-        heap_item it = heap_pop(h, &nh);
-        int32_t a = it.id;
-        if (!r->alive[a] || r->pop[a] != it.pop || r->pop[a] >= p->o.min_pop)
-            continue;
-        /* neighbouring regions and the boundary shared with each */
-        size_t nn = 0;
-        for (uint32_t u = r->head[a]; u != UINT32_MAX; u = r->next[u])
-            for (size_t e = p->astart[u]; e < p->astart[u + 1]; e++) {
-                int32_t b = r->of[p->adj[e]];
-                if (b == a || r->council[b] != r->council[a])
-                    continue;
-                if (shared[b] == 0) {
-                    nbrs[nn++] = b;
-                    shared[b] = 1e-300; /* present, even with a zero-length island link */
-                }
-                shared[b] += p->alen[e];
-            }
-        /* soft groups present in a */
-        if (++gstamp == 0) {
-            memset(gmark, 0, (total_groups + 1) * sizeof *gmark);
-            gstamp = 1;
-        }
-        for (uint32_t u = r->head[a]; u != UINT32_MAX; u = r->next[u])
-            for (size_t k = p->sstart[u]; k < p->sstart[u + 1]; k++)
-                gmark[goff[p->skey[k] >> 32] + (uint32_t)p->skey[k]] = gstamp;
-        double ha = loc_het(p, r->f + (size_t)a * nf3), best = INFINITY;
-        int32_t bestb = -1;
-        for (size_t k = 0; k < nn; k++) {
-            int32_t b = nbrs[k];
-            if (r->pop[a] + r->pop[b] > p->o.max_pop)
-                continue;
-            const double *fb = r->f + (size_t)b * nf3;
-            for (size_t q = 0; q < nf3; q++)
-                tmp[q] = r->f[(size_t)a * nf3 + q] + fb[q];
-            double dh = loc_het(p, tmp) - ha - loc_het(p, fb);
-            double common = 0;
-            for (uint32_t u = r->head[b]; u != UINT32_MAX; u = r->next[u])
-                for (size_t q = p->sstart[u]; q < p->sstart[u + 1]; q++) {
-                    size_t gi = goff[p->skey[q] >> 32] + (uint32_t)p->skey[q];
-                    if (gmark[gi] == gstamp) {
-                        gmark[gi] = gstamp - 1 ? gstamp - 1 : UINT32_MAX; /* count each group once */
-                        common += 1;
-                    }
-                }
-            /* restore the marks taken by this neighbour */
-            for (uint32_t u = r->head[a]; u != UINT32_MAX; u = r->next[u])
-                for (size_t q = p->sstart[u]; q < p->sstart[u + 1]; q++)
-                    gmark[goff[p->skey[q] >> 32] + (uint32_t)p->skey[q]] = gstamp;
-            double cost = p->kh * dh - p->kc * shared[b] - p->ks * common;
-            if (cost < best || (cost == best && b < bestb)) {
-                best = cost;
-                bestb = b;
-            }
-        }
-        for (size_t k = 0; k < nn; k++)
-            shared[nbrs[k]] = 0;
-        if (bestb < 0)
-            continue; /* stays below the floor: reported later */
-        /* merge a into bestb */
-        int32_t b = bestb;
-        for (uint32_t u = r->head[a]; u != UINT32_MAX; u = r->next[u])
-            r->of[u] = b;
-        r->next[r->tail[b]] = r->head[a];
-        r->tail[b] = r->tail[a];
-        r->size[b] += r->size[a];
-        r->pop[b] += r->pop[a];
-        for (size_t q = 0; q < nf3; q++)
-            r->f[(size_t)b * nf3 + q] += r->f[(size_t)a * nf3 + q];
-        r->alive[a] = 0;
-        if (r->pop[b] < p->o.min_pop)
-            heap_push(h, &nh, (heap_item){r->pop[b], b});
-    }
-    st = LOC_OK;
-done:
-    loc_free(ctx, h);
-    loc_free(ctx, shared);
-    loc_free(ctx, nbrs);
-    loc_free(ctx, gmark);
-    loc_free(ctx, tmp);
-    loc_free(ctx, goff);
-    return st;
-}
-
-/* Construction: unit labels in 0..nloc-1. */
-static loc_status construct(const problem *p, int32_t *ulab, size_t *nloc)
-{
-    loc_ctx *ctx = p->ctx;
-    regions r;
-    uint32_t *queue = NULL;
-    int32_t *newid = NULL;
-    loc_status st = regions_alloc(ctx, &r, p->nu * 2 + 1, p->nf);
-    if (st)
-        goto done;
-    st = LOC_ENOMEM;
-    if (!(queue = loc_malloc(ctx, (p->nu ? p->nu : 1) * sizeof *queue)) ||
-        !(newid = loc_malloc(ctx, (p->nu * 2 + 1) * sizeof *newid)))
-        goto done;
-    if ((st = seed_regions(p, &r, queue)) || (st = split_oversized(ctx, p, &r)) || (st = merge_undersized(ctx, p, &r)))
-        goto done;
-    size_t k = 0;
-    for (size_t id = 0; id < r.nr; id++)
-        newid[id] = r.alive[id] ? (int32_t)k++ : -1;
-    for (size_t u = 0; u < p->nu; u++)
-        ulab[u] = newid[r.of[u]];
-    *nloc = k;
-done:
-    regions_free(ctx, &r);
-    loc_free(ctx, queue);
-    loc_free(ctx, newid);
-    return st;
 }
 
 /* ---------------------------------------------------------------------
@@ -1553,16 +414,16 @@ typedef struct start_pool {
 static void run_job(start_job *j)
 {
     double best_obj;
-    j->st = anneal(j->s, &j->rng, j->moves, j->tscale, j->best, &best_obj);
+    j->st = bld_anneal(j->s, &j->rng, j->moves, j->tscale, j->best, &best_obj);
     if (j->st)
         return;
     /* descend from the best labelling seen */
     memcpy(j->s->lab, j->best, j->s->p->nu * sizeof *j->best);
-    state_recompute(j->s);
-    if ((j->st = descend(j->s, j->order, &j->rng, j->passes)))
+    bld_state_recompute(j->s);
+    if ((j->st = bld_descend(j->s, j->order, &j->rng, j->passes)))
         return;
-    state_recompute(j->s); /* exact objective, free of drift */
-    j->obj = state_objective(j->s);
+    bld_state_recompute(j->s); /* exact objective, free of drift */
+    j->obj = bld_state_objective(j->s);
 }
 
 static void *thread_main(void *arg)
@@ -1725,7 +586,6 @@ static loc_status report_hard_parts(const problem *p, loc_build_stats *st)
     return LOC_OK;
 }
 
-static loc_status unit_labels(const problem *p, const int32_t *labels, size_t nloc, int32_t *ulab);
 
 /* ---------------------------------------------------------------------
  * Councils as independent problems
@@ -1780,7 +640,7 @@ static void sub_free(loc_ctx *ctx, council_sub *c)
     loc_free(ctx, c->ulab_greedy);
     loc_free(ctx, c->order);
     if (c->ready)
-        problem_free(&c->p);
+        bld_problem_free(&c->p);
     loc_free(ctx, c->node);
     loc_free(ctx, c->pop);
     loc_free(ctx, c->x);
@@ -1935,17 +795,17 @@ static loc_status sub_prepare(loc_ctx *ctx, council_sub *c, const loc_build_opts
         !(c->ulab_greedy = loc_malloc(ctx, nu * sizeof *c->ulab_greedy)) ||
         !(c->order = loc_malloc(ctx, nu * sizeof *c->order)))
         return LOC_ENOMEM;
-    if ((st = construct(p, c->ulab_construct, &c->nloc)))
+    if ((st = bld_construct(p, c->ulab_construct, &c->nloc)))
         return st;
-    if (!(c->s = state_new(p, c->ulab_construct, c->nloc)))
+    if (!(c->s = bld_state_new(p, c->ulab_construct, c->nloc)))
         return LOC_ENOMEM;
     for (size_t u = 0; u < p->nu; u++)
         c->order[u] = (uint32_t)u;
     uint64_t rng = o->seed;
     double t0 = now_s();
-    if ((st = descend(c->s, c->order, &rng, o->max_passes)))
+    if ((st = bld_descend(c->s, c->order, &rng, o->max_passes)))
         return st;
-    state_recompute(c->s);
+    bld_state_recompute(c->s);
     c->t_descent_s = now_s() - t0;
     memcpy(c->ulab_greedy, c->s->lab, p->nu * sizeof *c->ulab_greedy);
     c->best_start = -1;
@@ -1962,9 +822,9 @@ static loc_status sub_prepare(loc_ctx *ctx, council_sub *c, const loc_build_opts
         /* starts 0-3 at 1, 0.45, 0.2, 0.09 of the mean worsening, then again */
         j->tscale = pow(0.45, k % 4);
         j->passes = o->max_passes;
-        if (!(j->s = state_new(p, c->s->lab, c->nloc)) || !(j->best = loc_malloc(ctx, p->nu * sizeof *j->best)) ||
+        if (!(j->s = bld_state_new(p, c->s->lab, c->nloc)) || !(j->best = loc_malloc(ctx, p->nu * sizeof *j->best)) ||
             !(j->order = loc_malloc(ctx, p->nu * sizeof *j->order)) ||
-            state_reserve(j->s, p->n * (c->in.ngroupings + 1)))
+            bld_state_reserve(j->s, p->n * (c->in.ngroupings + 1)))
             return LOC_ENOMEM;
         memcpy(j->order, c->order, p->nu * sizeof *c->order);
     }
@@ -1974,7 +834,7 @@ static loc_status sub_prepare(loc_ctx *ctx, council_sub *c, const loc_build_opts
 /* Keep the best of the descent and the starts (the earliest on a tie). */
 static void sub_choose(council_sub *c, loc_build_stats *st)
 {
-    double best = state_objective(c->s);
+    double best = bld_state_objective(c->s);
     st->moves_evaluated += c->s->evaluated;
     st->moves_made += c->s->made;
     st->contiguity_searches += c->s->searches;
@@ -1989,7 +849,7 @@ static void sub_choose(council_sub *c, loc_build_stats *st)
     }
     if (c->best_start >= 0) {
         memcpy(c->s->lab, c->jobs[c->best_start].s->lab, c->p.nu * sizeof *c->s->lab);
-        state_recompute(c->s);
+        bld_state_recompute(c->s);
     }
 }
 
@@ -2017,7 +877,7 @@ static loc_status split_councils(loc_ctx *ctx, const loc_build_input *in, uint32
     const int32_t *part = in->area ? in->area : in->council;
     for (size_t i = 0; i < n; i++)
         k[i] = (keyed){(uint64_t)(uint32_t)part[i], (uint32_t)i};
-    qsort(k, n, sizeof *k, cmp_keyed);
+    qsort(k, n, sizeof *k, bld_cmp_keyed);
     *nc = 0;
     for (size_t i = 0; i < n; i++) {
         if (i == 0 || k[i].key != k[i - 1].key)
@@ -2180,18 +1040,18 @@ static loc_status whole_objective(const problem *gp, loc_build_state *gs, const 
         sub_node_labels(&subs[c], ulab, base, labels);
         base += (int32_t)subs[c].nloc;
     }
-    loc_status st = unit_labels(gp, labels, gs->nloc, gs->lab);
+    loc_status st = bld_unit_labels(gp, labels, gs->nloc, gs->lab);
     if (st)
         return st;
-    state_recompute(gs);
-    *obj = state_objective(gs);
+    bld_state_recompute(gs);
+    *obj = bld_state_objective(gs);
     return LOC_OK;
 }
 
 loc_build_result *loc_build(loc_ctx *ctx, const loc_build_input *in, const loc_build_opts *opts)
 {
     problem gp;
-    if (problem_init(&gp, ctx, in, opts))
+    if (bld_problem_init(&gp, ctx, in, opts))
         return NULL;
     loc_build_result *res = NULL;
     loc_build_state *gs = NULL;
@@ -2216,7 +1076,7 @@ loc_build_result *loc_build(loc_ctx *ctx, const loc_build_input *in, const loc_b
     st.t_anneal_s = now_s() - t1;
     st.best_start = most_winning_start(subs, nc, gp.o.starts);
     if (!(labels = loc_malloc(ctx, (gp.n ? gp.n : 1) * sizeof *labels)) ||
-        !(ulab = loc_calloc(ctx, gp.nu ? gp.nu : 1, sizeof *ulab)) || !(gs = state_new(&gp, ulab, nloc)) ||
+        !(ulab = loc_calloc(ctx, gp.nu ? gp.nu : 1, sizeof *ulab)) || !(gs = bld_state_new(&gp, ulab, nloc)) ||
         report_hard_parts(&gp, &st) || whole_objective(&gp, gs, subs, nc, 0, labels, &st.objective_construct) ||
         whole_objective(&gp, gs, subs, nc, 1, labels, &st.objective_greedy) ||
         whole_objective(&gp, gs, subs, nc, 2, labels, &st.objective))
@@ -2248,16 +1108,12 @@ done:
     loc_build_state_destroy(gs);
     loc_free(ctx, labels);
     loc_free(ctx, ulab);
-    problem_free(&gp);
+    bld_problem_free(&gp);
     return res;
 }
 
-/* ---------------------------------------------------------------------
- * Evaluation and the exposed state
- * --------------------------------------------------------------------- */
-
 /* Unit labels from node labels; LOC_EINVAL when a hard unit is split. */
-static loc_status unit_labels(const problem *p, const int32_t *labels, size_t nloc, int32_t *ulab)
+loc_status bld_unit_labels(const problem *p, const int32_t *labels, size_t nloc, int32_t *ulab)
 {
     for (size_t u = 0; u < p->nu; u++) {
         int32_t l = labels[p->members[p->mstart[u]]];
@@ -2269,155 +1125,6 @@ static loc_status unit_labels(const problem *p, const int32_t *labels, size_t nl
         ulab[u] = l;
     }
     return LOC_OK;
-}
-
-/* The objective straight from node labels, without the unit machinery:
- * what a test compares the incremental state with. */
-loc_status loc_build_evaluate(loc_ctx *ctx, const loc_build_input *in, const loc_build_opts *opts,
-                              const int32_t *labels, size_t nloc, double *objective, double *r2, double *compact_cut,
-                              double *soft_split)
-{
-    problem p;
-    loc_status st = problem_init(&p, ctx, in, opts);
-    if (st)
-        return st;
-    size_t n = in->n, nf = in->nfeat;
-    double *w = loc_calloc(ctx, (nloc ? nloc : 1) * (nf ? nf : 1) * 3, sizeof *w);
-    if (!w) {
-        problem_free(&p);
-        return LOC_ENOMEM;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (labels[i] < 0 || (size_t)labels[i] >= nloc) {
-            st = loc_error(ctx, LOC_EINVAL, "build: label %ld out of range (%zu localities)", (long)labels[i], nloc);
-            goto done;
-        }
-    /* heterogeneity from the unit sums per locality (units are additive) */
-    for (size_t u = 0; u < p.nu; u++) {
-        int32_t l = labels[p.members[p.mstart[u]]];
-        for (size_t k = 0; k < nf * 3; k++)
-            w[(size_t)l * nf * 3 + k] += p.uf[u * nf * 3 + k];
-    }
-    double H = 0, C = 0, P = 0;
-    for (size_t l = 0; l < nloc; l++)
-        H += loc_het(&p, w + l * nf * 3);
-    const loc_graph *g = in->graph;
-    for (size_t i = 0; i < n; i++)
-        for (size_t e = 0; e < loc_graph_degree(g, i); e++) {
-            uint32_t j = loc_graph_neighbours(g, i)[e];
-            if (j > i && labels[j] != labels[i])
-                C += loc_graph_row_lengths(g, i)[e];
-        }
-    /* soft splits: distinct (group, locality) pairs minus groups */
-    for (size_t gi = 0; gi < in->ngroupings; gi++) {
-        const loc_build_grouping *gr = &in->groupings[gi];
-        if (gr->hard)
-            continue;
-        keyed *k = loc_malloc(ctx, (n ? n : 1) * sizeof *k);
-        if (!k) {
-            st = LOC_ENOMEM;
-            goto done;
-        }
-        size_t m = 0;
-        for (size_t i = 0; i < n; i++)
-            if (gr->member[i] >= 0)
-                k[m++] = (keyed){(uint64_t)gr->member[i] << 32 | (uint32_t)labels[i], 0};
-        qsort(k, m, sizeof *k, cmp_keyed);
-        /* a group is split when its run of sorted pairs holds two
-         * localities */
-        for (size_t i = 0; i < m;) {
-            size_t j = i;
-            int split = 0;
-            while (j < m && k[j].key >> 32 == k[i].key >> 32) {
-                split |= k[j].key != k[i].key;
-                j++;
-            }
-            P += split;
-            i = j;
-        }
-        loc_free(ctx, k);
-    }
-    if (objective)
-        *objective = p.kh * H + p.kc * C + p.ks * P;
-    if (r2)
-        *r2 = p.htot > 0 ? 1 - H / p.htot : 1;
-    if (compact_cut)
-        *compact_cut = p.ctot > 0 ? C / p.ctot : 0;
-    if (soft_split)
-        *soft_split = p.ptot > 0 ? P / p.ptot : 0;
-done:
-    loc_free(ctx, w);
-    problem_free(&p);
-    return st;
-}
-
-loc_build_state *loc_build_state_create(loc_ctx *ctx, const loc_build_input *in, const loc_build_opts *opts,
-                                        const int32_t *labels, size_t nloc)
-{
-    problem p;
-    if (problem_init(&p, ctx, in, opts))
-        return NULL;
-    int32_t *ulab = loc_malloc(ctx, (p.nu ? p.nu : 1) * sizeof *ulab);
-    loc_build_state *s = NULL;
-    if (!ulab || unit_labels(&p, labels, nloc, ulab)) {
-        loc_free(ctx, ulab);
-        problem_free(&p);
-        return NULL;
-    }
-    /* the state keeps its own copy of the problem */
-    s = loc_calloc(ctx, 1, sizeof *s);
-    if (!s) {
-        loc_free(ctx, ulab);
-        problem_free(&p);
-        return NULL;
-    }
-    s->own = p;
-    loc_build_state *t = state_new(&s->own, ulab, nloc);
-    loc_free(ctx, ulab);
-    if (!t) {
-        problem_free(&s->own);
-        loc_free(ctx, s);
-        return NULL;
-    }
-    /* move the problem into t */
-    t->own = s->own;
-    t->p = &t->own;
-    t->owns_problem = 1;
-    loc_free(ctx, s);
-    if (state_reserve(t, p.n * (in->ngroupings + 1))) {
-        loc_build_state_destroy(t);
-        return NULL;
-    }
-    return t;
-}
-
-double loc_build_state_objective(const loc_build_state *s) { return state_objective(s); }
-
-double loc_build_state_delta(loc_build_state *s, size_t node, int32_t to)
-{
-    return move_delta(s, s->p->unit_of[node], to);
-}
-
-int loc_build_state_move_ok(loc_build_state *s, size_t node, int32_t to)
-{
-    uint32_t u = s->p->unit_of[node];
-    if (to < 0 || (size_t)to >= s->nloc)
-        return 0;
-    return bounds_ok(s, u, to) && adjacent_to(s, u, to) && stays_connected(s, u);
-}
-
-void loc_build_state_apply(loc_build_state *s, size_t node, int32_t to)
-{
-    uint32_t u = s->p->unit_of[node];
-    if (s->lab[u] != to)
-        apply_move(s, u, to);
-}
-
-const int32_t *loc_build_state_labels(const loc_build_state *s, size_t *nloc)
-{
-    if (nloc)
-        *nloc = s->nloc;
-    return s->node_lab;
 }
 
 /* ---------------------------------------------------------------------

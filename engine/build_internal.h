@@ -1,0 +1,162 @@
+/*
+ * What the builder's files share (builder.c: the problem, councils and the
+ * result; build_state.c: the search state, moves and local search;
+ * build_construct.c: the construction) and nothing else sees: the small
+ * tools (a clock, the random generator, union-find), the problem on units
+ * and the search state, and the functions one file calls in another.
+ */
+#ifndef LOCALITIES_BUILD_INTERNAL_H
+#define LOCALITIES_BUILD_INTERNAL_H
+
+#include "localities/builder.h"
+#include "internal.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+
+/* ---------------------------------------------------------------------
+ * Small tools
+ * --------------------------------------------------------------------- */
+
+static inline double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* splitmix64: seeds and a small fast generator in one. */
+static inline uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static inline double rng_unit(uint64_t *s) { return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0); }
+
+static inline uint32_t rng_below(uint64_t *s, uint32_t n) { return (uint32_t)(((rng_next(s) >> 32) * n) >> 32); }
+
+static inline void shuffle(uint32_t *a, size_t n, uint64_t *s)
+{
+    for (size_t i = n; i > 1; i--) {
+        uint32_t j = rng_below(s, (uint32_t)i);
+        uint32_t t = a[i - 1];
+        a[i - 1] = a[j];
+        a[j] = t;
+    }
+}
+
+static inline uint32_t uf_find(uint32_t *parent, uint32_t x)
+{
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+
+/* The graph as compressed rows: the caller's graph, or a council's part of
+ * it with its own numbering (see council_sub). */
+typedef struct csr {
+    const size_t *off;      /* n + 1 row starts */
+    const uint32_t *adj;    /* neighbours, ascending in each row */
+    const double *len;      /* shared length per directed edge */
+    const uint8_t *kind;    /* loc_edge_kind per directed edge */
+} csr;
+
+typedef struct problem {
+    loc_ctx *ctx;
+    const loc_build_input *in;
+    csr g;                  /* the graph of in's nodes */
+    loc_build_opts o;
+    size_t n, nu, nf;
+    uint32_t *unit_of;      /* node -> unit */
+    size_t *mstart;         /* unit -> nodes, CSR */
+    uint32_t *members;
+    double *upop;
+    int32_t *ucouncil;
+    double *uf;             /* nu * nf * 3: W, S, Q */
+    size_t *astart;         /* unit edges, CSR */
+    uint32_t *adj;
+    double *alen;
+    size_t *sstart;         /* unit soft memberships, CSR */
+    uint64_t *skey;         /* grouping << 32 | group */
+    uint32_t *scnt;         /* nodes of the unit in that group */
+    uint32_t *sgid;         /* the group's index over every soft grouping */
+    size_t ngroups_all;     /* soft groups over every soft grouping (ids of sgid) */
+    size_t nsoftgroups;     /* soft groups with a node: P_total */
+    double htot, ctot, ptot;
+    double kh, kc, ks;      /* weight / normaliser per term */
+} problem;
+
+/* Soft counts: (grouping, group, locality) -> nodes, open addressing. */
+typedef struct softmap {
+    uint64_t *keys; /* 0 = empty; stored as key + 1 */
+    uint32_t *vals;
+    size_t cap, used;
+} softmap;
+
+struct loc_build_state {
+    const problem *p;
+    problem own;            /* filled when the state was created on its own */
+    int owns_problem;
+    size_t nloc;
+    int32_t *lab;           /* per unit */
+    int32_t *node_lab;      /* per node, kept for loc_build_state_labels */
+    double *lpop;
+    uint32_t *lcount;
+    int32_t *lcouncil;
+    double *lf;             /* nloc * nf * 3 */
+    double *lh;             /* heterogeneity per locality */
+    softmap sm;
+    uint32_t *gdist;        /* per soft group: localities it touches */
+    double H, C, P;         /* raw terms; P: soft groups split */
+    uint32_t *stamp, cur;   /* per unit, for searches */
+    uint32_t *queue;
+    uint32_t *cand;         /* candidate localities of a move */
+    double *cand_len;
+    uint64_t evaluated, made, searches;
+};
+
+/* A node with a sort key (bld_cmp_keyed orders by key, then node). */
+typedef struct keyed {
+    uint64_t key;
+    uint32_t node;
+} keyed;
+
+/* builder.c */
+void bld_problem_free(problem *p);
+loc_status bld_problem_init(problem *p, loc_ctx *ctx, const loc_build_input *in, const loc_build_opts *o);
+int bld_cmp_keyed(const void *a, const void *b);
+/* Unit labels from node labels; LOC_EINVAL when a hard unit is split. */
+loc_status bld_unit_labels(const problem *p, const int32_t *labels, size_t nloc, int32_t *ulab);
+
+/* build_state.c: the search state and its moves, the local search, and
+ * the state as the public API exposes it (loc_build_state_*, evaluation) */
+/* A locality's heterogeneity from its feature sums (W, S, Q per feature):
+ * sum over features of Q - S^2 / W.  Inline: the construction and the
+ * moves call it for every candidate. */
+static inline double bld_loc_het(const problem *p, const double *f)
+{
+    double h = 0;
+    for (size_t k = 0; k < p->nf; k++, f += 3)
+        if (f[0] > 0)
+            h += f[2] - f[1] * f[1] / f[0];
+    return h;
+}
+void bld_state_recompute(loc_build_state *s);
+double bld_state_objective(const loc_build_state *s);
+loc_build_state *bld_state_new(const problem *p, const int32_t *ulab, size_t nloc);
+loc_status bld_state_reserve(loc_build_state *s, size_t extra);
+loc_status bld_descend(loc_build_state *s, uint32_t *order, uint64_t *rng, int max_passes);
+loc_status bld_anneal(loc_build_state *s, uint64_t *rng, double moves, double tscale, int32_t *best, double *best_obj);
+
+/* build_construct.c: the first labelling */
+loc_status bld_construct(const problem *p, int32_t *ulab, size_t *nloc);
+
+#endif
