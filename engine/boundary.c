@@ -71,13 +71,6 @@ typedef struct rd {
     int transform_failed;
 } rd;
 
-static void cpl_handler(CPLErr cls, CPLErrorNum num, const char *msg)
-{
-    (void)num;
-    loc_ctx *ctx = CPLGetErrorHandlerUserData();
-    if (ctx && cls >= CE_Failure)
-        snprintf(ctx->geos_msg, sizeof ctx->geos_msg, "%s", msg);
-}
 
 /* ---------------------------------------------------------------------
  * Fields and CRS
@@ -195,12 +188,12 @@ static loc_status setup_crs(rd *r, const loc_boundary_opts *o)
         st = loc_error(r->ctx, LOC_ECRS, "'%s': cannot describe the source CRS", b->path);
         goto done;
     }
-    loc_geos_clear(r->ctx);
+    loc_lib_clear(r->ctx);
     src = proj_create(loc_proj(r->ctx), wkt);
     CPLFree(wkt);
     dst = proj_create(loc_proj(r->ctx), "EPSG:27700");
     if (!src || !dst) {
-        st = loc_error(r->ctx, LOC_ECRS, "'%s': PROJ cannot use the source CRS: %s", b->path, loc_geos_msg(r->ctx));
+        st = loc_error(r->ctx, LOC_ECRS, "'%s': PROJ cannot use the source CRS: %s", b->path, loc_lib_msg(r->ctx));
         goto done;
     }
     if (proj_is_equivalent_to(src, dst, PJ_COMP_EQUIVALENT))
@@ -208,7 +201,7 @@ static loc_status setup_crs(rd *r, const loc_boundary_opts *o)
     PJ *t = proj_create_crs_to_crs_from_pj(loc_proj(r->ctx), src, dst, NULL, NULL);
     if (!t) {
         st = loc_error(r->ctx, LOC_ECRS, "'%s': no transformation from %s to EPSG:27700: %s", b->path, b->crs,
-                       loc_geos_msg(r->ctx));
+                       loc_lib_msg(r->ctx));
         goto done;
     }
     r->transform = proj_normalize_for_visualization(loc_proj(r->ctx), t);
@@ -283,7 +276,7 @@ static GEOSGeometry *polygonal_part(rd *r, const GEOSGeometry *g, loc_status *st
     if (!out) {
         for (size_t j = 0; j < k; j++)
             GEOSGeom_destroy_r(h, parts[j]);
-        *st = loc_error(r->ctx, LOC_EGEOM, "GEOS: %s", loc_geos_msg(r->ctx));
+        *st = loc_error(r->ctx, LOC_EGEOM, "GEOS: %s", loc_lib_msg(r->ctx));
     }
     loc_free(r->ctx, parts);
     return out;
@@ -323,11 +316,11 @@ static GEOSGeometry *to_geos(rd *r, OGRGeometryH og, long fid, loc_status *st)
         *st = loc_error(r->ctx, LOC_EGEOM, "'%s' feature %ld: cannot export the geometry", r->b->path, fid);
         goto done;
     }
-    loc_geos_clear(r->ctx);
+    loc_lib_clear(r->ctx);
     g = GEOSWKBReader_read_r(r->gh, r->wkb, r->buf, size);
     if (!g)
         *st = loc_error(r->ctx, LOC_EGEOM, "'%s' feature %ld: GEOS cannot read the geometry: %s", r->b->path, fid,
-                        loc_geos_msg(r->ctx));
+                        loc_lib_msg(r->ctx));
 done:
     if (lin)
         OGR_G_DestroyGeometry(lin);
@@ -366,7 +359,7 @@ static GEOSGeometry *clean(rd *r, GEOSGeometry *g, const char *code, long fid, l
     char valid = GEOSisValid_r(h, g);
     if (valid == 2) {
         *st = loc_error(r->ctx, LOC_EGEOM, "'%s' feature %ld: GEOS validity check failed: %s", r->b->path, fid,
-                        loc_geos_msg(r->ctx));
+                        loc_lib_msg(r->ctx));
         GEOSGeom_destroy_r(h, g);
         return NULL;
     }
@@ -584,11 +577,11 @@ static loc_status open_layer(rd *r, const char *path, const loc_boundary_opts *o
 {
     loc_boundaries *b = r->b;
     loc_gdal_init();
-    loc_geos_clear(r->ctx);
+    loc_lib_clear(r->ctx);
     r->ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, NULL, NULL, NULL);
     if (!r->ds)
         return loc_error(r->ctx, LOC_EIO, "cannot open '%s' as a vector source: %s", path,
-                         r->ctx->geos_msg[0] ? r->ctx->geos_msg : "unknown format or missing file");
+                         r->ctx->lib_msg[0] ? r->ctx->lib_msg : "unknown format or missing file");
     if (GDALDatasetGetLayerCount(r->ds) < 1)
         return loc_error(r->ctx, LOC_EDATA, "'%s': no vector layer", path);
     r->layer = o->layer ? GDALDatasetGetLayerByName(r->ds, o->layer) : GDALDatasetGetLayer(r->ds, 0);
@@ -826,7 +819,8 @@ loc_boundaries *loc_boundaries_read(loc_ctx *ctx, const char *path, const loc_bo
         return NULL;
     r.b = b;
     b->ctx = ctx;
-    CPLPushErrorHandlerEx(cpl_handler, ctx);
+    loc_gdal_errors gerr; /* GDAL's errors into ctx, the latest kept */
+    loc_gdal_errors_push(&gerr, ctx, 0);
     if (!(b->strings = loc_arena_create(ctx)) || !(b->path = loc_arena_strdup(b->strings, path)))
         goto done;
     if ((st = open_layer(&r, path, o)) || (st = pick_fields(&r, o)) || (st = setup_crs(&r, o)) ||
@@ -848,8 +842,8 @@ loc_boundaries *loc_boundaries_read(loc_ctx *ctx, const char *path, const loc_bo
             goto done;
         }
     }
-    if (r.ctx->geos_msg[0] && CPLGetLastErrorType() >= CE_Failure) {
-        st = loc_error(ctx, LOC_EIO, "'%s': read error: %s", path, r.ctx->geos_msg);
+    if (r.ctx->lib_msg[0] && CPLGetLastErrorType() >= CE_Failure) {
+        st = loc_error(ctx, LOC_EIO, "'%s': read error: %s", path, r.ctx->lib_msg);
         goto done;
     }
     if ((st = check_extent(&r)) || (st = check_duplicates(&r)))
@@ -858,7 +852,7 @@ loc_boundaries *loc_boundaries_read(loc_ctx *ctx, const char *path, const loc_bo
     if ((st = check_overlaps(&r)))
         goto done;
 done:
-    CPLPopErrorHandler();
+    loc_gdal_errors_pop();
     if (r.wkb)
         GEOSWKBReader_destroy_r(r.gh, r.wkb);
     if (r.transform)

@@ -1389,10 +1389,10 @@ loc_status loc_build_centroids(loc_ctx *ctx, size_t n, const GEOSGeometry *const
         xy[2 * i] = xy[2 * i + 1] = NAN;
         if (!geoms[i])
             continue;
-        loc_geos_clear(ctx);
+        loc_lib_clear(ctx);
         GEOSGeometry *c = GEOSGetCentroid_r(h, geoms[i]);
         if (!c)
-            return loc_error(ctx, LOC_EGEOM, "build: the centroid of zone %zu failed: %s", i, loc_geos_msg(ctx));
+            return loc_error(ctx, LOC_EGEOM, "build: the centroid of zone %zu failed: %s", i, loc_lib_msg(ctx));
         int ok = GEOSisEmpty_r(h, c) == 0 && GEOSGeomGetX_r(h, c, &xy[2 * i]) == 1 && GEOSGeomGetY_r(h, c, &xy[2 * i + 1]) == 1;
         GEOSGeom_destroy_r(h, c);
         if (!ok)

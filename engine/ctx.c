@@ -31,14 +31,14 @@ static void default_free(void *ud, void *ptr)
 static void geos_message(const char *msg, void *ud)
 {
     loc_ctx *ctx = ud;
-    snprintf(ctx->geos_msg, sizeof ctx->geos_msg, "%s", msg ? msg : "");
+    snprintf(ctx->lib_msg, sizeof ctx->lib_msg, "%s", msg ? msg : "");
 }
 
 static void proj_message(void *ud, int level, const char *msg)
 {
     loc_ctx *ctx = ud;
     if (level <= PJ_LOG_ERROR)
-        snprintf(ctx->geos_msg, sizeof ctx->geos_msg, "%s", msg ? msg : "");
+        snprintf(ctx->lib_msg, sizeof ctx->lib_msg, "%s", msg ? msg : "");
 }
 
 loc_ctx *loc_ctx_create(const loc_allocator *alloc)
@@ -279,3 +279,27 @@ size_t loc_arena_bytes(const loc_arena *a) { return a->bytes; }
 static pthread_once_t gdal_once = PTHREAD_ONCE_INIT;
 static void gdal_register(void) { GDALAllRegister(); }
 void loc_gdal_init(void) { pthread_once(&gdal_once, gdal_register); }
+
+/* 1 when a GDAL message says the disk is full in a driver's own words. */
+static int disk_full(const char *msg)
+{
+    return msg && (strstr(msg, "disk is full") || strstr(msg, "No space left") || strstr(msg, "no space left"));
+}
+
+static void gdal_message(CPLErr cls, CPLErrorNum num, const char *msg)
+{
+    (void)num;
+    loc_gdal_errors *e = CPLGetErrorHandlerUserData();
+    if (!e || cls < CE_Failure || (e->first_only && e->failed))
+        return;
+    e->failed = 1;
+    snprintf(e->ctx->lib_msg, sizeof e->ctx->lib_msg, "%s", disk_full(msg) ? "no space left on device" : msg ? msg : "");
+}
+
+void loc_gdal_errors_push(loc_gdal_errors *e, loc_ctx *ctx, int first_only)
+{
+    *e = (loc_gdal_errors){ctx, first_only, 0};
+    CPLPushErrorHandlerEx(gdal_message, e);
+}
+
+void loc_gdal_errors_pop(void) { CPLPopErrorHandler(); }

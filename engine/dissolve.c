@@ -182,7 +182,7 @@ static loc_status rebuild_failed(loc_ctx *ctx, const char *code)
 {
     if (loc_errcode(ctx) == LOC_ENOMEM)
         return LOC_ENOMEM;
-    return loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot rebuild the union: %s", code, loc_geos_msg(ctx));
+    return loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot rebuild the union: %s", code, loc_lib_msg(ctx));
 }
 
 /* ---------------------------------------------------------------------
@@ -625,15 +625,15 @@ static GEOSGeometry *geos_union(loc_dissolved *d, size_t k, const GEOSGeometry *
         return NULL;
     for (; np < n; np++)
         if (!(parts[np] = GEOSGeom_clone_r(h, g[np]))) {
-            loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot read its zones: %s", code, loc_geos_msg(ctx));
+            loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot read its zones: %s", code, loc_lib_msg(ctx));
             goto done;
         }
-    loc_geos_clear(ctx);
+    loc_lib_clear(ctx);
     /* the collection takes the parts, also when it fails */
     coll = GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)np);
     np = 0;
     if (!coll) {
-        loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot collect its zones: %s", code, loc_geos_msg(ctx));
+        loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot collect its zones: %s", code, loc_lib_msg(ctx));
         goto done;
     }
     u = GEOSCoverageUnion_r(h, coll);
@@ -645,9 +645,9 @@ static GEOSGeometry *geos_union(loc_dissolved *d, size_t k, const GEOSGeometry *
         *valid = 1;
     } else {
         d->fallbacks++;
-        loc_geos_clear(ctx);
+        loc_lib_clear(ctx);
         if (!(u = GEOSUnaryUnion_r(h, coll)))
-            loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS union failed: %s", code, loc_geos_msg(ctx));
+            loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS union failed: %s", code, loc_lib_msg(ctx));
     }
 done:
     for (size_t i = 0; i < np; i++)
@@ -672,7 +672,7 @@ static GEOSGeometry *zones_union(loc_dissolved *d, trace *t, size_t k, const GEO
         if (!u && why < 0) {
             if (loc_errcode(d->ctx) != LOC_ENOMEM)
                 loc_error(d->ctx, LOC_EGEOM, "locality '%s': GEOS cannot trace its outline: %s",
-                          loc_partition_code(d->p, k), loc_geos_msg(d->ctx));
+                          loc_partition_code(d->p, k), loc_lib_msg(d->ctx));
             return NULL;
         }
         if (u && union_kept(d, k, u)) {
@@ -751,7 +751,7 @@ static loc_status dissolve_one(loc_dissolved *d, trace *t, size_t k)
         double a = 0;
         if (!GEOSArea_r(h, g, &a)) {
             st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot read zone '%s': %s", code,
-                           loc_zones_code(z, m[i]), loc_geos_msg(ctx));
+                           loc_zones_code(z, m[i]), loc_lib_msg(ctx));
             goto done;
         }
         d->zone_area[k] += a;
@@ -759,7 +759,7 @@ static loc_status dissolve_one(loc_dissolved *d, trace *t, size_t k)
     }
     if (np == 0) {
         if (!(d->geoms[k] = GEOSGeom_createEmptyPolygon_r(h)))
-            st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS: %s", code, loc_geos_msg(ctx));
+            st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS: %s", code, loc_lib_msg(ctx));
         goto done;
     }
     int valid = 0;
@@ -775,13 +775,13 @@ static loc_status dissolve_one(loc_dissolved *d, trace *t, size_t k)
     /* a union known valid stays so when no sliver was filled */
     char ok = valid && d->slivers == slivers ? 1 : GEOSisValid_r(h, d->geoms[k]);
     if (ok == 2) {
-        st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS validity check failed: %s", code, loc_geos_msg(ctx));
+        st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS validity check failed: %s", code, loc_lib_msg(ctx));
         goto done;
     }
     if (!ok) {
         /* filling a sliver can make a hole touch the shell twice; repair */
         if (!(fixed = GEOSMakeValid_r(h, d->geoms[k]))) {
-            st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot repair the union: %s", code, loc_geos_msg(ctx));
+            st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot repair the union: %s", code, loc_lib_msg(ctx));
             goto done;
         }
         GEOSGeom_destroy_r(h, d->geoms[k]);
@@ -797,12 +797,12 @@ static loc_status dissolve_one(loc_dissolved *d, trace *t, size_t k)
      * least vertex): the union's starting vertex otherwise follows the
      * order the zones were stored in */
     if (GEOSNormalize_r(h, d->geoms[k]) != 0) {
-        st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot normalise the union: %s", code, loc_geos_msg(ctx));
+        st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot normalise the union: %s", code, loc_lib_msg(ctx));
         goto done;
     }
     if (!GEOSArea_r(h, d->geoms[k], &d->area[k]) || !GEOSLength_r(h, d->geoms[k], &d->perim[k]) ||
         !warm_envelopes(h, d->geoms[k]))
-        st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot measure the union: %s", code, loc_geos_msg(ctx));
+        st = loc_error(ctx, LOC_EGEOM, "locality '%s': GEOS cannot measure the union: %s", code, loc_lib_msg(ctx));
 done:
     loc_free(ctx, parts);
     if (u)

@@ -324,7 +324,7 @@ static loc_status add_ring(build *b, const GEOSGeometry *ring, uint32_t z, doubl
     char buf[32];
     if (!cs || !GEOSCoordSeq_getSize_r(h, cs, &np))
         return loc_error(b->ctx, LOC_EGEOM, "zone '%s': cannot read a ring: GEOS: %s", zname(b, z, buf, sizeof buf),
-                         loc_geos_msg(b->ctx));
+                         loc_lib_msg(b->ctx));
     verts *v = &b->v;
     size_t start = v->n;
     if (np > v->cap - v->n) /* GEOS counted fewer coordinates than its rings hold */
@@ -334,7 +334,7 @@ static loc_status add_ring(build *b, const GEOSGeometry *ring, uint32_t z, doubl
         double x, y;
         if (!GEOSCoordSeq_getXY_r(h, cs, k, &x, &y))
             return loc_error(b->ctx, LOC_EGEOM, "zone '%s': cannot read a vertex: GEOS: %s",
-                             zname(b, z, buf, sizeof buf), loc_geos_msg(b->ctx));
+                             zname(b, z, buf, sizeof buf), loc_lib_msg(b->ctx));
         if (!isfinite(x) || !isfinite(y) || fabs(x) > MAX_COORD || fabs(y) > MAX_COORD)
             return loc_error(b->ctx, LOC_EINVAL, "zone '%s': coordinate out of range (%g, %g)",
                              zname(b, z, buf, sizeof buf), x, y);
@@ -361,7 +361,7 @@ static loc_status add_polygon(build *b, const GEOSGeometry *poly, uint32_t z, do
     char buf[32];
     if (!st && holes < 0)
         st = loc_error(b->ctx, LOC_EGEOM, "zone '%s': cannot read its holes: GEOS: %s", zname(b, z, buf, sizeof buf),
-                       loc_geos_msg(b->ctx));
+                       loc_lib_msg(b->ctx));
     for (int k = 0; !st && k < holes; k++)
         st = add_ring(b, GEOSGetInteriorRingN_r(b->h, poly, k), z, perimeter);
     return st;
@@ -390,7 +390,7 @@ static loc_status read_rings(build *b, double *perimeter)
         int nc = GEOSGetNumCoordinates_r(h, g);
         if (nc < 0)
             return loc_error(b->ctx, LOC_EGEOM, "zone '%s': GEOS: %s", zname(b, i, buf, sizeof buf),
-                             loc_geos_msg(b->ctx));
+                             loc_lib_msg(b->ctx));
         total += (size_t)nc;
     }
     if (total >= (size_t)NONE - 1)
@@ -410,7 +410,7 @@ static loc_status read_rings(build *b, double *perimeter)
             int parts = GEOSGetNumGeometries_r(h, g);
             if (parts < 0)
                 return loc_error(b->ctx, LOC_EGEOM, "zone '%s': GEOS: %s", zname(b, i, buf, sizeof buf),
-                                 loc_geos_msg(b->ctx));
+                                 loc_lib_msg(b->ctx));
             for (int p = 0; !st && p < parts; p++) {
                 const GEOSGeometry *poly = GEOSGetGeometryN_r(h, g, p);
                 if (!poly || GEOSisEmpty_r(h, poly) == 1)
@@ -841,7 +841,7 @@ static loc_status tolerance_pass(build *b)
     if (nchunks < 2)
         goto done;
     if (!(tree = GEOSSTRtree_create_r(h, 10))) {
-        st = loc_error(b->ctx, LOC_EGEOM, "GEOS cannot create a spatial index: %s", loc_geos_msg(b->ctx));
+        st = loc_error(b->ctx, LOC_EGEOM, "GEOS cannot create a spatial index: %s", loc_lib_msg(b->ctx));
         goto done;
     }
     /* The envelope is copied into the tree (GEOS >= 3.9), so each box can
@@ -849,7 +849,7 @@ static loc_status tolerance_pass(build *b)
     for (size_t c = 0; c < nchunks; c++) {
         GEOSGeometry *g = box_geom(h, chunks[c].x0, chunks[c].y0, chunks[c].x1, chunks[c].y1);
         if (!g) {
-            st = loc_error(b->ctx, LOC_EGEOM, "GEOS cannot build an envelope: %s", loc_geos_msg(b->ctx));
+            st = loc_error(b->ctx, LOC_EGEOM, "GEOS cannot build an envelope: %s", loc_lib_msg(b->ctx));
             goto done;
         }
         GEOSSTRtree_insert_r(h, tree, g, &chunks[c]);
@@ -859,7 +859,7 @@ static loc_status tolerance_pass(build *b)
         const chunk *ch = &chunks[c];
         GEOSGeometry *g = box_geom(h, ch->x0 - tol, ch->y0 - tol, ch->x1 + tol, ch->y1 + tol);
         if (!g) {
-            st = loc_error(b->ctx, LOC_EGEOM, "GEOS cannot build an envelope: %s", loc_geos_msg(b->ctx));
+            st = loc_error(b->ctx, LOC_EGEOM, "GEOS cannot build an envelope: %s", loc_lib_msg(b->ctx));
             goto done;
         }
         ts.nhits = 0;
@@ -1152,7 +1152,7 @@ static loc_status parts_and_links(build *b, loc_graph *g)
         goto done;
     }
     if (!(tree = GEOSSTRtree_create_r(h, 10))) {
-        st = loc_error(b->ctx, LOC_EGEOM, "GEOS cannot create a spatial index: %s", loc_geos_msg(b->ctx));
+        st = loc_error(b->ctx, LOC_EGEOM, "GEOS cannot create a spatial index: %s", loc_lib_msg(b->ctx));
         goto done;
     }
     /* A zone whose whole boundary is shared exactly with zones of its own
@@ -1185,11 +1185,11 @@ static loc_status parts_and_links(build *b, loc_graph *g)
             if (r == uf_find(b->parent, main_zone[c]) || stranded[r])
                 continue;
             nearest_state ns = {b, prep, &ids[z], r, DBL_MAX, NONE, 0};
-            loc_geos_clear(b->ctx);
+            loc_lib_clear(b->ctx);
             const void *hit = GEOSSTRtree_nearest_generic_r(h, tree, &ids[z], b->geoms[z], link_distance, &ns);
             if (!hit || ns.failed) {
                 st = loc_error(b->ctx, LOC_EGEOM, "zone '%s': nearest-zone search failed: GEOS: %s",
-                               zname(b, z, b1, sizeof b1), loc_geos_msg(b->ctx));
+                               zname(b, z, b1, sizeof b1), loc_lib_msg(b->ctx));
                 goto done;
             }
             if (ns.best_zone == NONE)
@@ -1464,7 +1464,7 @@ loc_graph *loc_graph_build(loc_ctx *ctx, size_t n, const GEOSGeometry *const *ge
         if (!GEOSArea_r(loc_geos(ctx), geoms[i], &g->area_m2[i])) {
             char buf[32];
             st = loc_error(ctx, LOC_EGEOM, "zone '%s': cannot measure its area: GEOS: %s", zname(&b, i, buf, sizeof buf),
-                           loc_geos_msg(ctx));
+                           loc_lib_msg(ctx));
             goto done;
         }
     for (size_t i = 0; i < n; i++)

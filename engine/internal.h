@@ -20,12 +20,14 @@
 struct loc_ctx {
     loc_allocator alloc;          /* allocator hooks, never NULL members */
     GEOSContextHandle_t geos;     /* one reentrant GEOS context per loc_ctx */
-    PJ_CONTEXT *proj;             /* PROJ context, log routed to geos_msg */
+    PJ_CONTEXT *proj;             /* PROJ context, log routed to lib_msg */
     loc_report_fn report;         /* diagnostics sink, may be NULL */
     void *report_ud;              /* user data for report */
     loc_status errcode;           /* last error, LOC_OK when none */
     char errmsg[LOC_ERRMSG_MAX];  /* last error message, "" when none */
-    char geos_msg[LOC_ERRMSG_MAX];/* last message from GEOS or PROJ; cleared before each operation */
+    char lib_msg[LOC_ERRMSG_MAX];/* the libraries' last message (GEOS, PROJ, GDAL through
+                                     loc_gdal_errors_push): the bridge from their
+                                     error reporting to ours; cleared before each operation */
 };
 
 /* The context's GEOS handle; valid for the life of ctx. */
@@ -47,17 +49,32 @@ loc_status loc_write_geojson_gdal(loc_ctx *ctx, const loc_dissolved *d, const lo
 /* Register GDAL's drivers, once per process and from any thread. */
 void loc_gdal_init(void);
 
+/* The bridge from GDAL's error reporting into the context (ctx.c), as
+ * GEOS's and PROJ's are: between push and pop, GDAL's failures land in
+ * ctx's lib_msg (the first only, or each replacing the last), a full disk
+ * in the driver's own words (SQLite's "database or disk is full" inside an
+ * SQL statement) as "no space left on device", and failed is set.  Held by
+ * the caller for the push's duration; one per thread (GDAL's handler stack
+ * is per thread). */
+typedef struct loc_gdal_errors {
+    loc_ctx *ctx;
+    int first_only; /* 1: keep the first failure's message */
+    int failed;     /* set by the first failure */
+} loc_gdal_errors;
+void loc_gdal_errors_push(loc_gdal_errors *e, loc_ctx *ctx, int first_only);
+void loc_gdal_errors_pop(void);
+
 /* The context's PROJ context; valid for the life of ctx. */
 static inline PJ_CONTEXT *loc_proj(loc_ctx *ctx) { return ctx->proj; }
 
 /* Clear the GEOS/PROJ message buffer before an operation whose failure
  * message we want to quote. */
-static inline void loc_geos_clear(loc_ctx *ctx) { ctx->geos_msg[0] = '\0'; }
+static inline void loc_lib_clear(loc_ctx *ctx) { ctx->lib_msg[0] = '\0'; }
 
 /* The last GEOS/PROJ message, or "unknown error" when there is none. */
-static inline const char *loc_geos_msg(const loc_ctx *ctx)
+static inline const char *loc_lib_msg(const loc_ctx *ctx)
 {
-    return ctx->geos_msg[0] ? ctx->geos_msg : "unknown error";
+    return ctx->lib_msg[0] ? ctx->lib_msg : "unknown error";
 }
 
 /* ---------------------------------------------------------------------

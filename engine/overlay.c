@@ -540,9 +540,9 @@ loc_overlay *loc_overlay_create(loc_ctx *ctx, const GEOSGeometry *const *from, s
         !(o->off = loc_calloc(ctx, nfrom + 1, sizeof *o->off)) ||
         !(npieces = loc_calloc(ctx, nfrom ? nfrom : 1, sizeof *npieces)))
         goto done;
-    loc_geos_clear(ctx);
+    loc_lib_clear(ctx);
     if (!(tree = GEOSSTRtree_create_r(h, 10))) {
-        loc_error(ctx, LOC_EGEOM, "overlay: cannot create a spatial index: %s", loc_geos_msg(ctx));
+        loc_error(ctx, LOC_EGEOM, "overlay: cannot create a spatial index: %s", loc_lib_msg(ctx));
         goto done;
     }
     for (size_t j = 0; j < nto; j++)

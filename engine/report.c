@@ -316,12 +316,12 @@ static loc_status put_ring(rep *r, sbuf *b, const frame *fr, const GEOSGeometry 
     const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, ring);
     unsigned n = 0;
     if (!cs || !GEOSCoordSeq_getSize_r(h, cs, &n))
-        return loc_error(r->ctx, LOC_EGEOM, "report: GEOS cannot read a ring: %s", loc_geos_msg(r->ctx));
+        return loc_error(r->ctx, LOC_EGEOM, "report: GEOS cannot read a ring: %s", loc_lib_msg(r->ctx));
     long px = 0, py = 0;
     for (unsigned i = 0; i + 1 < n; i++) {
         double x, y;
         if (!GEOSCoordSeq_getXY_r(h, cs, i, &x, &y))
-            return loc_error(r->ctx, LOC_EGEOM, "report: GEOS cannot read a ring: %s", loc_geos_msg(r->ctx));
+            return loc_error(r->ctx, LOC_EGEOM, "report: GEOS cannot read a ring: %s", loc_lib_msg(r->ctx));
         /* tenths of a pixel: sharp at any zoom, short to write */
         long qx = lround((x - fr->x0) * fr->s * 10), qy = lround((fr->y1 - y) * fr->s * 10);
         if (i && qx == px && qy == py)
@@ -342,7 +342,7 @@ static loc_status put_polygon(rep *r, sbuf *b, const frame *fr, const GEOSGeomet
     const GEOSGeometry *ext = GEOSGetExteriorRing_r(h, pg);
     int nh = GEOSGetNumInteriorRings_r(h, pg);
     if (!ext || nh < 0)
-        return loc_error(r->ctx, LOC_EGEOM, "report: GEOS cannot read a polygon: %s", loc_geos_msg(r->ctx));
+        return loc_error(r->ctx, LOC_EGEOM, "report: GEOS cannot read a polygon: %s", loc_lib_msg(r->ctx));
     loc_status st = put_ring(r, b, fr, ext);
     for (int i = 0; i < nh && !st; i++) {
         const GEOSGeometry *hole = GEOSGetInteriorRingN_r(h, pg, i);
@@ -419,7 +419,7 @@ static loc_status prepare_map(rep *r, const size_t *list, size_t n, frame *fr)
             continue;
         if (!GEOSGeom_getXMin_r(h, g, &a) || !GEOSGeom_getYMin_r(h, g, &b) || !GEOSGeom_getXMax_r(h, g, &c) ||
             !GEOSGeom_getYMax_r(h, g, &e))
-            return loc_error(r->ctx, LOC_EGEOM, "report: GEOS cannot measure a locality: %s", loc_geos_msg(r->ctx));
+            return loc_error(r->ctx, LOC_EGEOM, "report: GEOS cannot measure a locality: %s", loc_lib_msg(r->ctx));
         x0 = fmin(x0, a);
         y0 = fmin(y0, b);
         x1 = fmax(x1, c);
@@ -443,10 +443,10 @@ static loc_status prepare_map(rep *r, const size_t *list, size_t n, frame *fr)
     double tol = 0.5 / fr->s;
     for (size_t i = 0; i < n; i++) {
         size_t k = list[i];
-        loc_geos_clear(r->ctx);
+        loc_lib_clear(r->ctx);
         if (!(r->simple[k] = GEOSTopologyPreserveSimplify_r(h, r->d->geoms[k], tol)))
             return loc_error(r->ctx, LOC_EGEOM, "report: GEOS cannot simplify locality '%s': %s",
-                             loc_partition_code(r->d->p, k), loc_geos_msg(r->ctx));
+                             loc_partition_code(r->d->p, k), loc_lib_msg(r->ctx));
     }
     return LOC_OK;
 }

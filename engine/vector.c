@@ -40,31 +40,6 @@
  * GDAL output: GeoJSON and GeoPackage
  * ===================================================================== */
 
-/* Error-handler state: the first GDAL failure message lands in the
- * context's message buffer and sets failed. */
-typedef struct gdal_err {
-    loc_ctx *ctx;
-    int failed;
-} gdal_err;
-
-/* 1 when a GDAL message says the disk is full in a driver's own words
- * (SQLite's "database or disk is full" inside an SQL statement, for the
- * GeoPackage), so that the user reads the cause, not the statement. */
-static int disk_full(const char *msg)
-{
-    return msg && (strstr(msg, "disk is full") || strstr(msg, "No space left") || strstr(msg, "no space left"));
-}
-
-static void cpl_handler(CPLErr cls, CPLErrorNum num, const char *msg)
-{
-    (void)num;
-    gdal_err *e = CPLGetErrorHandlerUserData();
-    if (e && cls >= CE_Failure && !e->failed) {
-        e->failed = 1;
-        snprintf(e->ctx->geos_msg, sizeof e->ctx->geos_msg, "%s", disk_full(msg) ? "no space left on device" : msg);
-    }
-}
-
 /* One GDAL output in progress. */
 typedef struct gout {
     loc_ctx *ctx;
@@ -72,7 +47,7 @@ typedef struct gout {
     char *tmp;             /* temporary path, owned */
     GDALDatasetH ds;       /* open while writing */
     GEOSWKBWriter *wkb;    /* GEOS -> OGR through ISO WKB */
-    gdal_err err;          /* pushed handler state */
+    loc_gdal_errors err;   /* GDAL's errors into ctx (the first failure kept) */
 } gout;
 
 /* ---------------------------------------------------------------------
@@ -146,9 +121,8 @@ static loc_status gout_open(loc_ctx *ctx, gout *o, const char *driver, const cha
     memset(o, 0, sizeof *o);
     o->ctx = ctx;
     o->path = path;
-    o->err.ctx = ctx;
     loc_gdal_init();
-    CPLPushErrorHandlerEx(cpl_handler, &o->err);
+    loc_gdal_errors_push(&o->err, ctx, 1);
     int fd;
     loc_status st = loc_wr_reserve_temp(ctx, path, ext, &o->tmp, &fd);
     if (st)
@@ -158,10 +132,10 @@ static loc_status gout_open(loc_ctx *ctx, gout *o, const char *driver, const cha
     GDALDriverH drv = GDALGetDriverByName(driver);
     if (!drv)
         return loc_error(ctx, LOC_EIO, "cannot write '%s': GDAL has no %s driver", path, driver);
-    loc_geos_clear(ctx);
+    loc_lib_clear(ctx);
     o->ds = GDALCreate(drv, o->tmp, 0, 0, 0, GDT_Unknown, NULL);
     if (!o->ds)
-        return loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, loc_geos_msg(ctx));
+        return loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, loc_lib_msg(ctx));
     if (!(o->wkb = GEOSWKBWriter_create_r(loc_geos(ctx))))
         return loc_error(ctx, LOC_EGEOM, "cannot write '%s': GEOS cannot create a WKB writer", path);
     GEOSWKBWriter_setByteOrder_r(loc_geos(ctx), o->wkb, GEOS_WKB_NDR);
@@ -179,10 +153,10 @@ static loc_status gout_close(gout *o, loc_status st, char **staged)
         GEOSWKBWriter_destroy_r(loc_geos(ctx), o->wkb);
     if (o->ds) {
         if (!st)
-            loc_geos_clear(ctx);
+            loc_lib_clear(ctx);
         GDALClose(o->ds);
         if (!st && o->err.failed)
-            st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", o->path, loc_geos_msg(ctx));
+            st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", o->path, loc_lib_msg(ctx));
     }
     if (o->tmp) {
         if (st)
@@ -190,7 +164,7 @@ static loc_status gout_close(gout *o, loc_status st, char **staged)
         else
             *staged = o->tmp;
     }
-    CPLPopErrorHandler();
+    loc_gdal_errors_pop();
     return st;
 }
 
@@ -198,7 +172,7 @@ static loc_status gout_close(gout *o, loc_status st, char **staged)
 static loc_status gout_fail(gout *o, const char *what)
 {
     return loc_error(o->ctx, LOC_EIO, "cannot write '%s': %s: %s", o->path, what,
-                     o->err.failed ? loc_geos_msg(o->ctx) : "GDAL error");
+                     o->err.failed ? loc_lib_msg(o->ctx) : "GDAL error");
 }
 
 /* GEOS geometry -> new OGR MultiPolygon (NULL for an empty one, *st

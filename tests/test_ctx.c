@@ -18,6 +18,8 @@
 #include "internal.h"
 #include "test_util.h"
 
+#include <cpl_error.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -503,10 +505,38 @@ static void test_enomem_arena(void **state)
     }
 }
 
+/* The GDAL bridge: failures land in the context's library message (the
+ * first or the latest), a full disk in SQLite's words becomes the cause,
+ * warnings are not failures, and pop restores GDAL's own handler. */
+static void test_gdal_errors(void **state)
+{
+    (void)state;
+    loc_ctx *ctx = loc_ctx_create(NULL);
+    assert_non_null(ctx);
+    loc_gdal_init();
+    loc_gdal_errors e;
+    loc_lib_clear(ctx);
+    loc_gdal_errors_push(&e, ctx, 1);
+    CPLError(CE_Warning, CPLE_AppDefined, "only a warning");
+    assert_int_equal(e.failed, 0);
+    CPLError(CE_Failure, CPLE_AppDefined, "sqlite3_exec(INSERT INTO t VALUES (1)) failed: database or disk is full");
+    CPLError(CE_Failure, CPLE_AppDefined, "a second failure");
+    loc_gdal_errors_pop();
+    assert_int_equal(e.failed, 1);
+    assert_string_equal(loc_lib_msg(ctx), "no space left on device");
+    loc_gdal_errors_push(&e, ctx, 0);
+    CPLError(CE_Failure, CPLE_AppDefined, "first");
+    CPLError(CE_Failure, CPLE_AppDefined, "latest");
+    loc_gdal_errors_pop();
+    assert_string_equal(loc_lib_msg(ctx), "latest");
+    loc_ctx_destroy(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_destroy),
+        cmocka_unit_test(test_gdal_errors),
         cmocka_unit_test(test_create_with_allocator),
         cmocka_unit_test(test_error),
         cmocka_unit_test(test_strstatus),
