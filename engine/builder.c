@@ -1050,6 +1050,9 @@ static loc_status whole_objective(const problem *gp, loc_build_state *gs, const 
 
 loc_build_result *loc_build(loc_ctx *ctx, const loc_build_input *in, const loc_build_opts *opts)
 {
+    /* an earlier call's error must not stand for this one's (the failure
+     * path below reads loc_errcode to tell its own error from none) */
+    loc_clear_error(ctx);
     problem gp;
     if (bld_problem_init(&gp, ctx, in, opts))
         return NULL;
@@ -1299,6 +1302,7 @@ static loc_status number_repeats(loc_ctx *ctx, char **lnames, size_t first, size
 loc_partition *loc_build_partition(loc_ctx *ctx, const loc_zones *z, const loc_build_result *r, const uint32_t *rows,
                                    const loc_grouping *names, const double *xy)
 {
+    loc_clear_error(ctx);
     size_t nrows = loc_zones_count(z), nloc = r->nloc;
     double *row_xy = NULL;
     int32_t *label = loc_malloc(ctx, (nrows ? nrows : 1) * sizeof *label);

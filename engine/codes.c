@@ -147,6 +147,7 @@ static long best_earlier(const loc_partition *p, size_t k, const loc_grouping *e
 loc_partition *loc_codes_keep(loc_ctx *ctx, const loc_partition *p, const loc_grouping *earlier, double min_overlap,
                               size_t *kept)
 {
+    loc_clear_error(ctx);
     if (!(min_overlap > 0.5 && min_overlap <= 1)) {
         loc_error(ctx, LOC_EINVAL, "the overlap that keeps a code must be above 0.5 and at most 1, not %g",
                   min_overlap);

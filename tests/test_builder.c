@@ -242,6 +242,9 @@ static void check_rules(const loc_build_input *in, const loc_build_opts *o, cons
 static void *make_build(loc_ctx *ctx, void *arg)
 {
     lat *l = arg;
+    /* a stale error from an earlier call: the build must not mistake it
+     * for its own, on failure or on success */
+    loc_error(ctx, LOC_EDATA, "an earlier call's error");
     loc_graph *g = loc_graph_build(ctx, l->n, (const GEOSGeometry *const *)l->g, l->council, NULL);
     if (!g)
         return NULL;
