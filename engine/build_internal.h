@@ -114,6 +114,8 @@ struct loc_build_state {
     double *lf;             /* nloc * nf * 3 */
     double *lh;             /* heterogeneity per locality */
     softmap sm;
+    softmap spare;          /* sm's capacity, for compacting without allocating: the starts' threads never
+                               reach the context's allocator (zero counts are dropped into it) */
     uint32_t *gdist;        /* per soft group: localities it touches */
     double H, C, P;         /* raw terms; P: soft groups split */
     uint32_t *stamp, cur;   /* per unit, for searches */

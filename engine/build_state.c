@@ -97,6 +97,8 @@ void loc_build_state_destroy(loc_build_state *s)
     loc_free(ctx, s->lh);
     loc_free(ctx, s->sm.keys);
     loc_free(ctx, s->sm.vals);
+    loc_free(ctx, s->spare.keys);
+    loc_free(ctx, s->spare.vals);
     loc_free(ctx, s->gdist);
     loc_free(ctx, s->stamp);
     loc_free(ctx, s->queue);
@@ -170,7 +172,7 @@ loc_build_state *bld_state_new(const problem *p, const int32_t *ulab, size_t nlo
     size_t pairs = p->sstart[p->nu], cap = 16;
     while (cap < 4 * pairs + 16)
         cap *= 2;
-    s->sm.cap = cap;
+    s->sm.cap = s->spare.cap = cap;
     if (!(s->lab = loc_malloc(ctx, nu * sizeof *s->lab)) ||
         !(s->node_lab = loc_malloc(ctx, (p->n ? p->n : 1) * sizeof *s->node_lab)) ||
         !(s->lpop = loc_malloc(ctx, nl * sizeof *s->lpop)) || !(s->lcount = loc_malloc(ctx, nl * sizeof *s->lcount)) ||
@@ -178,6 +180,8 @@ loc_build_state *bld_state_new(const problem *p, const int32_t *ulab, size_t nlo
         !(s->lf = loc_malloc(ctx, nl * nf3 * sizeof *s->lf)) || !(s->lh = loc_malloc(ctx, nl * sizeof *s->lh)) ||
         !(s->sm.keys = loc_calloc(ctx, cap, sizeof *s->sm.keys)) ||
         !(s->sm.vals = loc_malloc(ctx, cap * sizeof *s->sm.vals)) ||
+        !(s->spare.keys = loc_calloc(ctx, cap, sizeof *s->spare.keys)) ||
+        !(s->spare.vals = loc_malloc(ctx, cap * sizeof *s->spare.vals)) ||
         !(s->gdist = loc_malloc(ctx, (p->ngroups_all ? p->ngroups_all : 1) * sizeof *s->gdist)) ||
         !(s->stamp = loc_calloc(ctx, nu, sizeof *s->stamp)) || !(s->queue = loc_malloc(ctx, nu * sizeof *s->queue)) ||
         !(s->cand = loc_malloc(ctx, nu * sizeof *s->cand)) || !(s->cand_len = loc_malloc(ctx, nu * sizeof *s->cand_len))) {
@@ -191,8 +195,33 @@ loc_build_state *bld_state_new(const problem *p, const int32_t *ulab, size_t nlo
 
 /* Keep the soft table under half full so that soft_add never grows it
  * during a move. */
+/* Rehash sm's non-zero counts into the spare table and swap the two: no
+ * allocation.  Live entries never exceed the problem's soft memberships,
+ * a quarter of the capacity (bld_state_new), so after compaction the
+ * table is at most a quarter full. */
+static void soft_compact(loc_build_state *s)
+{
+    softmap *m = &s->sm, *n = &s->spare;
+    memset(n->keys, 0, n->cap * sizeof *n->keys);
+    n->used = 0;
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->keys[i] && m->vals[i]) {
+            size_t j = soft_slot(n, m->keys[i]);
+            n->keys[j] = m->keys[i];
+            n->vals[j] = m->vals[i];
+            n->used++;
+        }
+    softmap t = *m;
+    *m = *n;
+    *n = t;
+}
+
 loc_status bld_state_reserve(loc_build_state *s, size_t extra)
 {
+    if (2 * (s->sm.used + extra) > s->sm.cap && s->spare.keys && s->spare.cap == s->sm.cap)
+        soft_compact(s);
+    /* only when the table holds more live counts than bld_state_new sized
+     * it for (an exposed state reserving for many moves at once) */
     while (2 * (s->sm.used + extra) > s->sm.cap)
         if (soft_grow(s->p->ctx, &s->sm))
             return LOC_ENOMEM;

@@ -27,6 +27,7 @@
 #include <gdal.h>
 #include <math.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -437,7 +438,7 @@ static void test_incremental(void **state)
     }
     if (l.n > 0)
         l.x[5] = NAN; /* a missing value carries no weight */
-    loc_build_grouping gr = {grp, 16, 0, "blocks"};
+    loc_build_grouping gr = {grp, l.n, 0, "zones"};
     loc_build_opts o;
     loc_build_opts_init(&o);
     o.max_pop = 1e9;
@@ -482,6 +483,70 @@ static void test_incremental(void **state)
 }
 
 /* Same seed, any thread count: the same labels. */
+/* The context's allocator is not thread-safe (ctx.h): the starts' worker
+ * threads must never reach it.  An allocator that notes any call from a
+ * thread other than the one that made the context, a build on three
+ * threads with a soft grouping (the soft counts' table is the one that
+ * could grow during the search). */
+typedef struct thread_alloc {
+    pthread_t owner;
+    int foreign;
+} thread_alloc;
+
+static void *ta_realloc(void *ud, void *ptr, size_t size)
+{
+    thread_alloc *t = ud;
+    if (!pthread_equal(pthread_self(), t->owner))
+        t->foreign++;
+    return realloc(ptr, size ? size : 1);
+}
+
+static void ta_free(void *ud, void *ptr)
+{
+    thread_alloc *t = ud;
+    if (ptr && !pthread_equal(pthread_self(), t->owner))
+        t->foreign++;
+    free(ptr);
+}
+
+static void test_threads_allocator(void **state)
+{
+    (void)state;
+    lat l;
+    lat_make(&l, 16, 16);
+    int32_t *grp = malloc(l.n * sizeof *grp);
+    uint64_t seed = 7;
+    for (size_t i = 0; i < l.n; i++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        l.pop[i] = 300 + (double)(seed >> 56);
+        l.x[i] = cos((double)i * 0.21);
+        grp[i] = (int32_t)i; /* every zone a soft group of its own: many (group, locality) pairs */
+    }
+    thread_alloc ta = {pthread_self(), 0};
+    loc_allocator al = {ta_realloc, ta_free, &ta};
+    loc_ctx *ctx = loc_ctx_create(&al);
+    assert_non_null(ctx);
+    loc_graph *g = loc_graph_build(ctx, l.n, (const GEOSGeometry *const *)l.g, l.council, NULL);
+    assert_non_null(g);
+    loc_build_grouping gr = {grp, l.n, 0, "zones"};
+    loc_build_input in = {l.n, g, l.pop, l.council, l.x, 1, &gr, 1, NULL, NULL};
+    loc_build_opts o;
+    loc_build_opts_init(&o);
+    o.max_pop = 3000;
+    o.min_pop = 1500;
+    o.starts = 6;
+    o.threads = 3;
+    o.anneal_moves = 20000; /* long enough for the soft table to fill with zero counts */
+    loc_build_result *r = loc_build(ctx, &in, &o);
+    assert_non_null(r);
+    assert_int_equal(ta.foreign, 0);
+    loc_build_result_destroy(r);
+    loc_graph_destroy(g);
+    loc_ctx_destroy(ctx);
+    free(grp);
+    lat_free(&l);
+}
+
 static void test_threads(void **state)
 {
     (void)state;
@@ -915,7 +980,7 @@ int main(void)
         cmocka_unit_test(test_threads),     cmocka_unit_test(test_council_independence),
         cmocka_unit_test(test_size_control), cmocka_unit_test(test_scotland),
         cmocka_unit_test(test_stirling_partition), cmocka_unit_test(test_scotland_names),
-        cmocka_unit_test(test_build_alloc_failures),
+        cmocka_unit_test(test_build_alloc_failures), cmocka_unit_test(test_threads_allocator),
     };
     return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }
