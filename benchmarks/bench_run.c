@@ -148,23 +148,23 @@ static void remove_dir(const char *dir)
 /* The graph alone, on inputs loaded once: its median in seconds. */
 static double graph_median(loc_ctx *ctx, cli_args *a, int reps)
 {
-    cli_inputs in;
+    loc_inputs in;
     bench_stage st;
     bench_stage_init(&st, "graph alone");
     if (cli_load(ctx, a, &in)) {
-        cli_inputs_free(&in);
+        loc_inputs_free(&in);
         return 0;
     }
     for (int r = 0; r < reps; r++) {
-        cli_built b;
+        loc_problem b;
         bench_start(&st);
         int rc = cli_graph_only(ctx, a, &in, &b);
         bench_stop(&st);
-        cli_built_free(&b);
+        loc_problem_free(&b);
         if (rc)
             break;
     }
-    cli_inputs_free(&in);
+    loc_inputs_free(&in);
     return bench_median(&st);
 }
 

@@ -215,16 +215,16 @@ static void on_step(void *ud, size_t step)
  * builds it inside): its seconds. */
 static double graph_seconds(loc_ctx *ctx, cli_args *a)
 {
-    cli_inputs in;
-    cli_built b;
+    loc_inputs in;
+    loc_problem b;
     double t = 0;
     if (cli_load(ctx, a, &in) == 0) {
         double t0 = bench_now();
         if (cli_graph_only(ctx, a, &in, &b) == 0)
             t = bench_now() - t0;
-        cli_built_free(&b);
+        loc_problem_free(&b);
     }
-    cli_inputs_free(&in);
+    loc_inputs_free(&in);
     return t;
 }
 

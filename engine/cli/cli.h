@@ -21,6 +21,7 @@
 #include "localities/lookup.h"
 #include "localities/spec.h"
 #include "localities/zones.h"
+#include "localities/pipeline.h"
 
 /* Exit statuses, listed in --help. */
 enum cli_exit {
@@ -85,17 +86,6 @@ typedef struct cli_args {
     struct cli_times *times;      /* bench_run: filled with each stage's seconds; NULL otherwise */
 } cli_args;
 
-/* Everything loaded for a command; free with cli_inputs_free. */
-typedef struct cli_inputs {
-    loc_boundaries *boundaries;
-    loc_csv *indicators;
-    loc_spec *spec;
-    loc_lookup *lookups[CLI_MAX_REPEAT];
-    size_t nlookups;
-    loc_zones *zones;
-    loc_coverage coverage;
-} cli_inputs;
-
 /* A command: name, one-line summary, usage text and entry point. */
 typedef struct cli_command {
     const char *name;
@@ -125,10 +115,10 @@ void cli_report(void *ud, loc_level level, const char *msg);
  * Returns CLI_EXIT_OK or CLI_EXIT_DATA (default data not found). */
 int cli_apply_defaults(cli_args *args);
 
-/* Load boundaries, indicators, spec and lookups and join them; prints the
- * engine's error and returns CLI_EXIT_DATA on failure. */
-int cli_load(loc_ctx *ctx, const cli_args *args, cli_inputs *in);
-void cli_inputs_free(cli_inputs *in);
+/* Load boundaries, indicators, spec and lookups and join them
+ * (loc_inputs_load); prints the engine's error and returns CLI_EXIT_DATA
+ * on failure, in to be freed with loc_inputs_free either way. */
+int cli_load(loc_ctx *ctx, const cli_args *args, loc_inputs *in);
 
 /* Print the error held by ctx and return CLI_EXIT_DATA. */
 int cli_fail(loc_ctx *ctx);
@@ -153,71 +143,27 @@ void cli_progress_free(cli_targets *cp);
 /* Thousands-separated integer into buf (for readable counts). */
 const char *cli_count(char *buf, size_t size, double v);
 
-/* What `build` made, shared with `run`: the graph's nodes (study zones
- * with a polygon), the build's inputs and result, and the partition of
- * the zone table.  Free with cli_built_free. */
-typedef struct cli_built {
-    size_t n;                     /* nodes */
-    uint32_t *rows;               /* node -> zone row */
-    const GEOSGeometry **geoms;
-    const char **codes;
-    int32_t *council;
-    int32_t *region;              /* with nest groupings: the (council, group) of each node; else NULL */
-    size_t nregions;
-    double *pop;
-    double *x;                    /* n * nfeat feature values */
-    size_t nfeat;
-    size_t feat[64];              /* indicator index of each feature */
-    char feat_names[1024];
-    size_t no_boundary;           /* study zones with no polygon */
-    loc_grouping *groupings[LOC_BUILD_MAX_GROUPINGS];
-    int32_t *member[LOC_BUILD_MAX_GROUPINGS]; /* per node */
-    int hard[LOC_BUILD_MAX_GROUPINGS];      /* 0 soft, 1 hard, 2 nest */
-    size_t ngroupings;
-    int default_respect;          /* the intermediate zones were taken by default */
-    loc_lookup *own_lookups[CLI_MAX_REPEAT]; /* lookups read for --respect */
-    size_t nown;
-    loc_graph *graph;
-    loc_build_input input;
-    loc_build_opts opts;
-    loc_build_result *result;
-    loc_partition *partition;
-    size_t codes_kept;            /* --codes-from: localities that kept an earlier code */
-    loc_ctx *ctx;                 /* owner of feasibility */
-    loc_feasibility *feasibility; /* per council and part: can the bounds hold (NULL when not built) */
-    size_t nfeasibility;
-    double *area_count;           /* --localities-per-council FILE: count per council row, 0 none */
-} cli_built;
-
 /* Graph and build from loaded inputs.  Prints the error and returns an
  * exit status on failure; b is to be freed either way. */
-int cli_build(loc_ctx *ctx, const cli_args *args, const cli_inputs *in, cli_built *b);
-void cli_built_free(cli_built *b);
-/* The groupings the builder respects (nest ones excluded: they are in the
- * councils) into gr[LOC_BUILD_MAX_GROUPINGS], borrowing b's arrays; their
- * number. */
-size_t cli_build_groupings(const cli_built *b, loc_build_grouping *gr);
+int cli_build(loc_ctx *ctx, const cli_args *args, const loc_inputs *in, loc_problem *b);
 /* feasibility.csv at path (nothing when the localities were not built). */
-int cli_write_feasibility(loc_ctx *ctx, const cli_inputs *in, const cli_built *b, const char *path);
+int cli_write_feasibility(loc_ctx *ctx, const loc_inputs *in, const loc_problem *b, const char *path);
 /* The summary line on bounds that cannot hold (nothing when they all can). */
-void cli_print_feasibility(FILE *f, const cli_built *b);
+void cli_print_feasibility(FILE *f, const loc_problem *b);
 /* The summary line of --codes-from (nothing without it). */
-void cli_print_codes_kept(FILE *f, const char *codes_from, const cli_built *b);
+void cli_print_codes_kept(FILE *f, const char *codes_from, const loc_problem *b);
 /* The build options of ARGS checked without loading anything (numbers,
  * bounds, --respect syntax): a usage slip is refused at once. */
 int cli_build_check(const cli_args *args);
 
 /* Only the nodes and the graph of cli_build (for `assess`). */
-int cli_graph_only(loc_ctx *ctx, const cli_args *args, const cli_inputs *in, cli_built *b);
+int cli_graph_only(loc_ctx *ctx, const cli_args *args, const loc_inputs *in, loc_problem *b);
 
 /* A number option within [lo, hi]; usage error otherwise. */
 int cli_number(const char *cmd, const char *opt, const char *v, double lo, double hi, double *out);
 
 /* The output folder, created when missing (its parent must exist). */
 int cli_make_out_dir(const char *dir);
-/* The zones' indicators with a spec role (LOC_ROLE_*), or the spec's
- * defaults for it (loc_indicators_with_role), as indicator indices. */
-size_t cli_indicators_with_role(const loc_zones *z, unsigned role, size_t *out, size_t max);
 /* --snap into graph options: absent or "auto" leaves the tolerance to the
  * data (snap_auto), a number fixes it.  Prints a usage error. */
 int cli_snap_opts(const cli_args *a, loc_graph_opts *go);
@@ -314,7 +260,7 @@ typedef struct cli_extra_writer {
  * Progress steps: dissolving, writing, moving.  Prints the error and
  * returns an exit status on failure; the caller aborts st then.
  */
-int cli_write_outputs(loc_ctx *ctx, const cli_args *args, const cli_inputs *in, const cli_built *b,
+int cli_write_outputs(loc_ctx *ctx, const cli_args *args, const loc_inputs *in, const loc_problem *b,
                       const loc_partition *p, const loc_assess *as, const char *out, cli_progress *pr,
                       cli_stage *st, const cli_extra_writer *extra);
 
@@ -324,10 +270,10 @@ int cli_assess_opts(const cli_args *args, loc_assess_opts *o);
  * localities is taken inside the first soft grouping the build respected
  * (the intermediate zones by default), when there is one: sets o's spread
  * groups from b.  Otherwise (localities, the default) nothing. */
-void cli_spread_groups(const cli_args *a, const cli_built *b, loc_assess_opts *o);
+void cli_spread_groups(const cli_args *a, const loc_problem *b, loc_assess_opts *o);
 /* The assessment's summary: the rule, counts, qualifying localities and
  * guidance checks. */
-void cli_print_assessment(FILE *f, const cli_inputs *in, const loc_partition *p, const loc_assess *as);
+void cli_print_assessment(FILE *f, const loc_inputs *in, const loc_partition *p, const loc_assess *as);
 
 /* The whole of `run` into folder out, its summary printed to summary:
  * shared with `batch`.  Inputs must have been completed with

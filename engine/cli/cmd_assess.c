@@ -94,19 +94,19 @@ static void print_dispersion(FILE *f, const loc_zones *z, const loc_assess *as)
     fprintf(f, " (overdispersion.csv)\n");
 }
 
-void cli_spread_groups(const cli_args *a, const cli_built *b, loc_assess_opts *o)
+void cli_spread_groups(const cli_args *a, const loc_problem *b, loc_assess_opts *o)
 {
     if (!a->spread || strcmp(a->spread, "respected") != 0)
         return;
     for (size_t k = 0; k < b->ngroupings; k++)
-        if (b->hard[k] == 0 && b->groupings[k]) {
+        if (b->kind[k] == LOC_RESPECT_SOFT && b->groupings[k]) {
             o->spread_group = b->groupings[k]->member;
             o->nspread_groups = b->groupings[k]->ngroups;
             return;
         }
 }
 
-void cli_print_assessment(FILE *f, const cli_inputs *in, const loc_partition *p, const loc_assess *as)
+void cli_print_assessment(FILE *f, const loc_inputs *in, const loc_partition *p, const loc_assess *as)
 {
     const loc_zones *z = in->zones;
     size_t nl = loc_partition_count(p), over = 0, cross = 0, discont = 0, checked = 0;
@@ -247,8 +247,8 @@ int cmd_assess(loc_ctx *ctx, cli_args *a)
     int polygons = cli_looks_like_polygons(a->localities);
     cli_progress pr;
     cli_progress_init(&pr, a, polygons ? 6 : 5);
-    cli_inputs in;
-    cli_built b;
+    loc_inputs in;
+    loc_problem b;
     cli_stage st;
     memset(&b, 0, sizeof b);
     memset(&st, 0, sizeof st);
@@ -338,7 +338,7 @@ done:
     loc_lookup_destroy(lk);
     loc_boundaries_destroy(polys);
     free(place);
-    cli_built_free(&b);
-    cli_inputs_free(&in);
+    loc_problem_free(&b);
+    loc_inputs_free(&in);
     return rc;
 }

@@ -228,8 +228,8 @@ static loc_status write_carried(loc_ctx *ctx, void *ud, cli_stage *st)
 static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_carry_rule rule, FILE *summary)
 {
     cli_args *a = &run->args;
-    cli_inputs in;
-    cli_built b;
+    loc_inputs in;
+    loc_problem b;
     cli_stage st;
     loc_assess_opts ao;
     loc_csv *held = NULL, *map = NULL;
@@ -326,8 +326,8 @@ done:
     loc_csv_destroy(map);
     loc_boundaries_destroy(held_b);
     free(how);
-    cli_built_free(&b);
-    cli_inputs_free(&in);
+    loc_problem_free(&b);
+    loc_inputs_free(&in);
     return rc;
 }
 

@@ -28,8 +28,8 @@ int cmd_calibrate(loc_ctx *ctx, cli_args *a)
         return rc;
     if ((rc = cli_apply_defaults(a)))
         return rc;
-    cli_inputs in;
-    cli_built b;
+    loc_inputs in;
+    loc_problem b;
     memset(&in, 0, sizeof in);
     memset(&b, 0, sizeof b);
     loc_lookup *lk = NULL;
@@ -115,7 +115,7 @@ done:
     loc_assess_destroy(as);
     loc_partition_destroy(own);
     loc_lookup_destroy(lk);
-    cli_built_free(&b);
-    cli_inputs_free(&in);
+    loc_problem_free(&b);
+    loc_inputs_free(&in);
     return rc;
 }

@@ -16,7 +16,7 @@
 
 #define DEFAULT_OUT "localities-out"
 
-static void print_summary(const cli_inputs *in, const loc_graph *g, const char *dir)
+static void print_summary(const loc_inputs *in, const loc_graph *g, const char *dir)
 {
     const loc_graph_stats *s = loc_graph_stats_get(g);
     char n1[32], n2[32], n3[32];
@@ -57,8 +57,8 @@ int cmd_graph(loc_ctx *ctx, cli_args *a)
         return rc;
     if ((rc = cli_apply_defaults(a)))
         return rc;
-    cli_inputs in;
-    cli_built b;
+    loc_inputs in;
+    loc_problem b;
     cli_stage st;
     memset(&in, 0, sizeof in);
     memset(&b, 0, sizeof b);
@@ -83,7 +83,7 @@ int cmd_graph(loc_ctx *ctx, cli_args *a)
 done:
     if (rc)
         cli_stage_abort(&st);
-    cli_built_free(&b);
-    cli_inputs_free(&in);
+    loc_problem_free(&b);
+    loc_inputs_free(&in);
     return rc;
 }

@@ -108,7 +108,7 @@ static size_t study_councils(const loc_zones *z)
     return k;
 }
 
-static void print_summary(const cli_args *a, const cli_inputs *in)
+static void print_summary(const cli_args *a, const loc_inputs *in)
 {
     const loc_boundaries *b = in->boundaries;
     const loc_zones *z = in->zones;
@@ -168,10 +168,10 @@ int cmd_info(loc_ctx *ctx, cli_args *a)
     int rc = cli_apply_defaults(a);
     if (rc)
         return rc;
-    cli_inputs in;
+    loc_inputs in;
     rc = cli_load(ctx, a, &in);
     if (!rc)
         print_summary(a, &in);
-    cli_inputs_free(&in);
+    loc_inputs_free(&in);
     return rc;
 }

@@ -25,8 +25,8 @@ int cmd_build_from(loc_ctx *ctx, cli_args *a)
         return rc;
     if ((rc = cli_apply_defaults(a)))
         return rc;
-    cli_inputs in;
-    cli_built b;
+    loc_inputs in;
+    loc_problem b;
     cli_stage st;
     memset(&in, 0, sizeof in);
     memset(&b, 0, sizeof b);
@@ -139,7 +139,7 @@ done:
     loc_boundaries_destroy(polys);
     loc_boundaries_destroy(held_b);
     loc_csv_destroy(held);
-    cli_built_free(&b);
-    cli_inputs_free(&in);
+    loc_problem_free(&b);
+    loc_inputs_free(&in);
     return rc;
 }

@@ -293,10 +293,10 @@ static int make_funnels(const loc_zones *z, const loc_partition *p, const loc_as
  * deprivation share), funnels, and the run's settings and sources. */
 /* 1 when a soft grouping was respected (hard and nest ones are kept by
  * construction, so only soft ones have a share kept whole to report). */
-static int has_soft(const cli_built *b)
+static int has_soft(const loc_problem *b)
 {
     for (size_t k = 0; k < b->ngroupings; k++)
-        if (b->hard[k] == 0)
+        if (b->kind[k] == LOC_RESPECT_SOFT)
             return 1;
     return 0;
 }
@@ -305,7 +305,7 @@ static int has_soft(const cli_built *b)
  * floor or the ceiling cannot hold, and why (feasibility.csv has every
  * row).  cells: 6 per row, from cellbuf (the caller frees it). */
 #define FEAS_COLS 6
-static size_t feasibility_table(const cli_inputs *in, const cli_built *b, loc_report_table *tb, char **cellbuf,
+static size_t feasibility_table(const loc_inputs *in, const loc_problem *b, loc_report_table *tb, char **cellbuf,
                                 const char ***cells, char *intro, size_t intro_size)
 {
     static const char *const head[FEAS_COLS] = {"Council", "Part", "First zone", "Zones", "Residents", "Why not"};
@@ -356,7 +356,7 @@ static size_t feasibility_table(const cli_inputs *in, const cli_built *b, loc_re
     return 1;
 }
 
-static loc_status write_report(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, const cli_built *b,
+static loc_status write_report(loc_ctx *ctx, const cli_args *a, const loc_inputs *in, const loc_problem *b,
                                const loc_partition *p, const loc_assess *as, const loc_dissolved *d,
                                const loc_attrs *t, const char *path)
 {
@@ -370,7 +370,7 @@ static loc_status write_report(loc_ctx *ctx, const cli_args *a, const cli_inputs
      * most deprived fifth and a map of mostly zeros shows little) */
     size_t mk;
     const char *value_col = NULL;
-    if (cli_indicators_with_role(in->zones, LOC_ROLE_MAP, &mk, 1) &&
+    if (loc_zones_indicators_with_role(in->zones, LOC_ROLE_MAP, &mk, 1) &&
         loc_attrs_find(t, loc_zones_indicator(in->zones, mk)->name) >= 0)
         value_col = loc_zones_indicator(in->zones, mk)->name;
     char s_pop[64], s_w[128], s_n[64], s_q[96];
@@ -490,8 +490,8 @@ static loc_status write_report(loc_ctx *ctx, const cli_args *a, const cli_inputs
 /* What every output is made from (all borrowed, read only). */
 typedef struct out_src {
     const cli_args *a;
-    const cli_inputs *in;
-    const cli_built *b;
+    const loc_inputs *in;
+    const loc_problem *b;
     const loc_partition *p;
     const loc_assess *as;
     const loc_dissolved *d;
@@ -553,7 +553,7 @@ static loc_status out_report(loc_ctx *ctx, const out_src *s, const char *path)
 /* feasibility.csv, when the build made one (assess has none). */
 static loc_status out_feasibility(loc_ctx *ctx, const out_src *s, const char *path)
 {
-    const cli_built *b = s->b;
+    const loc_problem *b = s->b;
     if (!b->feasibility)
         return LOC_OK; /* nothing written: the commit skips it */
     return loc_feasibility_write_csv(ctx, b->feasibility, b->nfeasibility, &b->input, &b->opts, s->in->zones, path);
@@ -689,7 +689,7 @@ static loc_status write_jobs(loc_ctx *ctx, const out_src *src, cli_stage *st, cl
     return rc;
 }
 
-int cli_write_outputs(loc_ctx *ctx, const cli_args *a, const cli_inputs *in, const cli_built *b,
+int cli_write_outputs(loc_ctx *ctx, const cli_args *a, const loc_inputs *in, const loc_problem *b,
                       const loc_partition *p, const loc_assess *as, const char *out, cli_progress *pr,
                       cli_stage *st, const cli_extra_writer *extra)
 {
@@ -764,7 +764,7 @@ static loc_status ensemble_attrs(loc_ctx *ctx, void *ud, loc_attrs *t)
 
 /* Residents by the share of plans flagging their zone: at least 90%,
  * 10 to 90%, under 10%. */
-static void print_ensemble(FILE *f, const cli_inputs *in, const ensemble_out *eo)
+static void print_ensemble(FILE *f, const loc_inputs *in, const ensemble_out *eo)
 {
     const double *share = loc_ensemble_zone_share(eo->e), *pop = loc_zones_population(in->zones);
     double hi = 0, mid = 0, lo = 0;
@@ -792,8 +792,8 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
     cli_extra_writer extra = {write_ensemble, &eo, ensemble_attrs};
     cli_progress pr;
     cli_progress_init(&pr, a, 6);
-    cli_inputs in;
-    cli_built b;
+    loc_inputs in;
+    loc_problem b;
     cli_stage st;
     loc_assess_opts ao;
     loc_assess *as = NULL;
@@ -824,7 +824,7 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
         eopts.plans = (size_t)nplans;
         loc_build_grouping gr[LOC_BUILD_MAX_GROUPINGS];
         loc_build_input ein = b.input;
-        ein.ngroupings = cli_build_groupings(&b, gr);
+        ein.ngroupings = loc_problem_groupings(&b, gr);
         ein.groupings = gr;
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -877,8 +877,8 @@ done:
     }
     loc_ensemble_destroy(eo.e);
     loc_assess_destroy(as);
-    cli_built_free(&b);
-    cli_inputs_free(&in);
+    loc_problem_free(&b);
+    loc_inputs_free(&in);
     return rc;
 }
 

@@ -192,47 +192,30 @@ int cli_apply_defaults(cli_args *a)
  * Loading
  * --------------------------------------------------------------------- */
 
-int cli_load(loc_ctx *ctx, const cli_args *a, cli_inputs *in)
+int cli_load(loc_ctx *ctx, const cli_args *a, loc_inputs *in)
 {
-    memset(in, 0, sizeof *in);
-    loc_boundary_opts bo = {.layer = a->layer, .zone_field = a->zone_field, .assume_crs = a->crs};
-    if (!(in->boundaries = loc_boundaries_read(ctx, a->boundaries, &bo)))
-        return cli_fail(ctx);
-    if (!(in->spec = loc_spec_read(ctx, a->spec)))
-        return cli_fail(ctx);
-    if (!(in->indicators = loc_csv_read(ctx, a->indicators)))
-        return cli_fail(ctx);
-    for (size_t i = 0; i < a->nlookups; i++) {
-        if (!(in->lookups[i] = loc_lookup_read(ctx, a->lookups[i], NULL)))
-            return cli_fail(ctx);
-        in->nlookups++;
-    }
-    loc_join_opts jo = {.councils = a->councils, .ncouncils = a->ncouncils, .council_field = a->council_field,
-                        .strict = a->strict};
-    in->zones = loc_zones_join(ctx, in->boundaries, in->indicators, in->spec,
-                               (const loc_lookup *const *)in->lookups, in->nlookups, &jo, &in->coverage);
-    if (!in->zones) {
-        int rc = cli_fail(ctx);
-        /* a council asked for on the embedded boundaries, which are
-         * Stirling's: say so, and how to use all of Scotland */
+    loc_input_files f = {.boundaries = a->boundaries,
+                         .boundary = {.layer = a->layer, .zone_field = a->zone_field, .assume_crs = a->crs},
+                         .indicators = a->indicators,
+                         .spec = a->spec,
+                         .lookups = a->lookups,
+                         .nlookups = a->nlookups,
+                         .join = {.councils = a->councils, .ncouncils = a->ncouncils,
+                                  .council_field = a->council_field, .strict = a->strict}};
+    if (loc_inputs_load(ctx, &f, in) == LOC_OK)
+        return CLI_EXIT_OK;
+    int rc = cli_fail(ctx);
+    if (in->indicators && in->spec && in->boundaries && in->nlookups == a->nlookups) {
+        /* the join failed.  A council asked for on the embedded
+         * boundaries, which are Stirling's: say so, and how to use all of
+         * Scotland */
         int other = 0;
         for (size_t k = 0; k < a->ncouncils; k++)
             other |= strcasecmp(a->councils[k], "S12000030") != 0 && strcasecmp(a->councils[k], "Stirling") != 0;
         if (a->defaults && other)
             fprintf(stderr, CLI_PROG ": hint: the default boundaries cover Stirling (S12000030) only; for another "
                             "council give all of Scotland's: --boundaries data/scotland/dz2011_scotland_simplified.gpkg\n");
-        return rc;
     }
-    return CLI_EXIT_OK;
+    return rc;
 }
 
-void cli_inputs_free(cli_inputs *in)
-{
-    loc_zones_destroy(in->zones);
-    for (size_t i = 0; i < in->nlookups; i++)
-        loc_lookup_destroy(in->lookups[i]);
-    loc_csv_destroy(in->indicators);
-    loc_spec_destroy(in->spec);
-    loc_boundaries_destroy(in->boundaries);
-    memset(in, 0, sizeof *in);
-}
