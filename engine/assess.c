@@ -2,7 +2,8 @@
  * Assessment of localities (see assess.h): sums per locality, council and
  * Scotland in one pass per indicator column, then the interval, the two
  * comparisons and the flag of every cell, the plan rule, the guidance
- * checks, and the two CSV tables.
+ * checks.  Its tables, the writers' attribute columns and the report's
+ * funnels are assess_out.c's.
  */
 #include "localities/assess.h"
 #include "internal.h"
@@ -11,50 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Sums kept per locality (and council, and Scotland) per indicator:
- * weights (denominators), values (counts), squares (x^2 / n for counts,
- * w v^2 for means), squared weights, zones used, missing, suppressed. */
-enum { S_W, S_X, S_XX, S_WW, S_USED, S_MISS, S_SUP, NSUM };
-
-/* The inputs of one comparison, method scale. */
-typedef struct tin {
-    double y, theta; /* the locality's value and the comparator's */
-    double v0;       /* variance of y - theta under the null */
-    double size;     /* the funnel's x */
-    int ok;          /* 0 when the comparison cannot be made */
-} tin;
-
-struct loc_assess {
-    loc_ctx *ctx;
-    const loc_zones *z;
-    const loc_partition *p;
-    loc_assess_opts o;
-    size_t nloc, nind, ncouncil;
-    loc_assess_cell *cells;  /* nloc * nind * 2 */
-    tin *tins;               /* the same shape: each cell's test inputs */
-    double *ls, *cs, *ns;    /* sums: locality, council, Scotland */
-    loc_assess_disp *disp;   /* nind * 2 */
-    uint8_t *tested;         /* nind */
-    double *a0;              /* nind: Scotland's null variance coefficient (v0 = a0 / size) */
-    double *nat;             /* nind: Scotland's value, method scale */
-    double *sd;              /* nind: zone-level standard deviation across Scotland, method scale */
-    double *within;          /* nind: pooled zone-level variance inside the run's localities */
-    double *zone_w;          /* nind: mean weight (denominator) of a contributing zone */
-    double *effect;          /* nind: minimum effect, method scale, absolute (NaN: relative, see effect_rel) */
-    double *effect_rel;      /* nind: relative minimum effect (share of the comparator) */
-    size_t ndomains;
-    const char **domains;    /* domain names (borrowed from the spec) */
-    int32_t *domain_of;      /* nind: domain index, -1 for the share and untested indicators */
-    size_t *poorer;          /* nloc * 2 */
-    size_t *pdomains;        /* nloc * 2 */
-    uint8_t *qualifies, *over, *cross, *share_poorer;
-    int8_t *discont;
-    char **reason;           /* nloc, "" when not qualifying */
-    char **brief;            /* nloc: the reason in words for people, "" when not qualifying */
-    size_t nqualifying, ntests;
-    double zq;               /* decision quantile */
-    char rule[768];
-};
+#include "assess_internal.h"
 
 void loc_assess_opts_init(loc_assess_opts *o)
 {
@@ -96,16 +54,6 @@ void loc_assess_destroy(loc_assess *a)
 
 static int counts_type(loc_ind_type t) { return t == LOC_IND_PROPORTION || t == LOC_IND_RATE; }
 
-/* Multiplier from the method's scale to the shown units. */
-static double shown(const loc_indicator *ind)
-{
-    switch (ind->type) {
-    case LOC_IND_PROPORTION:
-    case LOC_IND_SHARE: return 100;
-    case LOC_IND_RATE: return ind->per > 0 ? ind->per : 1;
-    default: return 1;
-    }
-}
 
 /* Tested: proportions, rates and shares always; ratios and means when the
  * spec's method says normal. */
@@ -340,7 +288,7 @@ static void indicator_constants(loc_assess *a)
         a->a0[j] = ind->type == LOC_IND_PROPORTION ? th * (1 - th)
                    : ind->type == LOC_IND_RATE     ? th
                                                    : var;
-        double k = shown(ind);
+        double k = loc_assess_shown(ind);
         a->effect[j] = NAN;
         a->effect_rel[j] = NAN;
         if (a->o.effects_from_spec && ind->effect_kind != LOC_EFFECT_DEFAULT) {
@@ -548,7 +496,7 @@ static void fill_cell(loc_assess *a, size_t k, size_t j, int c, int again)
     const tin *t = &a->tins[(k * a->nind + j) * 2 + (size_t)c];
     const tin *ts = &a->tins[(k * a->nind + j) * 2 + LOC_CMP_SCOTLAND];
     const double *l = sums(a, a->ls, k, j);
-    double kk = shown(ind);
+    double kk = loc_assess_shown(ind);
     cell->diff = NAN_INTERVAL;
     cell->p = cell->q = cell->se = cell->limit = cell->effect = NAN;
     cell->flag = LOC_FLAG_UNRELIABLE;
@@ -1058,7 +1006,7 @@ void loc_assess_funnel(const loc_assess *a, size_t j, double x, double *lo, doub
     if (!a->tested[j] || !(x > 0) || isnan(a->nat[j]) || isnan(a->a0[j]))
         return;
     const loc_indicator *ind = loc_zones_indicator(a->z, j);
-    double k = shown(ind), v0 = (a->o.od == LOC_OD_ZONES ? a->within[j] : a->a0[j]) / x;
+    double k = loc_assess_shown(ind), v0 = (a->o.od == LOC_OD_ZONES ? a->within[j] : a->a0[j]) / x;
     double v = adjusted_var(&a->o, &a->disp[j * 2 + LOC_CMP_SCOTLAND], v0 > 0 ? v0 : 0);
     double half = fmax(a->zq * sqrt(v), effect_of(a, j, a->nat[j]));
     *lo = (a->nat[j] - half) * k;
@@ -1083,137 +1031,3 @@ int loc_assess_crosses_council(const loc_assess *a, size_t k) { return a->cross[
 size_t loc_assess_nqualifying(const loc_assess *a) { return a->nqualifying; }
 const char *loc_assess_rule(const loc_assess *a) { return a->rule; }
 size_t loc_assess_ntests(const loc_assess *a) { return a->ntests; }
-
-/* ---------------------------------------------------------------------
- * Tables
- * --------------------------------------------------------------------- */
-
-/* A number with 6 significant digits, or nothing when not finite. */
-static int put_num(FILE *f, double v)
-{
-    if (!isfinite(v))
-        return 0;
-    if (v == 0)
-        v = 0; /* no "-0" */
-    return fprintf(f, "%.6g", v) < 0 ? EOF : 0;
-}
-
-/* A sum of counts or weights: every digit it has. */
-static int put_sum(FILE *f, double v)
-{
-    if (!isfinite(v))
-        return 0;
-    return fprintf(f, "%.15g", v == 0 ? 0 : v) < 0 ? EOF : 0;
-}
-
-static const char *cmp_name(int c) { return c == LOC_CMP_COUNCIL_REST ? "council_rest" : "scotland"; }
-
-loc_status loc_assess_write_indicators(loc_ctx *ctx, const loc_assess *a, const char *path)
-{
-    loc_afile af;
-    loc_status st = loc_afile_open(ctx, &af, path);
-    if (st)
-        return st;
-    FILE *f = af.f;
-    if (fputs("locality_code,indicator,comparator,estimate,ci_low,ci_high,comparator_value,diff_low,diff_high,flag,"
-              "p_value,numerator,denominator,zones_used,zones_missing,q_value,se,limit,min_effect,funnel_size,"
-              "zones_suppressed,flag_depends_on_suppressed\n",
-              f) == EOF)
-        st = loc_afile_failed(ctx, &af);
-    for (size_t k = 0; k < a->nloc && !st; k++)
-        for (size_t j = 0; j < a->nind && !st; j++)
-            for (int c = 0; c < 2 && !st; c++) {
-                const loc_assess_cell *cell = loc_assess_cell_get(a, k, j, (loc_comparator)c);
-                int bad = loc_put_csv_field(f, loc_partition_code(a->p, k)) == EOF || fputc(',', f) == EOF ||
-                          loc_put_csv_field(f, loc_zones_indicator(a->z, j)->name) == EOF ||
-                          fprintf(f, ",%s,", cmp_name(c)) < 0 || put_num(f, cell->est.est) || fputc(',', f) == EOF ||
-                          put_num(f, cell->est.low) || fputc(',', f) == EOF || put_num(f, cell->est.high) ||
-                          fputc(',', f) == EOF || put_num(f, cell->cmp_value) || fputc(',', f) == EOF ||
-                          put_num(f, cell->diff.low) || fputc(',', f) == EOF || put_num(f, cell->diff.high) ||
-                          fprintf(f, ",%s,", loc_stats_flag_name(cell->flag)) < 0 || put_num(f, cell->p) ||
-                          fputc(',', f) == EOF || put_sum(f, cell->sum_x) || fputc(',', f) == EOF ||
-                          put_sum(f, cell->sum_w) ||
-                          fprintf(f, ",%zu,%zu,", cell->zones_used, cell->zones_missing) < 0 ||
-                          put_num(f, cell->q) || fputc(',', f) == EOF || put_num(f, cell->se) ||
-                          fputc(',', f) == EOF || put_num(f, cell->limit) || fputc(',', f) == EOF ||
-                          put_num(f, cell->effect) || fputc(',', f) == EOF || put_num(f, cell->size) ||
-                          fprintf(f, ",%zu,%d\n", cell->zones_suppressed, cell->flag_sensitive) < 0;
-                if (bad)
-                    st = loc_afile_failed(ctx, &af);
-            }
-    return loc_afile_close(ctx, &af, st);
-}
-
-/* Cells of locality k whose flag depends on suppressed counts. */
-static size_t sensitive_flags(const loc_assess *a, size_t k)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < a->nind * 2; i++)
-        n += a->cells[k * a->nind * 2 + i].flag_sensitive;
-    return n;
-}
-
-loc_status loc_assess_write_localities(loc_ctx *ctx, const loc_assess *a, const char *path)
-{
-    loc_afile af;
-    loc_status st = loc_afile_open(ctx, &af, path);
-    if (st)
-        return st;
-    FILE *f = af.f;
-    if (fputs("locality_code,locality_name,council_code,council_name,population,zones,poorer_council_rest,"
-              "poorer_scotland,plan_required,over_ceiling,not_contiguous,crosses_council,poorer_domains_council_rest,"
-              "poorer_domains_scotland,share_poorer,flags_depending_on_suppressed,plan_reason\n",
-              f) == EOF)
-        st = loc_afile_failed(ctx, &af);
-    for (size_t k = 0; k < a->nloc && !st; k++) {
-        int32_t c = loc_partition_council(a->p, k);
-        size_t nz;
-        loc_partition_members(a->p, k, &nz);
-        int bad = loc_put_csv_field(f, loc_partition_code(a->p, k)) == EOF || fputc(',', f) == EOF ||
-                  loc_put_csv_field(f, loc_partition_name(a->p, k)) == EOF || fputc(',', f) == EOF ||
-                  loc_put_csv_field(f, c >= 0 ? loc_zones_council_code(a->z, (size_t)c) : "") == EOF ||
-                  fputc(',', f) == EOF ||
-                  loc_put_csv_field(f, c >= 0 ? loc_zones_council_name(a->z, (size_t)c) : "") == EOF ||
-                  fprintf(f, ",%.0f,%zu,%zu,%zu,%d,%d,", loc_partition_population(a->p, k), nz, a->poorer[2 * k],
-                          a->poorer[2 * k + 1], a->qualifies[k], a->over[k]) < 0 ||
-                  (a->discont[k] >= 0 ? fprintf(f, "%d", a->discont[k]) < 0 : 0) ||
-                  fprintf(f, ",%d,%zu,%zu,%d,%zu,", a->cross[k], a->pdomains[2 * k], a->pdomains[2 * k + 1],
-                          a->share_poorer[k], sensitive_flags(a, k)) < 0 ||
-                  loc_put_csv_field(f, loc_assess_reason(a, k)) == EOF || fputc('\n', f) == EOF;
-        if (bad)
-            st = loc_afile_failed(ctx, &af);
-    }
-    return loc_afile_close(ctx, &af, st);
-}
-
-loc_status loc_assess_write_dispersion(loc_ctx *ctx, const loc_assess *a, const char *path)
-{
-    static const char *const applied[] = {"none", "multiplicative", "additive", "zones"};
-    loc_afile af;
-    loc_status st = loc_afile_open(ctx, &af, path);
-    if (st)
-        return st;
-    FILE *f = af.f;
-    if (fputs("indicator,comparator,method,units,from_zones,phi,tau2,within_sd,dispersion_within,applied\n", f) ==
-        EOF)
-        st = loc_afile_failed(ctx, &af);
-    for (size_t j = 0; j < a->nind && !st; j++) {
-        if (!a->tested[j])
-            continue;
-        const loc_indicator *ind = loc_zones_indicator(a->z, j);
-        double k = shown(ind), w = a->within[j], th = a->nat[j];
-        double base = ind->type == LOC_IND_PROPORTION ? th * (1 - th) : ind->type == LOC_IND_RATE ? th : NAN;
-        for (int c = 0; c < 2 && !st; c++) {
-            const loc_assess_disp *d = &a->disp[j * 2 + (size_t)c];
-            int bad = loc_put_csv_field(f, ind->name) == EOF ||
-                      fprintf(f, ",%s,%s,%zu,%d,", cmp_name(c), loc_ind_type_name(ind->type), d->units,
-                              d->from_zones) < 0 ||
-                      put_num(f, d->phi) || fputc(',', f) == EOF || put_num(f, d->tau2 * k * k) ||
-                      fputc(',', f) == EOF || put_num(f, sqrt(w) * k) || fputc(',', f) == EOF ||
-                      put_num(f, base > 0 ? w * a->zone_w[j] / base : NAN) || fprintf(f, ",%s\n", applied[a->o.od]) < 0;
-            if (bad)
-                st = loc_afile_failed(ctx, &af);
-        }
-    }
-    return loc_afile_close(ctx, &af, st);
-}

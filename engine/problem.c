@@ -322,6 +322,14 @@ size_t loc_problem_groupings(const loc_problem *p, loc_build_grouping *gr)
     return ng;
 }
 
+int loc_problem_has_soft(const loc_problem *p)
+{
+    for (size_t k = 0; k < p->ngroupings; k++)
+        if (p->kind[k] == LOC_RESPECT_SOFT)
+            return 1;
+    return 0;
+}
+
 loc_status loc_problem_graph(loc_ctx *ctx, const loc_inputs *in, const loc_graph_opts *go, loc_problem *p)
 {
     memset(p, 0, sizeof *p);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "localities/pipeline.h"
+#include "localities/stats.h"
 #include "test_util.h"
 
 #include <math.h>
@@ -338,13 +339,102 @@ static void test_problem_alloc_failures(void **state)
     loc_ctx_destroy(ctx);
 }
 
+/* A whole run on Stirling through the engine alone: assess, dissolve,
+ * attributes, every file written at once; files left out when their path
+ * is NULL; the first failing file in file order named. */
+static void test_run_write(void **state)
+{
+    (void)state;
+    loc_ctx *ctx = loc_ctx_create(NULL);
+    loc_input_files f = stirling_files();
+    loc_inputs in;
+    assert_int_equal(loc_inputs_load(ctx, &f, &in), LOC_OK);
+    loc_problem_opts o = default_opts();
+    loc_problem p;
+    assert_int_equal(loc_problem_build(ctx, &in, &o, &p), LOC_OK);
+    assert_true(loc_problem_has_soft(&p));
+    loc_assess_opts ao;
+    loc_assess_opts_init(&ao);
+    loc_assess *as = loc_assess_run(ctx, in.zones, p.partition, &ao, p.graph, p.rows);
+    assert_non_null(as);
+    loc_dissolved *d = loc_dissolve(ctx, p.partition, in.boundaries, NULL);
+    assert_non_null(d);
+    loc_attrs *t = loc_assess_attrs(ctx, as);
+    assert_non_null(t);
+    size_t nl = loc_partition_count(p.partition);
+    assert_int_equal(loc_attrs_nrows(t), nl);
+    long plan = loc_attrs_find(t, "plan_required"), inc = loc_attrs_find(t, "income_flag_scotland");
+    assert_true(plan >= 0 && inc >= 0);
+    assert_int_equal(loc_attrs_type(t, (size_t)plan), LOC_ATTR_INT);
+    size_t ji = 0;
+    while (strcmp(loc_zones_indicator(in.zones, ji)->name, "income") != 0)
+        ji++;
+    for (size_t l = 0; l < nl; l++) {
+        assert_int_equal(loc_attrs_int(t, (size_t)plan, l), loc_assess_qualifies(as, l));
+        const loc_assess_cell *c = loc_assess_cell_get(as, l, ji, LOC_CMP_SCOTLAND);
+        assert_string_equal(loc_attrs_text(t, (size_t)inc, l), loc_stats_flag_name(c->flag));
+    }
+    loc_kv src[] = {{"boundaries", f.boundaries}};
+    loc_run run = {&in, &p, p.partition, as, d, t, src, 1};
+
+    char dir[512], paths[LOC_RUN_NFILES][600];
+    const char *pp[LOC_RUN_NFILES];
+    double secs[LOC_RUN_NFILES];
+    assert_int_equal(test_tmpdir_create(dir, sizeof dir, "pipeline_run"), 0);
+    for (size_t k = 0; k < LOC_RUN_NFILES; k++) {
+        assert_non_null(loc_run_file(k));
+        snprintf(paths[k], sizeof paths[k], "%s/%s", dir, loc_run_file(k));
+        pp[k] = paths[k];
+    }
+    assert_null(loc_run_file(LOC_RUN_NFILES));
+    assert_string_equal(loc_run_file(1), "localities.csv");
+    pp[3] = NULL; /* overdispersion.csv left out */
+    assert_int_equal(loc_run_write(ctx, &run, pp, 2, secs), LOC_OK);
+    for (size_t k = 0; k < LOC_RUN_NFILES; k++) {
+        FILE *fp = fopen(paths[k], "rb");
+        if (k == 3) {
+            assert_null(fp);
+            continue;
+        }
+        assert_non_null(fp);
+        fseek(fp, 0, SEEK_END);
+        assert_true(ftell(fp) > 0);
+        fclose(fp);
+        assert_true(secs[k] >= 0);
+    }
+    /* the report alone: the same bytes (SOURCE_DATE_EPOCH fixes the date) */
+    char again[700];
+    snprintf(again, sizeof again, "%s/again.html", dir);
+    assert_int_equal(loc_run_write_report(ctx, &run, again), LOC_OK);
+
+    /* a file that cannot be written: the first in file order is named,
+     * whichever thread met it first */
+    char bad1[700], bad2[700];
+    snprintf(bad1, sizeof bad1, "%s/missing/indicators.csv", dir);
+    snprintf(bad2, sizeof bad2, "%s/missing/report.html", dir);
+    pp[2] = bad1;
+    pp[9] = bad2;
+    assert_int_equal(loc_run_write(ctx, &run, pp, 4, NULL), LOC_EIO);
+    if (!strstr(loc_errmsg(ctx), "missing/indicators.csv"))
+        fail_msg("%s", loc_errmsg(ctx));
+    assert_null(strstr(loc_errmsg(ctx), "report.html"));
+
+    test_tmpdir_remove(dir);
+    loc_attrs_destroy(t);
+    loc_dissolved_destroy(d);
+    loc_assess_destroy(as);
+    loc_problem_free(&p);
+    loc_inputs_free(&in);
+    loc_ctx_destroy(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_inputs_load),       cmocka_unit_test(test_inputs_errors),
         cmocka_unit_test(test_respect_name),      cmocka_unit_test(test_problem_build_default),
         cmocka_unit_test(test_problem_respect),   cmocka_unit_test(test_problem_errors),
-        cmocka_unit_test(test_problem_alloc_failures),
+        cmocka_unit_test(test_problem_alloc_failures), cmocka_unit_test(test_run_write),
     };
     return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -53,6 +53,7 @@ typedef struct cli_args {
     int queen;                    /* --queen */
     const char *snap;             /* --snap METRES */
     const char *command;          /* the command's name, for messages */
+    const char *msg_prefix;       /* a batch run's name: cli_report's messages carry it from any thread */
     int argc;                     /* the command line, for run.json (0 for a batch row) */
     char **argv;
     long long started;            /* when the command started, seconds since 1970 (0: unknown) */

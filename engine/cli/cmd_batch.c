@@ -367,6 +367,7 @@ static void run_one(batch *bt, batch_run *run)
         run->rc = CLI_EXIT_DATA;
         return;
     }
+    run->args.msg_prefix = run->name;
     loc_ctx_set_report(ctx, cli_report, &run->args);
     if (!bt->quiet)
         fprintf(stderr, CLI_PROG ": [%s] started (manifest line %zu)\n", run->name, run->line);

@@ -66,6 +66,8 @@ void cli_report(void *ud, loc_level level, const char *msg)
 {
     const cli_args *a = ud;
     char head[160];
+    if (a && a->msg_prefix)
+        cli_msg_prefix = a->msg_prefix; /* the engine's writer threads report through here too */
     if (level == LOC_WARN)
         cli_warn("%s", msg);
     else if (level == LOC_DETAIL && (!a || !a->verbose || a->quiet))

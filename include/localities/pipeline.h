@@ -1,12 +1,15 @@
 /*
- * The pipeline's first half as one engine API: the inputs a run loads
- * (boundaries, spec, indicators, lookups, joined into the zone table) and
- * the builder's problem made from them (the graph's nodes, the features,
- * the groupings to respect, the graph, the build, the feasibility check,
- * the named partition, codes kept from an earlier run) with the figures
- * that judge a build (R^2, groups kept whole, compactness).  A program
- * linking the engine reproduces `localities build` with loc_inputs_load
- * and loc_problem_build; the command line only parses options and prints.
+ * The pipeline as one engine API: the inputs a run loads (boundaries,
+ * spec, indicators, lookups, joined into the zone table); the builder's
+ * problem made from them (the graph's nodes, the features, the groupings
+ * to respect, the graph, the build, the feasibility check, the named
+ * partition, codes kept from an earlier run) with the figures that judge
+ * a build (R^2, groups kept whole, compactness); and, once the localities
+ * are assessed (loc_assess_run) and dissolved (loc_dissolve), every file
+ * of a run written at once.  A program linking the engine reproduces
+ * `localities build` with loc_inputs_load and loc_problem_build, and
+ * `localities run` with loc_assess_run, loc_dissolve and loc_run_write;
+ * the command line only parses options, stages the folder and prints.
  */
 #ifndef LOCALITIES_PIPELINE_H
 #define LOCALITIES_PIPELINE_H
@@ -23,6 +26,8 @@
 #include "localities/partition.h"
 #include "localities/spec.h"
 #include "localities/zones.h"
+#include "localities/assess.h"
+#include "localities/writers.h"
 
 /* Lookups one problem can read or borrow. */
 #define LOC_MAX_LOOKUPS 32
@@ -165,6 +170,10 @@ LOC_API void loc_problem_free(loc_problem *p);
  * number. */
 LOC_API size_t loc_problem_groupings(const loc_problem *p, loc_build_grouping *gr);
 
+/* 1 when a soft grouping is respected (hard and nest ones are kept by
+ * construction, so only soft ones have a share kept whole to report). */
+LOC_API int loc_problem_has_soft(const loc_problem *p);
+
 /* ---------------------------------------------------------------------
  * The build's quality
  * --------------------------------------------------------------------- */
@@ -183,5 +192,62 @@ LOC_API size_t loc_problem_nested(const loc_problem *p, size_t k);
 LOC_API double loc_problem_compactness(const loc_problem *p, int32_t council);
 /* Island links (LOC_EDGE_ISLAND) inside council's localities. */
 LOC_API size_t loc_problem_islands(const loc_problem *p, int32_t council);
+
+/* ---------------------------------------------------------------------
+ * A run's files
+ * --------------------------------------------------------------------- */
+
+/* The per-locality columns the maps and the report carry, from an
+ * assessment: plan_required, the poorer counts, the guidance checks,
+ * share_poorer, the poorer domains, plan_reason and plan_reason_brief,
+ * then per indicator NAME, NAME_low, NAME_high, NAME_council_rest,
+ * NAME_scotland (REAL) and NAME_flag_council_rest, NAME_flag_scotland
+ * (TEXT).  NULL with the error set. */
+LOC_API loc_attrs *loc_assess_attrs(loc_ctx *ctx, const loc_assess *as);
+
+/* Everything a run's files are made from (borrowed, only read: several
+ * threads read it at once). */
+typedef struct loc_run {
+    const loc_inputs *in;
+    const loc_problem *problem;     /* the graph; the build when result is set (NULL: the localities were given) */
+    const loc_partition *partition; /* the localities */
+    const loc_assess *assess;
+    const loc_dissolved *dissolved; /* their polygons */
+    const loc_attrs *attrs;         /* loc_assess_attrs's columns, and any more */
+    const loc_kv *sources;          /* the report's data sources (file paths) */
+    size_t nsources;
+} loc_run;
+
+/* The files of a run, in the order run.json and summaries list them:
+ * zones.csv, localities.csv, indicators.csv, overdispersion.csv,
+ * graph.csv, graph.gal, graph.gwt, localities.geojson, localities.gpkg,
+ * report.html, feasibility.csv (only when the localities were built). */
+#define LOC_RUN_NFILES 11
+LOC_API const char *loc_run_file(size_t k);
+
+/*
+ * report.html of a run: maps by the plan flag and by the spec's `map`
+ * indicator, a funnel plot and a difference chart per tested indicator,
+ * the profiles, the feasibility section when the bounds cannot hold
+ * somewhere, the build's settings and quality (or the given localities'
+ * ceiling), the plan rule and the sources.  Dated by SOURCE_DATE_EPOCH
+ * when set, else now.  Errors as loc_write_report's.
+ */
+LOC_API loc_status loc_run_write_report(loc_ctx *ctx, const loc_run *r, const char *path);
+
+/*
+ * Every file of a run: file k (loc_run_file) to paths[k] (NULL: not
+ * written), up to threads at once (0: the processors, at most 4), each
+ * writer with a context of its own (its own GEOS and PROJ contexts and
+ * GDAL datasets) that reports through ctx's report function.  Each file
+ * is atomic on its own; a set that changes as one is the caller's staging
+ * folder.  On failure the error of the first failing file in file order
+ * is left in ctx: the files before it in that order are still written
+ * and those after it are not started, so that the message is the same
+ * whatever the timing.  seconds[k] (may be NULL) gets each file's
+ * writing time.
+ */
+LOC_API loc_status loc_run_write(loc_ctx *ctx, const loc_run *r, const char *const *paths, int threads,
+                                 double *seconds);
 
 #endif
