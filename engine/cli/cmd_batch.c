@@ -17,6 +17,8 @@
  */
 #include "cli.h"
 
+#include "localities/compare.h"
+
 #include "localities/overlay.h"
 #include "localities/progress.h"
 #include "localities/strmap.h"
@@ -31,6 +33,8 @@
 
 #define DEFAULT_OUT "localities-out"
 #define MAX_RUNS 64
+/* Key indicators side by side in comparison.csv. */
+#define NKEY 3
 #define MAX_OPT_WORDS 64
 
 typedef struct batch_run {
@@ -56,6 +60,10 @@ typedef struct batch_run {
     cli_args args;
     int rc;                /* exit status of the run; -1 not run */
     double secs;
+    const char *const *key; /* hold mode: the key indicators to keep (the batch's) */
+    size_t nkey;
+    loc_ctx *ctx;          /* hold mode: the run's context, kept for its release */
+    loc_release *release;  /* hold mode: the run's results for the comparison */
 } batch_run;
 
 typedef struct batch {
@@ -65,6 +73,9 @@ typedef struct batch {
     const char *hold;      /* --hold-localities FILE, or NULL: build in each run */
     loc_carry_rule rule;   /* --hold-rule */
     pthread_mutex_t lock;
+    loc_spec *kspec;       /* hold mode: the spec the key indicators' names come from */
+    const char *key[NKEY]; /* hold mode: comparison.csv's key indicators */
+    size_t nkey;
 } batch;
 
 /* path relative to the manifest's folder, unless absolute. */
@@ -289,6 +300,11 @@ static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_car
         size_t len = strlen(run->domains);
         snprintf(run->domains + len, sizeof run->domains - len, "%s%s", d ? ", " : "", dn[d]);
     }
+    /* what the comparison across releases needs, kept in memory */
+    if (!(run->release = loc_release_create(ctx, run->name, p, as, how, run->key, run->nkey))) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
     /* every file run writes (the report with its maps, funnels and
      * profiles included), and carried.csv: how each zone was placed */
     carried_out co = {p, how};
@@ -318,8 +334,11 @@ static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_car
     }
     cli_print_assessment(summary, &in, p, as);
 done:
-    if (rc)
+    if (rc) {
         cli_stage_abort(&st);
+        loc_release_destroy(run->release);
+        run->release = NULL;
+    }
     loc_assess_destroy(as);
     loc_partition_destroy(p);
     loc_csv_destroy(held);
@@ -394,7 +413,10 @@ static void run_one(batch *bt, batch_run *run)
         if (run->rc || rename(tmp, final) != 0)
             remove(tmp);
     }
-    loc_ctx_destroy(ctx);
+    if (run->release)
+        run->ctx = ctx; /* the release lives until the comparison */
+    else
+        loc_ctx_destroy(ctx);
     if (run->rc)
         rmdir(run->out); /* a failed run leaves no folder behind, unless one was there */
     run->secs = now_s() - t0;
@@ -445,247 +467,51 @@ static void run_all(batch *bt, int jobs)
  * Comparison across releases (hold mode)
  * --------------------------------------------------------------------- */
 
-#define NKEY 3
-
 /* The key indicators (the spec's role `key`, at most NKEY) of the first
- * release that ran: comparison.csv's indicator columns.  The names are
- * the spec's, which *spec holds; returns how many. */
-static int key_indicators(loc_ctx *ctx, const batch *bt, loc_spec **spec, const char **names)
+ * release whose spec reads: comparison.csv's indicator columns, fixed
+ * before any run starts so that each run keeps them as it finishes.  The
+ * names are the spec's, which bt->kspec holds. */
+static void key_indicators(loc_ctx *ctx, batch *bt)
 {
-    *spec = NULL;
-    for (size_t k = 0; k < bt->nruns && !*spec; k++)
-        if (!bt->runs[k].rc && !(*spec = loc_spec_read(ctx, bt->runs[k].spec)))
-            return -1;
-    if (!*spec)
-        return 0;
-    size_t n = loc_spec_count(*spec), idx[NKEY];
+    for (size_t k = 0; k < bt->nruns && !bt->kspec; k++)
+        bt->kspec = loc_spec_read(ctx, bt->runs[k].spec); /* one that cannot be read fails its own run */
+    loc_clear_error(ctx);
+    if (!bt->kspec)
+        return;
+    size_t n = loc_spec_count(bt->kspec), idx[NKEY];
     const loc_indicator **inds = malloc((n ? n : 1) * sizeof *inds);
     if (!inds)
-        return -1;
+        return;
     for (size_t i = 0; i < n; i++)
-        inds[i] = loc_spec_indicator(*spec, i);
-    size_t got = loc_indicators_with_role(inds, n, LOC_ROLE_KEY, idx, NKEY);
-    for (size_t q = 0; q < got; q++)
-        names[q] = inds[idx[q]]->name;
+        inds[i] = loc_spec_indicator(bt->kspec, i);
+    bt->nkey = loc_indicators_with_role(inds, n, LOC_ROLE_KEY, idx, NKEY);
+    for (size_t q = 0; q < bt->nkey; q++)
+        bt->key[q] = inds[idx[q]]->name;
     free(inds);
-    return (int)got;
 }
 
-typedef struct cmp_run {
-    loc_csv *loc, *ind;
-    loc_strmap *row;    /* locality code -> row of loc */
-    loc_strmap *irow;   /* "code|indicator" -> row of ind (Scotland comparator) */
-    loc_arena *keys;    /* irow's keys (a map keeps pointers, not copies) */
-    long icol[5];       /* ind's columns by name: code, indicator, comparator, estimate, flag */
-    double *most, *tot; /* per row of loc: residents placed by most, and all placed */
-} cmp_run;
-
-/* From a hold run's carried.csv: the residents of each locality placed
- * by most residents of their mapped zones, and all its residents placed. */
-static int read_carried(loc_ctx *ctx, cmp_run *c, const char *dir)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/carried.csv", dir);
-    size_t n = loc_csv_nrows(c->loc);
-    if (!(c->most = calloc(n ? n : 1, sizeof *c->most)) || !(c->tot = calloc(n ? n : 1, sizeof *c->tot))) {
-        cli_error("out of memory");
-        return CLI_EXIT_DATA;
-    }
-    loc_csv *cv = loc_csv_read(ctx, path);
-    if (!cv)
-        return cli_fail(ctx);
-    long kl = loc_csv_column(cv, "locality_code"), kp = loc_csv_column(cv, "placement"),
-         kn = loc_csv_column(cv, "population");
-    for (size_t r = 0; kl >= 0 && kp >= 0 && kn >= 0 && r < loc_csv_nrows(cv); r++) {
-        long row = loc_strmap_get(c->row, loc_csv_field(cv, r, (size_t)kl));
-        double pop;
-        if (row < 0 || loc_parse_number(loc_csv_field(cv, r, (size_t)kn), &pop) != LOC_NUM_OK)
-            continue;
-        c->tot[row] += pop;
-        if (strcmp(loc_csv_field(cv, r, (size_t)kp), "most") == 0)
-            c->most[row] += pop;
-    }
-    loc_csv_destroy(cv);
-    return CLI_EXIT_OK;
-}
-
-/* Release k's table for locality code: plan flag (-1 not there). */
-static int plan_of(const cmp_run *c, const char *code, long *row)
-{
-    *row = c->row ? loc_strmap_get(c->row, code) : -1;
-    if (*row < 0)
-        return -1;
-    return atoi(loc_csv_field(c->loc, (size_t)*row, (size_t)loc_csv_column(c->loc, "plan_required")));
-}
-
-/* A field of release k's localities.csv by column name ("" when absent). */
-static const char *column_of(const cmp_run *c, long row, const char *name)
-{
-    long col = loc_csv_column(c->loc, name);
-    return col >= 0 ? loc_csv_field(c->loc, (size_t)row, (size_t)col) : "";
-}
-
+/* comparison.csv from the releases kept in memory, and its summary. */
 static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
 {
-    size_t n = bt->nruns;
-    cmp_run *c = calloc(n ? n : 1, sizeof *c);
-    loc_strmap *all = loc_strmap_create(ctx, 1024);
-    char path[4200], key[512];
-    const char **codes = NULL, **names = NULL;
-    size_t ncodes = 0, cap = 0;
-    int rc = CLI_EXIT_DATA;
-    FILE *f = NULL;
-    loc_spec *kspec = NULL;
-    const char *KEY_IND[NKEY];
-    int nkey = key_indicators(ctx, bt, &kspec, KEY_IND);
-    if (nkey < 0) {
-        rc = cli_fail(ctx);
-        goto done;
-    }
-    if (!c || !all)
-        goto done;
-    for (size_t k = 0; k < n; k++) {
-        if (bt->runs[k].rc)
-            continue;
-        snprintf(path, sizeof path, "%s/localities.csv", bt->runs[k].out);
-        if (!(c[k].loc = loc_csv_read(ctx, path)))
-            goto fail;
-        snprintf(path, sizeof path, "%s/indicators.csv", bt->runs[k].out);
-        if (!(c[k].ind = loc_csv_read(ctx, path)))
-            goto fail;
-        c[k].row = loc_strmap_create(ctx, loc_csv_nrows(c[k].loc) + 1);
-        c[k].irow = loc_strmap_create(ctx, loc_csv_nrows(c[k].ind) + 1);
-        c[k].keys = loc_arena_create(ctx);
-        if (!c[k].row || !c[k].irow || !c[k].keys)
-            goto done;
-        /* columns by name, never by position: the tables gain columns */
-        static const char *const icols[5] = {"locality_code", "indicator", "comparator", "estimate", "flag"};
-        for (int q = 0; q < 5; q++)
-            if ((c[k].icol[q] = loc_csv_column(c[k].ind, icols[q])) < 0) {
-                cli_error("'%s/indicators.csv': no column '%s'", bt->runs[k].out, icols[q]);
-                goto done;
-            }
-        long lcode = loc_csv_column(c[k].loc, "locality_code"), lname = loc_csv_column(c[k].loc, "locality_name");
-        if (lcode < 0 || lname < 0 || loc_csv_column(c[k].loc, "plan_required") < 0) {
-            cli_error("'%s/localities.csv': no column locality_code, locality_name or plan_required", bt->runs[k].out);
-            goto done;
-        }
-        for (size_t r = 0; r < loc_csv_nrows(c[k].loc); r++) {
-            const char *code = loc_csv_field(c[k].loc, r, (size_t)lcode);
-            long have;
-            if (loc_strmap_put(c[k].row, code, (long)r, NULL) || loc_strmap_put(all, code, (long)ncodes, &have))
-                goto done;
-            if (have < 0) {
-                if (ncodes == cap) {
-                    size_t ncap = cap ? 2 * cap : 256;
-                    /* through temporaries: a failed realloc keeps the old
-                     * arrays, which done: frees */
-                    const char **nc = realloc(codes, ncap * sizeof *codes);
-                    if (nc)
-                        codes = nc;
-                    const char **nn = nc ? realloc(names, ncap * sizeof *names) : NULL;
-                    if (nn)
-                        names = nn;
-                    if (!nc || !nn)
-                        goto done;
-                    cap = ncap;
-                }
-                codes[ncodes] = code;
-                names[ncodes++] = loc_csv_field(c[k].loc, r, (size_t)lname);
-            }
-        }
-        if (read_carried(ctx, &c[k], bt->runs[k].out))
-            goto done;
-        for (size_t r = 0; r < loc_csv_nrows(c[k].ind); r++) {
-            const long *ic = c[k].icol;
-            if (strcmp(loc_csv_field(c[k].ind, r, (size_t)ic[2]), "scotland") != 0)
-                continue;
-            snprintf(key, sizeof key, "%s|%s", loc_csv_field(c[k].ind, r, (size_t)ic[0]),
-                     loc_csv_field(c[k].ind, r, (size_t)ic[1]));
-            const char *kept = loc_arena_strdup(c[k].keys, key);
-            if (!kept || loc_strmap_put(c[k].irow, kept, (long)r, NULL))
-                goto done;
-        }
-    }
-    /* comparison.csv: one row per held locality, the releases side by side */
+    const loc_release *rel[MAX_RUNS];
+    size_t n = 0;
+    for (size_t k = 0; k < bt->nruns; k++)
+        if (!bt->runs[k].rc && bt->runs[k].release)
+            rel[n++] = bt->runs[k].release;
+    char path[4200];
     snprintf(path, sizeof path, "%s/comparison.csv", out_root);
-    char tmp[4300];
-    if (!(f = open_temp(out_root, "comparison.csv", tmp, sizeof tmp))) {
-        cli_error("cannot write '%s': %s", tmp, strerror(errno));
-        goto done;
-    }
-    fprintf(f, "locality_code,locality_name");
-    for (size_t k = 0; k < n; k++) {
-        if (bt->runs[k].rc)
-            continue;
-        const char *r = bt->runs[k].name;
-        fprintf(f, ",%s_plan_required,%s_poorer_council_rest,%s_poorer_scotland,%s_poorer_domains_council_rest,"
-                   "%s_poorer_domains_scotland,%s_placed_by_most",
-                r, r, r, r, r, r);
-        for (int q = 0; q < nkey; q++)
-            fprintf(f, ",%s_%s,%s_%s_flag_scotland", r, KEY_IND[q], r, KEY_IND[q]);
-    }
-    fprintf(f, ",status\n");
-    size_t persistent = 0, changed = 0, never = 0;
-    char plist[2048] = "", clist[2048] = "";
-    for (size_t i = 0; i < ncodes; i++) {
-        /* the one CSV field writer: quotes inside a name are doubled */
-        loc_csv_put_field(f, codes[i]);
-        fputc(',', f);
-        loc_csv_put_field(f, names[i]);
-        int yes = 0, no = 0;
-        for (size_t k = 0; k < n; k++) {
-            if (bt->runs[k].rc)
-                continue;
-            long row;
-            int plan = plan_of(&c[k], codes[i], &row);
-            if (plan < 0) {
-                fprintf(f, ",,,,,,");
-                for (int q = 0; q < nkey; q++)
-                    fprintf(f, ",,");
-                continue;
-            }
-            yes += plan == 1;
-            no += plan == 0;
-            fprintf(f, ",%d,%s,%s,%s,%s,", plan, column_of(&c[k], row, "poorer_council_rest"),
-                    column_of(&c[k], row, "poorer_scotland"), column_of(&c[k], row, "poorer_domains_council_rest"),
-                    column_of(&c[k], row, "poorer_domains_scotland"));
-            if (c[k].tot[row] > 0)
-                fprintf(f, "%.4g", c[k].most[row] / c[k].tot[row]);
-            for (int q = 0; q < nkey; q++) {
-                snprintf(key, sizeof key, "%s|%s", codes[i], KEY_IND[q]);
-                long ir = loc_strmap_get(c[k].irow, key);
-                if (ir < 0)
-                    fprintf(f, ",,");
-                else
-                    fprintf(f, ",%s,%s", loc_csv_field(c[k].ind, (size_t)ir, (size_t)c[k].icol[3]),
-                            loc_csv_field(c[k].ind, (size_t)ir, (size_t)c[k].icol[4]));
-            }
-        }
-        const char *status = yes && !no ? "persistently_poorer" : yes && no ? "changed" : "never";
-        fprintf(f, ",%s\n", status);
-        char *list = yes && !no ? plist : yes && no ? clist : NULL;
-        if (list && strlen(list) + strlen(names[i]) + 4 < sizeof plist)
-            snprintf(list + strlen(list), sizeof plist - strlen(list), "%s%s", list[0] ? ", " : "", names[i]);
-        persistent += yes && !no;
-        changed += yes && no;
-        never += !yes;
-    }
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        f = NULL;
-        remove(tmp);
-        cli_error("cannot write '%s': %s", path, strerror(errno));
-        goto done;
-    }
-    f = NULL;
+    loc_compare_summary sum;
+    if (loc_compare_write_csv(ctx, rel, n, bt->key, bt->nkey, path, &sum))
+        return cli_fail(ctx);
     printf("\ncomparison   %zu held localities over the releases that ran: %zu persistently qualify for a plan, "
            "%zu changed, %zu never\n",
-           ncodes, persistent, changed, never);
-    if (plist[0])
-        printf("  persistent %s\n", plist);
-    if (clist[0])
-        printf("  changed    %s\n", clist);
-    for (size_t k = 0; k < n; k++) {
+           sum.localities, sum.count[LOC_COURSE_PERSISTENT], sum.count[LOC_COURSE_CHANGED],
+           sum.count[LOC_COURSE_NEVER]);
+    if (sum.names[LOC_COURSE_PERSISTENT][0])
+        printf("  persistent %s\n", sum.names[LOC_COURSE_PERSISTENT]);
+    if (sum.names[LOC_COURSE_CHANGED][0])
+        printf("  changed    %s\n", sum.names[LOC_COURSE_CHANGED]);
+    for (size_t k = 0; k < bt->nruns; k++) {
         const loc_carry_stats *cs = &bt->runs[k].carried;
         if (!bt->runs[k].rc && (cs->most || cs->unplaced))
             printf("  %-10s %zu zone%s (%.0f residents) placed by most residents of their mapped zones, %zu (%.0f) not placed\n",
@@ -696,7 +522,7 @@ static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
     const char *first = NULL;
     size_t first_k = 0;
     int same = 1;
-    for (size_t k = 0; k < n; k++) {
+    for (size_t k = 0; k < bt->nruns; k++) {
         if (bt->runs[k].rc)
             continue;
         printf("  rule       %s: a plan at %zu or more of the domains %s, or on the deprivation share\n",
@@ -712,28 +538,7 @@ static int write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
                          : "the releases were judged on different domains or thresholds: compare their plan flags "
                            "with care");
     printf("wrote        %s\n", path);
-    rc = CLI_EXIT_OK;
-    goto done;
-fail:
-    cli_fail(ctx);
-done:
-    if (f)
-        fclose(f);
-    for (size_t k = 0; c && k < n; k++) {
-        loc_csv_destroy(c[k].loc);
-        loc_csv_destroy(c[k].ind);
-        loc_strmap_destroy(c[k].row);
-        loc_strmap_destroy(c[k].irow);
-        loc_arena_destroy(c[k].keys);
-        free(c[k].most);
-        free(c[k].tot);
-    }
-    free(c);
-    free(codes);
-    free(names);
-    loc_strmap_destroy(all);
-    loc_spec_destroy(kspec);
-    return rc;
+    return CLI_EXIT_OK;
 }
 
 /* The rows of manifest m (read from mpath) as runs into bt->runs: the
@@ -885,6 +690,13 @@ int cmd_batch(loc_ctx *ctx, cli_args *a)
         free(bt.runs);
         return CLI_EXIT_DATA;
     }
+    if (bt.hold) {
+        key_indicators(ctx, &bt);
+        for (size_t k = 0; k < bt.nruns; k++) {
+            bt.runs[k].key = bt.key;
+            bt.runs[k].nkey = bt.nkey;
+        }
+    }
     double t0 = now_s();
     run_all(&bt, (int)jobs);
     double wall = now_s() - t0;
@@ -915,6 +727,11 @@ int cmd_batch(loc_ctx *ctx, cli_args *a)
             failed++;
     }
     cli_progress_free(prog);
+    for (size_t k = 0; k < bt.nruns; k++) {
+        loc_release_destroy(bt.runs[k].release);
+        loc_ctx_destroy(bt.runs[k].ctx);
+    }
+    loc_spec_destroy(bt.kspec);
     free(bt.runs);
     return failed || bad || skipped ? CLI_EXIT_DATA : CLI_EXIT_OK;
 }
