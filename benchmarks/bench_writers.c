@@ -85,20 +85,18 @@ int main(int argc, char **argv)
         perror("bench_writers: mkdtemp");
         return 1;
     }
-    char gj[4096], gp[4096], html[4096], csv[4096];
+    char gj[4096], gp[4096], html[4096];
     snprintf(gj, sizeof gj, "%s/localities.geojson", dir);
     snprintf(gp, sizeof gp, "%s/localities.gpkg", dir);
     snprintf(html, sizeof html, "%s/report.html", dir);
-    snprintf(csv, sizeof csv, "%s/localities.csv", dir);
 
-    bench_stage sd, sj, sjg, sg, sr, sc, sa;
+    bench_stage sd, sj, sjg, sg, sr, sa;
     bench_stage_init(&sd, "dissolve (coverage union)");
     bench_stage_init(&sj, "localities.geojson (RFC 7946)");
     bench_stage_init(&sjg, "the same by GDAL's driver");
     bench_stage_init(&sg, "localities.gpkg (2 layers)");
     bench_stage_init(&sr, "report.html");
-    bench_stage_init(&sc, "localities.csv");
-    bench_stage_init(&sa, "all four as one set (loc_write_outputs)");
+    bench_stage_init(&sa, "all three as one set (loc_write_outputs)");
     bench_set_items(&sd, (double)nloc, "localities");
     loc_dissolved *d = NULL;
     for (int r = 0; r < reps; r++) {
@@ -202,10 +200,6 @@ int main(int argc, char **argv)
         if (loc_write_report(ctx, d, a, &ro, html))
             die(ctx, "report");
         bench_stop(&sr);
-        bench_start(&sc);
-        if (loc_write_localities_csv(ctx, d, a, csv))
-            die(ctx, "csv");
-        bench_stop(&sc);
         bench_start(&sa);
         if (loc_write_outputs(ctx, dir, d, a, &ro))
             die(ctx, "outputs");
@@ -237,9 +231,8 @@ int main(int argc, char **argv)
     bench_report(&sjg);
     bench_report(&sg);
     bench_report(&sr);
-    bench_report(&sc);
     bench_report(&sa);
-    printf("dissolve + all four outputs: %.1f ms (medians)\n", 1e3 * (bench_median(&sd) + bench_median(&sa)));
+    printf("dissolve + all three outputs: %.1f ms (medians)\n", 1e3 * (bench_median(&sd) + bench_median(&sa)));
     printf("areas: zones %.3f km2, localities %.3f km2, relative difference %.2e (worst locality %.2e)\n",
            zone_area / 1e6, loc_area / 1e6, (loc_area - zone_area) / zone_area, worst);
     printf("dissolve: %zu traced from segments, %zu invalid, %zu coverage-union fallbacks, %zu sliver holes filled, %zu holes kept, "
@@ -252,7 +245,6 @@ int main(int argc, char **argv)
         unlink(gj);
         unlink(gp);
         unlink(html);
-        unlink(csv);
         rmdir(dir);
     }
     loc_attrs_destroy(a);

@@ -22,6 +22,7 @@
 #include "localities/spec.h"
 #include "localities/zones.h"
 #include "localities/pipeline.h"
+#include "localities/outset.h"
 
 /* Exit statuses, listed in --help. */
 enum cli_exit {
@@ -199,41 +200,12 @@ void cli_time_file(cli_progress *p, const char *name, double s);
 void cli_step(cli_progress *p, const char *fmt, ...) LOC_PRINTF(2, 3);
 void cli_progress_done(cli_progress *p);
 
-/* A run's outputs change as one set (stage.c).  Every output is written
- * into a fresh staging folder beside the output folder (cli_stage_path
- * gives the path of a named file and remembers the name); the commit,
- * holding a lock on the output folder, carries over the files the user
- * put there and swaps the two folders in one rename, so the output folder
- * holds all of the old set or all of the new one whenever a kill comes,
- * and two runs into one folder never mix.  Where the swap cannot be made
- * (a parent folder not writable, a file system without it, subfolders in
- * the output folder) the files are moved one by one under the same lock.
- * cli_stage_abort, and SIGINT, SIGTERM or SIGHUP at any moment, remove the
- * staging folder and leave the previous outputs as they were. */
-typedef struct cli_stage {
-    const cli_args *args;  /* the run's arguments, for run.json; NULL writes none */
-    int made_out;          /* 1 when opening the stage created the output folder */
-    int inside;            /* 1 when the staging folder is inside the output folder */
-    int lockfd;            /* the staging folder, locked while in use (-1: none) */
-    const char *out;       /* the output folder as given, for messages */
-    char real[4096];       /* the output folder, symbolic links resolved */
-    char dir[4096];
-    char path[4200];
-    const char *names[32];
-    size_t nnames;
-} cli_stage;
-/* Stage a run's outputs.  With args, the commit also writes run.json (the
- * command, version, inputs with their size and SHA-256, outputs, start and
- * end) and drops the files that the previous run's run.json listed and
- * this run did not write, so that the folder never mixes two runs; files
- * the user put there are kept. */
-int cli_stage_open(cli_stage *s, const char *out, const cli_args *args);
-const char *cli_stage_path(cli_stage *s, const char *name);
-int cli_stage_commit(cli_stage *s);
-void cli_stage_abort(cli_stage *s);
-/* msg with an open staging folder's path replaced by its output folder
- * (in buf), so that messages name the files the user will look for. */
-const char *cli_stage_unstaged(const char *msg, char *buf, size_t size);
+/* A run's outputs as one set (the engine's loc_outset, outset.h, in
+ * stage.c): opened with run.json's record made from args (NULL: no
+ * run.json), committed; each prints the engine's error and returns an exit
+ * status on failure. */
+int cli_stage_open(loc_ctx *ctx, loc_outset *s, const char *out, const cli_args *args);
+int cli_stage_commit(loc_outset *s);
 /* Block SIGINT, SIGTERM and SIGHUP and handle them in a thread of their
  * own that removes every open staging folder (waiting for a commit under
  * way to finish) and exits with 128 + the signal; called first in main,
@@ -241,10 +213,10 @@ const char *cli_stage_unstaged(const char *msg, char *buf, size_t size);
 void cli_signals_init(void);
 
 /* More files for cli_write_outputs: write is called with the open stage
- * (name each file with cli_stage_path) and returns a loc_status with the
+ * (name each file with loc_outset_path) and returns a loc_status with the
  * error set in ctx. */
 typedef struct cli_extra_writer {
-    loc_status (*write)(loc_ctx *ctx, void *ud, cli_stage *st);
+    loc_status (*write)(loc_ctx *ctx, void *ud, loc_outset *st);
     void *ud;
     /* optional: more locality attributes for the GeoJSON and GeoPackage */
     loc_status (*attrs)(loc_ctx *ctx, void *ud, loc_attrs *t);
@@ -263,7 +235,7 @@ typedef struct cli_extra_writer {
  */
 int cli_write_outputs(loc_ctx *ctx, const cli_args *args, const loc_inputs *in, const loc_problem *b,
                       const loc_partition *p, const loc_assess *as, const char *out, cli_progress *pr,
-                      cli_stage *st, const cli_extra_writer *extra);
+                      loc_outset *st, const cli_extra_writer *extra);
 
 /* Assessment options from the command line; usage error on a bad one. */
 int cli_assess_opts(const cli_args *args, loc_assess_opts *o);

@@ -226,10 +226,10 @@ typedef struct split_out {
     const loc_zone_place *place;
 } split_out;
 
-static loc_status write_split(loc_ctx *ctx, void *ud, cli_stage *st)
+static loc_status write_split(loc_ctx *ctx, void *ud, loc_outset *st)
 {
     const split_out *s = ud;
-    return loc_write_zones_split_csv(ctx, s->p, s->place, cli_stage_path(st, "zones_split.csv"));
+    return loc_write_zones_split_csv(ctx, s->p, s->place, loc_outset_path(st, "zones_split.csv"));
 }
 
 int cmd_assess(loc_ctx *ctx, cli_args *a)
@@ -249,7 +249,7 @@ int cmd_assess(loc_ctx *ctx, cli_args *a)
     cli_progress_init(&pr, a, polygons ? 6 : 5);
     loc_inputs in;
     loc_problem b;
-    cli_stage st;
+    loc_outset st;
     memset(&b, 0, sizeof b);
     memset(&st, 0, sizeof st);
     loc_lookup *lk = NULL;
@@ -330,7 +330,7 @@ int cmd_assess(loc_ctx *ctx, cli_args *a)
     printf("\n");
 done:
     if (rc) {
-        cli_stage_abort(&st);
+        loc_outset_abort(&st);
         cli_progress_done(&pr);
     }
     loc_assess_destroy(as);

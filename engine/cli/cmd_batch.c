@@ -228,10 +228,10 @@ typedef struct carried_out {
     const uint8_t *how;
 } carried_out;
 
-static loc_status write_carried(loc_ctx *ctx, void *ud, cli_stage *st)
+static loc_status write_carried(loc_ctx *ctx, void *ud, loc_outset *st)
 {
     const carried_out *c = ud;
-    return loc_partition_write_carried_csv(ctx, c->p, c->how, cli_stage_path(st, "carried.csv"));
+    return loc_partition_write_carried_csv(ctx, c->p, c->how, loc_outset_path(st, "carried.csv"));
 }
 
 /* Hold mode: the held localities carried onto this release's zones (through
@@ -241,7 +241,7 @@ static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_car
     cli_args *a = &run->args;
     loc_inputs in;
     loc_problem b;
-    cli_stage st;
+    loc_outset st;
     loc_assess_opts ao;
     loc_csv *held = NULL, *map = NULL;
     loc_boundaries *held_b = NULL;
@@ -335,7 +335,7 @@ static int hold_pipeline(loc_ctx *ctx, batch_run *run, const char *hold, loc_car
     cli_print_assessment(summary, &in, p, as);
 done:
     if (rc) {
-        cli_stage_abort(&st);
+        loc_outset_abort(&st);
         loc_release_destroy(run->release);
         run->release = NULL;
     }

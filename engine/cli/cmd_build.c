@@ -428,14 +428,14 @@ int cmd_build(loc_ctx *ctx, cli_args *a)
         goto done;
     /* zones.csv and feasibility.csv change as one set, as run's outputs do */
     const char *dir = a->out ? a->out : DEFAULT_OUT;
-    cli_stage st;
-    if ((rc = cli_stage_open(&st, dir, a)))
+    loc_outset st;
+    if ((rc = cli_stage_open(ctx, &st, dir, a)))
         goto done;
-    if (loc_partition_write_zones_csv(ctx, b.partition, cli_stage_path(&st, "zones.csv")) ||
+    if (loc_partition_write_zones_csv(ctx, b.partition, loc_outset_path(&st, "zones.csv")) ||
         loc_feasibility_write_csv(ctx, b.feasibility, b.nfeasibility, &b.input, &b.opts, in.zones,
-                                  cli_stage_path(&st, "feasibility.csv"))) {
+                                  loc_outset_path(&st, "feasibility.csv"))) {
         rc = cli_fail(ctx);
-        cli_stage_abort(&st);
+        loc_outset_abort(&st);
         goto done;
     }
     if ((rc = cli_stage_commit(&st)))

@@ -59,7 +59,7 @@ int cmd_graph(loc_ctx *ctx, cli_args *a)
         return rc;
     loc_inputs in;
     loc_problem b;
-    cli_stage st;
+    loc_outset st;
     memset(&in, 0, sizeof in);
     memset(&b, 0, sizeof b);
     memset(&st, 0, sizeof st);
@@ -69,11 +69,11 @@ int cmd_graph(loc_ctx *ctx, cli_args *a)
     /* the three files are staged and moved into place together, so a
      * failure part-way leaves the previous graph whole */
     const char *layer = loc_boundaries_layer(in.boundaries), *field = loc_boundaries_zone_field(in.boundaries);
-    if ((rc = cli_stage_open(&st, dir, a)))
+    if ((rc = cli_stage_open(ctx, &st, dir, a)))
         goto done;
-    if (loc_graph_write_gal(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.gal"), layer, field) ||
-        loc_graph_write_gwt(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.gwt"), layer, field) ||
-        loc_graph_write_csv(ctx, b.graph, b.codes, cli_stage_path(&st, "graph.csv"))) {
+    if (loc_graph_write_gal(ctx, b.graph, b.codes, loc_outset_path(&st, "graph.gal"), layer, field) ||
+        loc_graph_write_gwt(ctx, b.graph, b.codes, loc_outset_path(&st, "graph.gwt"), layer, field) ||
+        loc_graph_write_csv(ctx, b.graph, b.codes, loc_outset_path(&st, "graph.csv"))) {
         rc = cli_fail(ctx);
         goto done;
     }
@@ -82,7 +82,7 @@ int cmd_graph(loc_ctx *ctx, cli_args *a)
     print_summary(&in, b.graph, dir);
 done:
     if (rc)
-        cli_stage_abort(&st);
+        loc_outset_abort(&st);
     loc_problem_free(&b);
     loc_inputs_free(&in);
     return rc;

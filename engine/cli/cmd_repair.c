@@ -27,7 +27,7 @@ int cmd_build_from(loc_ctx *ctx, cli_args *a)
         return rc;
     loc_inputs in;
     loc_problem b;
-    cli_stage st;
+    loc_outset st;
     memset(&in, 0, sizeof in);
     memset(&b, 0, sizeof b);
     memset(&st, 0, sizeof st);
@@ -95,10 +95,10 @@ int cmd_build_from(loc_ctx *ctx, cli_args *a)
         goto done;
     }
     const char *out = a->out ? a->out : DEFAULT_OUT;
-    if ((rc = cli_stage_open(&st, out, a)))
+    if ((rc = cli_stage_open(ctx, &st, out, a)))
         goto done;
-    if (loc_partition_write_zones_csv(ctx, p, cli_stage_path(&st, "zones.csv")) ||
-        loc_repair_write_changes_csv(ctx, given, p, cli_stage_path(&st, "repair.csv"))) {
+    if (loc_partition_write_zones_csv(ctx, p, loc_outset_path(&st, "zones.csv")) ||
+        loc_repair_write_changes_csv(ctx, given, p, loc_outset_path(&st, "repair.csv"))) {
         rc = cli_fail(ctx);
         goto done;
     }
@@ -131,7 +131,7 @@ int cmd_build_from(loc_ctx *ctx, cli_args *a)
     printf("\nwrote        %s/: zones.csv repair.csv\n", out);
 done:
     if (rc)
-        cli_stage_abort(&st);
+        loc_outset_abort(&st);
     loc_assess_destroy(as);
     loc_partition_destroy(p);
     loc_partition_destroy(given);

@@ -132,17 +132,17 @@ static size_t report_sources(const cli_args *a, const loc_problem *b, loc_kv *so
 
 /* Every file of the run into the stage, several at once (--threads of
  * them at most, else the engine's default), each file's time noted. */
-static loc_status write_files(loc_ctx *ctx, const cli_args *a, const loc_run *run, cli_stage *st, cli_progress *pr)
+static loc_status write_files(loc_ctx *ctx, const cli_args *a, const loc_run *run, loc_outset *st, cli_progress *pr)
 {
     char(*own)[4200] = malloc(LOC_RUN_NFILES * sizeof *own);
     const char *pp[LOC_RUN_NFILES];
     double secs[LOC_RUN_NFILES], v = 0;
     if (!own)
         return loc_error(ctx, LOC_ENOMEM, "out of memory");
-    /* every name taken before any writer starts (cli_stage_path's answer
+    /* every name taken before any writer starts (loc_outset_path's answer
      * lasts until its next call) */
     for (size_t k = 0; k < LOC_RUN_NFILES; k++) {
-        snprintf(own[k], sizeof own[k], "%s", cli_stage_path(st, loc_run_file(k)));
+        snprintf(own[k], sizeof own[k], "%s", loc_outset_path(st, loc_run_file(k)));
         pp[k] = own[k];
     }
     int threads = a->threads && cli_number(a->command, "threads", a->threads, 1, 64, &v) == 0 ? (int)v : 0;
@@ -156,7 +156,7 @@ static loc_status write_files(loc_ctx *ctx, const cli_args *a, const loc_run *ru
 
 int cli_write_outputs(loc_ctx *ctx, const cli_args *a, const loc_inputs *in, const loc_problem *b,
                       const loc_partition *p, const loc_assess *as, const char *out, cli_progress *pr,
-                      cli_stage *st, const cli_extra_writer *extra)
+                      loc_outset *st, const cli_extra_writer *extra)
 {
     loc_dissolved *d = NULL;
     loc_attrs *t = NULL;
@@ -168,7 +168,7 @@ int cli_write_outputs(loc_ctx *ctx, const cli_args *a, const loc_inputs *in, con
         goto done;
     }
     cli_step(pr, "writing outputs to '%s'", out);
-    if ((rc = cli_stage_open(st, out, a)))
+    if ((rc = cli_stage_open(ctx, st, out, a)))
         goto done;
     loc_kv sources[5 + CLI_MAX_REPEAT];
     loc_run run = {in, b, p, as, d, t, sources, report_sources(a, b, sources, sizeof sources / sizeof *sources)};
@@ -192,13 +192,13 @@ typedef struct ensemble_out {
     double seconds;
 } ensemble_out;
 
-static loc_status write_ensemble(loc_ctx *ctx, void *ud, cli_stage *st)
+static loc_status write_ensemble(loc_ctx *ctx, void *ud, loc_outset *st)
 {
     ensemble_out *eo = ud;
-    char zones[4200], locs[4200]; /* cli_stage_path's answer lasts until its next call */
-    snprintf(zones, sizeof zones, "%s", cli_stage_path(st, "ensemble_zones.csv"));
+    char zones[4200], locs[4200]; /* loc_outset_path's answer lasts until its next call */
+    snprintf(zones, sizeof zones, "%s", loc_outset_path(st, "ensemble_zones.csv"));
     loc_status rc = loc_ensemble_write_csv(ctx, eo->e, eo->p, eo->as, zones,
-                                           cli_stage_path(st, "ensemble_localities.csv"));
+                                           loc_outset_path(st, "ensemble_localities.csv"));
     if (rc)
         return rc;
     /* and the columns in the staged zones.csv and localities.csv (staged
@@ -260,7 +260,7 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
     cli_progress_init(&pr, a, 6);
     loc_inputs in;
     loc_problem b;
-    cli_stage st;
+    loc_outset st;
     loc_assess_opts ao;
     loc_assess *as = NULL;
     int rc;
@@ -338,7 +338,7 @@ int cli_run_pipeline(loc_ctx *ctx, cli_args *a, const char *out, FILE *summary)
     fprintf(summary, "\n");
 done:
     if (rc) {
-        cli_stage_abort(&st);
+        loc_outset_abort(&st);
         cli_progress_done(&pr);
     }
     loc_ensemble_destroy(eo.e);

@@ -79,7 +79,7 @@ void cli_report(void *ud, loc_level level, const char *msg)
 int cli_fail(loc_ctx *ctx)
 {
     char buf[8192];
-    cli_error("%s", loc_errmsg(ctx)[0] ? cli_stage_unstaged(loc_errmsg(ctx), buf, sizeof buf)
+    cli_error("%s", loc_errmsg(ctx)[0] ? loc_outset_unstaged(loc_errmsg(ctx), buf, sizeof buf)
                                        : loc_strstatus(loc_errcode(ctx)));
     return CLI_EXIT_DATA;
 }

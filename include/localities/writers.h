@@ -171,16 +171,6 @@ LOC_API loc_status loc_write_geojson(loc_ctx *ctx, const loc_dissolved *d, const
  */
 LOC_API loc_status loc_write_gpkg(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path);
 
-/*
- * localities.csv: the same fields as the GeoJSON, one row per locality in
- * partition order, fixed decimals (area_km2 and perimeter_km 3,
- * compactness 6, attribute reals 10 significant digits) so that the same
- * inputs give the same bytes; nulls are empty fields.  Atomic as above;
- * errors as for loc_write_geojson.
- */
-LOC_API loc_status loc_write_localities_csv(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs,
-                                            const char *path);
-
 /* ---------------------------------------------------------------------
  * HTML report
  * --------------------------------------------------------------------- */
@@ -316,14 +306,13 @@ LOC_API loc_status loc_write_progress_report(loc_ctx *ctx, const loc_csv *progre
  * --------------------------------------------------------------------- */
 
 /*
- * localities.geojson, localities.gpkg, report.html and localities.csv in
- * the folder dir (which must exist), as the writers above write them, but
- * as one set: all are written completely under temporary names first and
- * renamed into place only when every one succeeded, so that a failure
- * leaves the folder's earlier outputs exactly as they were, and no
- * temporary behind.  (Only a rename itself failing, after the first
- * succeeded, could leave a mixed set; the error then names the file.)
- * opts as for loc_write_report (may be NULL).  Errors as for the writers.
+ * localities.geojson, localities.gpkg and report.html in the folder dir
+ * (which must exist), as the writers above write them, but as one output
+ * set (outset.h): written into a staging folder and swapped into place
+ * only when every one succeeded, so that a failure, or a kill at any
+ * moment, leaves the folder's earlier outputs exactly as they were, and
+ * other files in dir are kept.  opts as for loc_write_report (may be
+ * NULL).  Errors as for the writers, naming the files in dir.
  */
 LOC_API loc_status loc_write_outputs(loc_ctx *ctx, const char *dir, const loc_dissolved *d, const loc_attrs *attrs,
                                      const loc_report_opts *opts);
