@@ -145,6 +145,18 @@ void cli_progress_free(cli_targets *cp);
 /* Thousands-separated integer into buf (for readable counts). */
 const char *cli_count(char *buf, size_t size, double v);
 
+/* --respect's groupings, their strings held for loc_problem_opts. */
+typedef struct cli_respect {
+    loc_respect r[CLI_MAX_REPEAT];
+    char path[CLI_MAX_REPEAT][4096], column[CLI_MAX_REPEAT][256];
+} cli_respect;
+/* The build's options into the engine's problem options (options.c),
+ * po's strings held in rb; a usage error printed on a bad one. */
+int cli_problem_opts(const cli_args *args, cli_respect *rb, loc_problem_opts *po);
+/* The build's summary on stdout: localities, sizes per council, quality
+ * (summary.c); path is the zones.csv written. */
+void cli_print_build(const cli_args *args, const loc_inputs *in, const loc_problem *b, const char *path);
+
 /* Graph and build from loaded inputs.  Prints the error and returns an
  * exit status on failure; b is to be freed either way. */
 int cli_build(loc_ctx *ctx, const cli_args *args, const loc_inputs *in, loc_problem *b);
