@@ -199,6 +199,18 @@ static OGRGeometryH to_ogr(gout *o, const GEOSGeometry *g, const char *what, loc
     return OGR_G_ForceToMultiPolygon(og);
 }
 
+/* Feature f with geometry g added to layer l (what names it in a message),
+ * and destroyed; *st keeps the first failure. */
+static void put_feature(gout *o, OGRLayerH l, OGRFeatureH f, const GEOSGeometry *g, const char *what, loc_status *st)
+{
+    OGRGeometryH og = to_ogr(o, g, what, st);
+    if (og)
+        OGR_F_SetGeometryDirectly(f, og);
+    if (!*st && OGR_L_CreateFeature(l, f) != OGRERR_NONE)
+        *st = gout_fail(o, what);
+    OGR_F_Destroy(f);
+}
+
 static loc_status add_field(gout *o, OGRLayerH l, const char *name, OGRFieldType t)
 {
     OGRFieldDefnH fd = OGR_Fld_Create(name, t);
@@ -292,12 +304,7 @@ static loc_status write_localities(gout *o, const loc_dissolved *d, const loc_at
             OGR_F_SetFieldString(f, id_idx, loc_partition_code(p, k));
         char what[300];
         snprintf(what, sizeof what, "locality '%s'", loc_partition_code(p, k));
-        OGRGeometryH g = to_ogr(o, d->geoms[k], what, &st);
-        if (g)
-            OGR_F_SetGeometryDirectly(f, g);
-        if (!st && OGR_L_CreateFeature(l, f) != OGRERR_NONE)
-            st = gout_fail(o, what);
-        OGR_F_Destroy(f);
+        put_feature(o, l, f, d->geoms[k], what, &st);
     }
     if (tx && GDALDatasetCommitTransaction(o->ds) != OGRERR_NONE && !st)
         st = gout_fail(o, "layer 'localities'");
@@ -347,12 +354,7 @@ static loc_status write_zones(gout *o, const loc_dissolved *d)
             OGR_F_SetFieldNull(f, 3);
         char what[300];
         snprintf(what, sizeof what, "zone '%s'", loc_zones_code(z, i));
-        OGRGeometryH g = to_ogr(o, loc_boundaries_geom(d->b, (size_t)bi), what, &st);
-        if (g)
-            OGR_F_SetGeometryDirectly(f, g);
-        if (!st && OGR_L_CreateFeature(l, f) != OGRERR_NONE)
-            st = gout_fail(o, what);
-        OGR_F_Destroy(f);
+        put_feature(o, l, f, loc_boundaries_geom(d->b, (size_t)bi), what, &st);
     }
     if (tx && GDALDatasetCommitTransaction(o->ds) != OGRERR_NONE && !st)
         st = gout_fail(o, "layer 'zones'");
