@@ -94,6 +94,18 @@ loc_status loc_afile_open(loc_ctx *ctx, loc_afile *af, const char *path);
  * otherwise (or when any of those fails) remove the temporary.  Returns the
  * final status.  Safe on a loc_afile whose open failed. */
 loc_status loc_afile_close(loc_ctx *ctx, loc_afile *af, loc_status st);
+/* A new temporary file beside path, named path.tmpPID.N + ext (GDAL
+ * drivers look at the extension), created with O_EXCL so that no one
+ * else's file is ever written through; *tmp (loc_free) and *fd set.
+ * LOC_EIO naming path, LOC_ENOMEM. */
+loc_status loc_afile_reserve(loc_ctx *ctx, const char *path, const char *ext, char **tmp, int *fd);
+/* Remove a temporary and whatever SQLite left beside it. */
+void loc_afile_remove_temp(const char *tmp);
+/* Rename a temporary over path (removing it when that fails) and free
+ * the name; LOC_EIO naming path. */
+loc_status loc_afile_commit(loc_ctx *ctx, char *tmp, const char *path);
+/* Remove a temporary and free the name. */
+void loc_afile_discard(loc_ctx *ctx, char *tmp);
 /* Record a write failure on af (errno's text) and return LOC_EIO. */
 loc_status loc_afile_failed(loc_ctx *ctx, const loc_afile *af);
 /* Write one CSV field, quoted when it holds a comma, quote or line break;

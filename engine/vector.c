@@ -55,65 +55,6 @@ typedef struct gout {
  * its final one and renamed over it only when complete
  * --------------------------------------------------------------------- */
 
-/*
- * Create a new temporary file beside path, named path.tmpPID.N + ext (GDAL
- * drivers look at the extension), with O_EXCL so that no one else's file
- * is ever written through.  *tmp (owned, loc_free) and *fd are set.  An
- * unwritable folder gets a plain "cannot write" message here rather than
- * a driver's.
- */
-loc_status loc_wr_reserve_temp(loc_ctx *ctx, const char *path, const char *ext, char **tmp, int *fd)
-{
-    size_t size = strlen(path) + strlen(ext) + 48;
-    *fd = -1;
-    if (!(*tmp = loc_malloc(ctx, size)))
-        return LOC_ENOMEM;
-    for (int attempt = 0; attempt < 100 && *fd < 0; attempt++) {
-        snprintf(*tmp, size, "%s.tmp%ld.%d%s", path, (long)getpid(), attempt, ext);
-        *fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-        if (*fd < 0 && errno != EEXIST)
-            break;
-    }
-    if (*fd >= 0)
-        return LOC_OK;
-    loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
-    loc_free(ctx, *tmp);
-    *tmp = NULL;
-    return LOC_EIO;
-}
-
-/* Remove a temporary and whatever SQLite left beside it.  A stack
- * buffer: an allocation failing here would replace the error being
- * reported with LOC_ENOMEM. */
-void loc_wr_remove_temp(const char *tmp)
-{
-    static const char *const extra[] = {"", "-journal", "-wal", "-shm"};
-    char name[4200];
-    for (size_t i = 0; tmp && i < sizeof extra / sizeof *extra; i++)
-        if ((size_t)snprintf(name, sizeof name, "%s%s", tmp, extra[i]) < sizeof name)
-            unlink(name);
-}
-
-/* Rename a staged file over path (removing it when that fails) and free
- * the name. */
-loc_status loc_wr_commit_temp(loc_ctx *ctx, char *tmp, const char *path)
-{
-    loc_status st = LOC_OK;
-    if (rename(tmp, path) != 0) {
-        st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
-        loc_wr_remove_temp(tmp);
-    }
-    loc_free(ctx, tmp);
-    return st;
-}
-
-/* Remove a staged file and free the name. */
-void loc_wr_discard_temp(loc_ctx *ctx, char *tmp)
-{
-    loc_wr_remove_temp(tmp);
-    loc_free(ctx, tmp);
-}
-
 /* Reserve a temporary name for path and create the GDAL dataset there
  * (the reserved file is removed again for the driver to create). */
 static loc_status gout_open(loc_ctx *ctx, gout *o, const char *driver, const char *path, const char *ext)
