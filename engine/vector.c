@@ -65,7 +65,7 @@ static loc_status gout_open(loc_ctx *ctx, gout *o, const char *driver, const cha
     loc_gdal_init();
     loc_gdal_errors_push(&o->err, ctx, 1);
     int fd;
-    loc_status st = loc_wr_reserve_temp(ctx, path, ext, &o->tmp, &fd);
+    loc_status st = loc_afile_reserve(ctx, path, ext, &o->tmp, &fd);
     if (st)
         return st;
     close(fd);
@@ -101,7 +101,7 @@ static loc_status gout_close(gout *o, loc_status st, char **staged)
     }
     if (o->tmp) {
         if (st)
-            loc_wr_discard_temp(ctx, o->tmp);
+            loc_afile_discard(ctx, o->tmp);
         else
             *staged = o->tmp;
     }
@@ -811,7 +811,7 @@ loc_status loc_wr_stage_geojson(loc_ctx *ctx, const loc_dissolved *d, const loc_
     if (!st)
         st = gj_project(ctx, &v, path);
     if (!st)
-        st = loc_wr_reserve_temp(ctx, path, "", tmp, &fd);
+        st = loc_afile_reserve(ctx, path, "", tmp, &fd);
     if (!st && !(f = fdopen(fd, "w")))
         st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
     if (f) {
@@ -826,7 +826,7 @@ loc_status loc_wr_stage_geojson(loc_ctx *ctx, const loc_dissolved *d, const loc_
     if (fd >= 0)
         close(fd);
     if (st && *tmp) {
-        loc_wr_discard_temp(ctx, *tmp);
+        loc_afile_discard(ctx, *tmp);
         *tmp = NULL;
     }
     gj_verts_free(ctx, &v);
@@ -850,20 +850,20 @@ loc_status loc_write_geojson(loc_ctx *ctx, const loc_dissolved *d, const loc_att
 {
     char *tmp;
     loc_status st = loc_wr_stage_geojson(ctx, d, attrs, path, &tmp);
-    return st ? st : loc_wr_commit_temp(ctx, tmp, path);
+    return st ? st : loc_afile_commit(ctx, tmp, path);
 }
 
 loc_status loc_write_geojson_gdal(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path)
 {
     char *tmp;
     loc_status st = stage_geojson_gdal(ctx, d, attrs, path, &tmp);
-    return st ? st : loc_wr_commit_temp(ctx, tmp, path);
+    return st ? st : loc_afile_commit(ctx, tmp, path);
 }
 
 loc_status loc_write_gpkg(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path)
 {
     char *tmp;
     loc_status st = loc_wr_stage_gpkg(ctx, d, attrs, path, &tmp);
-    return st ? st : loc_wr_commit_temp(ctx, tmp, path);
+    return st ? st : loc_afile_commit(ctx, tmp, path);
 }
 

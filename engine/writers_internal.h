@@ -75,11 +75,8 @@ static inline uint64_t loc_wr_coord_bits(double v)
 
 loc_status loc_wr_table_reset(loc_ctx *ctx, uint32_t **tab, size_t *cap, size_t n);
 
-/* Temporary files: afile.c's (internal.h). */
-#define loc_wr_reserve_temp loc_afile_reserve
-#define loc_wr_remove_temp loc_afile_remove_temp
-#define loc_wr_commit_temp loc_afile_commit
-#define loc_wr_discard_temp loc_afile_discard
+/* Temporary files are afile.c's (loc_afile_reserve, commit, discard in
+ * internal.h). */
 
 /* Each file written under a temporary name (*tmp, owned by the caller)
  * for loc_write_outputs to commit. */
