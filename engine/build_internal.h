@@ -161,4 +161,20 @@ loc_status bld_anneal(loc_build_state *s, uint64_t *rng, double moves, double ts
 /* build_construct.c: the first labelling */
 loc_status bld_construct(const problem *p, int32_t *ulab, size_t *nloc);
 
+/* The problem on in's nodes over graph g, from inputs already checked
+ * (build_problem.c). */
+loc_status bld_problem_setup(problem *p, loc_ctx *ctx, const loc_build_input *in, const loc_build_opts *o,
+                             const csr *g);
+/* Node i's zone code for messages, or "#i" (in buf). */
+const char *bld_node_name(const loc_build_input *in, size_t i, char *buf, size_t size);
+
+/* A build's result (builder.c makes it, build_naming.c names it). */
+struct loc_build_result {
+    loc_ctx *ctx;
+    size_t n;           /* nodes */
+    int32_t *labels;
+    size_t nloc;
+    loc_build_stats stats;
+};
+
 #endif
