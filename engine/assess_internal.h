@@ -64,4 +64,18 @@ static inline double loc_assess_shown(const loc_indicator *ind)
     }
 }
 
+/* Cell (k, j, c) of the assessment. */
+static inline loc_assess_cell *as_cell_at(const loc_assess *a, size_t k, size_t j, int c)
+{
+    return &a->cells[(k * a->nind + j) * 2 + (size_t)c];
+}
+
+/* Domains in which locality k is poorer than comparator c (at least half
+ * of a domain's tested indicators poorer); with out, their names appended
+ * to the growing string (*fail set on an allocation failure)
+ * (assess_reason.c). */
+size_t as_poorer_domains(const loc_assess *a, size_t k, int c, char **out, size_t *len, size_t *cap, int *fail);
+/* Locality k's reason and brief reason in words (assess_reason.c). */
+loc_status as_make_reason(loc_assess *a, size_t k);
+
 #endif
