@@ -11,6 +11,7 @@
 #include "localities/partition.h"
 #include "localities/strmap.h"
 #include "internal.h"
+#include "carry_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -195,48 +196,11 @@ loc_partition *loc_partition_carry(loc_ctx *ctx, const loc_zones *z, const loc_c
         loc_free(ctx, pr);
     }
     /* drop localities that received no zone, renumbering the rest */
-    int32_t *renum = loc_malloc(ctx, (nloc ? nloc : 1) * sizeof *renum);
-    size_t *count = loc_calloc(ctx, nloc ? nloc : 1, sizeof *count);
-    if (!renum || !count) {
-        loc_free(ctx, renum);
-        loc_free(ctx, count);
+    size_t kept, dropped;
+    const char *first_dropped;
+    if (loc_carry_drop_empty(ctx, label, nrows, codes, names, nloc, &kept, &dropped, &first_dropped))
         goto done;
-    }
-    for (size_t i = 0; i < nrows; i++)
-        if (label[i] >= 0)
-            count[label[i]]++;
-    size_t kept = 0, dropped = 0;
-    const char *first_dropped = NULL;
-    for (size_t k = 0; k < nloc; k++) {
-        if (!count[k] && !dropped++)
-            first_dropped = codes[k];
-        renum[k] = count[k] ? (int32_t)kept : -1;
-        if (count[k]) {
-            codes[kept] = codes[k];
-            names[kept] = names[k];
-            kept++;
-        }
-    }
-    for (size_t i = 0; i < nrows; i++)
-        if (label[i] >= 0)
-            label[i] = renum[label[i]];
-    loc_free(ctx, renum);
-    loc_free(ctx, count);
-    loc_carry_stats cs = {0};
-    const double *pop = loc_zones_population(z);
-    for (size_t i = 0; i < nrows; i++) {
-        double pi = isnan(pop[i]) ? 0 : pop[i];
-        if (hw[i] == LOC_PLACED_EXACT) {
-            cs.exact++;
-            cs.exact_pop += pi;
-        } else if (hw[i] == LOC_PLACED_MOST) {
-            cs.most++;
-            cs.most_pop += pi;
-        } else if (hw[i] != LOC_PLACED_NOT_STUDY) {
-            cs.unplaced++;
-            cs.unplaced_pop += pi;
-        }
-    }
+    loc_carry_stats cs = loc_carry_tally(z, hw);
     if (stats)
         *stats = cs;
     if (how)
@@ -266,6 +230,59 @@ done:
     loc_free(ctx, codes);
     loc_free(ctx, names);
     return out;
+}
+
+loc_status loc_carry_drop_empty(loc_ctx *ctx, int32_t *label, size_t nrows, const char **codes, const char **names,
+                                size_t nloc, size_t *kept, size_t *dropped, const char **first_dropped)
+{
+    int32_t *renum = loc_malloc(ctx, (nloc ? nloc : 1) * sizeof *renum);
+    size_t *count = loc_calloc(ctx, nloc ? nloc : 1, sizeof *count);
+    *kept = *dropped = 0;
+    *first_dropped = NULL;
+    if (!renum || !count) {
+        loc_free(ctx, renum);
+        loc_free(ctx, count);
+        return LOC_ENOMEM;
+    }
+    for (size_t i = 0; i < nrows; i++)
+        if (label[i] >= 0)
+            count[label[i]]++;
+    for (size_t k = 0; k < nloc; k++) {
+        if (!count[k] && !(*dropped)++)
+            *first_dropped = codes[k];
+        renum[k] = count[k] ? (int32_t)*kept : -1;
+        if (count[k]) {
+            codes[*kept] = codes[k];
+            names[*kept] = names[k];
+            (*kept)++;
+        }
+    }
+    for (size_t i = 0; i < nrows; i++)
+        if (label[i] >= 0)
+            label[i] = renum[label[i]];
+    loc_free(ctx, renum);
+    loc_free(ctx, count);
+    return LOC_OK;
+}
+
+loc_carry_stats loc_carry_tally(const loc_zones *z, const uint8_t *how)
+{
+    loc_carry_stats cs = {0};
+    const double *pop = loc_zones_population(z);
+    for (size_t i = 0; i < loc_zones_count(z); i++) {
+        double pi = isnan(pop[i]) ? 0 : pop[i];
+        if (how[i] == LOC_PLACED_EXACT) {
+            cs.exact++;
+            cs.exact_pop += pi;
+        } else if (how[i] == LOC_PLACED_MOST) {
+            cs.most++;
+            cs.most_pop += pi;
+        } else if (how[i] != LOC_PLACED_NOT_STUDY) {
+            cs.unplaced++;
+            cs.unplaced_pop += pi;
+        }
+    }
+    return cs;
 }
 
 loc_status loc_partition_write_carried_csv(loc_ctx *ctx, const loc_partition *p, const uint8_t *how, const char *path)

@@ -20,6 +20,7 @@
 #include "localities/overlay.h"
 
 #include "internal.h"
+#include "carry_internal.h"
 #include "overlay_internal.h"
 #include "localities/strmap.h"
 
@@ -611,7 +612,6 @@ loc_partition *loc_partition_carry_overlay(loc_ctx *ctx, const loc_zones *z, con
     size_t nh = loc_csv_nrows(held), nz = loc_zones_count(z), nb = loc_boundaries_count(held_b);
     size_t ns = loc_zones_nstudy(z);
     const uint32_t *study = loc_zones_study_by_code(z);
-    const double *pop = loc_zones_population(z);
     loc_strmap *zone_loc = loc_strmap_create(ctx, nh), *loc_index = loc_strmap_create(ctx, 256);
     const char **codes = loc_calloc(ctx, nh ? nh : 1, sizeof *codes);
     const char **names = loc_calloc(ctx, nh ? nh : 1, sizeof *names);
@@ -623,8 +623,6 @@ loc_partition *loc_partition_carry_overlay(loc_ctx *ctx, const loc_zones *z, con
     lacc *acc = NULL;
     double *dens = NULL;
     size_t cap_acc = 0;
-    int32_t *renum = NULL;
-    size_t *count = NULL;
     loc_overlay *o = NULL;
     loc_partition *p = NULL;
     size_t nloc = 0;
@@ -735,41 +733,11 @@ loc_partition *loc_partition_carry_overlay(loc_ctx *ctx, const loc_zones *z, con
         }
     }
     /* drop localities that received no zone, renumbering the rest */
-    if (!(renum = loc_malloc(ctx, (nloc ? nloc : 1) * sizeof *renum)) ||
-        !(count = loc_calloc(ctx, nloc ? nloc : 1, sizeof *count)))
+    size_t kept, dropped;
+    const char *first_dropped;
+    if (loc_carry_drop_empty(ctx, label, nz, codes, names, nloc, &kept, &dropped, &first_dropped))
         goto done;
-    for (size_t i = 0; i < nz; i++)
-        if (label[i] >= 0)
-            count[label[i]]++;
-    size_t kept = 0, dropped = 0;
-    const char *first_dropped = NULL;
-    for (size_t k = 0; k < nloc; k++) {
-        if (!count[k] && !dropped++)
-            first_dropped = codes[k];
-        renum[k] = count[k] ? (int32_t)kept : -1;
-        if (count[k]) {
-            codes[kept] = codes[k];
-            names[kept] = names[k];
-            kept++;
-        }
-    }
-    for (size_t i = 0; i < nz; i++)
-        if (label[i] >= 0)
-            label[i] = renum[label[i]];
-    loc_carry_stats cs = {0};
-    for (size_t i = 0; i < nz; i++) {
-        double pi = isnan(pop[i]) ? 0 : pop[i];
-        if (hw[i] == LOC_PLACED_EXACT) {
-            cs.exact++;
-            cs.exact_pop += pi;
-        } else if (hw[i] == LOC_PLACED_MOST) {
-            cs.most++;
-            cs.most_pop += pi;
-        } else if (hw[i] != LOC_PLACED_NOT_STUDY) {
-            cs.unplaced++;
-            cs.unplaced_pop += pi;
-        }
-    }
+    loc_carry_stats cs = loc_carry_tally(z, hw);
     if (!kept) {
         loc_error(ctx, LOC_EDATA, "'%s': none of its localities could be placed on these zones: the boundaries "
                   "'%s' overlap none of the study zones", loc_csv_name(held), loc_boundaries_path(held_b));
@@ -800,7 +768,5 @@ done:
     loc_free(ctx, from_row);
     loc_free(ctx, acc);
     loc_free(ctx, dens);
-    loc_free(ctx, renum);
-    loc_free(ctx, count);
     return p;
 }
