@@ -84,6 +84,7 @@ typedef struct problem {
     size_t *astart;         /* unit edges, CSR */
     uint32_t *adj;
     double *alen;
+    double *ulen;           /* per unit: its whole boundary with other units (sum of alen) */
     size_t *sstart;         /* unit soft memberships, CSR */
     uint64_t *skey;         /* grouping << 32 | group */
     uint32_t *scnt;         /* nodes of the unit in that group */

@@ -33,6 +33,7 @@ void bld_problem_free(problem *p)
     loc_free(ctx, p->astart);
     loc_free(ctx, p->adj);
     loc_free(ctx, p->alen);
+    loc_free(ctx, p->ulen);
     loc_free(ctx, p->sstart);
     loc_free(ctx, p->skey);
     loc_free(ctx, p->scnt);
@@ -219,7 +220,8 @@ static loc_status make_edges(problem *p)
     uint32_t *owner = loc_malloc(ctx, (nu ? nu : 1) * sizeof *owner);
     loc_status st = LOC_ENOMEM;
     if (!pos || !owner || !(p->astart = loc_calloc(ctx, nu + 1, sizeof *p->astart)) ||
-        !(p->adj = loc_malloc(ctx, cap * sizeof *p->adj)) || !(p->alen = loc_malloc(ctx, cap * sizeof *p->alen)))
+        !(p->adj = loc_malloc(ctx, cap * sizeof *p->adj)) || !(p->alen = loc_malloc(ctx, cap * sizeof *p->alen)) ||
+        !(p->ulen = loc_calloc(ctx, nu ? nu : 1, sizeof *p->ulen)))
         goto done;
     for (size_t u = 0; u < nu; u++)
         owner[u] = UINT32_MAX;
@@ -248,6 +250,9 @@ static loc_status make_edges(problem *p)
         }
     }
     p->astart[nu] = m;
+    for (size_t u = 0; u < nu; u++)
+        for (size_t e = p->astart[u]; e < m && e < p->astart[u + 1]; e++)
+            p->ulen[u] += p->alen[e];
     st = LOC_OK;
 done:
     loc_free(ctx, pos);

@@ -539,13 +539,32 @@ loc_status bld_anneal(loc_build_state *s, uint64_t *rng, double moves, double ts
             int32_t B = s->lab[p->adj[p->astart[u] + rng_below(rng, (uint32_t)deg)]];
             if (B == s->lab[u] || !bld_bounds_ok(s, u, B)) /* most picks are inside a locality */
                 continue;
-            double d = bld_move_delta(s, u, B);
-            if (d > 0) {
-                /* exp(-38) < 2^-54, below every draw but 0: past that the
-                 * draw alone decides, with the same answer and no exp */
-                double r = rng_unit(rng);
-                if (d > 38 * T ? r > 0 : r >= exp(-d / T))
+            /* the move's change, as bld_move_delta adds it up, but the
+             * boundary term last: it is at least minus u's whole boundary,
+             * so that heterogeneity and soft splits alone often show the
+             * move worse than 38 T, which only a zero draw accepts (below);
+             * then the draw is made as it would be and the boundary term
+             * never counted: the same draws, the same moves, less work */
+            int32_t A = s->lab[u];
+            s->evaluated++;
+            double dh = p->kh * delta_het(s, u, A, B);
+            int has_soft = p->sstart[u] != p->sstart[u + 1];
+            double ds = has_soft ? p->ks * delta_soft(s, u, A, B) : 0;
+            double cmax = p->kc * p->ulen[u];
+            if (dh - cmax + ds > 38 * T + 1e-12 * (fabs(dh) + cmax + fabs(ds))) {
+                if (rng_unit(rng) > 0)
                     continue;
+            } else {
+                double d = dh + p->kc * len_diff(s, u, A, B);
+                if (has_soft)
+                    d += ds;
+                if (d > 0) {
+                    /* exp(-38) < 2^-54, below every draw but 0: past that the
+                     * draw alone decides, with the same answer and no exp */
+                    double r = rng_unit(rng);
+                    if (d > 38 * T ? r > 0 : r >= exp(-d / T))
+                        continue;
+                }
             }
             if (!bld_stays_connected(s, u))
                 continue;
