@@ -90,17 +90,12 @@ typedef struct problem {
     uint32_t *scnt;         /* nodes of the unit in that group */
     uint32_t *sgid;         /* the group's index over every soft grouping */
     size_t ngroups_all;     /* soft groups over every soft grouping (ids of sgid) */
+    size_t *gstart;         /* per soft group, its slots in a state's (locality, count) lists: one per unit in
+                               it, as many as the localities it can touch (ngroups_all + 1 starts) */
     size_t nsoftgroups;     /* soft groups with a node: P_total */
     double htot, ctot, ptot;
     double kh, kc, ks;      /* weight / normaliser per term */
 } problem;
-
-/* Soft counts: (grouping, group, locality) -> nodes, open addressing. */
-typedef struct softmap {
-    uint64_t *keys; /* 0 = empty; stored as key + 1 */
-    uint32_t *vals;
-    size_t cap, used;
-} softmap;
 
 struct loc_build_state {
     const problem *p;
@@ -114,10 +109,13 @@ struct loc_build_state {
     int32_t *lcouncil;
     double *lf;             /* nloc * nf * 3 */
     double *lh;             /* heterogeneity per locality */
-    softmap sm;
-    softmap spare;          /* sm's capacity, for compacting without allocating: the starts' threads never
-                               reach the context's allocator (zero counts are dropped into it) */
-    uint32_t *gdist;        /* per soft group: localities it touches */
+    /* soft counts: per soft group, the localities it touches with its
+     * nodes in each, in slots gstart[g].. of the problem, gtouch[g] of them
+     * in use (no zero counts kept); small lists scanned in place, never
+     * grown, so that the starts' threads never reach the allocator */
+    int32_t *gloc;
+    uint32_t *gcnt;
+    uint32_t *gtouch;       /* per soft group: localities it touches */
     double H, C, P;         /* raw terms; P: soft groups split */
     uint32_t *stamp, cur;   /* per unit, for searches */
     uint32_t *queue;
@@ -155,7 +153,6 @@ static inline double bld_loc_het(const problem *p, const double *f)
 void bld_state_recompute(loc_build_state *s);
 double bld_state_objective(const loc_build_state *s);
 loc_build_state *bld_state_new(const problem *p, const int32_t *ulab, size_t nloc);
-loc_status bld_state_reserve(loc_build_state *s, size_t extra);
 loc_status bld_descend(loc_build_state *s, uint32_t *order, uint64_t *rng, int max_passes);
 loc_status bld_anneal(loc_build_state *s, uint64_t *rng, double moves, double tscale, int32_t *best, double *best_obj);
 

@@ -38,6 +38,7 @@ void bld_problem_free(problem *p)
     loc_free(ctx, p->skey);
     loc_free(ctx, p->scnt);
     loc_free(ctx, p->sgid);
+    loc_free(ctx, p->gstart);
     memset(p, 0, sizeof *p);
 }
 
@@ -299,6 +300,13 @@ static loc_status make_soft(problem *p)
         }
     }
     p->sstart[p->nu] = m;
+    /* room per group for the localities it can touch: one per unit in it */
+    if (!(p->gstart = loc_calloc(ctx, p->ngroups_all + 1, sizeof *p->gstart)))
+        return LOC_ENOMEM;
+    for (size_t k = 0; k < m; k++)
+        p->gstart[p->sgid[k] + 1]++;
+    for (size_t g = 0; g < p->ngroups_all; g++)
+        p->gstart[g + 1] += p->gstart[g];
     /* soft groups that have a node */
     p->nsoftgroups = 0;
     for (size_t g = 0; g < in->ngroupings; g++) {

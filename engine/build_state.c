@@ -20,67 +20,43 @@
 
 
 
-static uint64_t soft_key(uint64_t gk, int32_t loc) { return (gk << 30 | (uint32_t)loc) + 1; }
+/* Soft counts: each soft group's (locality, count) list, scanned in
+ * place.  A group touches few localities (an intermediate zone, about six
+ * data zones, touches one to three), so a scan of its list costs less than
+ * a hash probe and stays in one cache line. */
 
-/* The global group id of a softmap key (see soft_key). */
-static uint32_t soft_gid(const problem *p, uint64_t key)
+/* The slot of locality loc in group g's list, or the list's end. */
+static size_t soft_find(const loc_build_state *s, uint32_t g, int32_t loc)
 {
-    uint64_t gk = (key - 1) >> 30;
-    size_t g = (size_t)(gk >> 32), off = 0;
-    for (size_t q = 0; q < g; q++)
-        off += p->in->groupings[q].hard ? 0 : p->in->groupings[q].ngroups;
-    return (uint32_t)(off + (uint32_t)gk);
-}
-
-static size_t soft_slot(const softmap *m, uint64_t key)
-{
-    uint64_t h = key * 0x9E3779B97F4A7C15ULL;
-    size_t i = (size_t)(h >> 20) & (m->cap - 1);
-    while (m->keys[i] && m->keys[i] != key)
-        i = (i + 1) & (m->cap - 1);
+    size_t i = s->p->gstart[g], end = i + s->gtouch[g];
+    while (i < end && s->gloc[i] != loc)
+        i++;
     return i;
 }
 
-static uint32_t soft_get(const softmap *m, uint64_t gk, int32_t loc)
+static uint32_t soft_get(const loc_build_state *s, uint32_t g, int32_t loc)
 {
-    size_t i = soft_slot(m, soft_key(gk, loc));
-    return m->keys[i] ? m->vals[i] : 0;
+    size_t i = soft_find(s, g, loc);
+    return i < s->p->gstart[g] + s->gtouch[g] ? s->gcnt[i] : 0;
 }
 
-/* Rebuild the table at twice the size, dropping zero counts. */
-static loc_status soft_grow(loc_ctx *ctx, softmap *m)
+/* Add d to group g's count in loc; a count that falls to zero leaves the
+ * list (the last entry fills its slot).  The list never outgrows its
+ * slots: every locality in it holds at least one of the group's units. */
+static void soft_add(loc_build_state *s, uint32_t g, int32_t loc, int32_t d)
 {
-    softmap nm = {0};
-    nm.cap = m->cap * 2;
-    if (!(nm.keys = loc_calloc(ctx, nm.cap, sizeof *nm.keys)) || !(nm.vals = loc_malloc(ctx, nm.cap * sizeof *nm.vals))) {
-        loc_free(ctx, nm.keys);
-        return LOC_ENOMEM;
+    size_t i = soft_find(s, g, loc), end = s->p->gstart[g] + s->gtouch[g];
+    if (i == end) {
+        s->gloc[i] = loc;
+        s->gcnt[i] = 0;
+        s->gtouch[g]++;
     }
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->keys[i] && m->vals[i]) {
-            size_t j = soft_slot(&nm, m->keys[i]);
-            nm.keys[j] = m->keys[i];
-            nm.vals[j] = m->vals[i];
-            nm.used++;
-        }
-    loc_free(ctx, m->keys);
-    loc_free(ctx, m->vals);
-    *m = nm;
-    return LOC_OK;
-}
-
-/* Add d to a count; the table was sized so that it never needs to grow
- * inside a search (see state_reserve). */
-static void soft_add(softmap *m, uint64_t gk, int32_t loc, int32_t d)
-{
-    uint64_t key = soft_key(gk, loc);
-    size_t i = soft_slot(m, key);
-    if (!m->keys[i]) {
-        m->keys[i] = key;
-        m->vals[i] = 0;
-        m->used++;
+    s->gcnt[i] = (uint32_t)((int32_t)s->gcnt[i] + d);
+    if (!s->gcnt[i]) {
+        end = s->p->gstart[g] + --s->gtouch[g];
+        s->gloc[i] = s->gloc[end];
+        s->gcnt[i] = s->gcnt[end];
     }
-    m->vals[i] = (uint32_t)((int32_t)m->vals[i] + d);
 }
 
 void loc_build_state_destroy(loc_build_state *s)
@@ -95,11 +71,9 @@ void loc_build_state_destroy(loc_build_state *s)
     loc_free(ctx, s->lcouncil);
     loc_free(ctx, s->lf);
     loc_free(ctx, s->lh);
-    loc_free(ctx, s->sm.keys);
-    loc_free(ctx, s->sm.vals);
-    loc_free(ctx, s->spare.keys);
-    loc_free(ctx, s->spare.vals);
-    loc_free(ctx, s->gdist);
+    loc_free(ctx, s->gloc);
+    loc_free(ctx, s->gcnt);
+    loc_free(ctx, s->gtouch);
     loc_free(ctx, s->stamp);
     loc_free(ctx, s->queue);
     loc_free(ctx, s->cand);
@@ -117,8 +91,7 @@ void bld_state_recompute(loc_build_state *s)
     memset(s->lpop, 0, s->nloc * sizeof *s->lpop);
     memset(s->lcount, 0, s->nloc * sizeof *s->lcount);
     memset(s->lf, 0, s->nloc * (nf3 ? nf3 : 1) * sizeof *s->lf);
-    memset(s->sm.keys, 0, s->sm.cap * sizeof *s->sm.keys);
-    s->sm.used = 0;
+    memset(s->gtouch, 0, p->ngroups_all * sizeof *s->gtouch);
     for (size_t u = 0; u < p->nu; u++) {
         int32_t l = s->lab[u];
         s->lpop[l] += p->upop[u];
@@ -129,7 +102,7 @@ void bld_state_recompute(loc_build_state *s)
         for (size_t k = 0; k < nf3; k++)
             lf[k] += uf[k];
         for (size_t k = p->sstart[u]; k < p->sstart[u + 1]; k++)
-            soft_add(&s->sm, p->skey[k], l, (int32_t)p->scnt[k]);
+            soft_add(s, p->sgid[k], l, (int32_t)p->scnt[k]);
     }
     s->H = 0;
     for (size_t l = 0; l < s->nloc; l++) {
@@ -141,15 +114,9 @@ void bld_state_recompute(loc_build_state *s)
         for (size_t e = p->astart[u]; e < p->astart[u + 1]; e++)
             if (p->adj[e] > u && s->lab[p->adj[e]] != s->lab[u])
                 s->C += p->alen[e];
-    /* distinct localities per group: count each (group, locality) pair
-     * the first time a unit of it is met */
-    memset(s->gdist, 0, p->ngroups_all * sizeof *s->gdist);
-    for (size_t i = 0; i < s->sm.cap; i++)
-        if (s->sm.keys[i] && s->sm.vals[i])
-            s->gdist[soft_gid(p, s->sm.keys[i])]++;
     s->P = 0;
     for (size_t g = 0; g < p->ngroups_all; g++)
-        s->P += s->gdist[g] > 1;
+        s->P += s->gtouch[g] > 1;
     for (size_t i = 0; i < p->n; i++)
         s->node_lab[i] = s->lab[p->unit_of[i]];
 }
@@ -169,20 +136,14 @@ loc_build_state *bld_state_new(const problem *p, const int32_t *ulab, size_t nlo
     s->p = p;
     s->nloc = nloc;
     size_t nu = p->nu ? p->nu : 1, nl = nloc ? nloc : 1, nf3 = p->nf ? p->nf * 3 : 1;
-    size_t pairs = p->sstart[p->nu], cap = 16;
-    while (cap < 4 * pairs + 16)
-        cap *= 2;
-    s->sm.cap = s->spare.cap = cap;
+    size_t pairs = p->sstart[p->nu] ? p->sstart[p->nu] : 1, ng = p->ngroups_all ? p->ngroups_all : 1;
     if (!(s->lab = loc_malloc(ctx, nu * sizeof *s->lab)) ||
         !(s->node_lab = loc_malloc(ctx, (p->n ? p->n : 1) * sizeof *s->node_lab)) ||
         !(s->lpop = loc_malloc(ctx, nl * sizeof *s->lpop)) || !(s->lcount = loc_malloc(ctx, nl * sizeof *s->lcount)) ||
         !(s->lcouncil = loc_malloc(ctx, nl * sizeof *s->lcouncil)) ||
         !(s->lf = loc_malloc(ctx, nl * nf3 * sizeof *s->lf)) || !(s->lh = loc_malloc(ctx, nl * sizeof *s->lh)) ||
-        !(s->sm.keys = loc_calloc(ctx, cap, sizeof *s->sm.keys)) ||
-        !(s->sm.vals = loc_malloc(ctx, cap * sizeof *s->sm.vals)) ||
-        !(s->spare.keys = loc_calloc(ctx, cap, sizeof *s->spare.keys)) ||
-        !(s->spare.vals = loc_malloc(ctx, cap * sizeof *s->spare.vals)) ||
-        !(s->gdist = loc_malloc(ctx, (p->ngroups_all ? p->ngroups_all : 1) * sizeof *s->gdist)) ||
+        !(s->gloc = loc_malloc(ctx, pairs * sizeof *s->gloc)) || !(s->gcnt = loc_malloc(ctx, pairs * sizeof *s->gcnt)) ||
+        !(s->gtouch = loc_calloc(ctx, ng, sizeof *s->gtouch)) ||
         !(s->stamp = loc_calloc(ctx, nu, sizeof *s->stamp)) || !(s->queue = loc_malloc(ctx, nu * sizeof *s->queue)) ||
         !(s->cand = loc_malloc(ctx, nu * sizeof *s->cand)) || !(s->cand_len = loc_malloc(ctx, nu * sizeof *s->cand_len))) {
         loc_build_state_destroy(s);
@@ -191,41 +152,6 @@ loc_build_state *bld_state_new(const problem *p, const int32_t *ulab, size_t nlo
     memcpy(s->lab, ulab, p->nu * sizeof *s->lab);
     bld_state_recompute(s);
     return s;
-}
-
-/* Keep the soft table under half full so that soft_add never grows it
- * during a move. */
-/* Rehash sm's non-zero counts into the spare table and swap the two: no
- * allocation.  Live entries never exceed the problem's soft memberships,
- * a quarter of the capacity (bld_state_new), so after compaction the
- * table is at most a quarter full. */
-static void soft_compact(loc_build_state *s)
-{
-    softmap *m = &s->sm, *n = &s->spare;
-    memset(n->keys, 0, n->cap * sizeof *n->keys);
-    n->used = 0;
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->keys[i] && m->vals[i]) {
-            size_t j = soft_slot(n, m->keys[i]);
-            n->keys[j] = m->keys[i];
-            n->vals[j] = m->vals[i];
-            n->used++;
-        }
-    softmap t = *m;
-    *m = *n;
-    *n = t;
-}
-
-loc_status bld_state_reserve(loc_build_state *s, size_t extra)
-{
-    if (2 * (s->sm.used + extra) > s->sm.cap && s->spare.keys && s->spare.cap == s->sm.cap)
-        soft_compact(s);
-    /* only when the table holds more live counts than bld_state_new sized
-     * it for (an exposed state reserving for many moves at once) */
-    while (2 * (s->sm.used + extra) > s->sm.cap)
-        if (soft_grow(s->p->ctx, &s->sm))
-            return LOC_ENOMEM;
-    return LOC_OK;
 }
 
 static uint32_t next_stamp(loc_build_state *s)
@@ -265,10 +191,10 @@ static double delta_soft(const loc_build_state *s, uint32_t u, int32_t A, int32_
     const problem *p = s->p;
     double d = 0;
     for (size_t k = p->sstart[u]; k < p->sstart[u + 1]; k++) {
-        uint32_t before = s->gdist[p->sgid[k]], after = before;
-        if (soft_get(&s->sm, p->skey[k], A) == p->scnt[k])
+        uint32_t g = p->sgid[k], before = s->gtouch[g], after = before;
+        if (soft_get(s, g, A) == p->scnt[k])
             after--;
-        if (soft_get(&s->sm, p->skey[k], B) == 0)
+        if (soft_get(s, g, B) == 0)
             after++;
         d += (double)(after > 1) - (double)(before > 1);
     }
@@ -407,13 +333,10 @@ static void bld_apply_move(loc_build_state *s, uint32_t u, int32_t B)
     s->H += s->lh[A] + s->lh[B];
     s->C += dc;
     s->P += dp;
+    /* A's count first: a group leaving A frees its slot before B takes one */
     for (size_t k = p->sstart[u]; k < p->sstart[u + 1]; k++) {
-        if (soft_get(&s->sm, p->skey[k], A) == p->scnt[k])
-            s->gdist[p->sgid[k]]--;
-        if (soft_get(&s->sm, p->skey[k], B) == 0)
-            s->gdist[p->sgid[k]]++;
-        soft_add(&s->sm, p->skey[k], A, -(int32_t)p->scnt[k]);
-        soft_add(&s->sm, p->skey[k], B, (int32_t)p->scnt[k]);
+        soft_add(s, p->sgid[k], A, -(int32_t)p->scnt[k]);
+        soft_add(s, p->sgid[k], B, (int32_t)p->scnt[k]);
     }
     s->lpop[A] -= p->upop[u];
     s->lpop[B] += p->upop[u];
@@ -477,8 +400,6 @@ loc_status bld_descend(loc_build_state *s, uint32_t *order, uint64_t *rng, int m
                 }
             }
             if (bestB >= 0 && bld_stays_connected(s, u)) {
-                if (bld_state_reserve(s, p->sstart[u + 1] - p->sstart[u]))
-                    return LOC_ENOMEM;
                 bld_apply_move(s, u, bestB);
                 moved++;
             }
@@ -568,8 +489,6 @@ loc_status bld_anneal(loc_build_state *s, uint64_t *rng, double moves, double ts
             }
             if (!bld_stays_connected(s, u))
                 continue;
-            if (bld_state_reserve(s, p->sstart[u + 1] - p->sstart[u]))
-                return LOC_ENOMEM;
             bld_apply_move(s, u, B);
         }
         double obj = bld_state_objective(s);
@@ -698,10 +617,6 @@ loc_build_state *loc_build_state_create(loc_ctx *ctx, const loc_build_input *in,
     t->p = &t->own;
     t->owns_problem = 1;
     loc_free(ctx, s);
-    if (bld_state_reserve(t, p.n * (in->ngroupings + 1))) {
-        loc_build_state_destroy(t);
-        return NULL;
-    }
     return t;
 }
 

@@ -474,8 +474,7 @@ static loc_status sub_prepare(loc_ctx *ctx, council_sub *c, const loc_build_opts
         j->tscale = pow(0.45, k % 4);
         j->passes = o->max_passes;
         if (!(j->s = bld_state_new(p, c->s->lab, c->nloc)) || !(j->best = loc_malloc(ctx, p->nu * sizeof *j->best)) ||
-            !(j->order = loc_malloc(ctx, p->nu * sizeof *j->order)) ||
-            bld_state_reserve(j->s, p->n * (c->in.ngroupings + 1)))
+            !(j->order = loc_malloc(ctx, p->nu * sizeof *j->order)))
             return LOC_ENOMEM;
         memcpy(j->order, c->order, p->nu * sizeof *c->order);
     }
