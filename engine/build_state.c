@@ -292,7 +292,7 @@ static int bld_stays_connected(loc_build_state *s, uint32_t u)
 }
 
 /* Population and council rules for moving u from A to B. */
-static int bld_bounds_ok(const loc_build_state *s, uint32_t u, int32_t B)
+static inline int bld_bounds_ok(const loc_build_state *s, uint32_t u, int32_t B)
 {
     const problem *p = s->p;
     int32_t A = s->lab[u];
@@ -410,19 +410,12 @@ loc_status bld_descend(loc_build_state *s, uint32_t *order, uint64_t *rng, int m
     return LOC_OK;
 }
 
-/* Simulated annealing: random boundary moves, a worse one accepted with
- * probability exp(-delta / T), T falling geometrically.  The best
- * labelling seen at the end of each temperature step is kept in best. */
-loc_status bld_anneal(loc_build_state *s, uint64_t *rng, double moves, double tscale, int32_t *best,
-                         double *best_obj)
+/* The mean worsening of a sample of 2,000 random picks (a unit and one of
+ * its neighbours' localities): what the starting temperature is scaled
+ * from; 0 when no pick worsens. */
+static double mean_worsening(loc_build_state *s, uint64_t *rng)
 {
     const problem *p = s->p;
-    /* best starts as the current labelling, whatever happens below */
-    *best_obj = bld_state_objective(s);
-    memcpy(best, s->lab, p->nu * sizeof *best);
-    if (p->nu < 2 || moves < 1)
-        return LOC_OK;
-    /* starting temperature: the mean worsening of a sample of moves */
     double sum = 0;
     size_t cnt = 0;
     for (int t = 0; t < 2000; t++) {
@@ -439,7 +432,75 @@ loc_status bld_anneal(loc_build_state *s, uint64_t *rng, double moves, double ts
             cnt++;
         }
     }
-    if (!cnt)
+    return cnt ? sum / (double)cnt : 0;
+}
+
+/* Whether a worse move of u from A to B is turned down at temperature T,
+ * drawing from r exactly as the plain test (delta, then one draw against
+ * exp(-delta / T)) would.  The boundary term is added last: it is at
+ * least minus u's whole boundary, so heterogeneity and soft splits alone
+ * often show the move worse than 38 T, which only a zero draw accepts
+ * (exp(-38) < 2^-54, below every draw but 0); then the draw is made as it
+ * would be and the boundary pass over u's edges is skipped: the same
+ * draws, the same moves, less work. */
+static int anneal_refuses(loc_build_state *s, uint64_t *r, uint32_t u, int32_t A, int32_t B, double T)
+{
+    const problem *p = s->p;
+    s->evaluated++;
+    double dh = p->kh * delta_het(s, u, A, B);
+    int has_soft = p->sstart[u] != p->sstart[u + 1];
+    double ds = has_soft ? p->ks * delta_soft(s, u, A, B) : 0;
+    double cmax = p->kc * p->ulen[u];
+    if (dh - cmax + ds > 38 * T + 1e-12 * (fabs(dh) + cmax + fabs(ds)))
+        return rng_unit(r) > 0;
+    double d = dh + p->kc * len_diff(s, u, A, B);
+    if (has_soft)
+        d += ds;
+    if (!(d > 0))
+        return 0;
+    double x = rng_unit(r);
+    return d > 38 * T ? x > 0 : x >= exp(-d / T);
+}
+
+/* One temperature step: per random picks (a unit and one of its
+ * neighbours' localities) at temperature T.  The generator's state is
+ * copied into a local for the step so that it stays in a register: most
+ * picks end after two draws and a few loads (they fall inside a
+ * locality), so the draws are a large share of the step. */
+static void anneal_step(loc_build_state *s, uint64_t *rng, size_t per, double T)
+{
+    const problem *p = s->p;
+    uint64_t r = *rng;
+    uint32_t nu = (uint32_t)p->nu;
+    for (size_t m = 0; m < per; m++) {
+        uint32_t u = rng_below(&r, nu);
+        size_t e0 = p->astart[u], deg = p->astart[u + 1] - e0;
+        if (!deg)
+            continue;
+        int32_t A = s->lab[u], B = s->lab[p->adj[e0 + rng_below(&r, (uint32_t)deg)]];
+        if (B == A || !bld_bounds_ok(s, u, B)) /* most picks are inside a locality */
+            continue;
+        if (anneal_refuses(s, &r, u, A, B, T) || !bld_stays_connected(s, u))
+            continue;
+        bld_apply_move(s, u, B);
+    }
+    *rng = r;
+}
+
+/* Simulated annealing: random boundary moves, a worse one accepted with
+ * probability exp(-delta / T), T falling geometrically over 50 steps.
+ * The best labelling seen at the end of each step is kept in best. */
+loc_status bld_anneal(loc_build_state *s, uint64_t *rng, double moves, double tscale, int32_t *best,
+                      double *best_obj)
+{
+    const problem *p = s->p;
+    /* best starts as the current labelling, whatever happens below */
+    *best_obj = bld_state_objective(s);
+    memcpy(best, s->lab, p->nu * sizeof *best);
+    if (p->nu < 2 || moves < 1)
+        return LOC_OK;
+    double mean = mean_worsening(s, rng);
+    if (!(mean > 0))
         return LOC_OK;
     /* starting at the mean worsening (tscale 1) accepts about a third of
      * the worse moves.  The best start depends on the weights: on the
@@ -447,50 +508,12 @@ loc_status bld_anneal(loc_build_state *s, uint64_t *rng, double moves, double ts
      * at 0.2 and 0.15-0.2 at 0.4, where nearly every move splits a group
      * and the mean worsening is mostly the split penalty, so the starts
      * run at different scales and the best result is kept. */
-    double t0 = tscale * sum / (double)cnt, t1 = t0 * 1e-3;
+    double t0 = tscale * mean, t1 = t0 * 1e-3;
     const int steps = 50;
     size_t per = (size_t)(moves / steps) + 1;
     double T = t0, cool = pow(t1 / t0, 1.0 / steps);
     for (int step = 0; step < steps; step++, T *= cool) {
-        for (size_t m = 0; m < per; m++) {
-            uint32_t u = rng_below(rng, (uint32_t)p->nu);
-            size_t deg = p->astart[u + 1] - p->astart[u];
-            if (!deg)
-                continue;
-            int32_t B = s->lab[p->adj[p->astart[u] + rng_below(rng, (uint32_t)deg)]];
-            if (B == s->lab[u] || !bld_bounds_ok(s, u, B)) /* most picks are inside a locality */
-                continue;
-            /* the move's change, as bld_move_delta adds it up, but the
-             * boundary term last: it is at least minus u's whole boundary,
-             * so that heterogeneity and soft splits alone often show the
-             * move worse than 38 T, which only a zero draw accepts (below);
-             * then the draw is made as it would be and the boundary term
-             * never counted: the same draws, the same moves, less work */
-            int32_t A = s->lab[u];
-            s->evaluated++;
-            double dh = p->kh * delta_het(s, u, A, B);
-            int has_soft = p->sstart[u] != p->sstart[u + 1];
-            double ds = has_soft ? p->ks * delta_soft(s, u, A, B) : 0;
-            double cmax = p->kc * p->ulen[u];
-            if (dh - cmax + ds > 38 * T + 1e-12 * (fabs(dh) + cmax + fabs(ds))) {
-                if (rng_unit(rng) > 0)
-                    continue;
-            } else {
-                double d = dh + p->kc * len_diff(s, u, A, B);
-                if (has_soft)
-                    d += ds;
-                if (d > 0) {
-                    /* exp(-38) < 2^-54, below every draw but 0: past that the
-                     * draw alone decides, with the same answer and no exp */
-                    double r = rng_unit(rng);
-                    if (d > 38 * T ? r > 0 : r >= exp(-d / T))
-                        continue;
-                }
-            }
-            if (!bld_stays_connected(s, u))
-                continue;
-            bld_apply_move(s, u, B);
-        }
+        anneal_step(s, rng, per, T);
         double obj = bld_state_objective(s);
         if (obj < *best_obj) {
             *best_obj = obj;
