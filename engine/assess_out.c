@@ -24,7 +24,7 @@ static int put_num(FILE *f, double v)
         return 0;
     if (v == 0)
         v = 0; /* no "-0" */
-    return fprintf(f, "%.6g", v) < 0 ? EOF : 0;
+    return loc_put_g(f, v, 6);
 }
 
 /* A sum of counts or weights: every digit it has. */
@@ -32,7 +32,7 @@ static int put_sum(FILE *f, double v)
 {
     if (!isfinite(v))
         return 0;
-    return fprintf(f, "%.15g", v == 0 ? 0 : v) < 0 ? EOF : 0;
+    return loc_put_g(f, v == 0 ? 0 : v, 15);
 }
 
 static const char *cmp_name(int c) { return c == LOC_CMP_COUNCIL_REST ? "council_rest" : "scotland"; }
@@ -55,18 +55,18 @@ loc_status loc_assess_write_indicators(loc_ctx *ctx, const loc_assess *a, const 
                 const loc_assess_cell *cell = loc_assess_cell_get(a, k, j, (loc_comparator)c);
                 int bad = loc_put_csv_field(f, loc_partition_code(a->p, k)) == EOF || fputc(',', f) == EOF ||
                           loc_put_csv_field(f, loc_zones_indicator(a->z, j)->name) == EOF ||
-                          fprintf(f, ",%s,", cmp_name(c)) < 0 || put_num(f, cell->est.est) || fputc(',', f) == EOF ||
+                          loc_fprintf(f, ",%s,", cmp_name(c)) < 0 || put_num(f, cell->est.est) || fputc(',', f) == EOF ||
                           put_num(f, cell->est.low) || fputc(',', f) == EOF || put_num(f, cell->est.high) ||
                           fputc(',', f) == EOF || put_num(f, cell->cmp_value) || fputc(',', f) == EOF ||
                           put_num(f, cell->diff.low) || fputc(',', f) == EOF || put_num(f, cell->diff.high) ||
-                          fprintf(f, ",%s,", loc_stats_flag_name(cell->flag)) < 0 || put_num(f, cell->p) ||
+                          loc_fprintf(f, ",%s,", loc_stats_flag_name(cell->flag)) < 0 || put_num(f, cell->p) ||
                           fputc(',', f) == EOF || put_sum(f, cell->sum_x) || fputc(',', f) == EOF ||
                           put_sum(f, cell->sum_w) ||
-                          fprintf(f, ",%zu,%zu,", cell->zones_used, cell->zones_missing) < 0 ||
+                          loc_fprintf(f, ",%zu,%zu,", cell->zones_used, cell->zones_missing) < 0 ||
                           put_num(f, cell->q) || fputc(',', f) == EOF || put_num(f, cell->se) ||
                           fputc(',', f) == EOF || put_num(f, cell->limit) || fputc(',', f) == EOF ||
                           put_num(f, cell->effect) || fputc(',', f) == EOF || put_num(f, cell->size) ||
-                          fprintf(f, ",%zu,%d\n", cell->zones_suppressed, cell->flag_sensitive) < 0;
+                          loc_fprintf(f, ",%zu,%d\n", cell->zones_suppressed, cell->flag_sensitive) < 0;
                 if (bad)
                     st = loc_afile_failed(ctx, &af);
             }
@@ -103,10 +103,10 @@ loc_status loc_assess_write_localities(loc_ctx *ctx, const loc_assess *a, const 
                   loc_put_csv_field(f, c >= 0 ? loc_zones_council_code(a->z, (size_t)c) : "") == EOF ||
                   fputc(',', f) == EOF ||
                   loc_put_csv_field(f, c >= 0 ? loc_zones_council_name(a->z, (size_t)c) : "") == EOF ||
-                  fprintf(f, ",%.0f,%zu,%zu,%zu,%d,%d,", loc_partition_population(a->p, k), nz, a->poorer[2 * k],
+                  loc_fprintf(f, ",%.0f,%zu,%zu,%zu,%d,%d,", loc_partition_population(a->p, k), nz, a->poorer[2 * k],
                           a->poorer[2 * k + 1], a->qualifies[k], a->over[k]) < 0 ||
-                  (a->discont[k] >= 0 ? fprintf(f, "%d", a->discont[k]) < 0 : 0) ||
-                  fprintf(f, ",%d,%zu,%zu,%d,%zu,", a->cross[k], a->pdomains[2 * k], a->pdomains[2 * k + 1],
+                  (a->discont[k] >= 0 ? loc_fprintf(f, "%d", a->discont[k]) < 0 : 0) ||
+                  loc_fprintf(f, ",%d,%zu,%zu,%d,%zu,", a->cross[k], a->pdomains[2 * k], a->pdomains[2 * k + 1],
                           a->share_poorer[k], sensitive_flags(a, k)) < 0 ||
                   loc_put_csv_field(f, loc_assess_reason(a, k)) == EOF || fputc('\n', f) == EOF;
         if (bad)
@@ -135,11 +135,11 @@ loc_status loc_assess_write_dispersion(loc_ctx *ctx, const loc_assess *a, const 
         for (int c = 0; c < 2 && !st; c++) {
             const loc_assess_disp *d = &a->disp[j * 2 + (size_t)c];
             int bad = loc_put_csv_field(f, ind->name) == EOF ||
-                      fprintf(f, ",%s,%s,%zu,%d,", cmp_name(c), loc_ind_type_name(ind->type), d->units,
+                      loc_fprintf(f, ",%s,%s,%zu,%d,", cmp_name(c), loc_ind_type_name(ind->type), d->units,
                               d->from_zones) < 0 ||
                       put_num(f, d->phi) || fputc(',', f) == EOF || put_num(f, d->tau2 * k * k) ||
                       fputc(',', f) == EOF || put_num(f, sqrt(w) * k) || fputc(',', f) == EOF ||
-                      put_num(f, base > 0 ? w * a->zone_w[j] / base : NAN) || fprintf(f, ",%s\n", applied[a->o.od]) < 0;
+                      put_num(f, base > 0 ? w * a->zone_w[j] / base : NAN) || loc_fprintf(f, ",%s\n", applied[a->o.od]) < 0;
             if (bad)
                 st = loc_afile_failed(ctx, &af);
         }

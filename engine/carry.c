@@ -303,7 +303,7 @@ loc_status loc_partition_write_carried_csv(loc_ctx *ctx, const loc_partition *p,
         int32_t k = loc_partition_labels(p)[i];
         const char *w = how[i] <= LOC_PLACED_NONE ? WORD[how[i]] : "";
         if (loc_put_csv_field(af.f, loc_zones_code(z, i)) == EOF || fputc(',', af.f) == EOF ||
-            loc_put_csv_field(af.f, k >= 0 ? loc_partition_code(p, (size_t)k) : "") == EOF || fprintf(af.f, ",%s", w) < 0 ||
+            loc_put_csv_field(af.f, k >= 0 ? loc_partition_code(p, (size_t)k) : "") == EOF || loc_fprintf(af.f, ",%s", w) < 0 ||
             loc_put_pop_eol(af.f, pop[i]))
             st = loc_afile_failed(ctx, &af);
     }

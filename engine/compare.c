@@ -147,11 +147,11 @@ static int put_header(FILE *f, const loc_release *const *rel, size_t n, const ch
     int bad = fputs("locality_code,locality_name", f) == EOF;
     for (size_t k = 0; k < n; k++) {
         const char *r = rel[k]->name;
-        bad |= fprintf(f, ",%s_plan_required,%s_poorer_council_rest,%s_poorer_scotland,%s_poorer_domains_council_rest,"
+        bad |= loc_fprintf(f, ",%s_plan_required,%s_poorer_council_rest,%s_poorer_scotland,%s_poorer_domains_council_rest,"
                           "%s_poorer_domains_scotland,%s_placed_by_most",
                        r, r, r, r, r, r) < 0;
         for (size_t q = 0; q < nkey; q++)
-            bad |= fprintf(f, ",%s_%s,%s_%s_flag_scotland", r, key[q], r, key[q]) < 0;
+            bad |= loc_fprintf(f, ",%s_%s,%s_%s_flag_scotland", r, key[q], r, key[q]) < 0;
     }
     return bad | (fputs(",status\n", f) == EOF);
 }
@@ -168,11 +168,11 @@ static int put_cells(FILE *f, const loc_release *r, const char *code, int *bad)
         return -1;
     }
     const rel_row *w = &r->rows[k];
-    *bad |= fprintf(f, ",%d,%zu,%zu,%zu,%zu,", w->plan, w->poorer[0], w->poorer[1], w->pdomains[0], w->pdomains[1]) < 0;
+    *bad |= loc_fprintf(f, ",%d,%zu,%zu,%zu,%zu,", w->plan, w->poorer[0], w->poorer[1], w->pdomains[0], w->pdomains[1]) < 0;
     if (w->placed > 0)
-        *bad |= fprintf(f, "%.4g", w->most / w->placed) < 0;
+        *bad |= loc_fprintf(f, "%.4g", w->most / w->placed) < 0;
     for (size_t q = 0; q < r->nkey; q++)
-        *bad |= fprintf(f, ",%s,%s", w->flag[q] ? w->est[q] : "", w->flag[q] ? w->flag[q] : "") < 0;
+        *bad |= loc_fprintf(f, ",%s,%s", w->flag[q] ? w->est[q] : "", w->flag[q] ? w->flag[q] : "") < 0;
     return w->plan;
 }
 
@@ -222,7 +222,7 @@ loc_status loc_compare_write_csv(loc_ctx *ctx, const loc_release *const *rel, si
                 no += plan == 0;
             }
             loc_course c = yes && !no ? LOC_COURSE_PERSISTENT : yes ? LOC_COURSE_CHANGED : LOC_COURSE_NEVER;
-            bad |= fprintf(af.f, ",%s\n", loc_course_name(c)) < 0;
+            bad |= loc_fprintf(af.f, ",%s\n", loc_course_name(c)) < 0;
             if (bad)
                 st = loc_afile_failed(ctx, &af);
             sum->localities++;

@@ -187,7 +187,7 @@ double loc_ensemble_locality_share(const loc_ensemble *e, const loc_partition *m
 
 static int put_share(FILE *f, double v)
 {
-    return isnan(v) ? fputs("", f) : fprintf(f, "%.4f", v);
+    return isnan(v) ? fputs("", f) : loc_fprintf(f, "%.4f", v);
 }
 
 static loc_status write_zones(loc_ctx *ctx, const loc_ensemble *e, const loc_partition *main, const loc_assess *as,
@@ -207,7 +207,7 @@ static loc_status write_zones(loc_ctx *ctx, const loc_ensemble *e, const loc_par
             continue;
         bad = loc_put_csv_field(af.f, loc_zones_code(z, r)) == EOF || fputc(',', af.f) == EOF ||
               loc_put_csv_field(af.f, loc_partition_code(main, (size_t)lab[r])) == EOF ||
-              fprintf(af.f, ",%d,", loc_assess_qualifies(as, (size_t)lab[r]) ? 1 : 0) < 0 ||
+              loc_fprintf(af.f, ",%d,", loc_assess_qualifies(as, (size_t)lab[r]) ? 1 : 0) < 0 ||
               put_share(af.f, e->zone_share[r]) < 0 || fputc('\n', af.f) == EOF;
     }
     if (bad)
@@ -229,7 +229,7 @@ static loc_status write_localities(loc_ctx *ctx, const loc_ensemble *e, const lo
         const char *name = loc_partition_name(main, k);
         bad = loc_put_csv_field(af.f, loc_partition_code(main, k)) == EOF || fputc(',', af.f) == EOF ||
               loc_put_csv_field(af.f, name ? name : "") == EOF ||
-              fprintf(af.f, ",%d,%u,", loc_assess_qualifies(as, k) ? 1 : 0, e->similar[k]) < 0 ||
+              loc_fprintf(af.f, ",%d,%u,", loc_assess_qualifies(as, k) ? 1 : 0, e->similar[k]) < 0 ||
               put_share(af.f, loc_ensemble_flag_holds(e, k)) < 0 || fputc(',', af.f) == EOF ||
               put_share(af.f, loc_ensemble_locality_share(e, main, k)) < 0 || fputc('\n', af.f) == EOF;
     }
@@ -252,7 +252,7 @@ static int put_locality_cells(FILE *f, const loc_ensemble *e, const loc_partitio
     long k = loc_partition_find(main, key);
     if (k < 0)
         return fputs(",,", f);
-    return fprintf(f, "%u,", e->similar[k]) < 0 || put_share(f, loc_ensemble_flag_holds(e, (size_t)k)) < 0 ||
+    return loc_fprintf(f, "%u,", e->similar[k]) < 0 || put_share(f, loc_ensemble_flag_holds(e, (size_t)k)) < 0 ||
                    fputc(',', f) == EOF || put_share(f, loc_ensemble_locality_share(e, main, (size_t)k)) < 0
                ? EOF
                : 0;
@@ -281,7 +281,7 @@ static loc_status append_columns(loc_ctx *ctx, const loc_ensemble *e, const loc_
     int bad = 0;
     for (size_t c = 0; c < nc && !bad; c++)
         bad = (c && fputc(',', af.f) == EOF) || loc_csv_put_field(af.f, loc_csv_header(csv, c)) == EOF;
-    bad = bad || fprintf(af.f, ",%s\n", extra) < 0;
+    bad = bad || loc_fprintf(af.f, ",%s\n", extra) < 0;
     for (size_t r = 0; r < loc_csv_nrows(csv) && !bad; r++) {
         for (size_t c = 0; c < nc && !bad; c++)
             bad = (c && fputc(',', af.f) == EOF) || loc_csv_put_field(af.f, loc_csv_field(csv, r, c)) == EOF;

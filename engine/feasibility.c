@@ -267,11 +267,11 @@ loc_status loc_feasibility_write_csv(loc_ctx *ctx, const loc_feasibility *rows, 
         why(f, in, &o, reason, sizeof reason);
         bad = loc_put_csv_field(af.f, code ? code : cc) == EOF || fputc(',', af.f) == EOF ||
               loc_put_csv_field(af.f, name ? name : cn) == EOF ||
-              fprintf(af.f, ",%s,", part) < 0 ||
+              loc_fprintf(af.f, ",%s,", part) < 0 ||
               loc_put_csv_field(af.f, node_code(in, f->first_node, c1, sizeof c1)) == EOF ||
-              fprintf(af.f, ",%zu,%.0f,%.0f,", f->zones, f->population, f->largest_unit) < 0 ||
+              loc_fprintf(af.f, ",%zu,%.0f,%.0f,", f->zones, f->population, f->largest_unit) < 0 ||
               loc_put_csv_field(af.f, node_code(in, f->largest_node, c2, sizeof c2)) == EOF ||
-              fprintf(af.f, ",%zu,%s,%s,", f->units_over_ceiling, f->floor_holds ? "yes" : "no",
+              loc_fprintf(af.f, ",%zu,%s,%s,", f->units_over_ceiling, f->floor_holds ? "yes" : "no",
                       f->ceiling_holds ? "yes" : "no") < 0 ||
               loc_put_csv_field(af.f, reason) == EOF || fputc('\n', af.f) == EOF;
     }

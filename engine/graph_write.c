@@ -29,7 +29,7 @@ loc_status loc_graph_write_csv(loc_ctx *ctx, const loc_graph *g, const char *con
                 continue;
             if (loc_put_csv_field(af.f, codes[i]) == EOF || fputc(',', af.f) == EOF
                 || loc_put_csv_field(af.f, codes[g->adj[k]]) == EOF
-                || fprintf(af.f, ",%.2f,%s\n", g->len_m[k], loc_edge_kind_name((loc_edge_kind)g->kind[k])) < 0)
+                || loc_fprintf(af.f, ",%.2f,%s\n", g->len_m[k], loc_edge_kind_name((loc_edge_kind)g->kind[k])) < 0)
                 st = loc_afile_failed(ctx, &af);
         }
     }
@@ -63,7 +63,7 @@ static int put_word(FILE *f, const char *s, const char *dflt)
 
 static loc_status write_header(loc_ctx *ctx, loc_afile *af, const loc_graph *g, const char *layer, const char *id_field)
 {
-    if (fprintf(af->f, "0 %zu ", g->n) < 0 || put_word(af->f, layer, "unknown") == EOF || fputc(' ', af->f) == EOF
+    if (loc_fprintf(af->f, "0 %zu ", g->n) < 0 || put_word(af->f, layer, "unknown") == EOF || fputc(' ', af->f) == EOF
         || put_word(af->f, id_field, "id") == EOF || fputc('\n', af->f) == EOF)
         return loc_afile_failed(ctx, af);
     return LOC_OK;
@@ -78,10 +78,10 @@ loc_status loc_graph_write_gal(loc_ctx *ctx, const loc_graph *g, const char *con
         return st;
     st = write_header(ctx, &af, g, layer, id_field);
     for (size_t i = 0; !st && i < g->n; i++) {
-        if (fprintf(af.f, "%s %zu\n", codes[i], g->offsets[i + 1] - g->offsets[i]) < 0)
+        if (loc_fprintf(af.f, "%s %zu\n", codes[i], g->offsets[i + 1] - g->offsets[i]) < 0)
             st = loc_afile_failed(ctx, &af);
         for (size_t k = g->offsets[i]; !st && k < g->offsets[i + 1]; k++)
-            if (fprintf(af.f, k > g->offsets[i] ? " %s" : "%s", codes[g->adj[k]]) < 0)
+            if (loc_fprintf(af.f, k > g->offsets[i] ? " %s" : "%s", codes[g->adj[k]]) < 0)
                 st = loc_afile_failed(ctx, &af);
         if (!st && fputc('\n', af.f) == EOF)
             st = loc_afile_failed(ctx, &af);
@@ -99,7 +99,7 @@ loc_status loc_graph_write_gwt(loc_ctx *ctx, const loc_graph *g, const char *con
     st = write_header(ctx, &af, g, layer, id_field);
     for (size_t i = 0; !st && i < g->n; i++)
         for (size_t k = g->offsets[i]; !st && k < g->offsets[i + 1]; k++)
-            if (fprintf(af.f, "%s %s %.2f\n", codes[i], codes[g->adj[k]], g->len_m[k]) < 0)
+            if (loc_fprintf(af.f, "%s %s %.2f\n", codes[i], codes[g->adj[k]], g->len_m[k]) < 0)
                 st = loc_afile_failed(ctx, &af);
     return loc_afile_close(ctx, &af, st);
 }

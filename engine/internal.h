@@ -112,6 +112,21 @@ loc_status loc_afile_failed(loc_ctx *ctx, const loc_afile *af);
  * EOF on a write error. */
 int loc_put_csv_field(FILE *f, const char *s);
 
+/* printf's "%.Pg" of v, written without printf (numfmt.c): the same
+ * text for every double and precision, exact rounding, a few times
+ * faster.  buf holds LOC_FMT_G_SIZE bytes; returns the length. */
+#define LOC_FMT_G_SIZE 40
+size_t loc_fmt_g(char *buf, double v, int prec);
+/* loc_fmt_g of v written to f; EOF on a write error. */
+int loc_put_g(FILE *f, double v, int prec);
+/* fprintf with the same text, formatting %s %c %d %i %u (with z, l, ll),
+ * %.Pf, %.Pg (P a number or '*') and %% itself: libraries the tool loads
+ * register printf extensions, which send every glibc printf down its
+ * slow positional path.  A format with anything else (flags, widths, other
+ * conversions) goes to vfprintf whole.  The byte count, or -1 on a write
+ * error. */
+int loc_fprintf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* ",POPULATION\n" (empty when missing) ending a zone's line of zones.csv
  * or carried.csv; EOF on error (partition.c). */
 int loc_put_pop_eol(FILE *f, double pop);

@@ -233,9 +233,9 @@ static void json_str(FILE *f, const char *s)
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
+            loc_fprintf(f, "\\%c", c);
         else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
+            loc_fprintf(f, "\\u%04x", c);
         else
             fputc(c, f);
     }
@@ -268,7 +268,7 @@ static void json_input(FILE *f, int *first, const char *role, const char *path)
     fputs(", \"path\": ", f);
     json_str(f, path);
     if (ok) {
-        fprintf(f, ", \"bytes\": %llu, \"sha256\": ", (unsigned long long)bytes);
+        loc_fprintf(f, ", \"bytes\": %llu, \"sha256\": ", (unsigned long long)bytes);
         json_str(f, hex);
         fputc('}', f);
     } else {
@@ -301,7 +301,7 @@ static loc_status write_run_json(loc_outset *s)
         fputs(", ", f);
         json_str(f, a->command ? a->command : "");
     }
-    fprintf(f, "],\n  \"started\": \"%s\",\n  \"finished\": \"%s\",\n  \"inputs\": [", t0, t1);
+    loc_fprintf(f, "],\n  \"started\": \"%s\",\n  \"finished\": \"%s\",\n  \"inputs\": [", t0, t1);
     int first = 1;
     for (size_t k = 0; k < a->ninputs; k++)
         json_input(f, &first, a->inputs[k].role, a->inputs[k].path);

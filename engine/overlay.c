@@ -554,9 +554,9 @@ loc_status loc_write_zones_split_csv(loc_ctx *ctx, const loc_partition *p, const
             snprintf(num, sizeof num, "%.0f", pop[rows[s]]);
         if (loc_put_csv_field(af.f, loc_zones_code(z, rows[s])) == EOF || fputc(',', af.f) == EOF ||
             loc_put_csv_field(af.f, loc_partition_code(p, (size_t)q->first)) == EOF ||
-            fprintf(af.f, ",%.4f,", q->share1) < 0 ||
+            loc_fprintf(af.f, ",%.4f,", q->share1) < 0 ||
             loc_put_csv_field(af.f, q->second >= 0 ? loc_partition_code(p, (size_t)q->second) : "") == EOF ||
-            fprintf(af.f, ",%.4f,%s\n", q->second >= 0 ? q->share2 : 0.0, num) < 0)
+            loc_fprintf(af.f, ",%.4f,%s\n", q->second >= 0 ? q->share2 : 0.0, num) < 0)
             st = loc_afile_failed(ctx, &af);
     }
     return loc_afile_close(ctx, &af, st);

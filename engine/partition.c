@@ -377,7 +377,7 @@ const uint32_t *loc_partition_members(const loc_partition *p, size_t k, size_t *
 /* ",POPULATION\n" (empty when missing) ending a zone's line; EOF on error. */
 int loc_put_pop_eol(FILE *f, double pop)
 {
-    return (isnan(pop) ? fputs(",\n", f) : fprintf(f, ",%.15g\n", pop)) < 0 ? EOF : 0;
+    return (isnan(pop) ? fputs(",\n", f) : loc_fprintf(f, ",%.15g\n", pop)) < 0 ? EOF : 0;
 }
 
 loc_status loc_partition_write_zones_csv(loc_ctx *ctx, const loc_partition *p, const char *path)

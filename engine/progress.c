@@ -677,7 +677,7 @@ void loc_progress_trend_counts(const loc_progress *pr, const char *indicator, in
 static void put_num(FILE *f, double v)
 {
     if (isfinite(v))
-        fprintf(f, ",%.6g", v);
+        loc_fprintf(f, ",%.6g", v);
     else
         fputc(',', f);
 }
@@ -689,13 +689,13 @@ loc_status loc_progress_write(loc_ctx *ctx, const loc_progress *pr, const char *
     if (st)
         return st;
     FILE *f = af.f;
-    fprintf(f, "kind,locality_code,locality_name,council_code,indicator,measure,baseline,plan_year,target_1y,target_3y,"
+    loc_fprintf(f, "kind,locality_code,locality_name,council_code,indicator,measure,baseline,plan_year,target_1y,target_3y,"
                "target_10y");
     for (size_t k = 0; k < pr->nrel; k++)
         for (int q = 0; q < 3; q++)
-            fprintf(f, ",%s_%s,%s_%s_low,%s_%s_high", pr->r[k].name, MEASURES[q], pr->r[k].name, MEASURES[q],
+            loc_fprintf(f, ",%s_%s,%s_%s_low,%s_%s_high", pr->r[k].name, MEASURES[q], pr->r[k].name, MEASURES[q],
                     pr->r[k].name, MEASURES[q]);
-    fprintf(f, ",latest,expected,change,change_se,status,note\n");
+    loc_fprintf(f, ",latest,expected,change,change_se,status,note\n");
     for (size_t i = 0; i < pr->nrows; i++) {
         const loc_progress_row *w = &pr->rows[i];
         const char *name = "";
@@ -714,7 +714,7 @@ loc_status loc_progress_write(loc_ctx *ctx, const loc_progress *pr, const char *
         loc_put_csv_field(f, fld(pr->held, (size_t)loc_strmap_get(pr->loc_council, w->locality), pr->h_council));
         fputc(',', f);
         loc_put_csv_field(f, w->indicator);
-        fprintf(f, ",%s,%s,%d", MEASURES[w->measure], pr->r[w->baseline].name, w->plan_year);
+        loc_fprintf(f, ",%s,%s,%d", MEASURES[w->measure], pr->r[w->baseline].name, w->plan_year);
         for (int h = 0; h < 3; h++)
             put_num(f, w->target[h]);
         for (size_t k = 0; k < pr->nrel; k++) {
@@ -730,11 +730,11 @@ loc_status loc_progress_write(loc_ctx *ctx, const loc_progress *pr, const char *
                 }
             }
         }
-        fprintf(f, ",%s", w->latest < pr->nrel ? pr->r[w->latest].name : "");
+        loc_fprintf(f, ",%s", w->latest < pr->nrel ? pr->r[w->latest].name : "");
         put_num(f, w->expected);
         put_num(f, w->change);
         put_num(f, w->change_se);
-        fprintf(f, ",%s,", loc_progress_status_name(w->status));
+        loc_fprintf(f, ",%s,", loc_progress_status_name(w->status));
         loc_put_csv_field(f, w->note);
         if (fputc('\n', f) == EOF) {
             st = loc_afile_failed(ctx, &af);

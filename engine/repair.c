@@ -600,7 +600,7 @@ loc_status loc_repair_write_changes_csv(loc_ctx *ctx, const loc_partition *given
             snprintf(num, sizeof num, "%.0f", pop[i]);
         if (loc_put_csv_field(af.f, loc_zones_code(z, i)) == EOF || fputc(',', af.f) == EOF ||
             loc_put_csv_field(af.f, ca) == EOF || fputc(',', af.f) == EOF || loc_put_csv_field(af.f, cb) == EOF ||
-            fprintf(af.f, ",%s\n", num) < 0)
+            loc_fprintf(af.f, ",%s\n", num) < 0)
             st = loc_afile_failed(ctx, &af);
     }
     return loc_afile_close(ctx, &af, st);

@@ -119,7 +119,7 @@ static loc_status put_tables(rep *r)
     qsort(order, n, sizeof *order, cmp_severity); /* codes are unique: a total order */
     fputs("<h2 id=\"localities\">Localities</h2>\n", f);
     if (r->flag_col >= 0) {
-        fprintf(f, "<p>%zu of %zu localities: ", nf, n);
+        loc_fprintf(f, "<p>%zu of %zu localities: ", nf, n);
         rep_esc(f, r->o->flag_label ? r->o->flag_label : "locality plan required");
         fputs(". The most severe first: flagged localities, then by the number of indicators on which the "
               "locality is significantly poorer. Every column of the assessment is in <code>localities.csv</code> "
@@ -133,7 +133,7 @@ static loc_status put_tables(rep *r)
         size_t k = order[i].k, nm, pr, ps;
         loc_partition_members(p, k, &nm);
         poorer_counts(r, k, &pr, &ps);
-        fprintf(f, "<tr%s><td><a href=\"#", rep_flagged(r, k) ? " class=\"flag\"" : "");
+        loc_fprintf(f, "<tr%s><td><a href=\"#", rep_flagged(r, k) ? " class=\"flag\"" : "");
         rep_put_anchor(r, k);
         fputs("\">", f);
         rep_esc(f, loc_partition_name(p, k)[0] ? loc_partition_name(p, k) : loc_partition_code(p, k));
@@ -143,10 +143,10 @@ static loc_status put_tables(rep *r)
         rep_esc(f, rep_council_name(r, k));
         fputs("</td><td class=\"n\">", f);
         rep_num(f, loc_partition_population(p, k));
-        fprintf(f, "</td><td class=\"n\">%zu</td><td>%s</td><td class=\"why\">", nm,
+        loc_fprintf(f, "</td><td class=\"n\">%zu</td><td>%s</td><td class=\"why\">", nm,
                 r->flag_col < 0 ? "&ndash;" : rep_flagged(r, k) ? "<b>required</b>" : "no");
         rep_esc(f, reason_of(r, k));
-        fprintf(f, "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td></tr>\n", pr, ps);
+        loc_fprintf(f, "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td></tr>\n", pr, ps);
     }
     fputs("</tbody></table>\n", f);
     loc_free(r->ctx, order);
@@ -205,7 +205,7 @@ static loc_status prepare_spines(rep *r, spine *sp)
         /* the bars as background gradients of the cell: no element per
          * row but the two markers, so 1,240 profiles stay light */
         double xa = fmin(a, b) / 2, xb = fmax(a, b) / 2, xc = fmin(c, d) / 2, xd = fmax(c, d) / 2;
-        fprintf(f, "td.j%zu{background:linear-gradient(#000,#000) no-repeat 50%% 0/1px 100%%,linear-gradient(to right,"
+        loc_fprintf(f, "td.j%zu{background:linear-gradient(#000,#000) no-repeat 50%% 0/1px 100%%,linear-gradient(to right,"
                    "transparent %.1f%%,#e0e0e0 %.1f%%,#e0e0e0 %.1f%%,#a8a8a8 %.1f%%,#a8a8a8 %.1f%%,#e0e0e0 %.1f%%,"
                    "#e0e0e0 %.1f%%,transparent %.1f%%) no-repeat 0 50%%/100%% 8px}\n",
                 j, xa, xa, xc, xc, fmax(xd, xc + 0.5), fmax(xd, xc + 0.5), fmax(xb, xa + 0.5), fmax(xb, xa + 0.5));
@@ -253,7 +253,7 @@ static void put_profile(rep *r, size_t k, const spine *sp)
     rep_esc(f, rep_council_name(r, k));
     fputs(" &middot; ", f);
     rep_num(f, loc_partition_population(p, k));
-    fprintf(f, " residents &middot; %zu zones &middot; %.1f km&sup2;</p>\n", nm, r->d->area[k] / 1e6);
+    loc_fprintf(f, " residents &middot; %zu zones &middot; %.1f km&sup2;</p>\n", nm, r->d->area[k] / 1e6);
     if (r->flag_col >= 0) {
         fputs(rep_flagged(r, k) ? "<p class=\"why flag\"><b>Locality plan required.</b> " : "<p class=\"why\">Not flagged. ",
               f);
@@ -265,21 +265,21 @@ static void put_profile(rep *r, size_t k, const spine *sp)
         /* the council's map and the locality's own path over it, both by
          * reference: the stroke is the highlight, the fill the same */
         const double *g = r->gsize[r->group[k]];
-        fprintf(f, "<svg class=\"pmap\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"", g[0], g[1]);
+        loc_fprintf(f, "<svg class=\"pmap\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"", g[0], g[1]);
         rep_esc(f, name);
         fputs(" on the map of ", f);
         rep_esc(f, rep_council_name(r, k));
-        fprintf(f, "\"><use href=\"#cm-%ld\" stroke=\"#777\" stroke-width=\".5\"/><use href=\"#lp-%zu\" "
+        loc_fprintf(f, "\"><use href=\"#cm-%ld\" stroke=\"#777\" stroke-width=\".5\"/><use href=\"#lp-%zu\" "
                    "stroke=\"#000\" stroke-width=\"2.5\"/></svg>",
                 r->group[k], k);
         /* and a close-up: the same map, the view box around the locality */
         const double *b = r->bb[k];
         double w = fmax(b[2] - b[0], 4), h = fmax(b[3] - b[1], 4), side = fmax(w, h) * 1.6;
         double cxp = (b[0] + b[2]) / 2, cyp = (b[1] + b[3]) / 2;
-        fprintf(f, "<svg class=\"pmap\" viewBox=\"%.1f %.1f %.1f %.1f\" role=\"img\" aria-label=\"close-up of ",
+        loc_fprintf(f, "<svg class=\"pmap\" viewBox=\"%.1f %.1f %.1f %.1f\" role=\"img\" aria-label=\"close-up of ",
                 cxp - side / 2, cyp - side / 2, side, side);
         rep_esc(f, name);
-        fprintf(f, "\"><use href=\"#cm-%ld\" stroke=\"#777\" stroke-width=\"%.3f\"/><use href=\"#lp-%zu\" "
+        loc_fprintf(f, "\"><use href=\"#cm-%ld\" stroke=\"#777\" stroke-width=\"%.3f\"/><use href=\"#lp-%zu\" "
                    "stroke=\"#000\" stroke-width=\"%.3f\"/></svg>",
                 r->group[k], .8 * side / 260, k, 2.5 * side / 260);
     }
@@ -309,17 +309,17 @@ static void put_profile(rep *r, size_t k, const spine *sp)
                 if (!in->tested) {
                     fputs(c ? "" : "<td colspan=\"2\">not tested</td>", f);
                 } else if (fl)
-                    fprintf(f, "<td class=\"f%d\">%s</td>", fl, rep_flag_word(fl));
+                    loc_fprintf(f, "<td class=\"f%d\">%s</td>", fl, rep_flag_word(fl));
                 else
                     fputs("<td></td>", f);
             }
             /* a spine for the tested indicators; the others are described
              * by their numbers alone */
             if (in->tested && !isnan(s->half) && isfinite(v)) {
-                fprintf(f, "<td class=\"sp j%zu\">", j);
+                loc_fprintf(f, "<td class=\"sp j%zu\">", j);
                 if (isfinite(rest))
-                    fprintf(f, "<u style=\"left:%.0f%%\"></u>", fmin(fmax(spine_x(s, rest), 2), 198) / 2);
-                fprintf(f, "<i class=\"s%d\" style=\"left:%.0f%%\"></i>", fs, fmin(fmax(spine_x(s, v), 5), 195) / 2);
+                    loc_fprintf(f, "<u style=\"left:%.0f%%\"></u>", fmin(fmax(spine_x(s, rest), 2), 198) / 2);
+                loc_fprintf(f, "<i class=\"s%d\" style=\"left:%.0f%%\"></i>", fs, fmin(fmax(spine_x(s, v), 5), 195) / 2);
             } else {
                 fputs("<td>", f);
             }
@@ -353,7 +353,7 @@ static loc_status put_profiles(rep *r)
 
 static void put_kv(FILE *f, const char *title, const char *id, const loc_kv *kv, size_t n)
 {
-    fprintf(f, "<h2 id=\"%s\">%s</h2>\n", id, title);
+    loc_fprintf(f, "<h2 id=\"%s\">%s</h2>\n", id, title);
     if (!n) {
         fputs("<p>None given.</p>\n", f);
         return;
@@ -440,7 +440,7 @@ static void put_extra_tables(rep *r)
     FILE *f = r->f;
     for (size_t t = 0; t < r->o->ntables; t++) {
         const loc_report_table *tb = &r->o->tables[t];
-        fprintf(f, "<h2 id=\"");
+        loc_fprintf(f, "<h2 id=\"");
         rep_esc(f, tb->id);
         fputs("\">", f);
         rep_esc(f, tb->title);
@@ -507,7 +507,7 @@ static void put_map_data(rep *r)
             if (k)
                 fputc(',', f);
             if (isfinite(v))
-                fprintf(f, "%.6g", v);
+                loc_put_g(f, v, 6);
             else
                 fputs("null", f);
         }
@@ -600,7 +600,7 @@ static void put_scope(rep *r)
             }
         fputs(": ", r->f);
     } else if (used) {
-        fprintf(r->f, "%zu council areas: ", used);
+        loc_fprintf(r->f, "%zu council areas: ", used);
     }
     loc_free(r->ctx, seen);
 }
@@ -618,7 +618,7 @@ static loc_status put_page(rep *r)
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);
     rep_esc(f, title);
-    fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header class=\"tb\"><h1>", rep_style_sheet);
+    loc_fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header class=\"tb\"><h1>", rep_style_sheet);
     rep_esc(f, title);
     fputs("</h1>\n<p>", f);
     put_scope(r);
@@ -627,7 +627,7 @@ static loc_status put_page(rep *r)
     rep_grouped(f, pop);
     fputs(" residents", f);
     if (r->flag_col >= 0)
-        fprintf(f, "; %zu flagged", nflag);
+        loc_fprintf(f, "; %zu flagged", nflag);
     fputc('.', f);
     if (r->o->date) {
         fputs(" ", f);
@@ -678,7 +678,7 @@ static loc_status put_page(rep *r)
     put_kv(f, "Settings", "settings", r->o->settings, r->o->nsettings);
     put_kv(f, "Data sources", "sources", r->o->sources, r->o->nsources);
     put_map_data(r);
-    fprintf(f, "<script>\n%s</script>\n", SCRIPT);
+    loc_fprintf(f, "<script>\n%s</script>\n", SCRIPT);
     fputs("<footer>", f);
     for (size_t i = 0; i < r->o->nattribution; i++) {
         fputs("<p>", f);

@@ -77,14 +77,14 @@ static double cy(const chart *c, double y)
 static void put_frame(rep *r, const chart *c, size_t id, const char *xlabel, const char *unit, const char *alt)
 {
     FILE *f = r->f;
-    fprintf(f, "<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"", PLOT_W,
+    loc_fprintf(f, "<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"", PLOT_W,
             PLOT_H, PLOT_W, PLOT_H);
     rep_esc(f, alt);
     fputs("\">\n", f);
-    fprintf(f, "<defs><clipPath id=\"clip%zu\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>"
+    loc_fprintf(f, "<defs><clipPath id=\"clip%zu\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>"
                "</clipPath></defs>\n",
             id, c->L, c->T, c->W, c->H);
-    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fafafa\" stroke=\"#999\"/>\n", c->L,
+    loc_fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fafafa\" stroke=\"#999\"/>\n", c->L,
             c->T, c->W, c->H);
     double ys = nice_step(c->ymax - c->ymin);
     /* ticks from whole multiples of the step, so that labels never show
@@ -92,22 +92,22 @@ static void put_frame(rep *r, const chart *c, size_t id, const char *xlabel, con
     int ydec = (int)fmax(0, -floor(log10(ys) + 1e-9));
     for (long i = (long)ceil(c->ymin / ys - 1e-9); (double)i * ys <= c->ymax + 1e-12; i++) {
         double v = (double)i * ys;
-        fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
+        loc_fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
                    "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">", c->L, c->L + c->W, cy(c, v),
                 cy(c, v), c->L - 4, cy(c, v) + 4);
-        fprintf(f, "%.*f</text>\n", ydec, fabs(v) < 1e-12 ? 0 : v);
+        loc_fprintf(f, "%.*f</text>\n", ydec, fabs(v) < 1e-12 ? 0 : v);
     }
     double xs = nice_step(c->xmax);
     for (long i = 0; (double)i * xs <= c->xmax + 1e-9; i++) {
         double m = (double)i * xs;
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"middle\">", cx(c, m), c->T + c->H + 16);
+        loc_fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"middle\">", cx(c, m), c->T + c->H + 16);
         rep_num(f, m);
         fputs("</text>\n", f);
     }
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"axis\" text-anchor=\"middle\">", c->L + c->W / 2, PLOT_H - 6);
+    loc_fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"axis\" text-anchor=\"middle\">", c->L + c->W / 2, PLOT_H - 6);
     rep_esc(f, xlabel);
     fputs("</text>\n", f);
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"axis\">", 4.0, c->T - 8);
+    loc_fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"axis\">", 4.0, c->T - 8);
     rep_esc(f, alt);
     if (unit && *unit) {
         fputs(" (", f);
@@ -127,17 +127,17 @@ static void put_point(rep *r, const chart *c, size_t k, double x, double y, cons
     if (!named && !*cls && !off) {
         /* the council chart's unflagged points: named on the Scotland
          * chart beside it, so a big report stays small */
-        fprintf(f, "<circle cx=\"%.0f\" cy=\"%.0f\"/>\n", cx(c, x), cy(c, y));
+        loc_fprintf(f, "<circle cx=\"%.0f\" cy=\"%.0f\"/>\n", cx(c, x), cy(c, y));
         return;
     }
     /* kept short (the radius is in the style sheet): a report of all
      * Scotland draws some 44,000 of them */
     /* the unflagged, the most, take their colour from the style sheet */
     if (*cls || off)
-        fprintf(f, "<circle class=\"%s%s\" cx=\"%.0f\" cy=\"%.0f\"><title>", cls, off ? " off" : "", cx(c, x),
+        loc_fprintf(f, "<circle class=\"%s%s\" cx=\"%.0f\" cy=\"%.0f\"><title>", cls, off ? " off" : "", cx(c, x),
                 cy(c, y));
     else
-        fprintf(f, "<circle cx=\"%.0f\" cy=\"%.0f\"><title>", cx(c, x), cy(c, y));
+        loc_fprintf(f, "<circle cx=\"%.0f\" cy=\"%.0f\"><title>", cx(c, x), cy(c, y));
     rep_esc(f, loc_partition_name(r->d->p, k)[0] ? loc_partition_name(r->d->p, k) : loc_partition_code(r->d->p, k));
     fputs(": ", f);
     rep_num(f, y);
@@ -215,8 +215,8 @@ static loc_status put_funnel_scotland(rep *r, const loc_funnel *fu, size_t id)
     c.ymax += pad;
     c.xmax *= 1.05;
     put_frame(r, &c, id, fu->size_label ? fu->size_label : "size", fu->unit, "value");
-    fprintf(f, "<g clip-path=\"url(#clip%zu)\" fill=\"none\">\n", id);
-    fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", c.L, c.L + c.W,
+    loc_fprintf(f, "<g clip-path=\"url(#clip%zu)\" fill=\"none\">\n", id);
+    loc_fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", c.L, c.L + c.W,
             cy(&c, fu->national), cy(&c, fu->national));
     /* the limits, sampled on a grid dense near zero where they curve most */
     for (int side = 0; side < 2; side++) {
@@ -228,7 +228,7 @@ static loc_status put_funnel_scotland(rep *r, const loc_funnel *fu, size_t id)
             double v = side ? hi : lo;
             if (!isfinite(v))
                 continue;
-            fprintf(f, "%c%.1f %.1f", pen++ ? 'L' : 'M', cx(&c, m), cy(&c, v));
+            loc_fprintf(f, "%c%.1f %.1f", pen++ ? 'L' : 'M', cx(&c, m), cy(&c, v));
         }
         fputs("\"/>\n", f);
     }
@@ -240,7 +240,7 @@ static loc_status put_funnel_scotland(rep *r, const loc_funnel *fu, size_t id)
     put_legend(r, fu, 0);
     put_off_scale(r, fu->value, fu->size, fu->flag_scotland, n, &c, fu->unit);
     if (untested)
-        fprintf(f, "<p class=\"off\">%zu localit%s not tested (too few zones or residents).</p>\n", untested,
+        loc_fprintf(f, "<p class=\"off\">%zu localit%s not tested (too few zones or residents).</p>\n", untested,
                 untested == 1 ? "y" : "ies");
     fputs("</div>\n", f);
     return LOC_OK;
@@ -283,15 +283,15 @@ static loc_status put_funnel_rest(rep *r, const loc_funnel *fu, size_t id)
     c.ymax += pad;
     c.xmax *= 1.05;
     put_frame(r, &c, id, fu->size_label ? fu->size_label : "size", fu->unit, "difference");
-    fprintf(f, "<g clip-path=\"url(#clip%zu)\">\n", id);
-    fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", c.L, c.L + c.W, cy(&c, 0),
+    loc_fprintf(f, "<g clip-path=\"url(#clip%zu)\">\n", id);
+    loc_fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", c.L, c.L + c.W, cy(&c, 0),
             cy(&c, 0));
     /* every band in one path: a report of all Scotland draws 22,000 */
     fputs("<path class=\"band\" d=\"", f);
     for (size_t k = 0; k < n; k++)
         if (fu->flag_rest[k] != LOC_FLAG_UNRELIABLE && !isnan(fu->diff[k]) && fu->size[k] > 0 &&
             isfinite(fu->limit[k]))
-            fprintf(f, "M%.0f %.0fV%.0f", cx(&c, fu->size[k]), cy(&c, -fu->limit[k]), cy(&c, fu->limit[k]));
+            loc_fprintf(f, "M%.0f %.0fV%.0f", cx(&c, fu->size[k]), cy(&c, -fu->limit[k]), cy(&c, fu->limit[k]));
     fputs("\"/>\n", f);
     fputs("</g>\n<g>\n", f);
     for (size_t k = 0; k < n; k++)
@@ -317,7 +317,7 @@ static void put_funnel_table(rep *r, const loc_funnel *fu)
         nb += (fu->flag_scotland[k] == LOC_FLAG_BETTER || fu->flag_rest[k] == LOC_FLAG_BETTER) &&
               fu->flag_scotland[k] != LOC_FLAG_POORER && fu->flag_rest[k] != LOC_FLAG_POORER;
     }
-    fprintf(f, "<details><summary>%zu localit%s outside the limits on the worse side, %zu on the better side only"
+    loc_fprintf(f, "<details><summary>%zu localit%s outside the limits on the worse side, %zu on the better side only"
                "</summary>\n",
             np, np == 1 ? "y" : "ies", nb);
     if (!np && !nb) {
@@ -339,13 +339,13 @@ static void put_funnel_table(rep *r, const loc_funnel *fu)
             rep_esc(f, loc_partition_name(r->d->p, k)[0] ? loc_partition_name(r->d->p, k) : loc_partition_code(r->d->p, k));
             fputs("</a></td><td>", f);
             rep_num(f, fu->value[k]);
-            fprintf(f, "</td><td>%s</td><td>", rep_flag_word(fu->flag_scotland[k] == LOC_FLAG_POORER ? 1
+            loc_fprintf(f, "</td><td>%s</td><td>", rep_flag_word(fu->flag_scotland[k] == LOC_FLAG_POORER ? 1
                                                                    : fu->flag_scotland[k] == LOC_FLAG_BETTER ? -1
                                                                                                               : 0));
             rep_num(f, fu->diff[k]);
             fputs("</td><td>", f);
             rep_num(f, fu->limit[k]);
-            fprintf(f, "</td><td>%s</td></tr>\n", rep_flag_word(fu->flag_rest[k] == LOC_FLAG_POORER ? 1
+            loc_fprintf(f, "</td><td>%s</td></tr>\n", rep_flag_word(fu->flag_rest[k] == LOC_FLAG_POORER ? 1
                                                            : fu->flag_rest[k] == LOC_FLAG_BETTER ? -1
                                                                                                  : 0));
         }
@@ -355,7 +355,7 @@ static void put_funnel_table(rep *r, const loc_funnel *fu)
 loc_status rep_put_funnel(rep *r, const loc_funnel *fu, size_t id)
 {
     FILE *f = r->f;
-    fprintf(f, "<figure class=\"funnel\" id=\"funnel-%zu\"", id + 1);
+    loc_fprintf(f, "<figure class=\"funnel\" id=\"funnel-%zu\"", id + 1);
     if (fu->name) {
         fputs(" data-indicator=\"", f);
         rep_esc(f, fu->name);

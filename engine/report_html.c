@@ -127,9 +127,9 @@ void rep_json_text(FILE *f, const char *s)
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
+            loc_fprintf(f, "\\%c", c);
         else if (c < 0x20 || c == '<' || c == '>' || c == '&')
-            fprintf(f, "\\u%04x", c);
+            loc_fprintf(f, "\\u%04x", c);
         else
             fputc(c, f);
     }
@@ -142,7 +142,7 @@ void rep_grouped(FILE *f, double v)
     char d[64];
     int n = snprintf(d, sizeof d, "%.0f", fabs(v));
     if (n <= 0 || n >= (int)sizeof d) {
-        fprintf(f, "%.0f", v);
+        loc_fprintf(f, "%.0f", v);
         return;
     }
     if (v < 0 && strcmp(d, "0") != 0)
@@ -163,9 +163,9 @@ void rep_num(FILE *f, double v)
     else if (fabs(v) >= 1000 || v == floor(v))
         rep_grouped(f, v);
     else if (fabs(v) >= 10)
-        fprintf(f, "%.1f", v);
+        loc_fprintf(f, "%.1f", v);
     else
-        fprintf(f, "%.3g", v);
+        loc_fprintf(f, "%.3g", v);
 }
 
 const char *rep_council_name(const rep *r, size_t k)

@@ -109,16 +109,16 @@ static void put_scale_and_credits(rep *r, const frame *fr, double y)
     double want = fr->w / 5 / fr->s, p = pow(10, floor(log10(want))), m = want / p;
     double len = p * (m < 2 ? 1 : m < 5 ? 2 : 5), px = len * fr->s;
     /* on a white strip: in a close-up the map runs on beneath it */
-    fprintf(f, "<rect x=\"0\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"#fff\"/>", y - 2, fr->w, credits_h(r) + 2);
-    fprintf(f, "<g class=\"scale\"><path d=\"M6 %.1fv4h%.1fv-4\"/><text x=\"%.1f\" y=\"%.1f\">", y + 2, px,
+    loc_fprintf(f, "<rect x=\"0\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"#fff\"/>", y - 2, fr->w, credits_h(r) + 2);
+    loc_fprintf(f, "<g class=\"scale\"><path d=\"M6 %.1fv4h%.1fv-4\"/><text x=\"%.1f\" y=\"%.1f\">", y + 2, px,
             10 + px, y + 7);
     if (len >= 1000)
-        fprintf(f, "%g km", len / 1000);
+        loc_fprintf(f, "%g km", len / 1000);
     else
-        fprintf(f, "%g m", len);
+        loc_fprintf(f, "%g m", len);
     fputs("</text></g>\n", f);
     for (size_t i = 0; i < r->o->nattribution; i++) {
-        fprintf(f, "<text class=\"credit\" x=\"6\" y=\"%.1f\">", y + 19 + 9 * (double)i);
+        loc_fprintf(f, "<text class=\"credit\" x=\"6\" y=\"%.1f\">", y + 19 + 9 * (double)i);
         rep_esc(f, r->o->attribution[i]);
         fputs("</text>\n", f);
     }
@@ -191,12 +191,12 @@ static loc_status put_map(rep *r, const size_t *list, size_t n, const frame *fr,
     FILE *f = r->f;
     loc_status st = LOC_OK;
     double hh = fr->h + credits_h(r);
-    fprintf(f, "<svg class=\"map\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" "
+    loc_fprintf(f, "<svg class=\"map\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" "
                "height=\"%.0f\" role=\"img\" aria-label=\"", fr->w, hh, fr->w, hh);
     rep_esc(f, label);
     fputs("\">\n", f);
     if (!by_value)
-        fprintf(f, "<g id=\"cm-%ld\">\n", grp);
+        loc_fprintf(f, "<g id=\"cm-%ld\">\n", grp);
     for (size_t i = 0; i < n && !st; i++) {
         size_t k = list[i];
         const char *fill;
@@ -215,9 +215,9 @@ static loc_status put_map(rep *r, const size_t *list, size_t n, const frame *fr,
             break;
         }
         if (by_value)
-            fprintf(f, "<path data-k=\"%zu\" fill=\"%s\" d=\"%s\"><title>", k, fill, b.s ? b.s : "");
+            loc_fprintf(f, "<path data-k=\"%zu\" fill=\"%s\" d=\"%s\"><title>", k, fill, b.s ? b.s : "");
         else
-            fprintf(f, "<path id=\"lp-%zu\" fill=\"%s\" d=\"%s\"><title>", k, fill, b.s ? b.s : "");
+            loc_fprintf(f, "<path id=\"lp-%zu\" fill=\"%s\" d=\"%s\"><title>", k, fill, b.s ? b.s : "");
         rep_esc(f, loc_partition_code(r->d->p, k));
         fputc(' ', f);
         rep_esc(f, loc_partition_name(r->d->p, k));
@@ -263,7 +263,7 @@ static loc_status put_map(rep *r, const size_t *list, size_t n, const frame *fr,
             show = box[2] < placed[q][0] || box[0] > placed[q][2] || box[3] < placed[q][1] || box[1] > placed[q][3];
         if (show)
             memcpy(placed[np++], box, sizeof box);
-        fprintf(f, "<text class=\"lb%s\" x=\"%.0f\" y=\"%.0f\">", show ? "" : " o", x, y);
+        loc_fprintf(f, "<text class=\"lb%s\" x=\"%.0f\" y=\"%.0f\">", show ? "" : " o", x, y);
         rep_esc(f, name);
         fputs("</text>\n", f);
     }
@@ -278,27 +278,27 @@ static void put_legends(rep *r, int by_value)
     FILE *f = r->f;
     fputs(by_value ? "<div class=\"legend vl\">" : "<div class=\"legend\">", f);
     if (!by_value && r->flag_col < 0) {
-        fprintf(f, "<span><i style=\"background:%s\"></i>locality</span>", FLAG_OFF);
+        loc_fprintf(f, "<span><i style=\"background:%s\"></i>locality</span>", FLAG_OFF);
     } else if (!by_value) {
-        fprintf(f, "<span><i style=\"background:%s\"></i>", FLAG_ON);
+        loc_fprintf(f, "<span><i style=\"background:%s\"></i>", FLAG_ON);
         rep_esc(f, r->o->flag_label ? r->o->flag_label : "locality plan required");
-        fprintf(f, "</span><span><i style=\"background:%s\"></i>not flagged</span>", FLAG_OFF);
+        loc_fprintf(f, "</span><span><i style=\"background:%s\"></i>not flagged</span>", FLAG_OFF);
     } else {
         fputs("<b>", f);
         rep_esc(f, r->o->value_label ? r->o->value_label : loc_attrs_name(r->a, (size_t)r->value_col));
         /* the title on a line of its own, the classes below it */
-        fprintf(f, "</b> (%d classes of about equal numbers of localities, all councils)<br>", NCLASS);
+        loc_fprintf(f, "</b> (%d classes of about equal numbers of localities, all councils)<br>", NCLASS);
         for (int c = 0; c < NCLASS && !isnan(r->breaks[0]); c++) {
             /* classes emptied by tied values are left out of the legend */
             if (c > 0 && c + 1 < NCLASS && r->breaks[c] == r->breaks[c + 1])
                 continue;
-            fprintf(f, "<span><i style=\"background:%s\"></i>", rep_seq_colours[c]);
+            loc_fprintf(f, "<span><i style=\"background:%s\"></i>", rep_seq_colours[c]);
             rep_num(f, r->breaks[c]);
             fputs("&ndash;", f);
             rep_num(f, r->breaks[c + 1]);
             fputs("</span>", f);
         }
-        fprintf(f, "<span><i style=\"background:%s\"></i>no value</span>", NO_DATA);
+        loc_fprintf(f, "<span><i style=\"background:%s\"></i>no value</span>", NO_DATA);
     }
     fputs("</div>\n", f);
 }
@@ -383,7 +383,7 @@ static void put_inset(rep *r, const size_t *list, size_t n, const frame *fr, lon
     double zoom = fr->w / w, lb = 10 / zoom;
     FILE *f = r->f;
     fputs("<figure>", f);
-    fprintf(f, "<svg class=\"map inset\" viewBox=\"%.1f %.1f %.1f %.1f\" width=\"%.0f\" height=\"%.0f\" "
+    loc_fprintf(f, "<svg class=\"map inset\" viewBox=\"%.1f %.1f %.1f %.1f\" width=\"%.0f\" height=\"%.0f\" "
                "style=\"--lb:%.2fpx\" role=\"img\" aria-label=\"close-up of the densest localities\">"
                "<use href=\"#cm-%ld\" stroke=\"#555\" stroke-width=\"%.3f\"/>\n",
             x0, y0, w, h + credits_h(r) / zoom, fr->w, fr->h + credits_h(r), lb, grp, 0.8 / zoom);
@@ -407,14 +407,14 @@ static void put_inset(rep *r, const size_t *list, size_t n, const frame *fr, lon
             if (!fits)
                 continue;
             memcpy(placed[np++], box, sizeof box);
-            fprintf(f, "<text class=\"lb\" x=\"%.1f\" y=\"%.1f\">", x, y);
+            loc_fprintf(f, "<text class=\"lb\" x=\"%.1f\" y=\"%.1f\">", x, y);
             rep_esc(f, name);
             fputs("</text>\n", f);
         }
     loc_free(r->ctx, placed);
     /* scale bar and credits in the zoomed frame's own units */
     frame z = {fr->x0 + x0 / fr->s, fr->y1 - y0 / fr->s, fr->s * zoom, fr->w, fr->h};
-    fprintf(f, "<g transform=\"translate(%.2f %.2f) scale(%.5f)\">", x0, y0, 1 / zoom);
+    loc_fprintf(f, "<g transform=\"translate(%.2f %.2f) scale(%.5f)\">", x0, y0, 1 / zoom);
     put_scale_and_credits(r, &z, fr->h + 2);
     fputs("</g></svg>\n<div class=\"legend\">Close-up of the densest part of the council, the localities named where "
           "the names fit"
@@ -458,7 +458,7 @@ loc_status rep_put_maps(rep *r)
         } else {
             fputs("Localities spanning councils", r->f);
         }
-        fprintf(r->f, " <small>(%zu localit%s)</small></h3>\n<div class=\"maps\">\n", m, m == 1 ? "y" : "ies");
+        loc_fprintf(r->f, " <small>(%zu localit%s)</small></h3>\n<div class=\"maps\">\n", m, m == 1 ? "y" : "ies");
         if (r->flag_col >= 0 || r->value_col < 0) {
             fputs("<figure>", r->f);
             st = put_map(r, list, m, &fr, 0, "localities by flag", c);

@@ -92,18 +92,18 @@ static void put_progress_chart(FILE *f, const loc_csv *t, size_t r, const prog_c
     const double L = 40, R = 8, T = 8, B = 22, W = PW - L - R, H = PH - T - B;
 #define GX(x) (L + ((x) - x0) / (x1 - x0) * W)
 #define GY(y) (T + (y1 - (y)) / (y1 - y0) * H)
-    fprintf(f, "<svg class=\"pg\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" aria-hidden=\"true\">", PW, PH,
+    loc_fprintf(f, "<svg class=\"pg\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" aria-hidden=\"true\">", PW, PH,
             PW, PH);
-    fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"#fafafa\" stroke=\"#bbb\"/>", L, T, W, H);
+    loc_fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"#fafafa\" stroke=\"#bbb\"/>", L, T, W, H);
     if (y0 < 0 && y1 > 0)
-        fprintf(f, "<path d=\"M%.1f %.1fH%.1f\" stroke=\"#888\" stroke-dasharray=\"2 2\"/>", L, GY(0), L + W);
+        loc_fprintf(f, "<path d=\"M%.1f %.1fH%.1f\" stroke=\"#888\" stroke-dasharray=\"2 2\"/>", L, GY(0), L + W);
     for (int yr = (int)ceil(x0); yr <= (int)x1; yr++)
         if (yr == (int)x0 || yr == (int)x1 || (yr - (int)x0) % 4 == 0)
-            fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"%s\">%d</text>", GX(yr), PH - 6,
+            loc_fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"%s\">%d</text>", GX(yr), PH - 6,
                     yr == (int)x1 ? "end" : yr == (int)x0 ? "start" : "middle", yr);
-    fprintf(f, "<text class=\"tick\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", L - 3, GY(y1 - pad) + 4);
+    loc_fprintf(f, "<text class=\"tick\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", L - 3, GY(y1 - pad) + 4);
     rep_num(f, y1 - pad);
-    fprintf(f, "</text><text class=\"tick\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", L - 3, GY(y0 + pad) + 4);
+    loc_fprintf(f, "</text><text class=\"tick\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", L - 3, GY(y0 + pad) + 4);
     rep_num(f, y0 + pad);
     fputs("</text>", f);
     /* the target line: from the baseline's value */
@@ -115,7 +115,7 @@ static void put_progress_chart(FILE *f, const loc_csv *t, size_t r, const prog_c
             for (int i = 0; i < 3; i++) {
                 if (!isfinite(tv[i]))
                     continue;
-                fprintf(f, "<path class=\"tl\" d=\"M%.1f %.1fL%.1f %.1f\"/><circle class=\"tg\" cx=\"%.1f\" cy=\"%.1f\"/>",
+                loc_fprintf(f, "<path class=\"tl\" d=\"M%.1f %.1fL%.1f %.1f\"/><circle class=\"tg\" cx=\"%.1f\" cy=\"%.1f\"/>",
                         GX(px), GY(py), GX(tx[i]), GY(tv[i]), GX(tx[i]), GY(tv[i]));
                 px = tx[i];
                 py = tv[i];
@@ -128,7 +128,7 @@ static void put_progress_chart(FILE *f, const loc_csv *t, size_t r, const prog_c
     for (size_t k = 0; k < nrel; k++) {
         double v = pcell(t, r, pc->v[0][k]);
         if (isfinite(v))
-            fprintf(f, "%c%.1f %.1f", pen++ ? 'L' : 'M', GX(years[k]), GY(v));
+            loc_fprintf(f, "%c%.1f %.1f", pen++ ? 'L' : 'M', GX(years[k]), GY(v));
     }
     fputs("\"/>", f);
     for (size_t k = 0; k < nrel; k++) {
@@ -136,8 +136,8 @@ static void put_progress_chart(FILE *f, const loc_csv *t, size_t r, const prog_c
         if (!isfinite(v))
             continue;
         if (isfinite(lo) && isfinite(hi))
-            fprintf(f, "<path class=\"ci\" d=\"M%.1f %.1fV%.1f\"/>", GX(years[k]), GY(lo), GY(hi));
-        fprintf(f, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\"/>", GX(years[k]), GY(v));
+            loc_fprintf(f, "<path class=\"ci\" d=\"M%.1f %.1fV%.1f\"/>", GX(years[k]), GY(lo), GY(hi));
+        loc_fprintf(f, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\"/>", GX(years[k]), GY(v));
     }
     fputs("</svg>", f);
 #undef GX
@@ -207,7 +207,7 @@ static loc_status put_progress_page(loc_ctx *ctx, FILE *f, const loc_csv *t, con
     for (size_t k = 0; k < nrel; k++) {
         fputs(k ? ", " : "", f);
         rep_esc(f, releases[k]);
-        fprintf(f, " (%d)", years[k]);
+        loc_fprintf(f, " (%d)", years[k]);
     }
     fputs(".</p></header>\n<p>Per locality, each target and trend: the measure in each release (blue, with its interval "
           "at the assessment's decision level), and for a target the line from the baseline to the 1-, 3- and "
@@ -268,7 +268,7 @@ static loc_status put_progress_page(loc_ctx *ctx, FILE *f, const loc_csv *t, con
                 if (!isfinite(tv))
                     continue;
                 static const char *const when[3] = {"target, 1 year", "target, 3 years", "target, 10 years"};
-                fprintf(f, "<tr><td>%s</td><td class=\"n\">", when[i]);
+                loc_fprintf(f, "<tr><td>%s</td><td class=\"n\">", when[i]);
                 rep_num(f, tv);
                 fputs("</td><td></td></tr>", f);
             }

@@ -473,9 +473,8 @@ static size_t gj_coord(char *buf, double v)
  * (finite: callers leave out the others, as the driver does). */
 static void gj_real(FILE *f, double v)
 {
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.10g", v);
-    fputs(buf, f);
+    char buf[LOC_FMT_G_SIZE];
+    fwrite(buf, 1, loc_fmt_g(buf, v, 10), f);
     if (!strchr(buf, '.') && !strchr(buf, 'e'))
         fputs(".0", f);
 }
@@ -486,7 +485,7 @@ static void gj_member_real(FILE *f, const char *name, double v)
 {
     if (!isfinite(v))
         return;
-    fprintf(f, ", \"%s\": ", name);
+    loc_fprintf(f, ", \"%s\": ", name);
     gj_real(f, v);
 }
 
@@ -515,7 +514,7 @@ static void gj_string(FILE *f, const char *s)
         case '\\': fputs("\\\\", f); break;
         default:
             if (*p < 0x20)
-                fprintf(f, "\\u00%c%c", hex[*p >> 4], hex[*p & 15]);
+                loc_fprintf(f, "\\u00%c%c", hex[*p >> 4], hex[*p & 15]);
             else
                 fputc(*p, f);
         }
@@ -736,7 +735,7 @@ static void gj_properties(FILE *f, const loc_dissolved *d, const loc_attrs *a, s
     fputs(", \"council_name\": ", f);
     gj_text(f, c >= 0 ? loc_zones_council_name(z, (size_t)c) : NULL);
     gj_member_real(f, "population", loc_partition_population(p, k));
-    fprintf(f, ", \"zones\": %d", (int)nm);
+    loc_fprintf(f, ", \"zones\": %d", (int)nm);
     /* the same rounding as the GDAL writers' fields */
     gj_member_real(f, "area_km2", round(d->area[k] / 1e3) / 1e3);
     gj_member_real(f, "perimeter_km", round(d->perim[k]) / 1e3);
@@ -758,7 +757,7 @@ static void gj_properties(FILE *f, const loc_dissolved *d, const loc_attrs *a, s
         else if (loc_attrs_type(a, col) == LOC_ATTR_REAL)
             gj_real(f, loc_attrs_real(a, col, k));
         else if (loc_attrs_type(a, col) == LOC_ATTR_INT)
-            fprintf(f, "%lld", (long long)loc_attrs_int(a, col, k));
+            loc_fprintf(f, "%lld", (long long)loc_attrs_int(a, col, k));
         else
             gj_string(f, loc_attrs_text(a, col, k));
     }

@@ -1,0 +1,462 @@
+/*
+ * Numbers and simple formats as printf writes them, without printf.  The
+ * CSV tables, the GeoJSON properties, the graph files and the report write
+ * about a million numbers a run, and in this process glibc's printf is
+ * slow twice over: it formats a double through multi-precision arithmetic,
+ * and a library GDAL loads (libquadmath, for one) registers a printf
+ * extension, which sends every call down glibc's positional path with its
+ * format parser (together over 2,000 instructions a number, more than a
+ * tenth of a whole run's).  Here a double, M * 2^E with M below 2^53, is
+ * scaled by a power of ten exactly as the fraction M * 2^E * 10^k in
+ * 128-bit integers, whose quotient and remainder give the digits and
+ * their rounding exactly, ties to even as glibc rounds them.  Values
+ * whose fraction would not fit in 128 bits and precisions above 17 are
+ * left to printf, so the text is always printf's own.
+ */
+#include "internal.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+
+typedef unsigned __int128 u128;
+
+/* 10^k for k = 0..38 (10^38 < 2^128). */
+static u128 pow10_u128(int k)
+{
+    static u128 t[39];
+    static int ready;
+    if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
+        u128 p = 1;
+        for (int i = 0; i < 39; i++, p *= 10)
+            t[i] = p;
+        __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
+    }
+    return t[k];
+}
+
+/* Number of significant bits of x (0 for 0). */
+static int bits_u128(u128 x)
+{
+    uint64_t hi = (uint64_t)(x >> 64), lo = (uint64_t)x;
+    return hi ? 128 - __builtin_clzll(hi) : lo ? 64 - __builtin_clzll(lo) : 0;
+}
+
+/* m * 2^e * 10^k as num / den, both below 2^127; 0 when they do not fit. */
+static int scaled_fraction(uint64_t m, int e, int k, u128 *num, u128 *den)
+{
+    int mb = 64 - __builtin_clzll(m);
+    u128 n = m, d = 1;
+    if (k > 38 || k < -38)
+        return 0;
+    if (k >= 0) {
+        if (mb + bits_u128(pow10_u128(k)) > 127)
+            return 0;
+        n *= pow10_u128(k);
+    } else {
+        d = pow10_u128(-k);
+    }
+    if (e >= 0) {
+        if (bits_u128(n) + e > 127)
+            return 0;
+        n <<= e;
+    } else {
+        if (bits_u128(d) - e > 127)
+            return 0;
+        d <<= -e;
+    }
+    *num = n;
+    *den = d;
+    return 1;
+}
+
+/* num / den and its remainder, by shifts when den is a power of two
+ * (every value below 10^P: the common case). */
+static u128 divide(u128 num, u128 den, u128 *rem)
+{
+    if ((den & (den - 1)) == 0) {
+        *rem = num & (den - 1);
+        return num >> (bits_u128(den) - 1);
+    }
+    u128 q = num / den;
+    *rem = num - q * den;
+    return q;
+}
+
+/* The quotient q of a division with remainder r by den, rounded to
+ * nearest, ties to even; 2r is compared with den without overflow. */
+static u128 round_even(u128 q, u128 r, u128 den)
+{
+    u128 rest = den - r;
+    return q + (r > rest || (r == rest && (q & 1)));
+}
+
+/* |v| as m * 2^e, m below 2^53 (finite v). */
+static uint64_t decompose(double v, int *e)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int be = (int)(bits >> 52 & 0x7ff);
+    uint64_t m = bits & ((UINT64_C(1) << 52) - 1);
+    if (be) /* normal: the hidden bit; subnormal: exponent as for 1 */
+        m |= UINT64_C(1) << 52;
+    *e = (be ? be : 1) - 1075;
+    return m;
+}
+
+/* The P significant digits of |v| (m, e: |v| = m * 2^e) rounded to
+ * nearest, ties to even, as an integer in [10^(P-1), 10^P), and the
+ * decimal exponent x of its first digit.  0 when the fraction does not
+ * fit in 128 bits. */
+static int digits_of(uint64_t m, int e, int p, uint64_t *digits, int *x)
+{
+    /* floor(log10 |v|), possibly one too low: m * 2^e has 2^(bits+e-1) as
+     * its leading power of two */
+    int e2 = 64 - __builtin_clzll(m) + e - 1;
+    int x10 = (e2 * 78913) >> 18; /* floor(e2 * log10(2)) for |e2| < 1700 */
+    u128 lo = pow10_u128(p - 1), hi = pow10_u128(p);
+    for (int tries = 0; tries < 3; tries++) {
+        u128 num, den;
+        if (!scaled_fraction(m, e, p - 1 - x10, &num, &den))
+            return 0;
+        u128 r, q = divide(num, den, &r);
+        if (q < lo) {
+            x10--;
+            continue;
+        }
+        if (q >= hi) {
+            x10++;
+            continue;
+        }
+        q = round_even(q, r, den);
+        if (q == hi) { /* 9.99..95 rounds up to 10.0..0 */
+            q = lo;
+            x10++;
+        }
+        *digits = (uint64_t)q;
+        *x = x10;
+        return 1;
+    }
+    return 0;
+}
+
+/* Decimal digits of d, most significant first, into s; their count. */
+static int put_digits(char *s, uint64_t d)
+{
+    char t[24];
+    int n = 0;
+    do {
+        t[n++] = (char)('0' + d % 10);
+        d /= 10;
+    } while (d);
+    for (int i = 0; i < n; i++)
+        s[i] = t[n - 1 - i];
+    return n;
+}
+
+/* printf's own text, cut to the buffer (only a precision above 17 can
+ * need more). */
+static size_t fmt_printf(char *buf, double v, int prec)
+{
+    int n = snprintf(buf, LOC_FMT_G_SIZE, "%.*g", prec, v);
+    return n < 0 ? 0 : n >= LOC_FMT_G_SIZE ? LOC_FMT_G_SIZE - 1 : (size_t)n;
+}
+
+size_t loc_fmt_g(char *buf, double v, int prec)
+{
+    if (prec == 0)
+        prec = 1; /* as printf takes a zero precision */
+    if (prec < 0 || prec > 17 || !isfinite(v) || v == 0)
+        return fmt_printf(buf, v, prec);
+    int e;
+    uint64_t m = decompose(v, &e);
+    uint64_t d;
+    int x;
+    if (!digits_of(m, e, prec, &d, &x))
+        return fmt_printf(buf, v, prec);
+    char dig[24];
+    int nd = put_digits(dig, d);
+    while (nd > 1 && dig[nd - 1] == '0') /* %g drops trailing zeros */
+        nd--;
+    char *s = buf;
+    if (signbit(v))
+        *s++ = '-';
+    if (x < -4 || x >= prec) { /* d.ddde+XX */
+        *s++ = dig[0];
+        if (nd > 1) {
+            *s++ = '.';
+            memcpy(s, dig + 1, (size_t)nd - 1);
+            s += nd - 1;
+        }
+        *s++ = 'e';
+        *s++ = x < 0 ? '-' : '+';
+        int ax = x < 0 ? -x : x;
+        if (ax < 10)
+            *s++ = '0';
+        s += put_digits(s, (uint64_t)ax);
+    } else if (x >= 0) { /* ddd.ddd */
+        int before = x + 1;
+        for (int i = 0; i < before; i++)
+            *s++ = i < nd ? dig[i] : '0';
+        if (nd > before) {
+            *s++ = '.';
+            memcpy(s, dig + before, (size_t)(nd - before));
+            s += nd - before;
+        }
+    } else { /* 0.000ddd */
+        *s++ = '0';
+        *s++ = '.';
+        for (int i = 0; i < -x - 1; i++)
+            *s++ = '0';
+        memcpy(s, dig, (size_t)nd);
+        s += nd;
+    }
+    *s = 0;
+    return (size_t)(s - buf);
+}
+
+int loc_put_g(FILE *f, double v, int prec)
+{
+    char buf[LOC_FMT_G_SIZE];
+    size_t n = loc_fmt_g(buf, v, prec);
+    return fwrite(buf, 1, n, f) == n ? 0 : EOF;
+}
+
+/* printf's "%.Pf" of v into buf (LOC_FMT_G_SIZE bytes), its length in
+ * *len; 0 when v and P are beyond the 128-bit fraction or have more
+ * digits than buf holds (the caller asks printf). */
+static int fixed_text(char *buf, double v, int prec, size_t *len)
+{
+    if (prec < 0 || prec > 17 || !isfinite(v))
+        return 0;
+    int e;
+    uint64_t m = decompose(v, &e);
+    uint64_t q = 0;
+    if (m) {
+        u128 num, den;
+        if (!scaled_fraction(m, e, prec, &num, &den))
+            return 0;
+        u128 r, q1 = divide(num, den, &r);
+        q1 = round_even(q1, r, den);
+        if (q1 >> 63) /* more digits than a uint64_t holds */
+            return 0;
+        q = (uint64_t)q1;
+    }
+    char dig[24];
+    int nd = put_digits(dig, q);
+    char *s = buf;
+    if (signbit(v)) /* printf keeps the sign of what rounds to zero */
+        *s++ = '-';
+    if (nd <= prec) { /* 0.00ddd */
+        *s++ = '0';
+        if (prec) {
+            *s++ = '.';
+            for (int i = nd; i < prec; i++)
+                *s++ = '0';
+            memcpy(s, dig, (size_t)nd);
+            s += nd;
+        }
+    } else {
+        memcpy(s, dig, (size_t)(nd - prec));
+        s += nd - prec;
+        if (prec) {
+            *s++ = '.';
+            memcpy(s, dig + nd - prec, (size_t)prec);
+            s += prec;
+        }
+    }
+    *s = 0;
+    *len = (size_t)(s - buf);
+    return 1;
+}
+
+/* ------------------------------------------------------------------
+ * loc_fprintf
+ * ------------------------------------------------------------------ */
+
+/* One conversion of a format: what loc_fprintf handles itself. */
+typedef struct {
+    int prec;   /* -1: none; -2: '*' */
+    char len;   /* 0, 'z', 'l' or 'L' (ll) */
+    char conv;  /* d i u s c f g % */
+    int width;  /* characters of the format it took, from the '%' */
+} fmt_spec;
+
+/* Parse the conversion at p ('%' first); 0 when it is one loc_fprintf
+ * leaves to vfprintf (flags, widths, other conversions). */
+static int parse_spec(const char *p, fmt_spec *sp)
+{
+    const char *s = p + 1;
+    sp->prec = -1;
+    sp->len = 0;
+    if (*s == '.') {
+        s++;
+        if (*s == '*') {
+            sp->prec = -2;
+            s++;
+        } else {
+            int n = 0;
+            while (*s >= '0' && *s <= '9' && n < 100)
+                n = n * 10 + (*s++ - '0');
+            sp->prec = n;
+        }
+    }
+    if (*s == 'z') {
+        sp->len = 'z';
+        s++;
+    } else if (*s == 'l') {
+        sp->len = 'l';
+        if (*++s == 'l') {
+            sp->len = 'L';
+            s++;
+        }
+    }
+    sp->conv = *s;
+    sp->width = (int)(s + 1 - p);
+    switch (*s) {
+    case '%':
+        return sp->prec == -1 && !sp->len;
+    case 'd':
+    case 'i':
+    case 'u':
+        return sp->prec == -1;
+    case 's':
+    case 'c':
+        return !sp->len && (*s == 's' || sp->prec == -1);
+    case 'f':
+    case 'g':
+        return sp->len == 0 || sp->len == 'l';
+    default:
+        return 0;
+    }
+}
+
+/* 1 when every conversion of fmt is one loc_fprintf handles itself. */
+static int simple_format(const char *fmt)
+{
+    fmt_spec sp;
+    for (const char *p = strchr(fmt, '%'); p; p = strchr(p + sp.width, '%'))
+        if (!parse_spec(p, &sp))
+            return 0;
+    return 1;
+}
+
+/* Output gathered in a buffer and written in pieces. */
+typedef struct {
+    FILE *f;
+    size_t used, total;
+    int bad;
+    char buf[512];
+} fmt_out;
+
+static void out_flush(fmt_out *o)
+{
+    if (o->used && fwrite(o->buf, 1, o->used, o->f) != o->used)
+        o->bad = 1;
+    o->total += o->used;
+    o->used = 0;
+}
+
+static void out_put(fmt_out *o, const char *s, size_t n)
+{
+    if (o->used + n > sizeof o->buf) {
+        out_flush(o);
+        if (n > sizeof o->buf) {
+            if (fwrite(s, 1, n, o->f) != n)
+                o->bad = 1;
+            o->total += n;
+            return;
+        }
+    }
+    memcpy(o->buf + o->used, s, n);
+    o->used += n;
+}
+
+/* A signed or unsigned integer in decimal. */
+static void out_int(fmt_out *o, unsigned long long u, int negative)
+{
+    char t[24];
+    int n = 0;
+    if (negative)
+        t[n++] = '-';
+    n += put_digits(t + n, u);
+    out_put(o, t, (size_t)n);
+}
+
+static int put_simple(FILE *f, const char *fmt, va_list ap)
+{
+    fmt_out o = {.f = f};
+    const char *p = fmt;
+    for (const char *q = strchr(p, '%'); q; q = strchr(p, '%')) {
+        out_put(&o, p, (size_t)(q - p));
+        fmt_spec sp;
+        parse_spec(q, &sp);
+        p = q + sp.width;
+        int prec = sp.prec == -2 ? va_arg(ap, int) : sp.prec;
+        char num[LOC_FMT_G_SIZE];
+        switch (sp.conv) {
+        case '%':
+            out_put(&o, "%", 1);
+            break;
+        case 'd':
+        case 'i': {
+            long long v = sp.len == 'z'   ? (long long)va_arg(ap, ssize_t)
+                          : sp.len == 'l' ? (long long)va_arg(ap, long)
+                          : sp.len == 'L' ? va_arg(ap, long long)
+                                          : (long long)va_arg(ap, int);
+            out_int(&o, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v, v < 0);
+            break;
+        }
+        case 'u': {
+            unsigned long long v = sp.len == 'z'   ? (unsigned long long)va_arg(ap, size_t)
+                                   : sp.len == 'l' ? (unsigned long long)va_arg(ap, unsigned long)
+                                   : sp.len == 'L' ? va_arg(ap, unsigned long long)
+                                                   : (unsigned long long)va_arg(ap, unsigned);
+            out_int(&o, v, 0);
+            break;
+        }
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+            if (!s)
+                s = "(null)";
+            out_put(&o, s, prec >= 0 ? strnlen(s, (size_t)prec) : strlen(s));
+            break;
+        }
+        case 'c': {
+            char c = (char)va_arg(ap, int);
+            out_put(&o, &c, 1);
+            break;
+        }
+        default: { /* 'f', 'g' */
+            double v = va_arg(ap, double);
+            size_t n;
+            prec = prec < 0 ? 6 : prec;
+            if (sp.conv == 'f' ? fixed_text(num, v, prec, &n) : prec <= 17 && (n = loc_fmt_g(num, v, prec)) > 0) {
+                out_put(&o, num, n);
+            } else { /* hundreds of digits, or a precision past 17 */
+                out_flush(&o);
+                int k = fprintf(f, sp.conv == 'f' ? "%.*f" : "%.*g", prec, v);
+                o.bad |= k < 0;
+                o.total += k > 0 ? (size_t)k : 0;
+            }
+            break;
+        }
+        }
+    }
+    out_put(&o, p, strlen(p));
+    out_flush(&o);
+    return o.bad ? -1 : o.total > INT_MAX ? INT_MAX : (int)o.total;
+}
+
+int loc_fprintf(FILE *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = simple_format(fmt) ? put_simple(f, fmt, ap) : vfprintf(f, fmt, ap);
+    va_end(ap);
+    return n;
+}

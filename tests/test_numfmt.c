@@ -1,0 +1,194 @@
+/*
+ * Tests for the printf-free "%.Pg" formatter: hand-checked texts for the
+ * cases %g has rules for (ties to even, rounding up into a new digit, the
+ * switch to exponent form at 1e-5 and 10^P, zero and its sign, subnormals,
+ * the largest double, NaN and infinities), then a few hundred thousand
+ * values of every kind and precision compared with snprintf byte for byte,
+ * the FILE writer, and loc_fprintf against fprintf on the formats the
+ * writers use and on ones it leaves to vfprintf.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "internal.h"
+#include "test_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+static void check(double v, int prec, const char *want)
+{
+    char buf[LOC_FMT_G_SIZE];
+    size_t n = loc_fmt_g(buf, v, prec);
+    assert_string_equal(buf, want);
+    assert_int_equal(n, strlen(want));
+}
+
+static void test_rules(void **state)
+{
+    (void)state;
+    check(0.0, 6, "0");
+    check(-0.0, 6, "-0");
+    check(1, 6, "1");
+    check(-42, 15, "-42");
+    check(0.5, 1, "0.5");
+    check(2.5, 1, "2");       /* a tie: to even */
+    check(3.5, 1, "4");       /* a tie: to even */
+    check(0.125, 2, "0.12");  /* 0.125 is exact: a tie */
+    check(0.375, 2, "0.38");  /* a tie, to even upwards */
+    check(0.1, 17, "0.10000000000000001");
+    check(123456.5, 6, "123456");
+    check(123457.5, 6, "123458");
+    check(999999.5, 6, "1e+06"); /* rounds into a seventh digit */
+    check(999999.4, 6, "999999");
+    check(9.9999996, 6, "10");
+    check(0.0001, 6, "0.0001");
+    check(0.00001, 6, "1e-05");
+    check(0.000123456789, 6, "0.000123457");
+    check(1e21, 6, "1e+21");
+    check(1.5e100, 6, "1.5e+100");
+    check(1234567, 10, "1234567");
+    check(12345678901.0, 10, "1.23456789e+10");
+    check(5e-324, 6, "4.94066e-324"); /* the smallest subnormal */
+    check(1.7976931348623157e308, 17, "1.7976931348623157e+308");
+    check(2.2250738585072014e-308, 15, "2.2250738585072e-308");
+    check(5424800, 15, "5424800");
+    check(0.30000000000000004, 15, "0.3");
+    check(0.30000000000000004, 17, "0.30000000000000004");
+    check(NAN, 6, "nan");
+    check(INFINITY, 6, "inf");
+    check(-INFINITY, 10, "-inf");
+    check(7, 0, "7"); /* precision 0 is taken as 1 */
+    check(75, 0, "8e+01");
+}
+
+static uint64_t next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* A value of one of six kinds: any bit pattern, dyadic fractions (exact
+ * ties), decimal-looking numbers over 40 orders of magnitude, wide
+ * binary exponents, numbers a hair above a tie, and a smooth spread. */
+static double any_value(uint64_t *s, int kind)
+{
+    uint64_t r = next(s);
+    double v;
+    switch (kind) {
+    case 0:
+        memcpy(&v, &r, sizeof v);
+        return v;
+    case 1:
+        return (double)(r % 2000001) / (double)(UINT64_C(1) << (next(s) % 20));
+    case 2:
+        return (double)(r % 100000000) * pow(10, (int)(next(s) % 40) - 20);
+    case 3:
+        return ldexp((double)(r >> 11), (int)(next(s) % 200) - 150);
+    case 4:
+        return (double)(r % 1000000) / 1000.0 + 0.0005;
+    default:
+        return (r & 1 ? -1 : 1) * exp((double)(next(s) % 10000) / 100.0 - 50);
+    }
+}
+
+static void test_against_printf(void **state)
+{
+    (void)state;
+    uint64_t s = 88172645463325252u;
+    char ours[LOC_FMT_G_SIZE], theirs[64];
+    for (int i = 0; i < 300000; i++) {
+        double v = any_value(&s, i % 6);
+        int prec = 1 + (int)(next(&s) % 17);
+        if (i % 3 == 0) /* the precisions the tables use */
+            prec = (int[]){6, 10, 15}[next(&s) % 3];
+        loc_fmt_g(ours, v, prec);
+        snprintf(theirs, sizeof theirs, "%.*g", prec, v);
+        if (strcmp(ours, theirs))
+            fail_msg("%%.%dg of %a: '%s', printf '%s'", prec, v, ours, theirs);
+    }
+}
+
+static void test_put(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    assert_non_null(f);
+    assert_int_equal(loc_put_g(f, 1234.5678, 6), 0);
+    assert_int_equal(fputc(',', f), ',');
+    assert_int_equal(loc_put_g(f, 1e-7, 6), 0);
+    assert_int_equal(loc_put_g(f, 1.0 / 3, 40), 0); /* past 17: printf's text, cut */
+    assert_int_equal(fclose(f), 0);
+    char want[128];
+    snprintf(want, sizeof want, "1234.57,1e-07%.*s", LOC_FMT_G_SIZE - 1, "0.3333333333333333148296162562473909929395");
+    assert_string_equal(text, want);
+    free(text);
+}
+
+/* loc_fprintf and fprintf of the same arguments give the same text and
+ * the same count. */
+#define SAME_AS_FPRINTF(...)                                                                                           \
+    do {                                                                                                               \
+        char *a_ = NULL, *b_ = NULL;                                                                                   \
+        size_t na_ = 0, nb_ = 0;                                                                                       \
+        FILE *fa_ = open_memstream(&a_, &na_), *fb_ = open_memstream(&b_, &nb_);                                       \
+        assert_true(fa_ && fb_);                                                                                       \
+        int ra_ = loc_fprintf(fa_, __VA_ARGS__), rb_ = fprintf(fb_, __VA_ARGS__);                                      \
+        assert_int_equal(fclose(fa_), 0);                                                                              \
+        assert_int_equal(fclose(fb_), 0);                                                                              \
+        if (strcmp(a_, b_) || ra_ != rb_)                                                                              \
+            fail_msg("'%s' (%d) against fprintf's '%s' (%d)", a_, ra_, b_, rb_);                                       \
+        free(a_);                                                                                                      \
+        free(b_);                                                                                                      \
+    } while (0)
+
+static void test_fprintf(void **state)
+{
+    (void)state;
+    SAME_AS_FPRINTF("plain text, no conversion");
+    SAME_AS_FPRINTF("%s", "");
+    SAME_AS_FPRINTF("%s,%s,%c%%", "income", "", 'x');
+    SAME_AS_FPRINTF("%.3s|%.0s|%.*s", "abcdef", "gone", 2, "xyz");
+    SAME_AS_FPRINTF("%d %i %u %zu %ld %lld %zd", -2147483647 - 1, 42, 4294967295u, (size_t)-1, -7L, -9223372036854775807LL - 1,
+                    (ssize_t)-3);
+    SAME_AS_FPRINTF("<circle cx=\"%.0f\" cy=\"%.0f\"/>", 12.5, 13.5); /* ties to even */
+    SAME_AS_FPRINTF("%.1f %.1f %.1f %.2f %f", -0.04, 0.05, 0.25, 1e-300, 3.0);
+    SAME_AS_FPRINTF("%.1f and %.0f", 1e300, -1e22); /* hundreds of digits: printf's */
+    SAME_AS_FPRINTF("%.*f %.*g %g %lf", 3, 2.0005, 4, 0.000123456, 1e-5, 2.5);
+    SAME_AS_FPRINTF("%.20g %.25f", 0.1, 0.1); /* past 17 digits */
+    SAME_AS_FPRINTF("%.1f %g %f", NAN, INFINITY, -INFINITY);
+    /* left to vfprintf whole: flags, widths, other conversions */
+    SAME_AS_FPRINTF("\\u%04x %5s|%-4d|%+.2f|%x %e %p", 0x1f, "ab", 7, 1.5, 255u, 12345.678, (void *)0);
+    /* many values through the buffer, numbers and text past its size */
+    uint64_t s = 1234567;
+    char big[2000];
+    memset(big, 'q', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    SAME_AS_FPRINTF("%s|%d|%s", big, 5, big + 1500);
+    for (int i = 0; i < 20000; i++) {
+        double v = any_value(&s, i % 6);
+        int p = (int)(next(&s) % 19);
+        SAME_AS_FPRINTF("M%.1f %.1fV%.0f,%.*f;%.6g,%.15g %zu", v, -v, v * 3, p, v, v, v, (size_t)i);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_against_printf),
+        cmocka_unit_test(test_put),
+        cmocka_unit_test(test_fprintf),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
