@@ -17,7 +17,9 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* M_PI and M_SQRT2 are not C11, and the build asks only for POSIX. */
 #define PI 3.14159265358979323846
@@ -507,6 +509,32 @@ double st_t_upper_inv(double alpha, double df)
     return t;
 }
 
+/* st_t_upper_inv through a small cache of recent (alpha, df) pairs, one
+ * per thread: an assessment asks for the same quantile for every
+ * indicator of a locality whose zones all have values (the effective
+ * number of zones, so df, is the same), and each answer costs a Newton
+ * search over the incomplete beta function.  The same arguments give the
+ * same bits, so the cache changes no result. */
+static double t_upper_inv_memo(double alpha, double df)
+{
+    enum { SLOTS = 64 };
+    static _Thread_local struct {
+        double alpha, df, t;
+    } memo[SLOTS];
+    uint64_t a, d;
+    memcpy(&a, &alpha, sizeof a);
+    memcpy(&d, &df, sizeof d);
+    uint64_t hsh = (a ^ (d * UINT64_C(0x9e3779b97f4a7c15))) * UINT64_C(0xff51afd7ed558ccd);
+    size_t i = (size_t)(hsh >> 58);
+    if (memo[i].df == df && memo[i].alpha == alpha) /* an empty slot has df 0 */
+        return memo[i].t;
+    double t = st_t_upper_inv(alpha, df);
+    memo[i].alpha = alpha;
+    memo[i].df = df;
+    memo[i].t = t;
+    return t;
+}
+
 double loc_stats_t_quantile(double p, double df)
 {
     if (!(p >= 0.0 && p <= 1.0) || !(df > 0.0))
@@ -519,7 +547,7 @@ double loc_stats_t_quantile(double p, double df)
         return 0.0;
     if (isinf(df))
         return loc_stats_norm_quantile(p);
-    return p < 0.5 ? -st_t_upper_inv(p, df) : st_t_upper_inv(1.0 - p, df);
+    return p < 0.5 ? -t_upper_inv_memo(p, df) : t_upper_inv_memo(1.0 - p, df);
 }
 
 /* Two-sided t p-value of a t statistic. */
