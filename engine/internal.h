@@ -112,6 +112,11 @@ loc_status loc_afile_failed(loc_ctx *ctx, const loc_afile *af);
  * EOF on a write error. */
 int loc_put_csv_field(FILE *f, const char *s);
 
+/* Hash with the portable SHA-256 code even where the processor has the
+ * SHA extensions (on 1), or go back to choosing (0): for the tests, which
+ * check the two against each other (sha256.c). */
+void loc_sha256_portable(int on);
+
 /* printf's "%.Pg" of v, written without printf (numfmt.c): the same
  * text for every double and precision, exact rounding, a few times
  * faster.  buf holds LOC_FMT_G_SIZE bytes; returns the length. */
