@@ -27,8 +27,10 @@ done
 case "$build" in /*) ;; *) build="$here/$build" ;; esac
 
 # Debian 12 packages the project needs to build and test (gdal-bin: ogrinfo,
-# which the integration checks use to compare GeoPackages feature by feature).
-packages=(build-essential cmake pkg-config libgdal-dev libgeos-dev libproj-dev libcsv-dev libcmocka-dev gdal-bin)
+# which the integration checks use to compare GeoPackages feature by feature;
+# libjemalloc-dev: the tool's allocator, see CMakeLists.txt).
+packages=(build-essential cmake pkg-config libgdal-dev libgeos-dev libproj-dev libcsv-dev libcmocka-dev gdal-bin
+  libjemalloc-dev)
 
 install_missing() {
   local missing=()

@@ -30,8 +30,11 @@ rm -rf "$logs"
 mkdir -p "$logs"
 # Definite leaks are errors; "still reachable" blocks (library caches such
 # as GDAL's driver registry and PROJ's database handle) are not.
+# The tool links jemalloc (CMakeLists.txt): memcheck must replace its
+# malloc too, as it does the C library's, or it sees no heap at all.
 vg=(valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite
-    --show-leak-kinds=definite --error-exitcode=99 --track-origins=yes --num-callers=30)
+    --show-leak-kinds=definite --error-exitcode=99 --track-origins=yes --num-callers=30
+    --soname-synonyms=somalloc=libjemalloc.so*)
 [ -f "$here/scripts/valgrind.supp" ] && vg+=(--suppressions="$here/scripts/valgrind.supp")
 status=0
 # tests that measure memory know not to (valgrind's own is counted)
