@@ -524,6 +524,43 @@ static int is_errval(const char *s, size_t n)
     return 0;
 }
 
+/* A plain decimal ("-12.375", "0.1", no exponent) of at most 15
+ * significant digits and 22 decimals, as strtod reads it: the digits as
+ * an integer and the power of ten are both exact doubles, so one division
+ * rounds once, correctly (Clinger's fast path), with none of strtod's
+ * general machinery; an indicator file is several hundred thousand such
+ * cells.  0 for anything else (strtod decides). */
+static int exact_decimal(const char *s, double *out)
+{
+    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    int neg = *s == '-';
+    if (*s == '-' || *s == '+')
+        s++;
+    uint64_t m = 0;
+    int sig = 0, decimals = 0, point = 0, any = 0;
+    for (; *s; s++) {
+        if (*s == '.' && !point) {
+            point = 1;
+            continue;
+        }
+        if (*s < '0' || *s > '9')
+            return 0;
+        any = 1;
+        if (m || *s != '0')
+            sig++;
+        m = m * 10 + (uint64_t)(*s - '0');
+        decimals += point;
+        if (sig > 15 || decimals > 22)
+            return 0;
+    }
+    if (!any)
+        return 0;
+    double v = (double)m / p10[decimals];
+    *out = neg ? -v : v;
+    return 1;
+}
+
 loc_num loc_parse_number(const char *s, double *out)
 {
     while (isspace((unsigned char)*s))
@@ -575,6 +612,8 @@ loc_num loc_parse_number(const char *s, double *out)
     if (!digits || (grouped && !seen_point && group != 3))
         return LOC_NUM_BAD;
     buf[k] = '\0';
+    if (exact_decimal(buf, out))
+        return LOC_NUM_OK;
     char *end;
     errno = 0;
     double v = strtod(buf, &end);

@@ -3,7 +3,9 @@
  * published files use (byte-order mark, CRLF/LF/CR line ends, quoting,
  * footnotes, empty rows, trailing empty columns), the line number of each
  * row, line ends and UTF-8 sequences split across the reader's 64 KiB file
- * chunks, each refusal with its exact message, and the size limit.
+ * chunks, each refusal with its exact message, and the size limit; and
+ * loc_parse_number giving strtod's very bits on a million decimals of every
+ * length (its fast path for plain decimals is checked against strtod).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -752,6 +754,46 @@ static void expect_num(const char *s, loc_num want)
     assert_true(v == -12345); /* untouched */
 }
 
+/* Plain decimals of 1 to 25 digits with the point anywhere (or none), a
+ * sign now and then: loc_parse_number's fast path must give strtod's
+ * bits, including -0 and the ties of the last digit. */
+static void test_parse_number_as_strtod(void **state)
+{
+    (void)state;
+    uint64_t x = 0x2545f4914f6cdd1du;
+    char s[40];
+    for (int i = 0; i < 1000000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int nd = 1 + (int)(x % 25), point = (int)((x >> 8) % (nd + 2)), k = 0;
+        if ((x >> 16) % 5 == 0)
+            s[k++] = (x >> 20) & 1 ? '-' : '+';
+        uint64_t y = x * 0x9e3779b97f4a7c15u;
+        for (int d = 0; d < nd; d++) {
+            if (d == point)
+                s[k++] = '.';
+            y ^= y << 13;
+            y ^= y >> 7;
+            y ^= y << 17;
+            s[k++] = (char)('0' + y % 10);
+        }
+        s[k] = 0;
+        double v = -12345, w = strtod(s, NULL);
+        assert_int_equal(loc_parse_number(s, &v), LOC_NUM_OK);
+        if (memcmp(&v, &w, sizeof v))
+            fail_msg("'%s': %a, strtod %a", s, v, w);
+    }
+    const char *edge[] = {"9007199254740993", "0.1", "0.3", "123456789012345", "1234567890123456", "0.0000000000000000000001",
+                          "0.00000000000000000000001", "4503599627370497.5", "-0.0", "+0", "2.2250738585072011e-308"};
+    for (size_t i = 0; i < sizeof edge / sizeof *edge; i++) {
+        double v = -12345, w = strtod(edge[i], NULL);
+        assert_int_equal(loc_parse_number(edge[i], &v), LOC_NUM_OK);
+        if (memcmp(&v, &w, sizeof v))
+            fail_msg("'%s': %a, strtod %a", edge[i], v, w);
+    }
+}
+
 static void test_parse_number(void **state)
 {
     (void)state;
@@ -854,6 +896,7 @@ int main(void)
         cmocka_unit_test(test_real_simd2016),
         cmocka_unit_test(test_real_simd2012),
         cmocka_unit_test(test_parse_number),
+        cmocka_unit_test(test_parse_number_as_strtod),
     };
     if (getenv("TEST_FILTER"))
         cmocka_set_test_filter(getenv("TEST_FILTER"));
