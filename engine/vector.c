@@ -639,7 +639,13 @@ static loc_status gj_project(loc_ctx *ctx, gj_verts *v, const char *path)
         if (loc_grow(ctx, (void **)&v->text, &v->cap_text, v->ntext + na + nb + 8, 1))
             return LOC_ENOMEM;
         v->text_at[i] = v->ntext;
-        v->ntext += (size_t)sprintf(v->text + v->ntext, "[ %s, %s ]", a, b);
+        char *t = v->text + v->ntext; /* "[ x, y ]" */
+        memcpy(t, "[ ", 2);
+        memcpy(t + 2, a, na);
+        memcpy(t + 2 + na, ", ", 2);
+        memcpy(t + 4 + na, b, nb);
+        memcpy(t + 4 + na + nb, " ]", 3);
+        v->ntext += na + nb + 6;
     }
     v->text_at[v->n] = v->ntext;
     return LOC_OK;
