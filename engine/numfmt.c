@@ -25,19 +25,53 @@
 
 typedef unsigned __int128 u128;
 
-/* 10^k for k = 0..38 (10^38 < 2^128). */
-static u128 pow10_u128(int k)
-{
-    static u128 t[39];
-    static int ready;
-    if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
-        u128 p = 1;
-        for (int i = 0; i < 39; i++, p *= 10)
-            t[i] = p;
-        __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
-    }
-    return t[k];
-}
+/* 10^k for k = 0..38 (10^38 < 2^128), and its number of bits. */
+#define P10(hi, lo) ((u128)(hi) << 64 | (u128)(lo))
+static const u128 pow10_table[39] = {
+    P10(0x0000000000000000u, 0x0000000000000001u), /* 10^0 */
+    P10(0x0000000000000000u, 0x000000000000000au), /* 10^1 */
+    P10(0x0000000000000000u, 0x0000000000000064u), /* 10^2 */
+    P10(0x0000000000000000u, 0x00000000000003e8u), /* 10^3 */
+    P10(0x0000000000000000u, 0x0000000000002710u), /* 10^4 */
+    P10(0x0000000000000000u, 0x00000000000186a0u), /* 10^5 */
+    P10(0x0000000000000000u, 0x00000000000f4240u), /* 10^6 */
+    P10(0x0000000000000000u, 0x0000000000989680u), /* 10^7 */
+    P10(0x0000000000000000u, 0x0000000005f5e100u), /* 10^8 */
+    P10(0x0000000000000000u, 0x000000003b9aca00u), /* 10^9 */
+    P10(0x0000000000000000u, 0x00000002540be400u), /* 10^10 */
+    P10(0x0000000000000000u, 0x000000174876e800u), /* 10^11 */
+    P10(0x0000000000000000u, 0x000000e8d4a51000u), /* 10^12 */
+    P10(0x0000000000000000u, 0x000009184e72a000u), /* 10^13 */
+    P10(0x0000000000000000u, 0x00005af3107a4000u), /* 10^14 */
+    P10(0x0000000000000000u, 0x00038d7ea4c68000u), /* 10^15 */
+    P10(0x0000000000000000u, 0x002386f26fc10000u), /* 10^16 */
+    P10(0x0000000000000000u, 0x016345785d8a0000u), /* 10^17 */
+    P10(0x0000000000000000u, 0x0de0b6b3a7640000u), /* 10^18 */
+    P10(0x0000000000000000u, 0x8ac7230489e80000u), /* 10^19 */
+    P10(0x0000000000000005u, 0x6bc75e2d63100000u), /* 10^20 */
+    P10(0x0000000000000036u, 0x35c9adc5dea00000u), /* 10^21 */
+    P10(0x000000000000021eu, 0x19e0c9bab2400000u), /* 10^22 */
+    P10(0x000000000000152du, 0x02c7e14af6800000u), /* 10^23 */
+    P10(0x000000000000d3c2u, 0x1bcecceda1000000u), /* 10^24 */
+    P10(0x0000000000084595u, 0x161401484a000000u), /* 10^25 */
+    P10(0x000000000052b7d2u, 0xdcc80cd2e4000000u), /* 10^26 */
+    P10(0x00000000033b2e3cu, 0x9fd0803ce8000000u), /* 10^27 */
+    P10(0x00000000204fce5eu, 0x3e25026110000000u), /* 10^28 */
+    P10(0x00000001431e0faeu, 0x6d7217caa0000000u), /* 10^29 */
+    P10(0x0000000c9f2c9cd0u, 0x4674edea40000000u), /* 10^30 */
+    P10(0x0000007e37be2022u, 0xc0914b2680000000u), /* 10^31 */
+    P10(0x000004ee2d6d415bu, 0x85acef8100000000u), /* 10^32 */
+    P10(0x0000314dc6448d93u, 0x38c15b0a00000000u), /* 10^33 */
+    P10(0x0001ed09bead87c0u, 0x378d8e6400000000u), /* 10^34 */
+    P10(0x0013426172c74d82u, 0x2b878fe800000000u), /* 10^35 */
+    P10(0x00c097ce7bc90715u, 0xb34b9f1000000000u), /* 10^36 */
+    P10(0x0785ee10d5da46d9u, 0x00f436a000000000u), /* 10^37 */
+    P10(0x4b3b4ca85a86c47au, 0x098a224000000000u), /* 10^38 */
+};
+#undef P10
+static const unsigned char pow10_bits[39] = {1, 4, 7, 10, 14, 17, 20, 24, 27, 30, 34, 37, 40, 44, 47, 50, 54, 57, 60, 64, 67, 70, 74, 77, 80, 84, 87, 90, 94, 97, 100, 103, 107, 110, 113, 117, 120, 123, 127};
+
+static u128 pow10_u128(int k) { return pow10_table[k]; }
 
 /* Number of significant bits of x (0 for 0). */
 static int bits_u128(u128 x)
@@ -54,7 +88,7 @@ static int scaled_fraction(uint64_t m, int e, int k, u128 *num, u128 *den)
     if (k > 38 || k < -38)
         return 0;
     if (k >= 0) {
-        if (mb + bits_u128(pow10_u128(k)) > 127)
+        if (mb + pow10_bits[k] > 127)
             return 0;
         n *= pow10_u128(k);
     } else {
@@ -144,18 +178,29 @@ static int digits_of(uint64_t m, int e, int p, uint64_t *digits, int *x)
     return 0;
 }
 
-/* Decimal digits of d, most significant first, into s; their count. */
+/* Decimal digits of d, most significant first, into s; their count.
+ * Two digits a step from a table of the hundred pairs. */
 static int put_digits(char *s, uint64_t d)
 {
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                   "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                   "8081828384858687888990919293949596979899";
     char t[24];
-    int n = 0;
-    do {
-        t[n++] = (char)('0' + d % 10);
-        d /= 10;
-    } while (d);
-    for (int i = 0; i < n; i++)
-        s[i] = t[n - 1 - i];
-    return n;
+    int at = 24;
+    while (d >= 100) {
+        unsigned r = (unsigned)(d % 100);
+        d /= 100;
+        at -= 2;
+        memcpy(t + at, pairs + 2 * r, 2);
+    }
+    if (d >= 10) {
+        at -= 2;
+        memcpy(t + at, pairs + 2 * d, 2);
+    } else {
+        t[--at] = (char)('0' + d);
+    }
+    memcpy(s, t + at, (size_t)(24 - at));
+    return 24 - at;
 }
 
 /* printf's own text, cut to the buffer (only a precision above 17 can
