@@ -568,9 +568,13 @@ loc_num loc_parse_number(const char *s, double *out)
     size_t n = strlen(s);
     while (n && isspace((unsigned char)s[n - 1]))
         n--;
-    if (n == 0 || is_missing_mark(s, n))
+    if (n == 0)
         return LOC_NUM_MISSING;
-    if (is_errval(s, n))
+    /* no mark or error value starts with a digit: most cells skip both
+     * lists */
+    if (!isdigit((unsigned char)*s) && is_missing_mark(s, n))
+        return LOC_NUM_MISSING;
+    if (!isdigit((unsigned char)*s) && is_errval(s, n))
         return LOC_NUM_ERRVAL;
     if (s[n - 1] == '%')
         n--;

@@ -30,6 +30,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,12 +209,13 @@ typedef struct trace {
     double *xy;          /* distinct vertices, x and y */
     size_t nv, cap_xy;
     uint32_t *vtab;      /* vertex hash table: index + 1, 0 for empty */
-    size_t vcap;         /* slots, a power of two */
+    size_t vcap;         /* slots in use, a power of two */
+    size_t valloc;       /* slots allocated */
     uint32_t *seg;       /* directed segments: from and to vertex, 2 per segment */
     uint8_t *dead;       /* per segment: matched with its reverse */
     size_t ns, cap_seg, cap_dead;
     uint32_t *stab;      /* segment hash table: index + 1, 0 for empty */
-    size_t scap;
+    size_t scap, salloc;
     uint32_t *next;      /* per vertex: the outline segment leaving it, or UINT32_MAX */
     uint8_t *seen;       /* per vertex: visited by the ring walk */
     size_t cap_next, cap_seen;
@@ -235,21 +238,23 @@ static void trace_free(loc_ctx *ctx, trace *t)
     loc_free(ctx, t->ring_at);
 }
 
-/* A zeroed table of at least 2 * n slots (a power of two). */
-loc_status loc_wr_table_reset(loc_ctx *ctx, uint32_t **tab, size_t *cap, size_t n)
+loc_status loc_wr_table_reset(loc_ctx *ctx, uint32_t **tab, size_t *cap, size_t *alloc, size_t n)
 {
     size_t want = 16;
     while (want < 2 * n)
         want *= 2;
-    if (want > *cap) {
+    if (want > *alloc) {
         loc_free(ctx, *tab);
-        *cap = 0;
+        *cap = *alloc = 0;
         if (!(*tab = loc_calloc(ctx, want, sizeof **tab)))
             return LOC_ENOMEM;
-        *cap = want;
+        *alloc = want;
     } else {
-        memset(*tab, 0, *cap * sizeof **tab);
+        /* only the slots this set will use: a large locality early on
+         * must not make every later one clear its whole table */
+        memset(*tab, 0, want * sizeof **tab);
     }
+    *cap = want;
     return LOC_OK;
 }
 
@@ -583,7 +588,8 @@ static GEOSGeometry *trace_outline(loc_ctx *ctx, trace *t, const GEOSGeometry *c
             return NULL;
         points += (size_t)np;
     }
-    if (loc_wr_table_reset(ctx, &t->vtab, &t->vcap, points) || loc_wr_table_reset(ctx, &t->stab, &t->scap, points))
+    if (loc_wr_table_reset(ctx, &t->vtab, &t->vcap, &t->valloc, points) ||
+        loc_wr_table_reset(ctx, &t->stab, &t->scap, &t->salloc, points))
         return NULL;
     t->nv = t->ns = 0;
     int r = 1;
@@ -816,6 +822,97 @@ void loc_dissolve_opts_init(loc_dissolve_opts *opts)
 {
     opts->sliver_m = LOC_SLIVER_WIDTH_M;
     opts->geos_only = 0;
+    opts->threads = 0;
+}
+
+/* Several threads dissolving localities: each takes the next locality
+ * from a shared counter, in increasing order, with a copy of the result
+ * that has its own context (GEOS handle, error message) and counters and
+ * writes only the slots of the localities it takes.  A worker stops at its
+ * first failure; every locality handed out is dissolved, so the failure
+ * with the lowest index among the workers' is the first in locality
+ * order, the one a single thread would have reported. */
+typedef struct dissolve_pool {
+    loc_dissolved *d;
+    size_t next;                /* atomic: the next locality to take */
+    int stop;                   /* atomic: a worker failed, hand out no more */
+} dissolve_pool;
+
+typedef struct dissolve_worker {
+    dissolve_pool *pool;
+    loc_dissolved part;         /* *pool->d with this worker's context and counters */
+    size_t failed_at;           /* the locality that failed, or SIZE_MAX */
+    loc_status st;
+} dissolve_worker;
+
+static void *dissolve_worker_main(void *arg)
+{
+    dissolve_worker *w = arg;
+    trace t;
+    memset(&t, 0, sizeof t);
+    w->failed_at = SIZE_MAX;
+    w->st = LOC_OK;
+    for (;;) {
+        if (__atomic_load_n(&w->pool->stop, __ATOMIC_RELAXED))
+            break;
+        size_t k = __atomic_fetch_add(&w->pool->next, 1, __ATOMIC_RELAXED);
+        if (k >= w->part.n)
+            break;
+        if ((w->st = dissolve_one(&w->part, &t, k))) {
+            if (!loc_errcode(w->part.ctx))
+                loc_error(w->part.ctx, w->st, "out of memory");
+            w->failed_at = k;
+            __atomic_store_n(&w->pool->stop, 1, __ATOMIC_RELAXED);
+            break;
+        }
+    }
+    trace_free(w->part.ctx, &t);
+    return NULL;
+}
+
+/* Dissolve every locality of d with nthreads workers (the caller's thread
+ * one of them); LOC_OK, or the first failure's status with its message in
+ * d->ctx. */
+static loc_status dissolve_all(loc_dissolved *d, size_t nthreads)
+{
+    dissolve_pool pool = {d, 0, 0};
+    dissolve_worker w[8];
+    pthread_t tid[8];
+    size_t made = 0, started = 0;
+    loc_status st = LOC_OK;
+    for (; made < nthreads; made++) {
+        w[made].pool = &pool;
+        w[made].part = *d;
+        w[made].part.fallbacks = w[made].part.missing = w[made].part.slivers = w[made].part.traced = 0;
+        if (made > 0 && !(w[made].part.ctx = loc_ctx_create(NULL)))
+            break;
+    }
+    while (started + 1 < made && pthread_create(&tid[started], NULL, dissolve_worker_main, &w[started + 1]) == 0)
+        started++;
+    dissolve_worker_main(&w[0]);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    /* workers never started (no thread to be had) leave their part to
+     * the caller's thread: it ran until the counter was spent */
+    size_t first = SIZE_MAX, at = 0;
+    for (size_t i = 0; i < started + 1; i++) {
+        d->fallbacks += w[i].part.fallbacks;
+        d->missing += w[i].part.missing;
+        d->slivers += w[i].part.slivers;
+        d->traced += w[i].part.traced;
+        if (w[i].failed_at < first) {
+            first = w[i].failed_at;
+            at = i;
+        }
+    }
+    if (first != SIZE_MAX) {
+        st = w[at].st;
+        if (at > 0)
+            loc_error(d->ctx, loc_errcode(w[at].part.ctx), "%s", loc_errmsg(w[at].part.ctx));
+    }
+    for (size_t i = 1; i < made; i++)
+        loc_ctx_destroy(w[i].part.ctx);
+    return st;
 }
 
 loc_dissolved *loc_dissolve(loc_ctx *ctx, const loc_partition *p, const loc_boundaries *b,
@@ -848,14 +945,12 @@ loc_dissolved *loc_dissolve(loc_ctx *ctx, const loc_partition *p, const loc_boun
         !(d->perim = loc_calloc(ctx, n, sizeof *d->perim)) ||
         !(d->zone_area = loc_calloc(ctx, n, sizeof *d->zone_area)))
         goto fail;
-    trace t;
-    memset(&t, 0, sizeof t);
-    for (size_t k = 0; k < d->n; k++)
-        if (dissolve_one(d, &t, k)) {
-            trace_free(ctx, &t);
-            goto fail;
-        }
-    trace_free(ctx, &t);
+    long nt = opts->threads > 0 ? opts->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nthreads = nt < 1 ? 1 : nt > 8 ? 8 : (size_t)nt;
+    if (opts->threads <= 0 && nthreads > d->n / 64 + 1) /* a few localities: not worth a thread */
+        nthreads = d->n / 64 + 1;
+    if (dissolve_all(d, nthreads))
+        goto fail;
     return d;
 fail:
     loc_dissolved_destroy(d);

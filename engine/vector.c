@@ -807,7 +807,8 @@ loc_status loc_wr_stage_geojson(loc_ctx *ctx, const loc_dissolved *d, const loc_
         int np = GEOSGetNumCoordinates_r(loc_geos(ctx), d->geoms[k]);
         points += np > 0 ? (size_t)np : 0;
     }
-    if (loc_wr_table_reset(ctx, &v.tab, &v.tcap, points))
+    size_t talloc = 0;
+    if (loc_wr_table_reset(ctx, &v.tab, &v.tcap, &talloc, points))
         st = LOC_ENOMEM;
     for (size_t k = 0; k < d->n && !st; k++)
         if ((st = gj_collect(ctx, &v, d->geoms[k])) == LOC_EGEOM)

@@ -73,7 +73,11 @@ static inline uint64_t loc_wr_coord_bits(double v)
     return u;
 }
 
-loc_status loc_wr_table_reset(loc_ctx *ctx, uint32_t **tab, size_t *cap, size_t n);
+/* Make *tab a zeroed hash table of *cap slots, the least power of two of
+ * at least 2 * n (and 16); *alloc is the slots allocated, kept across
+ * calls so that a table reused for many small sets is neither reallocated
+ * nor cleared beyond the slots in use. */
+loc_status loc_wr_table_reset(loc_ctx *ctx, uint32_t **tab, size_t *cap, size_t *alloc, size_t n);
 
 /* Temporary files are afile.c's (loc_afile_reserve, commit, discard in
  * internal.h). */

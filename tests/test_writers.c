@@ -7,7 +7,9 @@
  * member, ring orientation, layers and SRS); atomicity (missing folder,
  * a failure mid-write, a failed rename, allocation failures: an earlier
  * file stays untouched and nothing is left behind); and the HTML report
- * (balanced tags, escaping, no network references, funnel limits).
+ * (balanced tags, escaping, no network references, funnel limits); and
+ * the writers' reusable hash table (sized to each set, cleared only as far
+ * as it is used, reallocated only to grow).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +20,7 @@
 #include "localities/writers.h"
 #include "localities/stats.h"
 #include "internal.h"
+#include "writers_internal.h"
 #include "test_util.h"
 
 #include <gdal.h>
@@ -308,6 +311,20 @@ static void test_dissolve_errors(void **state)
         assert_null(loc_dissolve(s.ctx, s.p, f.b, NULL));
         assert_int_equal(loc_errcode(s.ctx), LOC_EINVAL);
         assert_non_null(strstr(loc_errmsg(s.ctx), "out of range (14 boundaries); are these the boundaries"));
+        /* many localities fail: with any number of threads the message is
+         * the first failing locality's, as with one */
+        loc_dissolve_opts o;
+        loc_dissolve_opts_init(&o);
+        o.threads = 1;
+        assert_null(loc_dissolve(s.ctx, s.p, f.b, &o));
+        char one[512];
+        snprintf(one, sizeof one, "%s", loc_errmsg(s.ctx));
+        for (int rep = 0; rep < 20; rep++) {
+            o.threads = 2 + rep % 3;
+            assert_null(loc_dissolve(s.ctx, s.p, f.b, &o));
+            assert_int_equal(loc_errcode(s.ctx), LOC_EINVAL);
+            assert_string_equal(loc_errmsg(s.ctx), one);
+        }
         fx_free(&s);
     }
     /* allocation failures: each a clean LOC_ENOMEM, nothing leaked */
@@ -355,6 +372,23 @@ static void test_dissolve_stirling(void **state)
                   "%zu slivers filled\n", zones / 1e6, locs / 1e6, (locs - zones) / zones,
                   loc_dissolved_fallbacks(d), loc_dissolved_slivers(d));
     assert_true(fabs(locs - zones) <= 1e-3 * zones);
+    /* several threads give the same polygons, measures and counts */
+    loc_dissolve_opts o;
+    loc_dissolve_opts_init(&o);
+    o.threads = 3;
+    loc_dissolved *d3 = loc_dissolve(f.ctx, f.p, f.b, &o);
+    assert_non_null(d3);
+    for (size_t k = 0; k < 24; k++) {
+        assert_int_equal(GEOSEqualsExact_r(h, loc_dissolved_geom(d, k), loc_dissolved_geom(d3, k), 0), 1);
+        assert_true(loc_dissolved_area_m2(d, k) == loc_dissolved_area_m2(d3, k));
+        assert_true(loc_dissolved_perimeter_m(d, k) == loc_dissolved_perimeter_m(d3, k));
+        assert_true(loc_dissolved_zone_area_m2(d, k) == loc_dissolved_zone_area_m2(d3, k));
+    }
+    assert_int_equal(loc_dissolved_fallbacks(d3), loc_dissolved_fallbacks(d));
+    assert_int_equal(loc_dissolved_slivers(d3), loc_dissolved_slivers(d));
+    assert_int_equal(loc_dissolved_traced(d3), loc_dissolved_traced(d));
+    assert_int_equal(loc_dissolved_missing(d3), loc_dissolved_missing(d));
+    loc_dissolved_destroy(d3);
     loc_dissolved_destroy(d);
     fx_free(&f);
 }
@@ -1520,9 +1554,48 @@ static void test_progress_report(void **state)
     loc_ctx_destroy(ctx);
 }
 
+static void test_table_reset(void **state)
+{
+    (void)state;
+    test_alloc ta;
+    loc_ctx *ctx = test_ctx(&ta);
+    uint32_t *tab = NULL;
+    size_t cap = 0, alloc = 0;
+    assert_int_equal(loc_wr_table_reset(ctx, &tab, &cap, &alloc, 100), LOC_OK);
+    assert_int_equal(cap, 256);
+    assert_int_equal(alloc, 256);
+    for (size_t i = 0; i < cap; i++)
+        assert_int_equal(tab[i], 0);
+    for (size_t i = 0; i < cap; i++)
+        tab[i] = 7;
+    uint32_t *was = tab;
+    /* a small set: the same block, 16 slots in use and cleared */
+    assert_int_equal(loc_wr_table_reset(ctx, &tab, &cap, &alloc, 3), LOC_OK);
+    assert_ptr_equal(tab, was);
+    assert_int_equal(cap, 16);
+    assert_int_equal(alloc, 256);
+    for (size_t i = 0; i < cap; i++)
+        assert_int_equal(tab[i], 0);
+    /* back up to the allocated size: all of it cleared again */
+    assert_int_equal(loc_wr_table_reset(ctx, &tab, &cap, &alloc, 128), LOC_OK);
+    assert_ptr_equal(tab, was);
+    assert_int_equal(cap, 256);
+    for (size_t i = 0; i < cap; i++)
+        assert_int_equal(tab[i], 0);
+    /* larger: a new, zeroed block */
+    assert_int_equal(loc_wr_table_reset(ctx, &tab, &cap, &alloc, 1000), LOC_OK);
+    assert_int_equal(cap, 2048);
+    assert_int_equal(alloc, 2048);
+    for (size_t i = 0; i < cap; i++)
+        assert_int_equal(tab[i], 0);
+    loc_free(ctx, tab);
+    loc_ctx_destroy(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table_reset),
         cmocka_unit_test(test_progress_report),
         cmocka_unit_test(test_dissolve_squares), cmocka_unit_test(test_dissolve_errors),
         cmocka_unit_test(test_dissolve_stirling), cmocka_unit_test(test_dissolve_traced), cmocka_unit_test(test_attrs),

@@ -48,13 +48,20 @@ static size_t report_sources(const cli_args *a, const loc_problem *b, loc_kv *so
     return ns;
 }
 
+/* --threads as a number, or 0 (the engine's default) when not given. */
+static int threads_of(const cli_args *a)
+{
+    double v = 0;
+    return a->threads && cli_number(a->command, "threads", a->threads, 1, 64, &v) == 0 ? (int)v : 0;
+}
+
 /* Every file of the run into the stage, several at once (--threads of
  * them at most, else the engine's default), each file's time noted. */
 static loc_status write_files(loc_ctx *ctx, const cli_args *a, const loc_run *run, loc_outset *st, cli_progress *pr)
 {
     char(*own)[4200] = malloc(LOC_RUN_NFILES * sizeof *own);
     const char *pp[LOC_RUN_NFILES];
-    double secs[LOC_RUN_NFILES], v = 0;
+    double secs[LOC_RUN_NFILES];
     if (!own)
         return loc_error(ctx, LOC_ENOMEM, "out of memory");
     /* every name taken before any writer starts (loc_outset_path's answer
@@ -63,8 +70,7 @@ static loc_status write_files(loc_ctx *ctx, const cli_args *a, const loc_run *ru
         snprintf(own[k], sizeof own[k], "%s", loc_outset_path(st, loc_run_file(k)));
         pp[k] = own[k];
     }
-    int threads = a->threads && cli_number(a->command, "threads", a->threads, 1, 64, &v) == 0 ? (int)v : 0;
-    loc_status rc = loc_run_write(ctx, run, pp, threads, secs);
+    loc_status rc = loc_run_write(ctx, run, pp, threads_of(a), secs);
     if (!rc)
         for (size_t k = 0; k < LOC_RUN_NFILES; k++)
             cli_time_file(pr, loc_run_file(k), secs[k]);
@@ -80,7 +86,10 @@ int cli_write_outputs(loc_ctx *ctx, const cli_args *a, const loc_inputs *in, con
     loc_attrs *t = NULL;
     int rc = CLI_EXIT_OK;
     cli_step(pr, "dissolving %zu localities", loc_partition_count(p));
-    if (!(d = loc_dissolve(ctx, p, in->boundaries, NULL)) || !(t = loc_assess_attrs(ctx, as)) ||
+    loc_dissolve_opts dopts;
+    loc_dissolve_opts_init(&dopts);
+    dopts.threads = threads_of(a);
+    if (!(d = loc_dissolve(ctx, p, in->boundaries, &dopts)) || !(t = loc_assess_attrs(ctx, as)) ||
         (extra && extra->attrs && extra->attrs(ctx, extra->ud, t))) {
         rc = cli_fail(ctx);
         goto done;

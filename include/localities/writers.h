@@ -42,10 +42,13 @@ typedef struct loc_dissolved loc_dissolved;
 typedef struct loc_dissolve_opts {
     double sliver_m;  /* sliver width in metres (see LOC_SLIVER_WIDTH_M); 0 fills no holes */
     int geos_only;    /* 1: GEOS unions every locality, none traced from segments (for checks) */
+    int threads;      /* localities dissolved at once: 0 one per processor (at most 8), 1 none
+                       * beside the caller; never changes the result */
 } loc_dissolve_opts;
 
 /* Fill opts with the defaults (sliver_m = LOC_SLIVER_WIDTH_M, outlines
- * traced); passing NULL opts to loc_dissolve means the same. */
+ * traced, one thread per processor); passing NULL opts to loc_dissolve
+ * means the same. */
 LOC_API void loc_dissolve_opts_init(loc_dissolve_opts *opts);
 
 /*
