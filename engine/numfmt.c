@@ -434,7 +434,10 @@ static void out_int(fmt_out *o, unsigned long long u, int negative)
 
 static int put_simple(FILE *f, const char *fmt, va_list ap)
 {
-    fmt_out o = {.f = f};
+    fmt_out o; /* not zeroed whole: the buffer is written before it is read */
+    o.f = f;
+    o.used = o.total = 0;
+    o.bad = 0;
     const char *p = fmt;
     for (const char *q = strchr(p, '%'); q; q = strchr(p, '%')) {
         out_put(&o, p, (size_t)(q - p));
