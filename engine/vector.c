@@ -116,6 +116,70 @@ static loc_status gout_fail(gout *o, const char *what)
                      o->err.failed ? loc_lib_msg(o->ctx) : "GDAL error");
 }
 
+/* GEOS ring -> new OGR linear ring, its coordinates copied through *xy
+ * (grown as needed); NULL on failure. */
+static OGRGeometryH ogr_ring(loc_ctx *ctx, const GEOSGeometry *ring, double **xy, size_t *cap)
+{
+    GEOSContextHandle_t h = loc_geos(ctx);
+    const GEOSCoordSequence *cs = ring ? GEOSGeom_getCoordSeq_r(h, ring) : NULL;
+    unsigned n = 0;
+    if (!cs || !GEOSCoordSeq_getSize_r(h, cs, &n) || n > INT_MAX / 2 ||
+        loc_grow(ctx, (void **)xy, cap, 2 * (size_t)n + 2, sizeof **xy) ||
+        (n && !GEOSCoordSeq_copyToBuffer_r(h, cs, *xy, 0, 0)))
+        return NULL;
+    OGRGeometryH r = OGR_G_CreateGeometry(wkbLinearRing);
+    if (r)
+        OGR_G_SetPoints(r, (int)n, *xy, 2 * sizeof **xy, *xy + 1, 2 * sizeof **xy, NULL, 0);
+    return r;
+}
+
+/* GEOS polygon -> new OGR polygon; NULL on failure. */
+static OGRGeometryH ogr_polygon(loc_ctx *ctx, const GEOSGeometry *pg, double **xy, size_t *cap)
+{
+    GEOSContextHandle_t h = loc_geos(ctx);
+    int nh = GEOSGetNumInteriorRings_r(h, pg);
+    OGRGeometryH out = nh >= 0 ? OGR_G_CreateGeometry(wkbPolygon) : NULL;
+    for (int i = -1; out && i < nh; i++) {
+        OGRGeometryH r = ogr_ring(ctx, i < 0 ? GEOSGetExteriorRing_r(h, pg) : GEOSGetInteriorRingN_r(h, pg, i), xy, cap);
+        if (!r || OGR_G_AddGeometryDirectly(out, r) != OGRERR_NONE) {
+            if (r)
+                OGR_G_DestroyGeometry(r);
+            OGR_G_DestroyGeometry(out);
+            out = NULL;
+        }
+    }
+    return out;
+}
+
+/* A polygonal GEOS geometry (Polygon or MultiPolygon, as the dissolve and
+ * the boundary reader make them) -> new OGR MultiPolygon, ring by ring:
+ * the same geometry as through WKB, without GEOS's stream-based WKB
+ * writer (31,000 instructions a zone, a fifth of the GeoPackage).  NULL
+ * for any other type (the caller goes through WKB) or on failure. */
+static OGRGeometryH ogr_multipolygon(loc_ctx *ctx, const GEOSGeometry *g)
+{
+    GEOSContextHandle_t h = loc_geos(ctx);
+    int type = GEOSGeomTypeId_r(h, g);
+    if (type != GEOS_POLYGON && type != GEOS_MULTIPOLYGON)
+        return NULL;
+    int n = type == GEOS_POLYGON ? 1 : GEOSGetNumGeometries_r(h, g);
+    OGRGeometryH out = n >= 0 ? OGR_G_CreateGeometry(wkbMultiPolygon) : NULL;
+    double *xy = NULL;
+    size_t cap = 0;
+    for (int i = 0; out && i < n; i++) {
+        const GEOSGeometry *pg = type == GEOS_POLYGON ? g : GEOSGetGeometryN_r(h, g, i);
+        OGRGeometryH p = pg ? ogr_polygon(ctx, pg, &xy, &cap) : NULL;
+        if (!p || OGR_G_AddGeometryDirectly(out, p) != OGRERR_NONE) {
+            if (p)
+                OGR_G_DestroyGeometry(p);
+            OGR_G_DestroyGeometry(out);
+            out = NULL;
+        }
+    }
+    loc_free(ctx, xy);
+    return out;
+}
+
 /* GEOS geometry -> new OGR MultiPolygon (NULL for an empty one, *st
  * unchanged).  On failure NULL with *st set. */
 static OGRGeometryH to_ogr(gout *o, const GEOSGeometry *g, const char *what, loc_status *st)
@@ -123,6 +187,9 @@ static OGRGeometryH to_ogr(gout *o, const GEOSGeometry *g, const char *what, loc
     GEOSContextHandle_t h = loc_geos(o->ctx);
     if (GEOSisEmpty_r(h, g) == 1)
         return NULL;
+    OGRGeometryH direct = ogr_multipolygon(o->ctx, g);
+    if (direct)
+        return direct;
     size_t size = 0;
     unsigned char *buf = GEOSWKBWriter_write_r(h, o->wkb, g, &size);
     if (!buf) {
