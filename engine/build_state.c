@@ -34,12 +34,6 @@ static size_t soft_find(const loc_build_state *s, uint32_t g, int32_t loc)
     return i;
 }
 
-static uint32_t soft_get(const loc_build_state *s, uint32_t g, int32_t loc)
-{
-    size_t i = soft_find(s, g, loc);
-    return i < s->p->gstart[g] + s->gtouch[g] ? s->gcnt[i] : 0;
-}
-
 /* Add d to group g's count in loc; a count that falls to zero leaves the
  * list (the last entry fills its slot).  The list never outgrows its
  * slots: every locality in it holds at least one of the group's units. */
@@ -163,12 +157,13 @@ static uint32_t next_stamp(loc_build_state *s)
     return s->cur;
 }
 
-/* Heterogeneity change of taking unit u out of A and into B. */
-static double delta_het(const loc_build_state *s, uint32_t u, int32_t A, int32_t B)
+/* Heterogeneity change of taking unit u out of A and into B: the sums
+ * over the features, nf of them (a constant when inlined from
+ * delta_het, so that the loop unrolls; the same operations in the same
+ * order whichever way it is compiled). */
+static inline __attribute__((always_inline)) double het_sides(const double *uf, const double *fa, const double *fb,
+                                                            size_t nf)
 {
-    const problem *p = s->p;
-    size_t nf = p->nf;
-    const double *uf = p->uf + (size_t)u * nf * 3, *fa = s->lf + (size_t)A * nf * 3, *fb = s->lf + (size_t)B * nf * 3;
     double ha = 0, hb = 0;
     for (size_t k = 0; k < nf; k++) {
         const double *x = uf + 3 * k, *a = fa + 3 * k, *b = fb + 3 * k;
@@ -179,23 +174,47 @@ static double delta_het(const loc_build_state *s, uint32_t u, int32_t A, int32_t
         if (wb > 0)
             hb += qb - sb * sb / wb;
     }
-    return ha + hb - s->lh[A] - s->lh[B];
+    return ha + hb;
+}
+
+static inline double delta_het(const loc_build_state *s, uint32_t u, int32_t A, int32_t B)
+{
+    const problem *p = s->p;
+    size_t nf = p->nf;
+    const double *uf = p->uf + (size_t)u * nf * 3, *fa = s->lf + (size_t)A * nf * 3, *fb = s->lf + (size_t)B * nf * 3;
+    double h;
+    switch (nf) { /* the default build has two features */
+    case 1:
+        h = het_sides(uf, fa, fb, 1);
+        break;
+    case 2:
+        h = het_sides(uf, fa, fb, 2);
+        break;
+    default:
+        h = het_sides(uf, fa, fb, nf);
+        break;
+    }
+    return h - s->lh[A] - s->lh[B];
 }
 
 /* Soft-split change of moving unit u from A to B: a group counts once it
  * touches two localities or more, so splits gather in groups already
  * split and the rest stay whole (the share kept whole is what an analyst
  * reads). */
-static double delta_soft(const loc_build_state *s, uint32_t u, int32_t A, int32_t B)
+static inline double delta_soft(const loc_build_state *s, uint32_t u, int32_t A, int32_t B)
 {
     const problem *p = s->p;
     double d = 0;
     for (size_t k = p->sstart[u]; k < p->sstart[u + 1]; k++) {
-        uint32_t g = p->sgid[k], before = s->gtouch[g], after = before;
-        if (soft_get(s, g, A) == p->scnt[k])
-            after--;
-        if (soft_get(s, g, B) == 0)
-            after++;
+        uint32_t g = p->sgid[k], before = s->gtouch[g], ca = 0, cb = 0;
+        /* one pass over the group's short list for both counts */
+        for (size_t i = p->gstart[g], end = i + before; i < end; i++) {
+            int32_t l = s->gloc[i];
+            uint32_t c = s->gcnt[i];
+            ca = l == A ? c : ca;
+            cb = l == B ? c : cb;
+        }
+        uint32_t after = before - (ca == p->scnt[k]) + (cb == 0);
         d += (double)(after > 1) - (double)(before > 1);
     }
     return d;
@@ -203,16 +222,17 @@ static double delta_soft(const loc_build_state *s, uint32_t u, int32_t A, int32_
 
 /* Boundary length from u to localities A and B, in one pass over u's
  * edges (the compactness change of a move is their difference). */
-static double len_diff(const loc_build_state *s, uint32_t u, int32_t A, int32_t B)
+static inline double len_diff(const loc_build_state *s, uint32_t u, int32_t A, int32_t B)
 {
     const problem *p = s->p;
     double la = 0, lb = 0;
+    /* without branches: which locality a neighbour is in is a coin toss
+     * to the predictor, and adding an exact 0 leaves a sum as it was */
     for (size_t e = p->astart[u]; e < p->astart[u + 1]; e++) {
         int32_t l = s->lab[p->adj[e]];
-        if (l == A)
-            la += p->alen[e];
-        else if (l == B)
-            lb += p->alen[e];
+        double w = p->alen[e];
+        la += l == A ? w : 0.0;
+        lb += l == B ? w : 0.0;
     }
     return la - lb;
 }
@@ -435,6 +455,42 @@ static double mean_worsening(loc_build_state *s, uint64_t *rng)
     return cnt ? sum / (double)cnt : 0;
 }
 
+/* The generator's blocks (build_internal.h, rng_stream): vectorised
+ * where the processor has 64-bit vector multiplies (AVX-512DQ; not under
+ * valgrind, which hides it), the same loop otherwise. */
+#define RNG_FILL_BODY                                                                                                  \
+    for (unsigned i = 0; i < RNG_BLOCK; i++) {                                                                         \
+        uint64_t z = state + (uint64_t)(i + 1) * RNG_GAMMA;                                                            \
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;                                                                   \
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;                                                                   \
+        buf[i] = z ^ (z >> 31);                                                                                        \
+    }
+
+static void rng_fill_plain(uint64_t state, uint64_t *restrict buf) { RNG_FILL_BODY }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_RNG_FILL_WIDE 1
+__attribute__((target("avx512f,avx512dq"))) static void rng_fill_wide(uint64_t state, uint64_t *restrict buf)
+{
+    RNG_FILL_BODY
+}
+#endif
+
+static int rng_plain_only;
+
+void bld_rng_plain(int on) { rng_plain_only = on; }
+
+void bld_rng_fill(uint64_t state, uint64_t *buf)
+{
+#ifdef HAVE_RNG_FILL_WIDE
+    if (!rng_plain_only && __builtin_cpu_supports("avx512dq")) {
+        rng_fill_wide(state, buf);
+        return;
+    }
+#endif
+    rng_fill_plain(state, buf);
+}
+
 /* Whether a worse move of u from A to B is turned down at temperature T,
  * drawing from r exactly as the plain test (delta, then one draw against
  * exp(-delta / T)) would.  The boundary term is added last: it is at
@@ -443,7 +499,7 @@ static double mean_worsening(loc_build_state *s, uint64_t *rng)
  * (exp(-38) < 2^-54, below every draw but 0); then the draw is made as it
  * would be and the boundary pass over u's edges is skipped: the same
  * draws, the same moves, less work. */
-static int anneal_refuses(loc_build_state *s, uint64_t *r, uint32_t u, int32_t A, int32_t B, double T)
+static int anneal_refuses(loc_build_state *s, rng_stream *r, uint32_t u, int32_t A, int32_t B, double T)
 {
     const problem *p = s->p;
     s->evaluated++;
@@ -452,14 +508,14 @@ static int anneal_refuses(loc_build_state *s, uint64_t *r, uint32_t u, int32_t A
     double ds = has_soft ? p->ks * delta_soft(s, u, A, B) : 0;
     double cmax = p->kc * p->ulen[u];
     if (dh - cmax + ds > 38 * T + 1e-12 * (fabs(dh) + cmax + fabs(ds)))
-        return rng_unit(r) > 0;
+        return rs_unit(r) > 0;
     double d = dh + p->kc * len_diff(s, u, A, B);
     if (has_soft)
         d += ds;
     if (!(d > 0))
         return 0;
-    double x = rng_unit(r);
-    return d > 38 * T ? x > 0 : x >= exp(-d / T);
+    double x = rs_unit(r);
+    return d > 38 * T ? x > 0 : bld_draw_refuses(x, d / T);
 }
 
 /* One temperature step: per random picks (a unit and one of its
@@ -470,21 +526,22 @@ static int anneal_refuses(loc_build_state *s, uint64_t *r, uint32_t u, int32_t A
 static void anneal_step(loc_build_state *s, uint64_t *rng, size_t per, double T)
 {
     const problem *p = s->p;
-    uint64_t r = *rng;
+    rng_stream r;
+    rs_open(&r, *rng);
     uint32_t nu = (uint32_t)p->nu;
     for (size_t m = 0; m < per; m++) {
-        uint32_t u = rng_below(&r, nu);
+        uint32_t u = rs_below(&r, nu);
         size_t e0 = p->astart[u], deg = p->astart[u + 1] - e0;
         if (!deg)
             continue;
-        int32_t A = s->lab[u], B = s->lab[p->adj[e0 + rng_below(&r, (uint32_t)deg)]];
+        int32_t A = s->lab[u], B = s->lab[p->adj[e0 + rs_below(&r, (uint32_t)deg)]];
         if (B == A || !bld_bounds_ok(s, u, B)) /* most picks are inside a locality */
             continue;
         if (anneal_refuses(s, &r, u, A, B, T) || !bld_stays_connected(s, u))
             continue;
         bld_apply_move(s, u, B);
     }
-    *rng = r;
+    *rng = rs_close(&r);
 }
 
 /* Simulated annealing: random boundary moves, a worse one accepted with

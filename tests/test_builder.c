@@ -23,6 +23,7 @@
 #include "localities/spec.h"
 #include "localities/zones.h"
 #include "internal.h"
+#include "build_internal.h"
 
 #include <gdal.h>
 #include <math.h>
@@ -971,6 +972,81 @@ static void test_stirling_partition(void **state)
     real_free(&r);
 }
 
+/* ---------------------------------------------------------------------
+ * The annealing loop's draws
+ * --------------------------------------------------------------------- */
+
+/* The block stream hands out exactly rng_next's draws, with both ways of
+ * filling a block, and its closing state is rng_next's after as many
+ * draws, wherever the stream stops (inside a block, at its end, before
+ * the first). */
+static void check_stream(uint64_t seed)
+{
+    static const size_t stops[] = {0, 1, 2, 63, 64, 65, 127, 128, 129, 1000};
+    for (size_t k = 0; k < sizeof stops / sizeof *stops; k++) {
+        uint64_t plain = seed;
+        rng_stream q;
+        rs_open(&q, seed);
+        for (size_t i = 0; i < stops[k]; i++)
+            assert_true(rs_next(&q) == rng_next(&plain));
+        assert_true(rs_close(&q) == plain);
+    }
+    /* the helpers draw as rng_below and rng_unit do */
+    uint64_t plain = seed;
+    rng_stream q;
+    rs_open(&q, seed);
+    for (uint32_t i = 1; i < 3000; i++) {
+        assert_int_equal(rs_below(&q, i), rng_below(&plain, i));
+        assert_true(rs_unit(&q) == rng_unit(&plain));
+    }
+    assert_true(rs_close(&q) == plain);
+}
+
+static void test_rng_stream(void **state)
+{
+    (void)state;
+    static const uint64_t seeds[] = {0, 1, 42, 0xA5A5A5A5ULL, UINT64_MAX, UINT64_MAX - RNG_GAMMA};
+    for (int plain = 0; plain < 2; plain++) {
+        bld_rng_plain(plain);
+        for (size_t i = 0; i < sizeof seeds / sizeof *seeds; i++)
+            check_stream(seeds[i]);
+    }
+    bld_rng_plain(0);
+}
+
+/* bld_draw_refuses(x, z) answers x >= exp(-z) for every draw: random
+ * draws, the draws next to exp(-z) (a few ulps either side, where a bound
+ * with too thin a margin would answer wrongly) and the ends, over z from
+ * 10^-12 to 38. */
+static void test_draw_refuses(void **state)
+{
+    (void)state;
+    uint64_t r = 7;
+    size_t shortcut = 0, n = 0;
+    for (int i = 0; i < 400000; i++) {
+        double z = exp(log(1e-12) + rng_unit(&r) * (log(38.0) - log(1e-12)));
+        if (i % 4 == 0)
+            z = 38 * rng_unit(&r) + 1e-12;
+        double e = exp(-z);
+        double xs[12] = {rng_unit(&r), e, nextafter(e, 0), nextafter(e, 2), 0, 1 - 0x1p-53, e * (1 + 1e-15),
+                         e * (1 - 1e-15), e * (1 + 1e-12), e * (1 - 1e-12), 1 - z, 1 / (1 + z + 0.5 * z * z)};
+        for (int k = 0; k < 12; k++) {
+            double x = xs[k];
+            if (!(x >= 0 && x < 1))
+                continue;
+            assert_int_equal(bld_draw_refuses(x, z), x >= exp(-z));
+            n++;
+        }
+        double x = rng_unit(&r);
+        double z2 = z * z;
+        shortcut += x * (1 + z + 0.5 * z2) > 1 + 1e-12 || x < 1 - z + 0.5 * z2 - z2 * z / 6 - 1e-12;
+    }
+    /* the point of it: most random draws are answered by the bounds */
+    assert_true(shortcut > 400000 * 9 / 10);
+    print_message("draw test: %zu comparisons, %.1f%% of random draws answered by the bounds\n", n,
+                  100.0 * (double)shortcut / 400000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -981,6 +1057,7 @@ int main(void)
         cmocka_unit_test(test_size_control), cmocka_unit_test(test_scotland),
         cmocka_unit_test(test_stirling_partition), cmocka_unit_test(test_scotland_names),
         cmocka_unit_test(test_build_alloc_failures), cmocka_unit_test(test_threads_allocator),
+        cmocka_unit_test(test_rng_stream),  cmocka_unit_test(test_draw_refuses),
     };
     return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }
