@@ -27,15 +27,67 @@ static int put_num(FILE *f, double v)
     return loc_put_g(f, v, 6);
 }
 
-/* A sum of counts or weights: every digit it has. */
-static int put_sum(FILE *f, double v)
+static const char *cmp_name(int c) { return c == LOC_CMP_COUNCIL_REST ? "council_rest" : "scotland"; }
+
+/* put_num, and a sum of counts or weights with every digit it has, into
+ * a buffer: indicators.csv has 20 numbers a
+ * row and 2 rows per locality and indicator (69,440 rows on all of
+ * Scotland), where a stdio call per field was most of its time. */
+static void ob_num(loc_obuf *o, double v)
 {
-    if (!isfinite(v))
-        return 0;
-    return loc_put_g(f, v == 0 ? 0 : v, 15);
+    if (isfinite(v))
+        loc_ob_g(o, v == 0 ? 0 : v, 6);
 }
 
-static const char *cmp_name(int c) { return c == LOC_CMP_COUNCIL_REST ? "council_rest" : "scotland"; }
+static void ob_sum(loc_obuf *o, double v)
+{
+    if (isfinite(v))
+        loc_ob_g(o, v == 0 ? 0 : v, 15);
+}
+
+/* A comma, then the number. */
+static void ob_next_num(loc_obuf *o, double v)
+{
+    loc_ob_char(o, ',');
+    ob_num(o, v);
+}
+
+static void indicator_row(loc_obuf *o, const loc_assess *a, size_t k, size_t j, int c)
+{
+    const loc_assess_cell *cell = loc_assess_cell_get(a, k, j, (loc_comparator)c);
+    loc_ob_csv_field(o, loc_partition_code(a->p, k));
+    loc_ob_char(o, ',');
+    loc_ob_csv_field(o, loc_zones_indicator(a->z, j)->name);
+    loc_ob_char(o, ',');
+    loc_ob_str(o, cmp_name(c));
+    ob_next_num(o, cell->est.est);
+    ob_next_num(o, cell->est.low);
+    ob_next_num(o, cell->est.high);
+    ob_next_num(o, cell->cmp_value);
+    ob_next_num(o, cell->diff.low);
+    ob_next_num(o, cell->diff.high);
+    loc_ob_char(o, ',');
+    loc_ob_str(o, loc_stats_flag_name(cell->flag));
+    ob_next_num(o, cell->p);
+    loc_ob_char(o, ',');
+    ob_sum(o, cell->sum_x);
+    loc_ob_char(o, ',');
+    ob_sum(o, cell->sum_w);
+    loc_ob_char(o, ',');
+    loc_ob_int(o, (long long)cell->zones_used);
+    loc_ob_char(o, ',');
+    loc_ob_int(o, (long long)cell->zones_missing);
+    ob_next_num(o, cell->q);
+    ob_next_num(o, cell->se);
+    ob_next_num(o, cell->limit);
+    ob_next_num(o, cell->effect);
+    ob_next_num(o, cell->size);
+    loc_ob_char(o, ',');
+    loc_ob_int(o, (long long)cell->zones_suppressed);
+    loc_ob_char(o, ',');
+    loc_ob_int(o, cell->flag_sensitive);
+    loc_ob_char(o, '\n');
+}
 
 loc_status loc_assess_write_indicators(loc_ctx *ctx, const loc_assess *a, const char *path)
 {
@@ -43,33 +95,20 @@ loc_status loc_assess_write_indicators(loc_ctx *ctx, const loc_assess *a, const 
     loc_status st = loc_afile_open(ctx, &af, path);
     if (st)
         return st;
-    FILE *f = af.f;
-    if (fputs("locality_code,indicator,comparator,estimate,ci_low,ci_high,comparator_value,diff_low,diff_high,flag,"
-              "p_value,numerator,denominator,zones_used,zones_missing,q_value,se,limit,min_effect,funnel_size,"
-              "zones_suppressed,flag_depends_on_suppressed\n",
-              f) == EOF)
+    loc_obuf *o = loc_malloc(ctx, sizeof *o);
+    if (!o)
+        return loc_afile_close(ctx, &af, LOC_ENOMEM);
+    loc_ob_init(o, af.f);
+    loc_ob_str(o, "locality_code,indicator,comparator,estimate,ci_low,ci_high,comparator_value,diff_low,diff_high,flag,"
+                  "p_value,numerator,denominator,zones_used,zones_missing,q_value,se,limit,min_effect,funnel_size,"
+                  "zones_suppressed,flag_depends_on_suppressed\n");
+    for (size_t k = 0; k < a->nloc && !o->bad; k++)
+        for (size_t j = 0; j < a->nind; j++)
+            for (int c = 0; c < 2; c++)
+                indicator_row(o, a, k, j, c);
+    if (loc_ob_flush(o))
         st = loc_afile_failed(ctx, &af);
-    for (size_t k = 0; k < a->nloc && !st; k++)
-        for (size_t j = 0; j < a->nind && !st; j++)
-            for (int c = 0; c < 2 && !st; c++) {
-                const loc_assess_cell *cell = loc_assess_cell_get(a, k, j, (loc_comparator)c);
-                int bad = loc_put_csv_field(f, loc_partition_code(a->p, k)) == EOF || fputc(',', f) == EOF ||
-                          loc_put_csv_field(f, loc_zones_indicator(a->z, j)->name) == EOF ||
-                          loc_fprintf(f, ",%s,", cmp_name(c)) < 0 || put_num(f, cell->est.est) || fputc(',', f) == EOF ||
-                          put_num(f, cell->est.low) || fputc(',', f) == EOF || put_num(f, cell->est.high) ||
-                          fputc(',', f) == EOF || put_num(f, cell->cmp_value) || fputc(',', f) == EOF ||
-                          put_num(f, cell->diff.low) || fputc(',', f) == EOF || put_num(f, cell->diff.high) ||
-                          loc_fprintf(f, ",%s,", loc_stats_flag_name(cell->flag)) < 0 || put_num(f, cell->p) ||
-                          fputc(',', f) == EOF || put_sum(f, cell->sum_x) || fputc(',', f) == EOF ||
-                          put_sum(f, cell->sum_w) ||
-                          loc_fprintf(f, ",%zu,%zu,", cell->zones_used, cell->zones_missing) < 0 ||
-                          put_num(f, cell->q) || fputc(',', f) == EOF || put_num(f, cell->se) ||
-                          fputc(',', f) == EOF || put_num(f, cell->limit) || fputc(',', f) == EOF ||
-                          put_num(f, cell->effect) || fputc(',', f) == EOF || put_num(f, cell->size) ||
-                          loc_fprintf(f, ",%zu,%d\n", cell->zones_suppressed, cell->flag_sensitive) < 0;
-                if (bad)
-                    st = loc_afile_failed(ctx, &af);
-            }
+    loc_free(ctx, o);
     return loc_afile_close(ctx, &af, st);
 }
 

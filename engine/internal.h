@@ -132,6 +132,27 @@ int loc_put_g(FILE *f, double v, int prec);
  * error. */
 int loc_fprintf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Output through a buffer of its own (numfmt.c): a table of many short
+ * fields written without a stdio call, and the lock each takes, per
+ * field.  Errors are kept and reported by loc_ob_flush: EOF when any
+ * write failed (the buffer is written whenever it fills). */
+typedef struct loc_obuf {
+    FILE *f;
+    size_t used;
+    int bad;
+    char buf[16384];
+} loc_obuf;
+void loc_ob_init(loc_obuf *o, FILE *f);
+void loc_ob_put(loc_obuf *o, const char *s, size_t n);
+void loc_ob_str(loc_obuf *o, const char *s);
+void loc_ob_char(loc_obuf *o, char c);
+/* loc_fmt_g's text of v */
+void loc_ob_g(loc_obuf *o, double v, int prec);
+void loc_ob_int(loc_obuf *o, long long v);
+/* A CSV field, quoted as loc_put_csv_field quotes it. */
+void loc_ob_csv_field(loc_obuf *o, const char *s);
+int loc_ob_flush(loc_obuf *o);
+
 /* ",POPULATION\n" (empty when missing) ending a zone's line of zones.csv
  * or carried.csv; EOF on error (partition.c). */
 int loc_put_pop_eol(FILE *f, double pop);

@@ -9,9 +9,13 @@
  * tenth of a whole run's).  Here a double, M * 2^E with M below 2^53, is
  * scaled by a power of ten exactly as the fraction M * 2^E * 10^k in
  * 128-bit integers, whose quotient and remainder give the digits and
- * their rounding exactly, ties to even as glibc rounds them.  Values
+ * their rounding exactly, ties to even as glibc rounds them; most
+ * values at the tables' precisions (up to 15 digits) are first scaled in
+ * doubles, whose one rounding is too small to matter unless the value is
+ * within an ulp of a tie, and only those take the 128-bit way.  Values
  * whose fraction would not fit in 128 bits and precisions above 17 are
- * left to printf, so the text is always printf's own.
+ * left to printf, so the text is always printf's own.  Last, a buffered
+ * writer (loc_obuf) for tables written a short field at a time.
  */
 #include "internal.h"
 
@@ -142,16 +146,63 @@ static uint64_t decompose(double v, int *e)
     return m;
 }
 
+/* The exact powers of ten as doubles. */
+static const double pow10_dbl[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* digits_of by one multiplication or division in doubles, for P up to
+ * 15 and |v| within 10^22 of 10^P: a and 10^|k| are exact, so y = a 10^k
+ * carries one rounding, at most half an ulp, below 2^-52 y (under 0.23
+ * for y below 10^15); rounding y gives rounding's answer unless y's
+ * fraction is that close to a half (a tie, or nearly): then 0, and the
+ * exact arithmetic decides.  A y that close to 10^(P-1) or 10^P may sit
+ * on the wrong side of it, but both sides round to the same P digits
+ * (10^P - 0.2 and 10^P + 0.2 are both 1 followed by zeros), so the
+ * exponent needs no such care. */
+static int digits_fast(double a, int p, int x10, uint64_t *digits, int *x)
+{
+    double lo = pow10_dbl[p - 1], hi = pow10_dbl[p];
+    for (int tries = 0; tries < 2; tries++) {
+        int k = p - 1 - x10;
+        if (k > 22 || k < -22)
+            return 0;
+        double y = k >= 0 ? a * pow10_dbl[k] : a / pow10_dbl[-k];
+        double err = y * 0x1p-52;
+        if (y > hi) {
+            x10++;
+            continue;
+        }
+        if (y < lo) {
+            x10--;
+            continue;
+        }
+        double n = floor(y), f = y - n;
+        if (fabs(f - 0.5) <= err)
+            return 0;
+        uint64_t q = (uint64_t)n + (f > 0.5);
+        if (q == (uint64_t)hi) { /* 9.99..97 rounds up to 10.0..0 */
+            q = (uint64_t)lo;
+            x10++;
+        }
+        *digits = q;
+        *x = x10;
+        return 1;
+    }
+    return 0;
+}
+
 /* The P significant digits of |v| (m, e: |v| = m * 2^e) rounded to
  * nearest, ties to even, as an integer in [10^(P-1), 10^P), and the
  * decimal exponent x of its first digit.  0 when the fraction does not
- * fit in 128 bits. */
-static int digits_of(uint64_t m, int e, int p, uint64_t *digits, int *x)
+ * fit in 128 bits.  a is |v| itself, for the fast path. */
+static int digits_of(double a, uint64_t m, int e, int p, uint64_t *digits, int *x)
 {
     /* floor(log10 |v|), possibly one too low: m * 2^e has 2^(bits+e-1) as
      * its leading power of two */
     int e2 = 64 - __builtin_clzll(m) + e - 1;
     int x10 = (e2 * 78913) >> 18; /* floor(e2 * log10(2)) for |e2| < 1700 */
+    if (p <= 15 && e2 > -1000 && e2 < 1000 && digits_fast(a, p, x10, digits, x))
+        return 1;
     u128 lo = pow10_u128(p - 1), hi = pow10_u128(p);
     for (int tries = 0; tries < 3; tries++) {
         u128 num, den;
@@ -221,7 +272,7 @@ size_t loc_fmt_g(char *buf, double v, int prec)
     uint64_t m = decompose(v, &e);
     uint64_t d;
     int x;
-    if (!digits_of(m, e, prec, &d, &x))
+    if (!digits_of(fabs(v), m, e, prec, &d, &x))
         return fmt_printf(buf, v, prec);
     char dig[24];
     int nd = put_digits(dig, d);
@@ -507,4 +558,83 @@ int loc_fprintf(FILE *f, const char *fmt, ...)
     int n = simple_format(fmt) ? put_simple(f, fmt, ap) : vfprintf(f, fmt, ap);
     va_end(ap);
     return n;
+}
+
+/* ---------------------------------------------------------------------
+ * Buffered output
+ * --------------------------------------------------------------------- */
+
+void loc_ob_init(loc_obuf *o, FILE *f)
+{
+    o->f = f;
+    o->used = 0;
+    o->bad = 0;
+}
+
+static void ob_drain(loc_obuf *o)
+{
+    if (o->used && fwrite(o->buf, 1, o->used, o->f) != o->used)
+        o->bad = 1;
+    o->used = 0;
+}
+
+void loc_ob_put(loc_obuf *o, const char *s, size_t n)
+{
+    if (o->used + n > sizeof o->buf) {
+        ob_drain(o);
+        if (n > sizeof o->buf) {
+            if (fwrite(s, 1, n, o->f) != n)
+                o->bad = 1;
+            return;
+        }
+    }
+    memcpy(o->buf + o->used, s, n);
+    o->used += n;
+}
+
+void loc_ob_str(loc_obuf *o, const char *s) { loc_ob_put(o, s, strlen(s)); }
+
+void loc_ob_char(loc_obuf *o, char c)
+{
+    if (o->used == sizeof o->buf)
+        ob_drain(o);
+    o->buf[o->used++] = c;
+}
+
+void loc_ob_g(loc_obuf *o, double v, int prec)
+{
+    if (o->used + LOC_FMT_G_SIZE > sizeof o->buf)
+        ob_drain(o);
+    o->used += loc_fmt_g(o->buf + o->used, v, prec);
+}
+
+void loc_ob_int(loc_obuf *o, long long v)
+{
+    char t[24];
+    int n = 0;
+    if (v < 0)
+        t[n++] = '-';
+    n += put_digits(t + n, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v);
+    loc_ob_put(o, t, (size_t)n);
+}
+
+void loc_ob_csv_field(loc_obuf *o, const char *s)
+{
+    if (!s[strcspn(s, ",\"\r\n")]) {
+        loc_ob_str(o, s);
+        return;
+    }
+    loc_ob_char(o, '"');
+    for (; *s; s++) {
+        if (*s == '"')
+            loc_ob_char(o, '"');
+        loc_ob_char(o, *s);
+    }
+    loc_ob_char(o, '"');
+}
+
+int loc_ob_flush(loc_obuf *o)
+{
+    ob_drain(o);
+    return o->bad ? EOF : 0;
 }

@@ -3,9 +3,11 @@
  * cases %g has rules for (ties to even, rounding up into a new digit, the
  * switch to exponent form at 1e-5 and 10^P, zero and its sign, subnormals,
  * the largest double, NaN and infinities), then a few hundred thousand
- * values of every kind and precision compared with snprintf byte for byte,
- * the FILE writer, and loc_fprintf against fprintf on the formats the
- * writers use and on ones it leaves to vfprintf.
+ * values of every kind and precision compared with snprintf byte for byte
+ * (and the ties and near-ties where the fast path must give way to the
+ * exact one), the FILE writer and the buffered writer, and loc_fprintf
+ * against fprintf on the formats the writers use and on ones it leaves to
+ * vfprintf.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include "internal.h"
 #include "test_util.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +120,44 @@ static void test_against_printf(void **state)
     }
 }
 
+/* Where the one-multiplication path must hand over to the exact one:
+ * exact ties in binary (n + 1/2 times a power of two), decimals one digit
+ * past the precision ending in 5 (within an ulp of a tie), and values
+ * next to 10^(P-1) and 10^P, where the exponent itself is in doubt; each
+ * is also taken an ulp either side.  Every text is snprintf's. */
+static void test_near_ties(void **state)
+{
+    (void)state;
+    uint64_t s = 4101842887655102017u;
+    char ours[LOC_FMT_G_SIZE], theirs[64];
+    for (int i = 0; i < 200000; i++) {
+        int prec = 1 + (int)(next(&s) % 15);
+        double scale = pow(10, (int)(next(&s) % 40) - 20), v;
+        uint64_t n = next(&s) % (uint64_t)pow(10, prec);
+        switch (i % 4) {
+        case 0: /* an exact tie: n + 1/2, times a power of two */
+            v = ldexp((double)n + 0.5, (int)(next(&s) % 40) - 20);
+            break;
+        case 1: /* P + 1 digits ending in 5 */
+            v = ((double)n * 10 + 5) * scale / pow(10, prec);
+            break;
+        case 2: /* next to 10^(P-1) or 10^P */
+            v = pow(10, prec - (int)(next(&s) % 2)) * scale;
+            break;
+        default: /* 99..95 and 99..9, which round up into a new digit */
+            v = (pow(10, prec + 1) - (double)(next(&s) % 2 ? 5 : 1)) * scale;
+            break;
+        }
+        for (int k = -1; k <= 1; k++) {
+            double w = k < 0 ? nextafter(v, 0) : k > 0 ? nextafter(v, INFINITY) : v;
+            loc_fmt_g(ours, w, prec);
+            snprintf(theirs, sizeof theirs, "%.*g", prec, w);
+            if (strcmp(ours, theirs))
+                fail_msg("%%.%dg of %a: '%s', printf '%s'", prec, w, ours, theirs);
+        }
+    }
+}
+
 static void test_put(void **state)
 {
     (void)state;
@@ -152,6 +193,60 @@ static void test_put(void **state)
         free(b_);                                                                                                      \
     } while (0)
 
+/* The buffered writer gives the text stdio would, across many buffer
+ * fills and with pieces longer than the buffer, quotes CSV fields as
+ * loc_put_csv_field does, and reports a failed write (on /dev/full). */
+static void test_obuf(void **state)
+{
+    (void)state;
+    char *ours = NULL, *theirs = NULL;
+    size_t n1 = 0, n2 = 0;
+    FILE *f = open_memstream(&ours, &n1), *g = open_memstream(&theirs, &n2);
+    assert_non_null(f);
+    assert_non_null(g);
+    loc_obuf *o = malloc(sizeof *o);
+    assert_non_null(o);
+    loc_ob_init(o, f);
+    static char big[40000];
+    memset(big, 'x', sizeof big - 1);
+    static const char *fields[] = {"plain", "a,b", "say \"hi\"", "two\nlines", "", "cr\r"};
+    uint64_t s = 77;
+    for (int i = 0; i < 20000; i++) {
+        double v = any_value(&s, i % 6);
+        int prec = 1 + (int)(next(&s) % 17);
+        long long k = (long long)(next(&s) % 2000001) - 1000000;
+        const char *field = fields[i % 6];
+        loc_ob_g(o, v, prec);
+        loc_ob_char(o, ',');
+        loc_ob_int(o, k);
+        loc_ob_char(o, ',');
+        loc_ob_csv_field(o, field);
+        loc_ob_str(o, i % 5000 == 0 ? big : "\n");
+        loc_put_g(g, v, prec);
+        fprintf(g, ",%lld,", k);
+        loc_put_csv_field(g, field);
+        fputs(i % 5000 == 0 ? big : "\n", g);
+    }
+    loc_ob_int(o, LLONG_MIN);
+    fprintf(g, "%lld", LLONG_MIN);
+    assert_int_equal(loc_ob_flush(o), 0);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(fclose(g), 0);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(ours, theirs, n1);
+    free(ours);
+    free(theirs);
+    FILE *full = fopen("/dev/full", "w");
+    if (full) {
+        loc_ob_init(o, full);
+        for (int i = 0; i < 1000; i++)
+            loc_ob_str(o, "a line that will not fit on a full device\n");
+        assert_int_equal(loc_ob_flush(o), EOF);
+        fclose(full);
+    }
+    free(o);
+}
+
 static void test_fprintf(void **state)
 {
     (void)state;
@@ -186,7 +281,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules),
-        cmocka_unit_test(test_against_printf),
+        cmocka_unit_test(test_against_printf), cmocka_unit_test(test_near_ties), cmocka_unit_test(test_obuf),
         cmocka_unit_test(test_put),
         cmocka_unit_test(test_fprintf),
     };
