@@ -108,6 +108,12 @@ void rep_sb_point(rep *r, sbuf *b, char cmd, long qx, long qy)
 void rep_esc(FILE *f, const char *s)
 {
     for (; s && *s; s++) {
+        size_t run = strcspn(s, "&<>\"'"); /* a run that needs no escape in one write */
+        if (run) {
+            fwrite(s, 1, run, f);
+            s += run - 1;
+            continue;
+        }
         switch (*s) {
         case '&': fputs("&amp;", f); break;
         case '<': fputs("&lt;", f); break;
@@ -125,6 +131,14 @@ void rep_esc(FILE *f, const char *s)
 void rep_json_text(FILE *f, const char *s)
 {
     for (; s && *s; s++) {
+        size_t run = 0;
+        while ((unsigned char)s[run] >= 0x20 && !strchr("\"\\<>&", s[run]))
+            run++;
+        if (run) { /* a run that needs no escape in one write */
+            fwrite(s, 1, run, f);
+            s += run - 1;
+            continue;
+        }
         unsigned char c = (unsigned char)*s;
         if (c == '"' || c == '\\')
             loc_fprintf(f, "\\%c", c);

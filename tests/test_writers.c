@@ -21,6 +21,7 @@
 #include "localities/stats.h"
 #include "internal.h"
 #include "writers_internal.h"
+#include "report_internal.h"
 #include "test_util.h"
 
 #include <gdal.h>
@@ -247,6 +248,51 @@ static void assert_same_geom(loc_ctx *ctx, const GEOSGeometry *g, const char *wk
     GEOSWKTReader_destroy_r(h, r);
 }
 
+/* The report's escapes, written a run of plain characters at a time:
+ * every special character escaped wherever it falls (first, last,
+ * doubled, alone) and the plain text between them whole. */
+static char *escaped(void (*esc)(FILE *, const char *), const char *s)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    assert_non_null(f);
+    esc(f, s);
+    assert_int_equal(fclose(f), 0);
+    return text;
+}
+
+static void test_report_escapes(void **state)
+{
+    (void)state;
+    static const char *const html[][2] = {
+        {"Kirkcaldy", "Kirkcaldy"},
+        {"", ""},
+        {"<b>\"Fife\" & 'Tay'</b>", "&lt;b&gt;&quot;Fife&quot; &amp; &#39;Tay&#39;&lt;/b&gt;"},
+        {"&&", "&amp;&amp;"},
+        {"a>", "a&gt;"},
+        {"Eilean Siar \xc3\xa9", "Eilean Siar \xc3\xa9"},
+    };
+    for (size_t i = 0; i < sizeof html / sizeof *html; i++) {
+        char *t = escaped(rep_esc, html[i][0]);
+        assert_string_equal(t, html[i][1]);
+        free(t);
+    }
+    static const char *const json[][2] = {
+        {"Stirling", "Stirling"},
+        {"", ""},
+        {"say \"hi\"\\", "say \\\"hi\\\"\\\\"},
+        {"</script>", "\\u003c/script\\u003e"},
+        {"a&b\tc\n", "a\\u0026b\\u0009c\\u000a"},
+        {"\x01x", "\\u0001x"},
+    };
+    for (size_t i = 0; i < sizeof json / sizeof *json; i++) {
+        char *t = escaped(rep_json_text, json[i][0]);
+        assert_string_equal(t, json[i][1]);
+        free(t);
+    }
+}
+
 static void test_dissolve_squares(void **state)
 {
     (void)state;
@@ -319,8 +365,8 @@ static void test_dissolve_errors(void **state)
         assert_null(loc_dissolve(s.ctx, s.p, f.b, &o));
         char one[512];
         snprintf(one, sizeof one, "%s", loc_errmsg(s.ctx));
-        for (int rep = 0; rep < 20; rep++) {
-            o.threads = 2 + rep % 3;
+        for (int round = 0; round < 20; round++) {
+            o.threads = 2 + round % 3;
             assert_null(loc_dissolve(s.ctx, s.p, f.b, &o));
             assert_int_equal(loc_errcode(s.ctx), LOC_EINVAL);
             assert_string_equal(loc_errmsg(s.ctx), one);
@@ -1597,7 +1643,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_reset),
         cmocka_unit_test(test_progress_report),
-        cmocka_unit_test(test_dissolve_squares), cmocka_unit_test(test_dissolve_errors),
+        cmocka_unit_test(test_report_escapes), cmocka_unit_test(test_dissolve_squares), cmocka_unit_test(test_dissolve_errors),
         cmocka_unit_test(test_dissolve_stirling), cmocka_unit_test(test_dissolve_traced), cmocka_unit_test(test_attrs),
         cmocka_unit_test(test_geojson_direct),
         cmocka_unit_test(test_geo_squares),      cmocka_unit_test(test_geo_stirling),
