@@ -158,14 +158,19 @@ static loc_status prepare_map(rep *r, const size_t *list, size_t n, frame *fr)
     fr->h = ceil((y1 - y0) * fr->s);
     /* half a pixel: finer detail is invisible and only makes the file big */
     double tol = 0.5 / fr->s;
-    for (size_t i = 0; i < n; i++) {
-        size_t k = list[i];
-        loc_lib_clear(r->ctx);
-        if (!(r->simple[k] = GEOSTopologyPreserveSimplify_r(h, r->d->geoms[k], tol)))
-            return loc_error(r->ctx, LOC_EGEOM, "report: GEOS cannot simplify locality '%s': %s",
-                             loc_partition_code(r->d->p, k), loc_lib_msg(r->ctx));
-    }
-    return LOC_OK;
+    const GEOSGeometry **in = loc_malloc(r->ctx, n * sizeof *in);
+    GEOSGeometry **out = loc_malloc(r->ctx, n * sizeof *out);
+    loc_status st = in && out ? LOC_OK : LOC_ENOMEM;
+    for (size_t i = 0; i < n && !st; i++)
+        in[i] = r->d->geoms[list[i]];
+    /* the council's localities together: a boundary two of them share is
+     * simplified once, the same on both sides */
+    if (!st && !(st = loc_simplify_coverage(r->ctx, in, n, tol, out)))
+        for (size_t i = 0; i < n; i++)
+            r->simple[list[i]] = out[i];
+    loc_free(r->ctx, in);
+    loc_free(r->ctx, out);
+    return st;
 }
 
 static void release_map(rep *r, const size_t *list, size_t n)

@@ -84,6 +84,14 @@ loc_status loc_wr_table_reset(loc_ctx *ctx, uint32_t **tab, size_t *cap, size_t 
 
 /* Each file written under a temporary name (*tmp, owned by the caller)
  * for loc_write_outputs to commit. */
+/* The polygons of geoms, which share their boundaries vertex for vertex,
+ * simplified together (Douglas-Peucker within tol metres on each arc
+ * between junctions, once for both sides of a shared boundary) into
+ * out[0..n), owned by the caller; on an error out is all NULL
+ * (simplify.c). */
+loc_status loc_simplify_coverage(loc_ctx *ctx, const GEOSGeometry *const *geoms, size_t n, double tol,
+                                 GEOSGeometry **out);
+
 loc_status loc_wr_stage_geojson(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path,
                                 char **tmp);
 loc_status loc_wr_stage_gpkg(loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *attrs, const char *path,
