@@ -538,55 +538,57 @@ static size_t gj_coord(char *buf, double v)
 
 /* A real property at ten significant figures, ".0" on whole numbers
  * (finite: callers leave out the others, as the driver does). */
-static void gj_real(FILE *f, double v)
+static void gj_real(loc_obuf *f, double v)
 {
     char buf[LOC_FMT_G_SIZE];
-    fwrite(buf, 1, loc_fmt_g(buf, v, 10), f);
+    loc_ob_put(f, buf, loc_fmt_g(buf, v, 10));
     if (!strchr(buf, '.') && !strchr(buf, 'e'))
-        fputs(".0", f);
+        loc_ob_str(f, ".0");
 }
 
 /* ", name: v" for a finite v; nothing otherwise, as the driver leaves a
  * value JSON cannot hold out.  name needs no escaping. */
-static void gj_member_real(FILE *f, const char *name, double v)
+static void gj_member_real(loc_obuf *f, const char *name, double v)
 {
     if (!isfinite(v))
         return;
-    loc_fprintf(f, ", \"%s\": ", name);
+    loc_ob_str(f, ", \"");
+    loc_ob_str(f, name);
+    loc_ob_str(f, "\": ");
     gj_real(f, v);
 }
 
 /* A JSON string as json-c writes it, '/' not escaped. */
-static void gj_string(FILE *f, const char *s)
+static void gj_string(loc_obuf *f, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
-    fputc('"', f);
+    loc_ob_char(f, '"');
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         /* a run that needs no escape in one write */
         size_t run = 0;
         while (p[run] >= 0x20 && p[run] != '"' && p[run] != '\\')
             run++;
         if (run) {
-            fwrite(p, 1, run, f);
+            loc_ob_put(f, (const char *)p, run);
             p += run - 1;
             continue;
         }
         switch (*p) {
-        case '\b': fputs("\\b", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        case '\f': fputs("\\f", f); break;
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
+        case '\b': loc_ob_str(f, "\\b"); break;
+        case '\n': loc_ob_str(f, "\\n"); break;
+        case '\r': loc_ob_str(f, "\\r"); break;
+        case '\t': loc_ob_str(f, "\\t"); break;
+        case '\f': loc_ob_str(f, "\\f"); break;
+        case '"': loc_ob_str(f, "\\\""); break;
+        case '\\': loc_ob_str(f, "\\\\"); break;
         default:
             if (*p < 0x20)
-                loc_fprintf(f, "\\u00%c%c", hex[*p >> 4], hex[*p & 15]);
+                loc_ob_put(f, (const char[]){'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]}, 6);
             else
-                fputc(*p, f);
+                loc_ob_char(f, *p);
         }
     }
-    fputc('"', f);
+    loc_ob_char(f, '"');
 }
 
 /* Every distinct vertex of the localities, reprojected and formatted once. */
@@ -729,69 +731,69 @@ static int gj_clockwise(const gj_verts *v, const uint32_t *seq, size_t n)
 }
 
 /* One ring, exterior counter-clockwise and holes clockwise. */
-static void gj_ring(FILE *f, const gj_verts *v, const uint32_t *seq, size_t n, int exterior)
+static void gj_ring(loc_obuf *f, const gj_verts *v, const uint32_t *seq, size_t n, int exterior)
 {
     int flip = gj_clockwise(v, seq, n) == exterior;
-    fputs("[ ", f);
+    loc_ob_str(f, "[ ");
     for (size_t i = 0; i < n; i++) {
         uint32_t p = seq[flip ? n - 1 - i : i];
         if (i)
-            fputs(", ", f);
-        fwrite(v->text + v->text_at[p], 1, v->text_at[p + 1] - v->text_at[p], f);
+            loc_ob_str(f, ", ");
+        loc_ob_put(f, v->text + v->text_at[p], v->text_at[p + 1] - v->text_at[p]);
     }
-    fputs(" ]", f);
+    loc_ob_str(f, " ]");
 }
 
 /* Polygon pg's rings, consuming their points from v->seq at *at. */
-static void gj_polygon(FILE *f, GEOSContextHandle_t h, const gj_verts *v, const GEOSGeometry *pg, size_t *at)
+static void gj_polygon(loc_obuf *f, GEOSContextHandle_t h, const gj_verts *v, const GEOSGeometry *pg, size_t *at)
 {
     int nh = GEOSGetNumInteriorRings_r(h, pg);
-    fputs("[ ", f);
+    loc_ob_str(f, "[ ");
     for (int r = -1; r < nh; r++) {
         const GEOSGeometry *ring = r < 0 ? GEOSGetExteriorRing_r(h, pg) : GEOSGetInteriorRingN_r(h, pg, r);
         size_t n = (size_t)GEOSGetNumCoordinates_r(h, ring);
         if (r >= 0)
-            fputs(", ", f);
+            loc_ob_str(f, ", ");
         gj_ring(f, v, v->seq + *at, n, r < 0);
         *at += n;
     }
-    fputs(" ]", f);
+    loc_ob_str(f, " ]");
 }
 
 /* The geometry member of locality k (null when empty). */
-static void gj_geometry(FILE *f, GEOSContextHandle_t h, const gj_verts *v, const GEOSGeometry *g, size_t *at)
+static void gj_geometry(loc_obuf *f, GEOSContextHandle_t h, const gj_verts *v, const GEOSGeometry *g, size_t *at)
 {
     if (GEOSisEmpty_r(h, g) == 1) {
-        fputs("null", f);
+        loc_ob_str(f, "null");
         return;
     }
     if (GEOSGeomTypeId_r(h, g) == GEOS_POLYGON) {
-        fputs("{ \"type\": \"Polygon\", \"coordinates\": ", f);
+        loc_ob_str(f, "{ \"type\": \"Polygon\", \"coordinates\": ");
         gj_polygon(f, h, v, g, at);
     } else {
         int n = GEOSGetNumGeometries_r(h, g);
-        fputs("{ \"type\": \"MultiPolygon\", \"coordinates\": [ ", f);
+        loc_ob_str(f, "{ \"type\": \"MultiPolygon\", \"coordinates\": [ ");
         for (int i = 0; i < n; i++) {
             if (i)
-                fputs(", ", f);
+                loc_ob_str(f, ", ");
             gj_polygon(f, h, v, GEOSGetGeometryN_r(h, g, i), at);
         }
-        fputs(" ]", f);
+        loc_ob_str(f, " ]");
     }
-    fputs(" }", f);
+    loc_ob_str(f, " }");
 }
 
 /* A text property, null when NULL. */
-static void gj_text(FILE *f, const char *s)
+static void gj_text(loc_obuf *f, const char *s)
 {
     if (s)
         gj_string(f, s);
     else
-        fputs("null", f);
+        loc_ob_str(f, "null");
 }
 
 /* Locality k's properties: the fixed fields, then every attribute. */
-static void gj_properties(FILE *f, const loc_dissolved *d, const loc_attrs *a, size_t k)
+static void gj_properties(loc_obuf *f, const loc_dissolved *d, const loc_attrs *a, size_t k)
 {
     const loc_partition *p = d->p;
     const loc_zones *z = loc_partition_zones(p);
@@ -799,21 +801,22 @@ static void gj_properties(FILE *f, const loc_dissolved *d, const loc_attrs *a, s
     size_t nm;
     loc_partition_members(p, k, &nm);
     double cpt = loc_dissolved_compactness(d, k);
-    fputs("{ \"code\": ", f);
+    loc_ob_str(f, "{ \"code\": ");
     gj_text(f, loc_partition_code(p, k));
-    fputs(", \"name\": ", f);
+    loc_ob_str(f, ", \"name\": ");
     gj_text(f, loc_partition_name(p, k));
-    fputs(", \"council_code\": ", f);
+    loc_ob_str(f, ", \"council_code\": ");
     gj_text(f, c >= 0 ? loc_zones_council_code(z, (size_t)c) : NULL);
-    fputs(", \"council_name\": ", f);
+    loc_ob_str(f, ", \"council_name\": ");
     gj_text(f, c >= 0 ? loc_zones_council_name(z, (size_t)c) : NULL);
     gj_member_real(f, "population", loc_partition_population(p, k));
-    loc_fprintf(f, ", \"zones\": %d", (int)nm);
+    loc_ob_str(f, ", \"zones\": ");
+    loc_ob_int(f, (int)nm);
     /* the same rounding as the GDAL writers' fields */
     gj_member_real(f, "area_km2", round(d->area[k] / 1e3) / 1e3);
     gj_member_real(f, "perimeter_km", round(d->perim[k]) / 1e3);
     if (isnan(cpt))
-        fputs(", \"compactness\": null", f);
+        loc_ob_str(f, ", \"compactness\": null");
     else
         gj_member_real(f, "compactness", round(cpt * 1e6) / 1e6);
     size_t na = a ? loc_attrs_ncols(a) : 0;
@@ -822,37 +825,37 @@ static void gj_properties(FILE *f, const loc_dissolved *d, const loc_attrs *a, s
         if (!loc_attrs_is_null(a, col, k) && loc_attrs_type(a, col) == LOC_ATTR_REAL &&
             !isfinite(loc_attrs_real(a, col, k)))
             continue;
-        fputs(", ", f);
+        loc_ob_str(f, ", ");
         gj_string(f, loc_attrs_name(a, col));
-        fputs(": ", f);
+        loc_ob_str(f, ": ");
         if (loc_attrs_is_null(a, col, k))
-            fputs("null", f);
+            loc_ob_str(f, "null");
         else if (loc_attrs_type(a, col) == LOC_ATTR_REAL)
             gj_real(f, loc_attrs_real(a, col, k));
         else if (loc_attrs_type(a, col) == LOC_ATTR_INT)
-            loc_fprintf(f, "%lld", (long long)loc_attrs_int(a, col, k));
+            loc_ob_int(f, (long long)loc_attrs_int(a, col, k));
         else
             gj_string(f, loc_attrs_text(a, col, k));
     }
-    fputs(" }", f);
+    loc_ob_str(f, " }");
 }
 
 /* The whole FeatureCollection to f. */
-static void gj_collection(FILE *f, loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *a, const gj_verts *v)
+static void gj_collection(loc_obuf *f, loc_ctx *ctx, const loc_dissolved *d, const loc_attrs *a, const gj_verts *v)
 {
     GEOSContextHandle_t h = loc_geos(ctx);
     size_t at = 0;
-    fputs("{\n\"type\": \"FeatureCollection\",\n\"features\": [\n", f);
+    loc_ob_str(f, "{\n\"type\": \"FeatureCollection\",\n\"features\": [\n");
     for (size_t k = 0; k < d->n; k++) {
-        fputs(k ? ",\n{ \"type\": \"Feature\", \"id\": " : "{ \"type\": \"Feature\", \"id\": ", f);
+        loc_ob_str(f, k ? ",\n{ \"type\": \"Feature\", \"id\": " : "{ \"type\": \"Feature\", \"id\": ");
         gj_string(f, loc_partition_code(d->p, k));
-        fputs(", \"properties\": ", f);
+        loc_ob_str(f, ", \"properties\": ");
         gj_properties(f, d, a, k);
-        fputs(", \"geometry\": ", f);
+        loc_ob_str(f, ", \"geometry\": ");
         gj_geometry(f, h, v, d->geoms[k], &at);
-        fputs(" }", f);
+        loc_ob_str(f, " }");
     }
-    fputs("\n]\n}\n", f);
+    loc_ob_str(f, "\n]\n}\n");
 }
 
 /* Write localities.geojson directly to a temporary beside path; *tmp
@@ -890,8 +893,19 @@ loc_status loc_wr_stage_geojson(loc_ctx *ctx, const loc_dissolved *d, const loc_
     if (f) {
         fd = -1;
         setvbuf(f, NULL, _IOFBF, 1 << 20);
-        gj_collection(f, ctx, d, attrs, &v);
-        if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)
+        /* written through a buffer of its own: a feature is some 70 short
+         * properties and hundreds of vertices, a stdio call each */
+        loc_obuf *o = loc_malloc(ctx, sizeof *o);
+        int bad = 0;
+        if (!o) {
+            st = LOC_ENOMEM;
+        } else {
+            loc_ob_init(o, f);
+            gj_collection(o, ctx, d, attrs, &v);
+            bad = loc_ob_flush(o) != 0;
+            loc_free(ctx, o);
+        }
+        if (!st && (bad || fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0))
             st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
         if (fclose(f) != 0 && !st)
             st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
