@@ -122,6 +122,10 @@ void loc_sha256_portable(int on);
  * faster.  buf holds LOC_FMT_G_SIZE bytes; returns the length. */
 #define LOC_FMT_G_SIZE 40
 size_t loc_fmt_g(char *buf, double v, int prec);
+/* printf's "%.Pf" of v into buf (LOC_FMT_G_SIZE bytes), its length: cut
+ * to the buffer when printf's text is longer (values past 10^38, or
+ * precisions past 17). */
+size_t loc_fmt_f(char *buf, double v, int prec);
 /* loc_fmt_g of v written to f; EOF on a write error. */
 int loc_put_g(FILE *f, double v, int prec);
 /* fprintf with the same text, formatting %s %c %d %i %u (with z, l, ll),

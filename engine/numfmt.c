@@ -332,7 +332,14 @@ static int fixed_text(char *buf, double v, int prec, size_t *len)
     int e;
     uint64_t m = decompose(v, &e);
     uint64_t q = 0;
-    if (m) {
+    /* as digits_fast: |v| 10^P in one rounding, below 2^51 so that the
+     * rounding stays under a quarter; the exact way when the fraction is
+     * within it of a half */
+    double y = fabs(v) * pow10_dbl[prec];
+    double n = floor(y), f = y - n;
+    if (m && y < 0x1p51 && fabs(f - 0.5) > y * 0x1p-52) {
+        q = (uint64_t)n + (f > 0.5);
+    } else if (m) {
         u128 num, den;
         if (!scaled_fraction(m, e, prec, &num, &den))
             return 0;
@@ -369,6 +376,16 @@ static int fixed_text(char *buf, double v, int prec, size_t *len)
     *len = (size_t)(s - buf);
     return 1;
 }
+
+size_t loc_fmt_f(char *buf, double v, int prec)
+{
+    size_t n;
+    if (fixed_text(buf, v, prec, &n))
+        return n;
+    int k = snprintf(buf, LOC_FMT_G_SIZE, "%.*f", prec, v);
+    return k < 0 ? 0 : k >= LOC_FMT_G_SIZE ? LOC_FMT_G_SIZE - 1 : (size_t)k;
+}
+
 
 /* ------------------------------------------------------------------
  * loc_fprintf

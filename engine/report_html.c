@@ -35,30 +35,8 @@ const char *const rep_seq_colours[NCLASS] = {"#ffffcc", "#c7e9b4", "#7fcdbb", "#
 
 
 
-void rep_sb_printf(rep *r, sbuf *b, const char *fmt, ...)
-{
-    if (b->failed)
-        return;
-    for (int tries = 0; tries < 2; tries++) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->failed = 1;
-            return;
-        }
-        if (b->s && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        if (!sb_room(r, b, (size_t)n))
-            return;
-    }
-}
-
 /* Append n bytes. */
-static void sb_put(rep *r, sbuf *b, const char *s, size_t n)
+void rep_sb_put(rep *r, sbuf *b, const char *s, size_t n)
 {
     if (b->failed || (b->len + n >= b->cap && !sb_room(r, b, n)))
         return;
@@ -100,7 +78,7 @@ void rep_sb_point(rep *r, sbuf *b, char cmd, long qx, long qy)
     p = put_tenths(p, qx);
     *p++ = ' ';
     p = put_tenths(p, qy);
-    sb_put(r, b, buf, (size_t)(p - buf));
+    rep_sb_put(r, b, buf, (size_t)(p - buf));
 }
 
 /* Text with &, <, >, " and ' escaped, so any string is safe in element
@@ -153,9 +131,9 @@ void rep_json_text(FILE *f, const char *s)
  * readers write them; no locale involved). */
 void rep_grouped(FILE *f, double v)
 {
-    char d[64];
-    int n = snprintf(d, sizeof d, "%.0f", fabs(v));
-    if (n <= 0 || n >= (int)sizeof d) {
+    char d[LOC_FMT_G_SIZE];
+    int n = (int)loc_fmt_f(d, fabs(v), 0);
+    if (n <= 0 || n >= (int)sizeof d - 1) { /* printf's text was cut: hundreds of digits */
         loc_fprintf(f, "%.0f", v);
         return;
     }

@@ -72,8 +72,9 @@ void rep_num(FILE *f, double v);
 void rep_json_text(FILE *f, const char *s);
 /* One SVG path command at a point given in tenths of a pixel. */
 void rep_sb_point(rep *r, sbuf *b, char cmd, long qx, long qy);
-/* Append to a growing string; a failure is remembered in b->failed. */
-void rep_sb_printf(rep *r, sbuf *b, const char *fmt, ...) LOC_PRINTF(3, 4);
+/* Append n bytes to a growing string; a failure is remembered in
+ * b->failed. */
+void rep_sb_put(rep *r, sbuf *b, const char *s, size_t n);
 /* The value column's class limits: quantiles over all localities. */
 loc_status rep_value_breaks(rep *r);
 /* The colour class of v: the last class whose lower limit it reaches

@@ -47,7 +47,7 @@ static loc_status put_ring(rep *r, sbuf *b, const frame *fr, const GEOSGeometry 
         px = qx;
         py = qy;
     }
-    rep_sb_printf(r, b, "Z");
+    rep_sb_put(r, b, "Z", 1);
     return b->failed ? LOC_ENOMEM : LOC_OK;
 }
 

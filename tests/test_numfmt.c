@@ -193,6 +193,46 @@ static void test_put(void **state)
         free(b_);                                                                                                      \
     } while (0)
 
+/* loc_fmt_f against snprintf's "%.*f": values of every kind at
+ * precisions 0 to 17 where printf's text fits the buffer, exact binary
+ * ties at the last digit (2.5, 0.125 at 2 places), decimals one digit
+ * past the precision ending in 5 (within an ulp of a tie), each an ulp
+ * either side; the cut text where it does not fit. */
+static void test_fmt_f(void **state)
+{
+    (void)state;
+    uint64_t s = 6364136223846793005u;
+    char ours[LOC_FMT_G_SIZE], theirs[400];
+    for (int i = 0; i < 300000; i++) {
+        int prec = (int)(next(&s) % 18);
+        double v;
+        switch (i % 3) {
+        case 0:
+            v = any_value(&s, i % 6);
+            break;
+        case 1: /* n + 1/2 units of the last place, in binary */
+            v = ldexp((double)(next(&s) % 100000) + 0.5, -(int)(next(&s) % 8));
+            prec = (int)(next(&s) % 8);
+            break;
+        default: /* P + 1 decimals ending in 5 */
+            prec = (int)(next(&s) % 10);
+            v = ((double)(next(&s) % 1000000) * 10 + 5) / pow(10, prec + 1);
+            break;
+        }
+        for (int k = -1; k <= 1; k++) {
+            double w = k < 0 ? nextafter(v, -INFINITY) : k > 0 ? nextafter(v, INFINITY) : v;
+            size_t n = loc_fmt_f(ours, w, prec);
+            int m = snprintf(theirs, sizeof theirs, "%.*f", prec, w);
+            if (m < LOC_FMT_G_SIZE) {
+                if (strcmp(ours, theirs) || n != (size_t)m)
+                    fail_msg("%%.%df of %a: '%s', printf '%s'", prec, w, ours, theirs);
+            } else if (n != LOC_FMT_G_SIZE - 1 || strncmp(ours, theirs, n)) {
+                fail_msg("%%.%df of %a: '%s' is not printf's text cut", prec, w, ours);
+            }
+        }
+    }
+}
+
 /* The buffered writer gives the text stdio would, across many buffer
  * fills and with pieces longer than the buffer, quotes CSV fields as
  * loc_put_csv_field does, and reports a failed write (on /dev/full). */
@@ -281,7 +321,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules),
-        cmocka_unit_test(test_against_printf), cmocka_unit_test(test_near_ties), cmocka_unit_test(test_obuf),
+        cmocka_unit_test(test_against_printf), cmocka_unit_test(test_near_ties), cmocka_unit_test(test_obuf), cmocka_unit_test(test_fmt_f),
         cmocka_unit_test(test_put),
         cmocka_unit_test(test_fprintf),
     };
