@@ -262,6 +262,16 @@ static char *escaped(void (*esc)(FILE *, const char *), const char *s)
     return text;
 }
 
+/* Each case's input through esc gives its expected text. */
+static void check_escapes(void (*esc)(FILE *, const char *), const char *const (*cases)[2], size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *t = escaped(esc, cases[i][0]);
+        assert_string_equal(t, cases[i][1]);
+        free(t);
+    }
+}
+
 static void test_report_escapes(void **state)
 {
     (void)state;
@@ -273,11 +283,7 @@ static void test_report_escapes(void **state)
         {"a>", "a&gt;"},
         {"Eilean Siar \xc3\xa9", "Eilean Siar \xc3\xa9"},
     };
-    for (size_t i = 0; i < sizeof html / sizeof *html; i++) {
-        char *t = escaped(rep_esc, html[i][0]);
-        assert_string_equal(t, html[i][1]);
-        free(t);
-    }
+    check_escapes(rep_esc, html, sizeof html / sizeof *html);
     static const char *const json[][2] = {
         {"Stirling", "Stirling"},
         {"", ""},
@@ -286,11 +292,7 @@ static void test_report_escapes(void **state)
         {"a&b\tc\n", "a\\u0026b\\u0009c\\u000a"},
         {"\x01x", "\\u0001x"},
     };
-    for (size_t i = 0; i < sizeof json / sizeof *json; i++) {
-        char *t = escaped(rep_json_text, json[i][0]);
-        assert_string_equal(t, json[i][1]);
-        free(t);
-    }
+    check_escapes(rep_json_text, json, sizeof json / sizeof *json);
 }
 
 static void test_dissolve_squares(void **state)
