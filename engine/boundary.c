@@ -1,8 +1,7 @@
 /*
  * Boundary reader: GDAL/OGR in, reentrant GEOS out, EPSG:27700 throughout.
  *
- * Features are read once, in source order (in batches whose validity
- * checks run on several threads; below).  Each geometry goes OGR -> ISO
+ * Features are read once, in source order.  Each geometry goes OGR -> ISO
  * WKB -> GEOS, is reprojected point by point with PROJ when the source is
  * not already British National Grid, then checked: GEOS validity first
  * (published boundaries often nest an island's hole inside a loch's, which
@@ -21,10 +20,8 @@
 #include <cpl_error.h>
 
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <unistd.h>
 #include <string.h>
 #include <strings.h>
 
@@ -331,13 +328,12 @@ done:
 }
 
 /*
- * Make g (owned) valid, polygonal and in EPSG:27700 (already projected
- * when projected is 1; valid, GEOS's validity answer when already known,
- * else -1).  Returns the geometry to keep, or NULL: with *st set on a hard
- * failure, or with *why set when the zone is to be excluded.
+ * Make g (owned) valid, polygonal and in EPSG:27700.  Returns the geometry
+ * to keep, or NULL: with *st set on a hard failure, or with *why set when
+ * the zone is to be excluded.
  */
-static GEOSGeometry *clean(rd *r, GEOSGeometry *g, int projected, char valid, const char *code, long fid,
-                           loc_status *st, const char **why, char **repaired)
+static GEOSGeometry *clean(rd *r, GEOSGeometry *g, const char *code, long fid, loc_status *st, const char **why,
+                           char **repaired)
 {
     GEOSContextHandle_t h = r->gh;
     int npts = GEOSGetNumCoordinates_r(h, g);
@@ -347,7 +343,7 @@ static GEOSGeometry *clean(rd *r, GEOSGeometry *g, int projected, char valid, co
         GEOSGeom_destroy_r(h, g);
         return NULL;
     }
-    if (r->transform && !projected) {
+    if (r->transform) {
         r->transform_failed = 0;
         GEOSGeometry *t = GEOSGeom_transformXY_r(h, g, transform_xy, r);
         GEOSGeom_destroy_r(h, g);
@@ -360,8 +356,7 @@ static GEOSGeometry *clean(rd *r, GEOSGeometry *g, int projected, char valid, co
         }
         g = t;
     }
-    if (valid < 0)
-        valid = GEOSisValid_r(h, g);
+    char valid = GEOSisValid_r(h, g);
     if (valid == 2) {
         *st = loc_error(r->ctx, LOC_EGEOM, "'%s' feature %ld: GEOS validity check failed: %s", r->b->path, fid,
                         loc_lib_msg(r->ctx));
@@ -465,11 +460,7 @@ static size_t ogr_vertices(OGRGeometryH g)
     return n;
 }
 
-/* Feature f into the zones, or excluded and reported, or a hard error.
- * *pre, when not NULL, is f's geometry already converted and projected
- * (read_ahead), with its validity in valid (-1: not known); it is taken
- * (set to NULL) once used. */
-static loc_status read_feature(rd *r, OGRFeatureH f, GEOSGeometry **pre, char valid)
+static loc_status read_feature(rd *r, OGRFeatureH f)
 {
     loc_boundaries *b = r->b;
     long fid = (long)OGR_F_GetFID(f);
@@ -496,14 +487,12 @@ static loc_status read_feature(rd *r, OGRFeatureH f, GEOSGeometry **pre, char va
                          "'%s' feature %ld (zone '%s'): more than %d vertices in the layer; simplify the boundaries first",
                          b->path, fid, code, LOC_MAX_TOTAL_VERTICES);
     loc_status st = LOC_OK;
-    int projected = *pre != NULL;
-    GEOSGeometry *g = projected ? *pre : to_geos(r, og, fid, &st);
-    *pre = NULL;
+    GEOSGeometry *g = to_geos(r, og, fid, &st);
     if (!g)
         return st;
     const char *why = NULL;
     char *repaired = NULL;
-    g = clean(r, g, projected, projected ? valid : -1, code, fid, &st, &why, &repaired);
+    g = clean(r, g, code, fid, &st, &why, &repaired);
     if (g && repaired) {
         loc_report(r->ctx, LOC_WARN, "'%s' feature %ld (zone '%s'): invalid geometry repaired (%s)", b->path, fid,
                    code, repaired);
@@ -819,153 +808,6 @@ done:
     return st;
 }
 
-/* ---------------------------------------------------------------------
- * Reading ahead: GEOS's validity check is half of a read's work (0.36 G of
- * 0.69 G instructions on all of Scotland), so features are read in
- * batches, each batch's geometries converted (and projected) first, in
- * order on this thread, then checked on several threads, each with its
- * own GEOS context; then each feature is taken in order exactly as one
- * read alone would take it, the validity answer already there.  Reports,
- * exclusions and the first error come out as before.  A geometry the
- * read-ahead cannot convert, or whose check GEOS cannot finish, is left
- * to read_feature, which meets the same trouble in its turn and says so.
- * --------------------------------------------------------------------- */
-
-#define AHEAD_BATCH 512
-#define AHEAD_MAX_THREADS 4
-
-typedef struct ahead {
-    OGRFeatureH f;
-    GEOSGeometry *g;  /* converted and projected, or NULL */
-    char valid;       /* GEOSisValid's answer, -1 when not known */
-} ahead;
-
-typedef struct ahead_part {
-    ahead *a;
-    size_t from, to;
-} ahead_part;
-
-/* f's geometry as read_feature would have it before its validity check,
- * or NULL when f would not get that far or anything fails (nothing is
- * reported: read_feature takes such a feature the ordinary way). */
-static GEOSGeometry *convert_ahead(rd *r, OGRFeatureH f)
-{
-    OGRGeometryH og = OGR_F_GetGeometryRef(f);
-    if (!og || OGR_G_IsEmpty(og))
-        return NULL;
-    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(og));
-    if (t != wkbPolygon && t != wkbMultiPolygon && t != wkbCurvePolygon && t != wkbMultiSurface &&
-        t != wkbGeometryCollection)
-        return NULL;
-    if (OGR_G_HasCurveGeometry(og, 1) || ogr_vertices(og) > LOC_MAX_FEATURE_VERTICES)
-        return NULL;
-    OGR_G_FlattenTo2D(og);
-    size_t size = (size_t)OGR_G_WkbSize(og);
-    if (loc_grow(r->ctx, (void **)&r->buf, &r->buf_cap, size, 1) ||
-        OGR_G_ExportToIsoWkb(og, wkbNDR, r->buf) != OGRERR_NONE)
-        return NULL;
-    GEOSGeometry *g = GEOSWKBReader_read_r(r->gh, r->wkb, r->buf, size);
-    if (!g || GEOSGetNumCoordinates_r(r->gh, g) > LOC_MAX_FEATURE_VERTICES) {
-        if (g)
-            GEOSGeom_destroy_r(r->gh, g);
-        return NULL;
-    }
-    if (r->transform) {
-        r->transform_failed = 0;
-        GEOSGeometry *p = GEOSGeom_transformXY_r(r->gh, g, transform_xy, r);
-        GEOSGeom_destroy_r(r->gh, g);
-        g = p;
-    }
-    loc_lib_clear(r->ctx);
-    return g;
-}
-
-static void check_part(GEOSContextHandle_t h, ahead_part *pt)
-{
-    for (size_t i = pt->from; i < pt->to; i++)
-        if (pt->a[i].g) {
-            char v = GEOSisValid_r(h, pt->a[i].g);
-            pt->a[i].valid = v == 0 || v == 1 ? v : -1; /* an exception: asked again in turn */
-        }
-}
-
-static void *check_main(void *arg)
-{
-    GEOSContextHandle_t h = GEOS_init_r();
-    if (h) {
-        check_part(h, arg);
-        GEOS_finish_r(h);
-    }
-    return NULL;
-}
-
-/* Validity of the batch's converted geometries, on up to nthreads
- * threads (this one included); a part whose thread cannot start is
- * checked here. */
-static void check_batch(rd *r, ahead *a, size_t n, int nthreads)
-{
-    ahead_part parts[AHEAD_MAX_THREADS];
-    pthread_t tid[AHEAD_MAX_THREADS];
-    int started[AHEAD_MAX_THREADS] = {0};
-    if (n < 64)
-        nthreads = 1;
-    for (int t = 0; t < nthreads; t++)
-        parts[t] = (ahead_part){a, n * (size_t)t / (size_t)nthreads, n * (size_t)(t + 1) / (size_t)nthreads};
-    for (int t = 1; t < nthreads; t++)
-        started[t] = pthread_create(&tid[t], NULL, check_main, &parts[t]) == 0;
-    check_part(r->gh, &parts[0]);
-    for (int t = 1; t < nthreads; t++) {
-        if (started[t])
-            pthread_join(tid[t], NULL);
-        else
-            check_part(r->gh, &parts[t]);
-    }
-}
-
-static int ahead_off;
-
-void loc_boundaries_ahead(int on) { ahead_off = !on; }
-
-/* Every feature of the layer through read_feature, in order, read ahead
- * in batches. */
-static loc_status read_features(rd *r, const char *path)
-{
-    ahead *a = loc_calloc(r->ctx, AHEAD_BATCH, sizeof *a);
-    if (!a)
-        return LOC_ENOMEM;
-    long np = sysconf(_SC_NPROCESSORS_ONLN);
-    int nthreads = np < 1 ? 1 : np > AHEAD_MAX_THREADS ? AHEAD_MAX_THREADS : (int)np;
-    loc_status st = LOC_OK;
-    size_t n;
-    char failed[sizeof r->ctx->lib_msg] = "";
-    do {
-        n = 0;
-        OGRFeatureH f = NULL;
-        while (n < AHEAD_BATCH && (f = OGR_L_GetNextFeature(r->layer))) {
-            a[n] = (ahead){f, ahead_off ? NULL : convert_ahead(r, f), -1};
-            n++;
-        }
-        /* the end of the layer, or a read error: kept now, said after the
-         * features read before it are taken */
-        if (!f && r->ctx->lib_msg[0] && CPLGetLastErrorType() >= CE_Failure)
-            snprintf(failed, sizeof failed, "%s", r->ctx->lib_msg);
-        check_batch(r, a, n, nthreads);
-        for (size_t i = 0; i < n; i++) {
-            if (!st)
-                st = read_feature(r, a[i].f, &a[i].g, a[i].valid);
-            if (!st && r->b->n + r->b->nexcl > LOC_MAX_ZONES)
-                st = loc_error(r->ctx, LOC_ELIMIT, "'%s': more than %d features", path, LOC_MAX_ZONES);
-            if (a[i].g)
-                GEOSGeom_destroy_r(r->gh, a[i].g);
-            OGR_F_Destroy(a[i].f);
-        }
-    } while (n == AHEAD_BATCH && !st && !failed[0]);
-    loc_free(r->ctx, a);
-    if (!st && failed[0])
-        st = loc_error(r->ctx, LOC_EIO, "'%s': read error: %s", path, failed);
-    return st;
-}
-
 loc_boundaries *loc_boundaries_read(loc_ctx *ctx, const char *path, const loc_boundary_opts *opts)
 {
     loc_boundary_opts none = {0};
@@ -989,8 +831,21 @@ loc_boundaries *loc_boundaries_read(loc_ctx *ctx, const char *path, const loc_bo
         goto done;
     }
     OGR_L_ResetReading(r.layer);
-    if ((st = read_features(&r, path)))
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(r.layer))) {
+        st = read_feature(&r, f);
+        OGR_F_Destroy(f);
+        if (st)
+            goto done;
+        if (b->n + b->nexcl > LOC_MAX_ZONES) {
+            st = loc_error(ctx, LOC_ELIMIT, "'%s': more than %d features", path, LOC_MAX_ZONES);
+            goto done;
+        }
+    }
+    if (r.ctx->lib_msg[0] && CPLGetLastErrorType() >= CE_Failure) {
+        st = loc_error(ctx, LOC_EIO, "'%s': read error: %s", path, r.ctx->lib_msg);
         goto done;
+    }
     if ((st = check_extent(&r)) || (st = check_duplicates(&r)))
         goto done;
     check_scottish_extent(&r);

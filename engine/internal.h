@@ -112,11 +112,6 @@ loc_status loc_afile_failed(loc_ctx *ctx, const loc_afile *af);
  * EOF on a write error. */
 int loc_put_csv_field(FILE *f, const char *s);
 
-/* Read boundaries without reading ahead (on 0: every feature converted
- * and checked in its turn, on this thread alone), or as usual (1): for
- * the tests, which compare the two (boundary.c). */
-void loc_boundaries_ahead(int on);
-
 /* Hash with the portable SHA-256 code even where the processor has the
  * SHA extensions (on 1), or go back to choosing (0): for the tests, which
  * check the two against each other (sha256.c). */

@@ -249,112 +249,6 @@ static void test_geographic_metres(void **state)
     loc_ctx_destroy(ctx);
 }
 
-/* Read with and without reading ahead: the same zones, geometries,
- * exclusions and messages, in the same order. */
-static void read_both_ways(const char *path, size_t *kept, size_t *repaired, size_t *excluded, msgs *m)
-{
-    loc_boundaries *b[2];
-    loc_ctx *ctx[2];
-    msgs mm[2];
-    for (int k = 0; k < 2; k++) {
-        loc_boundaries_ahead(k);
-        memset(&mm[k], 0, sizeof mm[k]);
-        ctx[k] = loc_ctx_create(NULL);
-        loc_ctx_set_report(ctx[k], collect, &mm[k]);
-        assert_non_null(b[k] = loc_boundaries_read(ctx[k], path, NULL));
-    }
-    loc_boundaries_ahead(1);
-    assert_string_equal(mm[0].text, mm[1].text);
-    assert_int_equal(loc_boundaries_count(b[0]), loc_boundaries_count(b[1]));
-    for (size_t i = 0; i < loc_boundaries_count(b[0]); i++) {
-        assert_string_equal(loc_boundaries_code(b[0], i), loc_boundaries_code(b[1], i));
-        assert_int_equal(GEOSEqualsExact_r(loc_geos(ctx[0]), loc_boundaries_geom(b[0], i), loc_boundaries_geom(b[1], i), 0),
-                         1);
-    }
-    assert_int_equal(loc_boundaries_excluded(b[0]), loc_boundaries_excluded(b[1]));
-    for (size_t i = 0; i < loc_boundaries_excluded(b[0]); i++) {
-        assert_string_equal(loc_boundaries_excluded_code(b[0], i), loc_boundaries_excluded_code(b[1], i));
-        assert_string_equal(loc_boundaries_excluded_reason(b[0], i), loc_boundaries_excluded_reason(b[1], i));
-    }
-    assert_int_equal(loc_boundaries_repaired(b[0]), loc_boundaries_repaired(b[1]));
-    *kept = loc_boundaries_count(b[1]);
-    *repaired = loc_boundaries_repaired(b[1]);
-    *excluded = loc_boundaries_excluded(b[1]);
-    *m = mm[1];
-    for (int k = 0; k < 2; k++) {
-        loc_boundaries_destroy(b[k]);
-        loc_ctx_destroy(ctx[k]);
-    }
-}
-
-/* 1,300 features, so three batches whose checks run on several threads:
- * squares, bow-ties (repaired), empty and null geometries, points, zero
- * areas, curves (converted in their turn), features with no code; in
- * British National Grid and in WGS 84 (projected while reading ahead).
- * The messages come in feature order, and reading ahead changes nothing. */
-static void test_read_ahead(void **state)
-{
-    (void)state;
-    enum { N = 1300 };
-    static char wkt[N][200], codes[N][16];
-    static feat f[N];
-    for (int k = 0; k < 2; k++) {
-        int wgs = k == 1;
-        for (int i = 0; i < N; i++) {
-            double x = 300000 + 2000.0 * (i % 30), y = 700000 + 2000.0 * (i / 30);
-            if (wgs) { /* near Stirling, about 1 km apart */
-                x = -4.5 + 0.03 * (i % 30);
-                y = 56.0 + 0.02 * (i / 30);
-            }
-            double d = wgs ? 0.01 : 1000;
-            snprintf(codes[i], sizeof codes[i], "Z%d", i);
-            f[i].code = i % 97 == 13 ? "" : codes[i];
-            f[i].wkt = wkt[i];
-            switch (i % 7) {
-            case 3: /* bow-tie */
-                snprintf(wkt[i], sizeof wkt[i], "POLYGON ((%.6f %.6f,%.6f %.6f,%.6f %.6f,%.6f %.6f,%.6f %.6f))", x, y,
-                         x + d, y + d, x + d, y, x, y + d, x, y);
-                break;
-            case 5:
-                f[i].wkt = i % 2 ? "POLYGON EMPTY" : NULL;
-                break;
-            case 6:
-                if (i % 3 == 0) {
-                    snprintf(wkt[i], sizeof wkt[i], "CURVEPOLYGON (CIRCULARSTRING (%.6f %.6f,%.6f %.6f,%.6f %.6f))", x,
-                             y, x + d, y, x, y);
-                    break;
-                }
-                /* fall through */
-            default:
-                snprintf(wkt[i], sizeof wkt[i], "POLYGON ((%.6f %.6f,%.6f %.6f,%.6f %.6f,%.6f %.6f,%.6f %.6f))", x, y,
-                         x + d, y, x + d, y + d, x, y + d, x, y);
-            }
-        }
-        const char *path = write_source(wgs ? "ahead_wgs.gpkg" : "ahead.gpkg", "GPKG", wgs ? 4326 : 27700, f, N);
-        size_t kept, repaired, excluded;
-        msgs m;
-        read_both_ways(path, &kept, &repaired, &excluded, &m);
-        size_t want_excl = 0, want_rep = 0;
-        for (int i = 0; i < N; i++) {
-            int nocode = i % 97 == 13;
-            want_excl += nocode || i % 7 == 5;
-            want_rep += !nocode && i % 7 == 3;
-        }
-        print_message("%s: %zu kept, %zu repaired, %zu excluded\n", path, kept, repaired, excluded);
-        assert_int_equal(excluded, want_excl);
-        assert_int_equal(repaired, want_rep);
-        assert_int_equal(kept, N - want_excl);
-        /* messages in feature order (the text holds the first few hundred) */
-        long last = 0;
-        for (const char *p = strstr(m.text, "' feature "); p; p = strstr(p + 1, "' feature ")) {
-            long fid = strtol(p + 10, NULL, 10);
-            assert_true(fid > last);
-            last = fid;
-        }
-        assert_true(last > 0);
-    }
-}
-
 static void test_reprojection(void **state)
 {
     (void)state;
@@ -553,7 +447,6 @@ int main(void)
         cmocka_unit_test(test_embedded_stirling), cmocka_unit_test(test_awkward_geometries),
         cmocka_unit_test(test_no_crs),            cmocka_unit_test(test_wrong_crs),
         cmocka_unit_test(test_reprojection),      cmocka_unit_test(test_duplicate_codes),
-        cmocka_unit_test(test_read_ahead),
         cmocka_unit_test(test_zone_code_names), cmocka_unit_test(test_fields),            cmocka_unit_test(test_missing_and_truncated),
         cmocka_unit_test(test_geographic_metres), cmocka_unit_test(test_enomem),
         cmocka_unit_test(test_scotland),
