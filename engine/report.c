@@ -710,6 +710,10 @@ static void free_rep(rep *r)
     loc_free(r->ctx, r->group);
     loc_free(r->ctx, r->bb);
     r->bb = NULL;
+    loc_free(r->ctx, r->lpt);
+    loc_free(r->ctx, r->lpt_state);
+    r->lpt = NULL;
+    r->lpt_state = NULL;
     loc_free(r->ctx, r->gsize);
     loc_free(r->ctx, r->simple);
     loc_free(r->ctx, r->flag_cols);
@@ -746,6 +750,8 @@ loc_status loc_wr_stage_report(loc_ctx *ctx, const loc_dissolved *d, const loc_a
     if (!(r.simple = loc_calloc(ctx, d->n ? d->n : 1, sizeof *r.simple)) ||
         !(r.group = loc_malloc(ctx, (d->n ? d->n : 1) * sizeof *r.group)) ||
         !(r.bb = loc_calloc(ctx, d->n ? d->n : 1, sizeof *r.bb)) ||
+        !(r.lpt = loc_malloc(ctx, (d->n ? d->n : 1) * sizeof *r.lpt)) ||
+        !(r.lpt_state = loc_calloc(ctx, d->n ? d->n : 1, sizeof *r.lpt_state)) ||
         !(r.gsize = loc_calloc(ctx, ng, sizeof *r.gsize)) || find_flag_cols(&r)) {
         free_rep(&r);
         return LOC_ENOMEM;

@@ -40,6 +40,8 @@ typedef struct rep {
     long reason_col;             /* attrs column of the reason, -1 when none */
     long *group;                 /* per locality: the number of its council's map, -1 when not drawn */
     double (*bb)[4];             /* per locality: its box on its council's map, pixels (x0, y0, x1, y1) */
+    double (*lpt)[2];            /* per locality: its label's point, metres, once found */
+    signed char *lpt_state;      /* per locality: 0 not yet sought, 1 found, -1 GEOS gave none */
     double (*gsize)[2];          /* per council map: width and height of the map proper, pixels */
     size_t ngroups;
     long (*flag_cols)[2];        /* per profile indicator: its flag columns against the rest of the

@@ -84,18 +84,23 @@ static loc_status put_geometry(rep *r, sbuf *b, const frame *fr, const GEOSGeome
 }
 
 /* A label's place: a point inside the locality (GEOS point on surface),
- * in map pixels.  0 when GEOS cannot give one. */
+ * in map pixels.  0 when GEOS cannot give one.  Found once per locality
+ * (its council's map and its close-up ask for it up to three times). */
 static int label_point(rep *r, const frame *fr, size_t k, double *x, double *y)
 {
-    GEOSContextHandle_t h = loc_geos(r->ctx);
-    GEOSGeometry *pt = GEOSPointOnSurface_r(h, r->d->geoms[k]);
-    int ok = pt && GEOSisEmpty_r(h, pt) == 0 && GEOSGeomGetX_r(h, pt, x) && GEOSGeomGetY_r(h, pt, y);
-    if (pt)
-        GEOSGeom_destroy_r(h, pt);
-    if (!ok)
+    if (!r->lpt_state[k]) {
+        GEOSContextHandle_t h = loc_geos(r->ctx);
+        GEOSGeometry *pt = GEOSPointOnSurface_r(h, r->d->geoms[k]);
+        int ok = pt && GEOSisEmpty_r(h, pt) == 0 && GEOSGeomGetX_r(h, pt, &r->lpt[k][0]) &&
+                 GEOSGeomGetY_r(h, pt, &r->lpt[k][1]);
+        if (pt)
+            GEOSGeom_destroy_r(h, pt);
+        r->lpt_state[k] = ok ? 1 : -1;
+    }
+    if (r->lpt_state[k] < 0)
         return 0;
-    *x = (*x - fr->x0) * fr->s;
-    *y = (fr->y1 - *y) * fr->s;
+    *x = (r->lpt[k][0] - fr->x0) * fr->s;
+    *y = (fr->y1 - r->lpt[k][1]) * fr->s;
     return 1;
 }
 
