@@ -150,6 +150,20 @@ static uint64_t decompose(double v, int *e)
 static const double pow10_dbl[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+/* y (a value times a power of ten, one rounding from exact) rounded to
+ * the nearest integer into *q, as the exact arithmetic would round it:
+ * 0 when y is 2^51 or more, or its fraction is within 2^-52 y (more than
+ * that rounding) of a half, a tie or nearly, which only the exact
+ * arithmetic can settle. */
+static int round_scaled(double y, uint64_t *q)
+{
+    double n = floor(y), f = y - n;
+    if (!(y < 0x1p51) || fabs(f - 0.5) <= y * 0x1p-52)
+        return 0;
+    *q = (uint64_t)n + (f > 0.5);
+    return 1;
+}
+
 /* digits_of by one multiplication or division in doubles, for P up to
  * 15 and |v| within 10^22 of 10^P: a and 10^|k| are exact, so y = a 10^k
  * carries one rounding, at most half an ulp, below 2^-52 y (under 0.23
@@ -167,7 +181,6 @@ static int digits_fast(double a, int p, int x10, uint64_t *digits, int *x)
         if (k > 22 || k < -22)
             return 0;
         double y = k >= 0 ? a * pow10_dbl[k] : a / pow10_dbl[-k];
-        double err = y * 0x1p-52;
         if (y > hi) {
             x10++;
             continue;
@@ -176,10 +189,9 @@ static int digits_fast(double a, int p, int x10, uint64_t *digits, int *x)
             x10--;
             continue;
         }
-        double n = floor(y), f = y - n;
-        if (fabs(f - 0.5) <= err)
+        uint64_t q;
+        if (!round_scaled(y, &q))
             return 0;
-        uint64_t q = (uint64_t)n + (f > 0.5);
         if (q == (uint64_t)hi) { /* 9.99..97 rounds up to 10.0..0 */
             q = (uint64_t)lo;
             x10++;
@@ -332,14 +344,9 @@ static int fixed_text(char *buf, double v, int prec, size_t *len)
     int e;
     uint64_t m = decompose(v, &e);
     uint64_t q = 0;
-    /* as digits_fast: |v| 10^P in one rounding, below 2^51 so that the
-     * rounding stays under a quarter; the exact way when the fraction is
-     * within it of a half */
-    double y = fabs(v) * pow10_dbl[prec];
-    double n = floor(y), f = y - n;
-    if (m && y < 0x1p51 && fabs(f - 0.5) > y * 0x1p-52) {
-        q = (uint64_t)n + (f > 0.5);
-    } else if (m) {
+    /* as digits_fast: |v| 10^P in one rounding; the exact way when that
+     * cannot settle it */
+    if (m && !round_scaled(fabs(v) * pow10_dbl[prec], &q)) {
         u128 num, den;
         if (!scaled_fraction(m, e, prec, &num, &den))
             return 0;
@@ -490,14 +497,20 @@ static void out_put(fmt_out *o, const char *s, size_t n)
 }
 
 /* A signed or unsigned integer in decimal. */
-static void out_int(fmt_out *o, unsigned long long u, int negative)
+/* u in decimal, '-' first when negative, into t (24 bytes); its length. */
+static size_t int_text(char *t, unsigned long long u, int negative)
 {
-    char t[24];
     int n = 0;
     if (negative)
         t[n++] = '-';
     n += put_digits(t + n, u);
-    out_put(o, t, (size_t)n);
+    return (size_t)n;
+}
+
+static void out_int(fmt_out *o, unsigned long long u, int negative)
+{
+    char t[24];
+    out_put(o, t, int_text(t, u, negative));
 }
 
 static int put_simple(FILE *f, const char *fmt, va_list ap)
@@ -628,11 +641,7 @@ void loc_ob_g(loc_obuf *o, double v, int prec)
 void loc_ob_int(loc_obuf *o, long long v)
 {
     char t[24];
-    int n = 0;
-    if (v < 0)
-        t[n++] = '-';
-    n += put_digits(t + n, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v);
-    loc_ob_put(o, t, (size_t)n);
+    loc_ob_put(o, t, int_text(t, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v, v < 0));
 }
 
 void loc_ob_csv_field(loc_obuf *o, const char *s)
