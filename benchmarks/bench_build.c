@@ -83,9 +83,11 @@ static void run(loc_ctx *ctx, const problem_data *d, const char *label, int reps
     printf("  %zu localities, %zu units; R^2 %.3f, boundary cut %.3f, soft split %.3f; objective %.4f -> %.4f -> %.4f\n",
            last.localities, last.units, last.r2, last.compact_cut, last.soft_split, last.objective_construct,
            last.objective_greedy, last.objective);
-    printf("  %llu moves costed (%.1f million a second of the whole build), %llu made, %llu contiguity searches\n",
+    printf("  %llu moves costed (%.1f million a second of the whole build; %llu remembered), %llu made, "
+           "%llu contiguity searches\n",
            (unsigned long long)last.moves_evaluated, secs > 0 ? (double)last.moves_evaluated / secs / 1e6 : 0,
-           (unsigned long long)last.moves_made, (unsigned long long)last.contiguity_searches);
+           (unsigned long long)last.moves_remembered, (unsigned long long)last.moves_made,
+           (unsigned long long)last.contiguity_searches);
     printf("  peak resident memory so far %.1f MiB\n", bench_peak_rss_mib());
 }
 

@@ -61,6 +61,9 @@ void bld_rng_fill(uint64_t state, uint64_t *buf);
 /* Tests: 1 fills blocks with the plain loop even where the vectorised
  * one runs, so that both are compared with rng_next. */
 void bld_rng_plain(int on);
+/* Tests: 1 makes the annealing cost every move afresh, as if its memo
+ * (bld_state_memo) never held the move, so that both are compared. */
+void bld_memo_off(int on);
 
 static inline void rs_open(rng_stream *q, uint64_t state)
 {
@@ -185,8 +188,23 @@ struct loc_build_state {
     uint32_t *queue;
     uint32_t *cand;         /* candidate localities of a move */
     double *cand_len;
-    uint64_t evaluated, made, searches;
+    uint64_t evaluated, made, searches, remembered;
+    /* The annealing's memo of costed moves (bld_state_memo; NULL when the
+     * state has none): per directed edge of a unit, the last move costed
+     * through it, kept while neither locality has changed since */
+    struct move_memo *memo;
+    uint32_t *lmod;         /* per locality: the tick of its last change */
+    uint32_t tick;          /* moves made since the memo was cleared */
 };
+
+/* A move of unit u (the edge's tail) to locality B, costed at tick t:
+ * dh, its heterogeneity term (weighted); c, dh plus its boundary term, or
+ * NAN where the boundary was not needed to turn it down. */
+typedef struct move_memo {
+    int32_t B;
+    uint32_t t;
+    double dh, c;
+} move_memo;
 
 /* A node with a sort key (bld_cmp_keyed orders by key, then node). */
 typedef struct keyed {
@@ -217,6 +235,9 @@ static inline double bld_loc_het(const problem *p, const double *f)
 void bld_state_recompute(loc_build_state *s);
 double bld_state_objective(const loc_build_state *s);
 loc_build_state *bld_state_new(const problem *p, const int32_t *ulab, size_t nloc);
+/* Give s the annealing's memo of costed moves (made before the threads
+ * start, so that they never reach the allocator); LOC_ENOMEM. */
+loc_status bld_state_memo(loc_build_state *s);
 loc_status bld_descend(loc_build_state *s, uint32_t *order, uint64_t *rng, int max_passes);
 loc_status bld_anneal(loc_build_state *s, uint64_t *rng, double moves, double tscale, int32_t *best, double *best_obj);
 

@@ -72,6 +72,8 @@ void loc_build_state_destroy(loc_build_state *s)
     loc_free(ctx, s->queue);
     loc_free(ctx, s->cand);
     loc_free(ctx, s->cand_len);
+    loc_free(ctx, s->memo);
+    loc_free(ctx, s->lmod);
     if (s->owns_problem)
         bld_problem_free(&s->own);
     loc_free(ctx, s);
@@ -146,6 +148,27 @@ loc_build_state *bld_state_new(const problem *p, const int32_t *ulab, size_t nlo
     memcpy(s->lab, ulab, p->nu * sizeof *s->lab);
     bld_state_recompute(s);
     return s;
+}
+
+/* Forget every memoised move: tick 0, no locality changed, no entry
+ * (B = -1 matches no locality). */
+static void memo_clear(loc_build_state *s)
+{
+    const problem *p = s->p;
+    memset(s->memo, 0xff, (p->astart[p->nu] ? p->astart[p->nu] : 1) * sizeof *s->memo);
+    memset(s->lmod, 0, (s->nloc ? s->nloc : 1) * sizeof *s->lmod);
+    s->tick = 0;
+}
+
+loc_status bld_state_memo(loc_build_state *s)
+{
+    const problem *p = s->p;
+    loc_ctx *ctx = p->ctx;
+    if (!(s->memo = loc_malloc(ctx, (p->astart[p->nu] ? p->astart[p->nu] : 1) * sizeof *s->memo)) ||
+        !(s->lmod = loc_malloc(ctx, (s->nloc ? s->nloc : 1) * sizeof *s->lmod)))
+        return LOC_ENOMEM;
+    memo_clear(s);
+    return LOC_OK;
 }
 
 static uint32_t next_stamp(loc_build_state *s)
@@ -366,6 +389,11 @@ static void bld_apply_move(loc_build_state *s, uint32_t u, int32_t B)
     for (size_t k = p->mstart[u]; k < p->mstart[u + 1]; k++)
         s->node_lab[p->members[k]] = B;
     s->made++;
+    if (s->memo) {
+        if (s->tick == UINT32_MAX)
+            memo_clear(s);
+        s->lmod[A] = s->lmod[B] = ++s->tick;
+    }
 }
 
 /* ---------------------------------------------------------------------
@@ -476,7 +504,9 @@ __attribute__((target("avx512f,avx512dq"))) static void rng_fill_wide(uint64_t s
 }
 #endif
 
-static int rng_plain_only;
+static int rng_plain_only, memo_off;
+
+void bld_memo_off(int on) { memo_off = on; }
 
 void bld_rng_plain(int on) { rng_plain_only = on; }
 
@@ -499,17 +529,28 @@ void bld_rng_fill(uint64_t state, uint64_t *buf)
  * (exp(-38) < 2^-54, below every draw but 0); then the draw is made as it
  * would be and the boundary pass over u's edges is skipped: the same
  * draws, the same moves, less work. */
-static int anneal_refuses(loc_build_state *s, rng_stream *r, uint32_t u, int32_t A, int32_t B, double T)
+static int anneal_refuses(loc_build_state *s, rng_stream *r, uint32_t u, size_t e, int32_t A, int32_t B, double T)
 {
     const problem *p = s->p;
     s->evaluated++;
-    double dh = p->kh * delta_het(s, u, A, B);
+    move_memo *m = &s->memo[e];
+    int known = m->B == B && m->t >= s->lmod[A] && m->t >= s->lmod[B] && !memo_off;
+    s->remembered += known;
+    if (!known) {
+        m->B = B;
+        m->t = s->tick;
+        m->dh = p->kh * delta_het(s, u, A, B);
+        m->c = NAN;
+    }
     int has_soft = p->sstart[u] != p->sstart[u + 1];
     double ds = has_soft ? p->ks * delta_soft(s, u, A, B) : 0;
-    double cmax = p->kc * p->ulen[u];
-    if (dh - cmax + ds > 38 * T + 1e-12 * (fabs(dh) + cmax + fabs(ds)))
-        return rs_unit(r) > 0;
-    double d = dh + p->kc * len_diff(s, u, A, B);
+    if (isnan(m->c)) {
+        double dh = m->dh, cmax = p->kc * p->ulen[u];
+        if (dh - cmax + ds > 38 * T + 1e-12 * (fabs(dh) + cmax + fabs(ds)))
+            return rs_unit(r) > 0;
+        m->c = dh + p->kc * len_diff(s, u, A, B);
+    }
+    double d = m->c;
     if (has_soft)
         d += ds;
     if (!(d > 0))
@@ -534,10 +575,11 @@ static void anneal_step(loc_build_state *s, uint64_t *rng, size_t per, double T)
         size_t e0 = p->astart[u], deg = p->astart[u + 1] - e0;
         if (!deg)
             continue;
-        int32_t A = s->lab[u], B = s->lab[p->adj[e0 + rs_below(&r, (uint32_t)deg)]];
+        size_t e = e0 + rs_below(&r, (uint32_t)deg);
+        int32_t A = s->lab[u], B = s->lab[p->adj[e]];
         if (B == A || !bld_bounds_ok(s, u, B)) /* most picks are inside a locality */
             continue;
-        if (anneal_refuses(s, &r, u, A, B, T) || !bld_stays_connected(s, u))
+        if (anneal_refuses(s, &r, u, e, A, B, T) || !bld_stays_connected(s, u))
             continue;
         bld_apply_move(s, u, B);
     }
@@ -546,7 +588,8 @@ static void anneal_step(loc_build_state *s, uint64_t *rng, size_t per, double T)
 
 /* Simulated annealing: random boundary moves, a worse one accepted with
  * probability exp(-delta / T), T falling geometrically over 50 steps.
- * The best labelling seen at the end of each step is kept in best. */
+ * The best labelling seen at the end of each step is kept in best.  s
+ * must have its memo (bld_state_memo). */
 loc_status bld_anneal(loc_build_state *s, uint64_t *rng, double moves, double tscale, int32_t *best,
                       double *best_obj)
 {
@@ -559,6 +602,7 @@ loc_status bld_anneal(loc_build_state *s, uint64_t *rng, double moves, double ts
     double mean = mean_worsening(s, rng);
     if (!(mean > 0))
         return LOC_OK;
+    memo_clear(s);
     /* starting at the mean worsening (tscale 1) accepts about a third of
      * the worse moves.  The best start depends on the weights: on the
      * Scotland data zones 1 did best with a light soft weight (0.1), 0.3

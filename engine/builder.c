@@ -473,7 +473,7 @@ static loc_status sub_prepare(loc_ctx *ctx, council_sub *c, const loc_build_opts
         /* starts 0-3 at 1, 0.45, 0.2, 0.09 of the mean worsening, then again */
         j->tscale = pow(0.45, k % 4);
         j->passes = o->max_passes;
-        if (!(j->s = bld_state_new(p, c->s->lab, c->nloc)) || !(j->best = loc_malloc(ctx, p->nu * sizeof *j->best)) ||
+        if (!(j->s = bld_state_new(p, c->s->lab, c->nloc)) || bld_state_memo(j->s) || !(j->best = loc_malloc(ctx, p->nu * sizeof *j->best)) ||
             !(j->order = loc_malloc(ctx, p->nu * sizeof *j->order)))
             return LOC_ENOMEM;
         memcpy(j->order, c->order, p->nu * sizeof *c->order);
@@ -496,6 +496,7 @@ static void sub_choose(council_sub *c, loc_build_stats *st)
         st->moves_evaluated += c->jobs[k].s->evaluated;
         st->moves_made += c->jobs[k].s->made;
         st->contiguity_searches += c->jobs[k].s->searches;
+        st->moves_remembered += c->jobs[k].s->remembered;
     }
     if (c->best_start >= 0) {
         memcpy(c->s->lab, c->jobs[c->best_start].s->lab, c->p.nu * sizeof *c->s->lab);

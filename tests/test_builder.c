@@ -921,6 +921,72 @@ static void test_scotland_names(void **state)
     real_free(&r);
 }
 
+/* One build with the annealing's memo and one costing every move afresh
+ * (bld_memo_off): the same labels and the same search, move for move;
+ * and the memo answered at least share of the annealing's costings. */
+static void memo_case(loc_ctx *ctx, const loc_build_input *in, const loc_build_opts *o, double share,
+                      const char *what)
+{
+    loc_build_result *a = loc_build(ctx, in, o);
+    bld_memo_off(1);
+    loc_build_result *b = loc_build(ctx, in, o);
+    bld_memo_off(0);
+    assert_non_null(a);
+    assert_non_null(b);
+    const loc_build_stats *sa = loc_build_stats_get(a), *sb = loc_build_stats_get(b);
+    assert_int_equal(loc_build_count(a), loc_build_count(b));
+    assert_memory_equal(loc_build_labels(a), loc_build_labels(b), in->n * sizeof(int32_t));
+    assert_true(sa->objective == sb->objective);
+    assert_int_equal(sa->moves_evaluated, sb->moves_evaluated);
+    assert_int_equal(sa->moves_made, sb->moves_made);
+    assert_int_equal(sa->contiguity_searches, sb->contiguity_searches);
+    assert_int_equal(sb->moves_remembered, 0);
+    print_message("%s: %llu of %llu costed moves remembered\n", what, (unsigned long long)sa->moves_remembered,
+                  (unsigned long long)sa->moves_evaluated);
+    assert_true((double)sa->moves_remembered >= share * (double)sa->moves_evaluated);
+    loc_build_result_destroy(a);
+    loc_build_result_destroy(b);
+}
+
+/* The memo of costed moves changes nothing but the time: on a 20 x 20
+ * lattice with 2 x 2 soft groups (the soft term is costed afresh, the
+ * rest remembered), hot and cold starts; and on Stirling's data zones
+ * with intermediate zones soft, the default build. */
+static void test_anneal_memo(void **state)
+{
+    (void)state;
+    lat l;
+    lat_make(&l, 20, 20);
+    int32_t *grp = malloc(l.n * sizeof *grp);
+    for (size_t i = 0; i < l.n; i++) {
+        size_t r = i / 20, c = i % 20;
+        l.pop[i] = 300 + (double)((i * 2654435761u) >> 24 & 255);
+        l.x[i] = sin((double)i * 0.37) + (double)r * 0.1;
+        grp[i] = (int32_t)((r / 2) * 10 + c / 2);
+    }
+    loc_build_grouping gr = {grp, 100, 0, "blocks"};
+    loc_build_input in = lat_input(&l, &gr, 1);
+    loc_build_opts o;
+    loc_build_opts_init(&o);
+    o.max_pop = 4000;
+    o.min_pop = 2000;
+    o.starts = 5; /* the fifth runs hot again */
+    o.threads = 2;
+    memo_case(l.ctx, &in, &o, 0.3, "20 x 20 lattice");
+    free(grp);
+    lat_free(&l);
+
+    real r;
+    REQUIRE_DATA(LOC_DATA_DIR "/stirling/dz2011_stirling.gpkg");
+    if (!real_load(&r, LOC_DATA_DIR "/stirling/dz2011_stirling.gpkg"))
+        fail_msg("cannot load the committed Stirling data");
+    loc_build_grouping rg = {r.iz, r.izg->ngroups, 0, "iz11_code"};
+    loc_build_input rin = {r.n, r.g, r.pop, r.council, r.x, 2, &rg, 1, NULL, NULL};
+    loc_build_opts_init(&o);
+    memo_case(r.ctx, &rin, &o, 0.3, "Stirling");
+    real_free(&r);
+}
+
 /* Stirling: the partition's codes and names. */
 static void test_stirling_partition(void **state)
 {
@@ -1058,6 +1124,7 @@ int main(void)
         cmocka_unit_test(test_stirling_partition), cmocka_unit_test(test_scotland_names),
         cmocka_unit_test(test_build_alloc_failures), cmocka_unit_test(test_threads_allocator),
         cmocka_unit_test(test_rng_stream),  cmocka_unit_test(test_draw_refuses),
+        cmocka_unit_test(test_anneal_memo),
     };
     return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -139,6 +139,9 @@ typedef struct loc_build_stats {
     uint64_t moves_evaluated;  /* candidate moves costed */
     uint64_t moves_made;
     uint64_t contiguity_searches; /* moves that needed a search to decide contiguity */
+    uint64_t moves_remembered; /* of moves_evaluated: annealing moves whose heterogeneity (and
+                                  boundary) change was remembered from an earlier costing, neither
+                                  locality having changed since */
     double t_construct_s, t_greedy_s, t_anneal_s; /* wall seconds per stage */
     int best_start;            /* -1: the greedy descent in every council; else the annealing
                                   start that won in most councils */
