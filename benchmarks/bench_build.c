@@ -11,8 +11,16 @@
  * it).  For all of Scotland it also times the build of an ensemble
  * plan (run --ensemble: its own seed and soft weight).
  *
+ * With BENCH_SEEDS=N it builds all of Scotland instead at seeds 1..N, for
+ * the default soft weight (0.4) and two lighter ones (0.2, 0.1), and
+ * prints every build's objective and time, then their mean, spread and
+ * median: two builders' lines compared seed by seed measure what a change
+ * to the search costs or gains in the objective, against the spread
+ * between seeds.
+ *
  * Usage: bench_build   (BENCH_REPS sets the repetitions; BENCH_THREADS the
- * threads, default 2; BENCH_LATTICES=0 times all of Scotland only)
+ * threads, default 2; BENCH_LATTICES=0 times all of Scotland only;
+ * BENCH_SEEDS=N the objective over N seeds)
  */
 #include "harness.h"
 #include "internal.h"
@@ -41,15 +49,36 @@ typedef struct problem_data {
     size_t nsoft;
 } problem_data;
 
-static void run(loc_ctx *ctx, const problem_data *d, const char *label, int reps)
+/* The default options, with BENCH_THREADS's threads. */
+static loc_build_opts bench_opts(void)
 {
-    loc_build_grouping gr = {d->soft, d->nsoft, 0, "soft"};
-    loc_build_input in = {d->n, d->graph, d->pop, d->council, d->x, 2, &gr, 1, NULL, NULL};
     loc_build_opts o;
     loc_build_opts_init(&o);
     const char *t = getenv("BENCH_THREADS");
     if (t)
         o.threads = atoi(t) > 0 ? atoi(t) : 1;
+    return o;
+}
+
+/* One build timed in st; exits on failure. */
+static loc_build_result *timed_build(loc_ctx *ctx, const loc_build_input *in, const loc_build_opts *o,
+                                     bench_stage *st)
+{
+    bench_start(st);
+    loc_build_result *res = loc_build(ctx, in, o);
+    bench_stop(st);
+    if (!res) {
+        fprintf(stderr, "bench_build: %s\n", loc_errmsg(ctx));
+        exit(1);
+    }
+    return res;
+}
+
+static void run(loc_ctx *ctx, const problem_data *d, const char *label, int reps)
+{
+    loc_build_grouping gr = {d->soft, d->nsoft, 0, "soft"};
+    loc_build_input in = {d->n, d->graph, d->pop, d->council, d->x, 2, &gr, 1, NULL, NULL};
+    loc_build_opts o = bench_opts();
     bench_stage all, c, g, a;
     char l1[96], l2[96], l3[96];
     bench_stage_init(&all, label);
@@ -62,13 +91,7 @@ static void run(loc_ctx *ctx, const problem_data *d, const char *label, int reps
     bench_set_items(&all, (double)d->n, "zones");
     loc_build_stats last = {0};
     for (int r = 0; r < reps; r++) {
-        bench_start(&all);
-        loc_build_result *res = loc_build(ctx, &in, &o);
-        bench_stop(&all);
-        if (!res) {
-            fprintf(stderr, "bench_build: %s\n", loc_errmsg(ctx));
-            exit(1);
-        }
+        loc_build_result *res = timed_build(ctx, &in, &o, &all);
         last = *loc_build_stats_get(res);
         c.runs[c.n++] = last.t_construct_s;
         g.runs[g.n++] = last.t_greedy_s;
@@ -88,6 +111,10 @@ static void run(loc_ctx *ctx, const problem_data *d, const char *label, int reps
            (unsigned long long)last.moves_evaluated, secs > 0 ? (double)last.moves_evaluated / secs / 1e6 : 0,
            (unsigned long long)last.moves_remembered, (unsigned long long)last.moves_made,
            (unsigned long long)last.contiguity_searches);
+    printf("  annealing: %llu starts ran %llu temperature steps (%.1f a start of at most 50; a start stops after a "
+           "step with no move)\n",
+           (unsigned long long)last.anneal_starts, (unsigned long long)last.anneal_steps,
+           last.anneal_starts ? (double)last.anneal_steps / (double)last.anneal_starts : 0);
     printf("  peak resident memory so far %.1f MiB\n", bench_peak_rss_mib());
 }
 
@@ -101,23 +128,44 @@ static void run_plans(loc_ctx *ctx, const problem_data *d, int plans)
     bench_stage st;
     bench_stage_init(&st, "  ensemble plan, build (time per plan)");
     for (int k = 0; k < plans; k++) {
-        loc_build_opts o;
-        loc_build_opts_init(&o);
-        const char *t = getenv("BENCH_THREADS");
-        if (t)
-            o.threads = atoi(t) > 0 ? atoi(t) : 1;
+        loc_build_opts o = bench_opts();
         o.seed += (uint64_t)k + 1;
         o.w_soft = 0.2 + 0.4 * (plans > 1 ? (double)k / (plans - 1) : 0.5);
-        bench_start(&st);
-        loc_build_result *res = loc_build(ctx, &in, &o);
-        bench_stop(&st);
-        if (!res) {
-            fprintf(stderr, "bench_build: %s\n", loc_errmsg(ctx));
-            exit(1);
-        }
-        loc_build_result_destroy(res);
+        loc_build_result_destroy(timed_build(ctx, &in, &o, &st));
     }
     bench_report(&st);
+}
+
+/* All of Scotland at seeds 1..n for each of three soft weights: each
+ * build's objective and time, then the mean and standard deviation of the
+ * objective and the median time. */
+static void seed_sweep(loc_ctx *ctx, const problem_data *d, int n)
+{
+    loc_build_grouping gr = {d->soft, d->nsoft, 0, "soft"};
+    loc_build_input in = {d->n, d->graph, d->pop, d->council, d->x, 2, &gr, 1, NULL, NULL};
+    static const double weights[] = {0.4, 0.2, 0.1};
+    for (size_t w = 0; w < sizeof weights / sizeof *weights; w++) {
+        bench_stage st;
+        char label[64];
+        snprintf(label, sizeof label, "  w_soft %.1f, build time", weights[w]);
+        bench_stage_init(&st, label);
+        double sum = 0, sum2 = 0;
+        for (int seed = 1; seed <= n; seed++) {
+            loc_build_opts o = bench_opts();
+            o.seed = (uint64_t)seed;
+            o.w_soft = weights[w];
+            loc_build_result *res = timed_build(ctx, &in, &o, &st);
+            double obj = loc_build_stats_get(res)->objective;
+            printf("seed w_soft %.1f seed %d objective %.6f time %.1f ms\n", weights[w], seed, obj,
+                   1e3 * st.runs[st.n - 1]);
+            sum += obj;
+            sum2 += obj * obj;
+            loc_build_result_destroy(res);
+        }
+        double mean = sum / n, sd = n > 1 ? sqrt(fmax(0, (sum2 - n * mean * mean) / (n - 1))) : 0;
+        printf("w_soft %.1f: objective mean %.6f, standard deviation %.6f over %d seeds\n", weights[w], mean, sd, n);
+        bench_report(&st);
+    }
 }
 
 static int scotland(loc_ctx *ctx, problem_data *d)
@@ -246,6 +294,17 @@ int main(void)
     if (!ctx)
         return 1;
     problem_data d;
+    const char *seeds = getenv("BENCH_SEEDS");
+    if (seeds && atoi(seeds) > 0) {
+        int n = atoi(seeds) < BENCH_MAX_RUNS ? atoi(seeds) : BENCH_MAX_RUNS;
+        printf("locality builder, all of Scotland at seeds 1 to %d\n", n);
+        if (scotland(ctx, &d)) {
+            seed_sweep(ctx, &d, n);
+            data_free(ctx, &d);
+        }
+        loc_ctx_destroy(ctx);
+        return 0;
+    }
     printf("locality builder, default options (ceiling 10,000, floor 2,500, soft groups), %d runs each\n", reps);
     if (scotland(ctx, &d)) {
         run(ctx, &d, "build: Scotland 2011 zones", reps);

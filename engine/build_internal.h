@@ -188,7 +188,7 @@ struct loc_build_state {
     uint32_t *queue;
     uint32_t *cand;         /* candidate localities of a move */
     double *cand_len;
-    uint64_t evaluated, made, searches, remembered;
+    uint64_t evaluated, made, searches, remembered, steps;
     /* The annealing's memo of costed moves (bld_state_memo; NULL when the
      * state has none): per directed edge of a unit, the last move costed
      * through it, kept while neither locality has changed since */
@@ -239,7 +239,10 @@ loc_build_state *bld_state_new(const problem *p, const int32_t *ulab, size_t nlo
  * start, so that they never reach the allocator); LOC_ENOMEM. */
 loc_status bld_state_memo(loc_build_state *s);
 loc_status bld_descend(loc_build_state *s, uint32_t *order, uint64_t *rng, int max_passes);
-loc_status bld_anneal(loc_build_state *s, uint64_t *rng, double moves, double tscale, int32_t *best, double *best_obj);
+/* The mean worsening of 2,000 random moves from s (the annealing's
+ * temperatures are scaled from it); 0 when none worsens. */
+double bld_mean_worsening(loc_build_state *s, uint64_t *rng);
+loc_status bld_anneal(loc_build_state *s, uint64_t *rng, double moves, double t0, int32_t *best, double *best_obj);
 
 /* build_construct.c: the first labelling */
 loc_status bld_construct(const problem *p, int32_t *ulab, size_t *nloc);

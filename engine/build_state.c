@@ -461,7 +461,7 @@ loc_status bld_descend(loc_build_state *s, uint32_t *order, uint64_t *rng, int m
 /* The mean worsening of a sample of 2,000 random picks (a unit and one of
  * its neighbours' localities): what the starting temperature is scaled
  * from; 0 when no pick worsens. */
-static double mean_worsening(loc_build_state *s, uint64_t *rng)
+double bld_mean_worsening(loc_build_state *s, uint64_t *rng)
 {
     const problem *p = s->p;
     double sum = 0;
@@ -560,15 +560,16 @@ static int anneal_refuses(loc_build_state *s, rng_stream *r, uint32_t u, size_t 
 }
 
 /* One temperature step: per random picks (a unit and one of its
- * neighbours' localities) at temperature T.  The generator's state is
+ * neighbours' localities) at temperature T; the moves made.  The generator's state is
  * copied into a local for the step so that it stays in a register: most
  * picks end after two draws and a few loads (they fall inside a
  * locality), so the draws are a large share of the step. */
-static void anneal_step(loc_build_state *s, uint64_t *rng, size_t per, double T)
+static uint64_t anneal_step(loc_build_state *s, uint64_t *rng, size_t per, double T)
 {
     const problem *p = s->p;
     rng_stream r;
     rs_open(&r, *rng);
+    uint64_t made = s->made;
     uint32_t nu = (uint32_t)p->nu;
     for (size_t m = 0; m < per; m++) {
         uint32_t u = rs_below(&r, nu);
@@ -584,37 +585,34 @@ static void anneal_step(loc_build_state *s, uint64_t *rng, size_t per, double T)
         bld_apply_move(s, u, B);
     }
     *rng = rs_close(&r);
+    return s->made - made;
 }
 
-/* Simulated annealing: random boundary moves, a worse one accepted with
- * probability exp(-delta / T), T falling geometrically over 50 steps.
- * The best labelling seen at the end of each step is kept in best.  s
- * must have its memo (bld_state_memo). */
-loc_status bld_anneal(loc_build_state *s, uint64_t *rng, double moves, double tscale, int32_t *best,
-                      double *best_obj)
+/* Simulated annealing from t0: random boundary moves, a worse one
+ * accepted with probability exp(-delta / T), T falling geometrically over
+ * 50 steps to t0 / 1000.  The best labelling seen at the end of each step
+ * is kept in best.  A start ends after a step in which it made no move:
+ * it is frozen, the steps left are colder still, and the greedy descent
+ * that follows it (run_job) makes the improving moves they would find.
+ * On all of Scotland that saves a quarter of the annealing's time at a
+ * cost in the objective a twentieth of the spread between seeds (README,
+ * "The builder's annealing").  s must have its memo (bld_state_memo). */
+loc_status bld_anneal(loc_build_state *s, uint64_t *rng, double moves, double t0, int32_t *best, double *best_obj)
 {
     const problem *p = s->p;
     /* best starts as the current labelling, whatever happens below */
     *best_obj = bld_state_objective(s);
     memcpy(best, s->lab, p->nu * sizeof *best);
-    if (p->nu < 2 || moves < 1)
-        return LOC_OK;
-    double mean = mean_worsening(s, rng);
-    if (!(mean > 0))
+    if (p->nu < 2 || moves < 1 || !(t0 > 0))
         return LOC_OK;
     memo_clear(s);
-    /* starting at the mean worsening (tscale 1) accepts about a third of
-     * the worse moves.  The best start depends on the weights: on the
-     * Scotland data zones 1 did best with a light soft weight (0.1), 0.3
-     * at 0.2 and 0.15-0.2 at 0.4, where nearly every move splits a group
-     * and the mean worsening is mostly the split penalty, so the starts
-     * run at different scales and the best result is kept. */
-    double t0 = tscale * mean, t1 = t0 * 1e-3;
+    double t1 = t0 * 1e-3;
     const int steps = 50;
     size_t per = (size_t)(moves / steps) + 1;
     double T = t0, cool = pow(t1 / t0, 1.0 / steps);
-    for (int step = 0; step < steps; step++, T *= cool) {
-        anneal_step(s, rng, per, T);
+    for (int step = 0, moved = 1; step < steps && moved; step++, T *= cool) {
+        moved = anneal_step(s, rng, per, T) > 0;
+        s->steps++;
         double obj = bld_state_objective(s);
         if (obj < *best_obj) {
             *best_obj = obj;

@@ -575,7 +575,14 @@ static void test_threads(void **state)
     assert_memory_equal(loc_build_labels(a), loc_build_labels(b), l.n * sizeof(int32_t));
     check_rules(&in, &o, loc_build_labels(a), loc_build_count(a), 0);
     const loc_build_stats *s = loc_build_stats_get(a);
-    print_message("20 x 20 lattice: %zu localities, %zu below the floor\n", loc_build_count(a), s->under_floor);
+    print_message("20 x 20 lattice: %zu localities, %zu below the floor; %llu annealing steps in %llu starts\n",
+                  loc_build_count(a), s->under_floor, (unsigned long long)s->anneal_steps,
+                  (unsigned long long)s->anneal_starts);
+    /* one council, five starts; each runs a step at least, and the cold
+     * ones freeze (a step with no move) before their 50 */
+    assert_int_equal(s->anneal_starts, 5);
+    assert_true(s->anneal_steps >= 5 && s->anneal_steps < 5 * 50);
+    assert_int_equal(s->anneal_steps, loc_build_stats_get(b)->anneal_steps);
     assert_true(s->objective <= s->objective_greedy + 1e-12);
     assert_true(s->objective_greedy <= s->objective_construct + 1e-12);
     assert_true(s->objective < s->objective_construct);

@@ -142,6 +142,9 @@ typedef struct loc_build_stats {
     uint64_t moves_remembered; /* of moves_evaluated: annealing moves whose heterogeneity (and
                                   boundary) change was remembered from an earlier costing, neither
                                   locality having changed since */
+    uint64_t anneal_starts;    /* annealing starts run, over every council */
+    uint64_t anneal_steps;     /* temperature steps they ran: at most 50 a start, which stops
+                                  after a step in which it made no move */
     double t_construct_s, t_greedy_s, t_anneal_s; /* wall seconds per stage */
     int best_start;            /* -1: the greedy descent in every council; else the annealing
                                   start that won in most councils */
