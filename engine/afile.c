@@ -80,6 +80,7 @@ loc_status loc_afile_open(loc_ctx *ctx, loc_afile *af, const char *path)
 {
     af->f = NULL;
     af->path = path;
+    af->buf = NULL;
     int fd;
     loc_status st = loc_afile_reserve(ctx, path, "", &af->tmp, &fd);
     if (st)
@@ -89,12 +90,19 @@ loc_status loc_afile_open(loc_ctx *ctx, loc_afile *af, const char *path)
         close(fd);
         loc_afile_discard(ctx, af->tmp);
         af->tmp = NULL;
+        return st;
     }
-    return st;
+    /* a speed-up only: without it the file is written all the same */
+    if ((af->buf = loc_malloc(ctx, LOC_AFILE_BUFFER)) && setvbuf(af->f, af->buf, _IOFBF, LOC_AFILE_BUFFER) != 0) {
+        loc_free(ctx, af->buf);
+        af->buf = NULL;
+    }
+    return LOC_OK;
 }
 
-/* Finish: close and rename when ok, else remove the temporary. */
-loc_status loc_afile_close(loc_ctx *ctx, loc_afile *af, loc_status st)
+/* Flush, fsync and close when st is LOC_OK, else only close; the
+ * buffer goes with the stream.  The final status. */
+static loc_status afile_finish(loc_ctx *ctx, loc_afile *af, loc_status st)
 {
     if (af->f) {
         if (!st && (fflush(af->f) != 0 || ferror(af->f) || fsync(fileno(af->f)) != 0))
@@ -103,6 +111,25 @@ loc_status loc_afile_close(loc_ctx *ctx, loc_afile *af, loc_status st)
             st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", af->path, strerror(errno));
         af->f = NULL;
     }
+    loc_free(ctx, af->buf);
+    af->buf = NULL;
+    return st;
+}
+
+loc_status loc_afile_stage(loc_ctx *ctx, loc_afile *af, loc_status st, char **tmp)
+{
+    st = afile_finish(ctx, af, st);
+    *tmp = st ? NULL : af->tmp;
+    if (st && af->tmp)
+        loc_afile_discard(ctx, af->tmp);
+    af->tmp = NULL;
+    return st;
+}
+
+/* Finish: close and rename when ok, else remove the temporary. */
+loc_status loc_afile_close(loc_ctx *ctx, loc_afile *af, loc_status st)
+{
+    st = afile_finish(ctx, af, st);
     if (af->tmp) {
         if (st)
             loc_afile_discard(ctx, af->tmp);

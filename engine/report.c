@@ -12,13 +12,11 @@
 #include "report_internal.h"
 #include "localities/stats.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* ---------------------------------------------------------------------
  * Tables and page
@@ -758,23 +756,12 @@ loc_status loc_wr_stage_report(loc_ctx *ctx, const loc_dissolved *d, const loc_a
     }
     for (size_t k = 0; k < d->n; k++)
         r.group[k] = -1;
-    int fd;
-    if (!(st = loc_afile_reserve(ctx, path, "", tmp, &fd))) {
-        if (!(r.f = fdopen(fd, "w"))) {
-            st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
-            close(fd);
-        } else {
-            st = put_page(&r);
-            /* flushed and on disk before anyone renames it into place */
-            if (!st && (fflush(r.f) != 0 || ferror(r.f) || fsync(fileno(r.f)) != 0))
-                st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
-            if (fclose(r.f) != 0 && !st)
-                st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
-        }
-        if (st) {
-            loc_afile_discard(ctx, *tmp);
-            *tmp = NULL;
-        }
+    loc_afile af;
+    if (!(st = loc_afile_open(ctx, &af, path))) {
+        r.f = af.f;
+        /* flushed and on disk before anyone renames it into place */
+        st = loc_afile_stage(ctx, &af, put_page(&r), tmp);
+        r.f = NULL;
     }
     for (size_t k = 0; k < d->n; k++)
         if (r.simple[k])

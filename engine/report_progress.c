@@ -7,13 +7,11 @@
 #include "report_internal.h"
 #include "localities/stats.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* =====================================================================
  * Progress report
@@ -286,25 +284,10 @@ loc_status loc_write_progress_report(loc_ctx *ctx, const loc_csv *progress, cons
 {
     if (!progress || (nrel && (!releases || !years)))
         return loc_error(ctx, LOC_EINVAL, "cannot write '%s': no progress table or releases", path);
-    char *tmp = NULL;
-    int fd;
-    loc_status st = loc_afile_reserve(ctx, path, "", &tmp, &fd);
+    loc_afile af;
+    loc_status st = loc_afile_open(ctx, &af, path);
     if (st)
         return st;
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        close(fd);
-        loc_afile_discard(ctx, tmp);
-        return loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
-    }
-    st = put_progress_page(ctx, f, progress, comparison, releases, years, nrel);
-    if (!st && (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0))
-        st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
-    if (fclose(f) != 0 && !st)
-        st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
-    if (st) {
-        loc_afile_discard(ctx, tmp);
-        return st;
-    }
-    return loc_afile_commit(ctx, tmp, path);
+    st = put_progress_page(ctx, af.f, progress, comparison, releases, years, nrel);
+    return loc_afile_close(ctx, &af, st);
 }

@@ -74,7 +74,15 @@ static loc_status gout_open(loc_ctx *ctx, gout *o, const char *driver, const cha
     if (!drv)
         return loc_error(ctx, LOC_EIO, "cannot write '%s': GDAL has no %s driver", path, driver);
     loc_lib_clear(ctx);
+    /* No rollback journal for SQLite-based formats (GeoPackage): the file
+     * is a temporary, thrown away whole on any failure and renamed into
+     * place only when complete, so a journal (1.6 MB of writes for all of
+     * Scotland's) protects nothing.  For this thread's open only. */
+    char *journal = CPLStrdup(CPLGetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", ""));
+    CPLSetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", "OFF");
     o->ds = GDALCreate(drv, o->tmp, 0, 0, 0, GDT_Unknown, NULL);
+    CPLSetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", *journal ? journal : NULL);
+    CPLFree(journal);
     if (!o->ds)
         return loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, loc_lib_msg(ctx));
     if (!(o->wkb = GEOSWKBWriter_create_r(loc_geos(ctx))))
@@ -864,8 +872,6 @@ loc_status loc_wr_stage_geojson(loc_ctx *ctx, const loc_dissolved *d, const loc_
                                 char **tmp)
 {
     gj_verts v;
-    FILE *f = NULL;
-    int fd = -1;
     memset(&v, 0, sizeof v);
     *tmp = NULL;
     loc_status st = loc_wr_check_attrs(ctx, d, attrs, path);
@@ -886,35 +892,21 @@ loc_status loc_wr_stage_geojson(loc_ctx *ctx, const loc_dissolved *d, const loc_
                            loc_partition_code(d->p, k));
     if (!st)
         st = gj_project(ctx, &v, path);
-    if (!st)
-        st = loc_afile_reserve(ctx, path, "", tmp, &fd);
-    if (!st && !(f = fdopen(fd, "w")))
-        st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
-    if (f) {
-        fd = -1;
-        setvbuf(f, NULL, _IOFBF, 1 << 20);
+    loc_afile af;
+    if (!st && !(st = loc_afile_open(ctx, &af, path))) {
         /* written through a buffer of its own: a feature is some 70 short
          * properties and hundreds of vertices, a stdio call each */
         loc_obuf *o = loc_malloc(ctx, sizeof *o);
-        int bad = 0;
         if (!o) {
             st = LOC_ENOMEM;
         } else {
-            loc_ob_init(o, f);
+            loc_ob_init(o, af.f);
             gj_collection(o, ctx, d, attrs, &v);
-            bad = loc_ob_flush(o) != 0;
+            if (loc_ob_flush(o) != 0)
+                st = loc_afile_failed(ctx, &af);
             loc_free(ctx, o);
         }
-        if (!st && (bad || fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0))
-            st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
-        if (fclose(f) != 0 && !st)
-            st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", path, strerror(errno));
-    }
-    if (fd >= 0)
-        close(fd);
-    if (st && *tmp) {
-        loc_afile_discard(ctx, *tmp);
-        *tmp = NULL;
+        st = loc_afile_stage(ctx, &af, st, tmp);
     }
     gj_verts_free(ctx, &v);
     return st;

@@ -4,8 +4,9 @@
  * this run did not write dropped, run.json listing what was written), an
  * aborted set leaving the earlier one as it was, messages naming the
  * output folder rather than the staging one, refusals, and a zeroed set
- * aborted without touching descriptor 0.  Kills at every step of a commit
- * are tests/scripts/check_commit_atomic.sh's.
+ * aborted without touching descriptor 0; and the single files under them
+ * (loc_afile): their buffer, commit and staging.  Kills at every step of a
+ * commit are tests/scripts/check_commit_atomic.sh's.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "localities/outset.h"
+#include "internal.h"
 #include "test_util.h"
 
 #include <fcntl.h>
@@ -178,11 +180,85 @@ static void test_outset_refusals(void **state)
     loc_ctx_destroy(ctx);
 }
 
+/* Files in dir (names starting with a dot included). */
+static int count_files(const char *dir)
+{
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", dir);
+    FILE *p = popen(cmd, "r");
+    int n = -1;
+    assert_non_null(p);
+    assert_int_equal(fscanf(p, "%d", &n), 1);
+    pclose(p);
+    return n;
+}
+
+static long file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+/* One file written through loc_afile: buffered by LOC_AFILE_BUFFER bytes
+ * of its own, so that 100,000 bytes have not reached the file before it
+ * is closed (stdio's own 4 KiB buffer wrote them in 25 calls: glibc's
+ * setvbuf ignores a size given without a buffer, which left the 14 MB
+ * report written 4 KiB at a time); committed whole by loc_afile_close;
+ * handed over unrenamed by loc_afile_stage, and removed by a failed one. */
+static void test_afile(void **state)
+{
+    (void)state;
+    loc_ctx *ctx = loc_ctx_create(NULL);
+    char base[512], a[600], b[600], c[600];
+    assert_int_equal(test_tmpdir_create(base, sizeof base, "afile"), 0);
+    snprintf(a, sizeof a, "%s/a.csv", base);
+    snprintf(b, sizeof b, "%s/b.html", base);
+    snprintf(c, sizeof c, "%s/c.csv", base);
+
+    loc_afile af;
+    assert_int_equal(loc_afile_open(ctx, &af, a), LOC_OK);
+    assert_non_null(af.buf);
+    char line[101];
+    memset(line, 'x', 99);
+    line[99] = '\n';
+    line[100] = 0;
+    for (int i = 0; i < 1000; i++)
+        assert_true(fputs(line, af.f) >= 0);
+    assert_string_not_equal(af.tmp, a);
+    assert_int_equal(file_size(af.tmp), 0); /* all of it still in the buffer */
+    assert_int_equal(file_size(a), -1);
+    assert_int_equal(loc_afile_close(ctx, &af, LOC_OK), LOC_OK);
+    assert_int_equal(file_size(a), 100000);
+    assert_int_equal(count_files(base), 1);
+
+    char *tmp = NULL;
+    assert_int_equal(loc_afile_open(ctx, &af, b), LOC_OK);
+    fputs("<p>staged</p>\n", af.f);
+    assert_int_equal(loc_afile_stage(ctx, &af, LOC_OK, &tmp), LOC_OK);
+    assert_non_null(tmp);
+    assert_null(af.f);
+    assert_null(af.buf);
+    assert_int_equal(file_size(tmp), 14);
+    assert_int_equal(file_size(b), -1);
+    assert_int_equal(loc_afile_commit(ctx, tmp, b), LOC_OK);
+    assert_string_equal(get(base, "b.html"), "<p>staged</p>\n");
+
+    assert_int_equal(loc_afile_open(ctx, &af, c), LOC_OK);
+    fputs("half a table", af.f);
+    assert_int_equal(loc_afile_stage(ctx, &af, LOC_EIO, &tmp), LOC_EIO);
+    assert_null(tmp);
+    assert_int_equal(file_size(c), -1);
+    assert_int_equal(count_files(base), 2); /* a.csv and b.html, no temporary */
+    test_tmpdir_remove(base);
+    loc_ctx_destroy(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_outset_sets),
         cmocka_unit_test(test_outset_refusals),
+        cmocka_unit_test(test_afile),
     };
     return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }
