@@ -27,6 +27,7 @@
 #include <gdal.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
+#include <cpl_conv.h>
 
 #include <dirent.h>
 #include <math.h>
@@ -1155,7 +1156,13 @@ static void test_geo_squares(void **state)
     path_in(&f, gj, sizeof gj, "localities.geojson");
     path_in(&f, gp, sizeof gp, "localities.gpkg");
     assert_int_equal(loc_write_geojson(f.ctx, d, a, gj), LOC_OK);
+    /* the writer's own GDAL settings (no journal, no option check) are
+     * put back: a caller's stays, an unset one stays unset */
+    CPLSetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", "TRUNCATE");
     assert_int_equal(loc_write_gpkg(f.ctx, d, a, gp), LOC_OK);
+    assert_string_equal(CPLGetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", "unset"), "TRUNCATE");
+    assert_string_equal(CPLGetThreadLocalConfigOption("GDAL_VALIDATE_CREATION_OPTIONS", "unset"), "unset");
+    CPLSetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", NULL);
     assert_int_equal(count_entries(f.dir), 2); /* no temporaries left */
     check_geojson(gj, 3, "RING");
     check_gpkg(gp, 3, 14);
