@@ -62,7 +62,7 @@ void bld_rng_fill(uint64_t state, uint64_t *buf);
  * one runs, so that both are compared with rng_next. */
 void bld_rng_plain(int on);
 /* Tests: 1 makes the annealing cost every move afresh, as if its memo
- * (bld_state_memo) never held the move, so that both are compared. */
+ * (bld_state_lend_memo) never held the move, so that both are compared. */
 void bld_memo_off(int on);
 
 static inline void rs_open(rng_stream *q, uint64_t state)
@@ -189,9 +189,10 @@ struct loc_build_state {
     uint32_t *cand;         /* candidate localities of a move */
     double *cand_len;
     uint64_t evaluated, made, searches, remembered, steps;
-    /* The annealing's memo of costed moves (bld_state_memo; NULL when the
-     * state has none): per directed edge of a unit, the last move costed
-     * through it, kept while neither locality has changed since */
+    /* The annealing's memo of costed moves, lent for one annealing
+     * (bld_state_lend_memo; NULL otherwise): per directed edge of a unit,
+     * the last move costed through it, kept while neither locality has
+     * changed since */
     struct move_memo *memo;
     uint32_t *lmod;         /* per locality: the tick of its last change */
     uint32_t tick;          /* moves made since the memo was cleared */
@@ -235,9 +236,12 @@ static inline double bld_loc_het(const problem *p, const double *f)
 void bld_state_recompute(loc_build_state *s);
 double bld_state_objective(const loc_build_state *s);
 loc_build_state *bld_state_new(const problem *p, const int32_t *ulab, size_t nloc);
-/* Give s the annealing's memo of costed moves (made before the threads
- * start, so that they never reach the allocator); LOC_ENOMEM. */
-loc_status bld_state_memo(loc_build_state *s);
+/* Lend s a memo of costed moves for bld_anneal: memo for at least its
+ * problem's directed edges (astart[nu]), lmod for its localities; NULLs
+ * take them back.  Each thread has one, sized for the largest council
+ * and made before the threads start, so that they never reach the
+ * allocator and the memory is the threads', not every start's. */
+void bld_state_lend_memo(loc_build_state *s, struct move_memo *memo, uint32_t *lmod);
 loc_status bld_descend(loc_build_state *s, uint32_t *order, uint64_t *rng, int max_passes);
 /* The mean worsening of 2,000 random moves from s (the annealing's
  * temperatures are scaled from it); 0 when none worsens. */

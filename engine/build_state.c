@@ -72,8 +72,6 @@ void loc_build_state_destroy(loc_build_state *s)
     loc_free(ctx, s->queue);
     loc_free(ctx, s->cand);
     loc_free(ctx, s->cand_len);
-    loc_free(ctx, s->memo);
-    loc_free(ctx, s->lmod);
     if (s->owns_problem)
         bld_problem_free(&s->own);
     loc_free(ctx, s);
@@ -160,15 +158,10 @@ static void memo_clear(loc_build_state *s)
     s->tick = 0;
 }
 
-loc_status bld_state_memo(loc_build_state *s)
+void bld_state_lend_memo(loc_build_state *s, move_memo *memo, uint32_t *lmod)
 {
-    const problem *p = s->p;
-    loc_ctx *ctx = p->ctx;
-    if (!(s->memo = loc_malloc(ctx, (p->astart[p->nu] ? p->astart[p->nu] : 1) * sizeof *s->memo)) ||
-        !(s->lmod = loc_malloc(ctx, (s->nloc ? s->nloc : 1) * sizeof *s->lmod)))
-        return LOC_ENOMEM;
-    memo_clear(s);
-    return LOC_OK;
+    s->memo = memo; /* cleared by bld_anneal as it starts */
+    s->lmod = lmod;
 }
 
 static uint32_t next_stamp(loc_build_state *s)
@@ -596,7 +589,7 @@ static uint64_t anneal_step(loc_build_state *s, uint64_t *rng, size_t per, doubl
  * that follows it (run_job) makes the improving moves they would find.
  * On all of Scotland that saves a quarter of the annealing's time at a
  * cost in the objective a twentieth of the spread between seeds (README,
- * "The builder's annealing").  s must have its memo (bld_state_memo). */
+ * "The builder's annealing").  s must have a memo lent (bld_state_lend_memo). */
 loc_status bld_anneal(loc_build_state *s, uint64_t *rng, double moves, double t0, int32_t *best, double *best_obj)
 {
     const problem *p = s->p;

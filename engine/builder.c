@@ -61,6 +61,8 @@ typedef struct start_job {
     loc_status st;
 } start_job;
 
+#define MAX_START_THREADS 16
+
 /* Every start of every council, taken one at a time by whichever thread
  * is free: each start is independent of the others, so which thread runs
  * it changes nothing in the result. */
@@ -70,10 +72,20 @@ typedef struct start_pool {
     pthread_mutex_t lock;   /* guards next */
 } start_pool;
 
-static void run_job(start_job *j)
+/* A thread running starts, with its memo of costed moves (lent to each
+ * start in turn). */
+typedef struct start_worker {
+    start_pool *pool;
+    move_memo *memo;
+    uint32_t *lmod;
+} start_worker;
+
+static void run_job(start_job *j, const start_worker *w)
 {
     double best_obj;
+    bld_state_lend_memo(j->s, w->memo, w->lmod);
     j->st = bld_anneal(j->s, &j->rng, j->moves, j->t0, j->best, &best_obj);
+    bld_state_lend_memo(j->s, NULL, NULL);
     if (j->st)
         return;
     /* descend from the best labelling seen */
@@ -87,29 +99,29 @@ static void run_job(start_job *j)
 
 static void *thread_main(void *arg)
 {
-    start_pool *pool = arg;
+    const start_worker *w = arg;
+    start_pool *pool = w->pool;
     for (;;) {
         pthread_mutex_lock(&pool->lock);
         size_t k = pool->next < pool->njobs ? pool->next++ : pool->njobs;
         pthread_mutex_unlock(&pool->lock);
         if (k == pool->njobs)
             return NULL;
-        run_job(pool->jobs[k]);
+        run_job(pool->jobs[k], w);
     }
 }
 
-/* Run every job on up to nthreads threads, the calling one included; a
- * thread that cannot be started leaves its share to the others. */
-static void run_starts(start_pool *pool, int nthreads)
+/* Run every job on the nt workers' threads, the calling one (worker 0)
+ * included; a thread that cannot be started leaves its share to the
+ * others. */
+static void run_starts(start_pool *pool, start_worker *workers, int nt)
 {
-    enum { MAXT = 16 };
-    pthread_t tid[MAXT];
-    int started[MAXT] = {0};
-    int nt = nthreads > MAXT ? MAXT : nthreads;
+    pthread_t tid[MAX_START_THREADS];
+    int started[MAX_START_THREADS] = {0};
     pool->next = 0;
-    for (int t = 1; t < nt && (size_t)t < pool->njobs; t++)
-        started[t] = pthread_create(&tid[t], NULL, thread_main, pool) == 0;
-    thread_main(pool);
+    for (int t = 1; t < nt; t++)
+        started[t] = pthread_create(&tid[t], NULL, thread_main, &workers[t]) == 0;
+    thread_main(&workers[0]);
     for (int t = 1; t < nt; t++)
         if (started[t])
             pthread_join(tid[t], NULL);
@@ -484,7 +496,7 @@ static loc_status sub_prepare(loc_ctx *ctx, council_sub *c, const loc_build_opts
         /* starts 0-3 at 1, 0.45, 0.2, 0.09 of the mean worsening, then again */
         j->t0 = pow(0.45, k % 4) * mean;
         j->passes = o->max_passes;
-        if (!(j->s = bld_state_new(p, c->s->lab, c->nloc)) || bld_state_memo(j->s) || !(j->best = loc_malloc(ctx, p->nu * sizeof *j->best)) ||
+        if (!(j->s = bld_state_new(p, c->s->lab, c->nloc)) || !(j->best = loc_malloc(ctx, p->nu * sizeof *j->best)) ||
             !(j->order = loc_malloc(ctx, p->nu * sizeof *j->order)))
             return LOC_ENOMEM;
         memcpy(j->order, c->order, p->nu * sizeof *c->order);
@@ -569,6 +581,27 @@ static int cmp_job_ref(const void *a, const void *b)
     return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
+/* nt workers for pool, each with a memo for the largest council that has
+ * starts (its directed edges and its localities); LOC_ENOMEM. */
+static loc_status make_workers(loc_ctx *ctx, const council_sub *subs, size_t nc, start_pool *pool,
+                               start_worker *workers, int nt)
+{
+    size_t edges = 1, nloc = 1;
+    for (size_t c = 0; c < nc; c++)
+        if (subs[c].njobs > 0) {
+            size_t e = subs[c].p.astart[subs[c].p.nu];
+            edges = e > edges ? e : edges;
+            nloc = subs[c].nloc > nloc ? subs[c].nloc : nloc;
+        }
+    for (int t = 0; t < nt; t++) {
+        workers[t].pool = pool;
+        if (!(workers[t].memo = loc_malloc(ctx, edges * sizeof *workers[t].memo)) ||
+            !(workers[t].lmod = loc_malloc(ctx, nloc * sizeof *workers[t].lmod)))
+            return LOC_ENOMEM;
+    }
+    return LOC_OK;
+}
+
 /* Every council's starts on the threads; LOC_ENOMEM when one ran out. */
 static loc_status run_all_starts(loc_ctx *ctx, council_sub *subs, size_t nc, int threads)
 {
@@ -591,15 +624,23 @@ static loc_status run_all_starts(loc_ctx *ctx, council_sub *subs, size_t nc, int
     for (size_t q = 0; q < nj; q++)
         pool.jobs[q] = refs[q].job;
     pool.njobs = nj;
-    loc_status st = LOC_OK;
-    if (pthread_mutex_init(&pool.lock, NULL) != 0) {
+    int nt = threads < 1 ? 1 : threads > MAX_START_THREADS ? MAX_START_THREADS : threads;
+    if ((size_t)nt > nj)
+        nt = (int)nj;
+    start_worker workers[MAX_START_THREADS] = {{0}};
+    loc_status st = make_workers(ctx, subs, nc, &pool, workers, nt);
+    if (!st && pthread_mutex_init(&pool.lock, NULL) != 0) {
         st = loc_error(ctx, LOC_ENOMEM, "build: cannot create a lock for the local search");
-    } else {
-        run_starts(&pool, threads);
+    } else if (!st) {
+        run_starts(&pool, workers, nt);
         pthread_mutex_destroy(&pool.lock);
         for (size_t q = 0; q < nj && !st; q++)
             if (pool.jobs[q]->st)
                 st = loc_error(ctx, pool.jobs[q]->st, "build: out of memory in the local search");
+    }
+    for (int t = 0; t < nt; t++) {
+        loc_free(ctx, workers[t].memo);
+        loc_free(ctx, workers[t].lmod);
     }
     loc_free(ctx, refs);
     loc_free(ctx, pool.jobs);
