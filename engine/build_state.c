@@ -521,7 +521,10 @@ void bld_rng_fill(uint64_t state, uint64_t *buf)
  * often show the move worse than 38 T, which only a zero draw accepts
  * (exp(-38) < 2^-54, below every draw but 0); then the draw is made as it
  * would be and the boundary pass over u's edges is skipped: the same
- * draws, the same moves, less work. */
+ * draws, the same moves, less work.  Both terms are remembered in the memo
+ * slot of u's edge e and used again while neither A nor B has changed
+ * since (the same sums give the same values, bit for bit); the soft term
+ * is costed afresh, as a group's count in a third locality changes it. */
 static int anneal_refuses(loc_build_state *s, rng_stream *r, uint32_t u, size_t e, int32_t A, int32_t B, double T)
 {
     const problem *p = s->p;
@@ -553,10 +556,10 @@ static int anneal_refuses(loc_build_state *s, rng_stream *r, uint32_t u, size_t 
 }
 
 /* One temperature step: per random picks (a unit and one of its
- * neighbours' localities) at temperature T; the moves made.  The generator's state is
- * copied into a local for the step so that it stays in a register: most
- * picks end after two draws and a few loads (they fall inside a
- * locality), so the draws are a large share of the step. */
+ * neighbours' localities) at temperature T; returns the moves made.  The
+ * generator's state is copied into a local for the step so that it stays
+ * in a register: most picks end after two draws and a few loads (they fall
+ * inside a locality), so the draws are a large share of the step. */
 static uint64_t anneal_step(loc_build_state *s, uint64_t *rng, size_t per, double T)
 {
     const problem *p = s->p;
@@ -589,7 +592,7 @@ static uint64_t anneal_step(loc_build_state *s, uint64_t *rng, size_t per, doubl
  * that follows it (run_job) makes the improving moves they would find.
  * On all of Scotland that saves a quarter of the annealing's time at a
  * cost in the objective a twentieth of the spread between seeds (README,
- * "The builder's annealing").  s must have a memo lent (bld_state_lend_memo). */
+ * "When a start stops").  s must have a memo lent (bld_state_lend_memo). */
 loc_status bld_anneal(loc_build_state *s, uint64_t *rng, double moves, double t0, int32_t *best, double *best_obj)
 {
     const problem *p = s->p;
