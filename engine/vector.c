@@ -111,9 +111,24 @@ static loc_status gout_open(loc_ctx *ctx, gout *o, const char *driver, const cha
     return LOC_OK;
 }
 
+/* Flush a closed file to disk: GDAL writes the GeoPackage with SQLite's
+ * synchronous mode off, and a temporary must be on disk before it is
+ * renamed into place, as every other output is.  0, or -1 with errno. */
+static int fsync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int err = errno;
+    close(fd);
+    errno = err;
+    return rc;
+}
+
 /* Close the dataset.  When st is LOC_OK and GDAL reported no failure, hand
- * the finished temporary to *staged (owned by the caller); otherwise
- * remove it.  Returns the final status. */
+ * the finished temporary, on disk, to *staged (owned by the caller);
+ * otherwise remove it.  Returns the final status. */
 static loc_status gout_close(gout *o, loc_status st, char **staged)
 {
     loc_ctx *ctx = o->ctx;
@@ -126,6 +141,8 @@ static loc_status gout_close(gout *o, loc_status st, char **staged)
         GDALClose(o->ds);
         if (!st && o->err.failed)
             st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", o->path, loc_lib_msg(ctx));
+        if (!st && o->tmp && fsync_path(o->tmp) != 0)
+            st = loc_error(ctx, LOC_EIO, "cannot write '%s': %s", o->path, strerror(errno));
     }
     if (o->tmp) {
         if (st)
