@@ -12,6 +12,8 @@
 #   stderr: TEXT         one expected line of stderr (repeat; exact, whole output)
 #   stderr-contains: T   stderr must contain T
 #   no-output: DIR       DIR must not exist after the run (no partial output)
+#   requires: PATH       skip the case (exit 77) when PATH, relative to SOURCE_DIR, is
+#                        missing: the full Scotland files in ../shared are not everywhere
 # @TMP@ anywhere in the case stands for a fresh temporary folder, removed
 # afterwards: cases write their outputs there, never to fixed paths.
 # The command runs in SOURCE_DIR so that relative paths in messages are stable.
@@ -21,6 +23,11 @@ cd "$src" || exit 1
 tmpd=$(mktemp -d)
 case=$(mktemp)
 sed "s#@TMP@#$tmpd#g" "$case_file" >"$case"
+for r in $(sed -n 's/^requires: //p' "$case"); do
+  if [ ! -e "$r" ]; then
+    echo "skipped: $r is missing"; rm -rf "$tmpd" "$case"; exit 77
+  fi
+done
 args=$(sed -n 's/^args: //p' "$case")
 want_exit=$(sed -n 's/^exit: //p' "$case")
 out=$(mktemp) err=$(mktemp)

@@ -163,6 +163,15 @@ void batch_key_indicators(loc_ctx *ctx, batch *bt)
     free(inds);
 }
 
+/* How a held run placed the zones not placed exactly, for the summary:
+ * by the zone map's residents, or by area or residents of the overlay. */
+static const char *carry_rule(const batch_run *run)
+{
+    if (!run->map_boundaries[0])
+        return "most residents of their mapped zones";
+    return run->map_opts.by_residents ? "most residents (zone_map_boundaries)" : "most area (zone_map_boundaries)";
+}
+
 /* comparison.csv from the releases kept in memory, and its summary. */
 int batch_write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
 {
@@ -187,8 +196,9 @@ int batch_write_comparison(loc_ctx *ctx, const batch *bt, const char *out_root)
     for (size_t k = 0; k < bt->nruns; k++) {
         const loc_carry_stats *cs = &bt->runs[k].carried;
         if (!bt->runs[k].rc && (cs->most || cs->unplaced))
-            printf("  %-10s %zu zone%s (%.0f residents) placed by most residents of their mapped zones, %zu (%.0f) not placed\n",
-                   bt->runs[k].name, cs->most, cs->most == 1 ? "" : "s", cs->most_pop, cs->unplaced, cs->unplaced_pop);
+            printf("  %-10s %zu zone%s (%.0f residents) placed by %s, %zu (%.0f) not placed\n", bt->runs[k].name,
+                   cs->most, cs->most == 1 ? "" : "s", cs->most_pop, carry_rule(&bt->runs[k]), cs->unplaced,
+                   cs->unplaced_pop);
     }
     /* the rule of each release: the comparison means the same across them
      * only when each judged the same domains with the same threshold */

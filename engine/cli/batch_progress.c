@@ -167,6 +167,15 @@ int cli_progress_finish(loc_ctx *ctx, cli_targets *cp, const char *const *outs, 
         printf("  plan localities of the first release: %zu narrowed, %zu widened, %zu held, %zu cannot tell\n", c[0],
                c[1], c[2], c[3]);
     }
+    if (!loc_progress_nrows(cp->pr)) {
+        /* no targets and a single release that ran: no trend to draw, and
+         * a table of no rows is not one to read back into a page */
+        printf("progress     nothing to follow: no targets, and trends need two releases\n"
+               "wrote        %s (its header only)\n",
+               path);
+        rc = CLI_EXIT_OK;
+        goto done;
+    }
     /* progress.html: the same rows drawn, a chart per target and trend */
     loc_csv *pt = loc_csv_read(ctx, path), *cmp = NULL;
     char html[4200];
