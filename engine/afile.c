@@ -92,8 +92,13 @@ loc_status loc_afile_open(loc_ctx *ctx, loc_afile *af, const char *path)
         af->tmp = NULL;
         return st;
     }
-    /* a speed-up only: without it the file is written all the same */
-    if ((af->buf = loc_malloc(ctx, LOC_AFILE_BUFFER)) && setvbuf(af->f, af->buf, _IOFBF, LOC_AFILE_BUFFER) != 0) {
+    /* a speed-up only: without it the file is written all the same, and
+     * its allocation failing is no error to leave behind */
+    int had_error = loc_errcode(ctx) != LOC_OK;
+    if (!(af->buf = loc_malloc(ctx, LOC_AFILE_BUFFER))) {
+        if (!had_error)
+            loc_clear_error(ctx);
+    } else if (setvbuf(af->f, af->buf, _IOFBF, LOC_AFILE_BUFFER) != 0) {
         loc_free(ctx, af->buf);
         af->buf = NULL;
     }

@@ -20,6 +20,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -199,6 +200,19 @@ static long file_size(const char *path)
     return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
 }
 
+/* An allocator that refuses the output buffer's size and nothing else. */
+static void *no_big_buffer(void *ud, void *ptr, size_t size)
+{
+    (void)ud;
+    return size == LOC_AFILE_BUFFER ? NULL : realloc(ptr, size);
+}
+
+static void plain_free(void *ud, void *ptr)
+{
+    (void)ud;
+    free(ptr);
+}
+
 /* One file written through loc_afile: buffered by LOC_AFILE_BUFFER bytes
  * of its own, so that 100,000 bytes have not reached the file before it
  * is closed (stdio's own 4 KiB buffer wrote them in 25 calls: glibc's
@@ -249,6 +263,20 @@ static void test_afile(void **state)
     assert_null(tmp);
     assert_int_equal(file_size(c), -1);
     assert_int_equal(count_files(base), 2); /* a.csv and b.html, no temporary */
+
+    /* without the memory for the buffer: stdio's, the file all the same,
+     * and no error left behind */
+    static int unused;
+    loc_allocator tight = {no_big_buffer, plain_free, &unused};
+    loc_ctx *small = loc_ctx_create(&tight);
+    assert_non_null(small);
+    assert_int_equal(loc_afile_open(small, &af, c), LOC_OK);
+    assert_null(af.buf);
+    assert_int_equal(loc_errcode(small), LOC_OK);
+    fputs("a,b\n1,2\n", af.f);
+    assert_int_equal(loc_afile_close(small, &af, LOC_OK), LOC_OK);
+    assert_string_equal(get(base, "c.csv"), "a,b\n1,2\n");
+    loc_ctx_destroy(small);
     test_tmpdir_remove(base);
     loc_ctx_destroy(ctx);
 }
