@@ -181,19 +181,6 @@ static void test_outset_refusals(void **state)
     loc_ctx_destroy(ctx);
 }
 
-/* Files in dir (names starting with a dot included). */
-static int count_files(const char *dir)
-{
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", dir);
-    FILE *p = popen(cmd, "r");
-    int n = -1;
-    assert_non_null(p);
-    assert_int_equal(fscanf(p, "%d", &n), 1);
-    pclose(p);
-    return n;
-}
-
 static long file_size(const char *path)
 {
     struct stat sb;
@@ -243,7 +230,7 @@ static void test_afile(void **state)
     assert_int_equal(file_size(a), -1);
     assert_int_equal(loc_afile_close(ctx, &af, LOC_OK), LOC_OK);
     assert_int_equal(file_size(a), 100000);
-    assert_int_equal(count_files(base), 1);
+    assert_int_equal(test_count_entries(base), 1);
 
     char *tmp = NULL;
     assert_int_equal(loc_afile_open(ctx, &af, b), LOC_OK);
@@ -262,7 +249,7 @@ static void test_afile(void **state)
     assert_int_equal(loc_afile_stage(ctx, &af, LOC_EIO, &tmp), LOC_EIO);
     assert_null(tmp);
     assert_int_equal(file_size(c), -1);
-    assert_int_equal(count_files(base), 2); /* a.csv and b.html, no temporary */
+    assert_int_equal(test_count_entries(base), 2); /* a.csv and b.html, no temporary */
 
     /* without the memory for the buffer: stdio's, the file all the same,
      * and no error left behind */

@@ -8,6 +8,7 @@
 #ifndef LOC_TEST_UTIL_H
 #define LOC_TEST_UTIL_H
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,22 @@ static inline int test_tmpdir_create(char *dir, size_t size, const char *tag)
     const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     snprintf(dir, size, "%s/loc_test_%s_XXXXXX", base, tag);
     return mkdtemp(dir) ? 0 : -1;
+}
+
+/* Entries of dir but . and .. (names starting with a dot included); -1
+ * when it cannot be read. */
+static inline int test_count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            n++;
+    closedir(d);
+    return n;
 }
 
 /* Remove a folder made by test_tmpdir_create and everything in it. */

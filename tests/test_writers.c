@@ -86,19 +86,6 @@ static void path_in(const fx *f, char *out, size_t size, const char *name)
 }
 
 /* Entries of a folder other than . and .. */
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            n++;
-    closedir(d);
-    return n;
-}
-
 static void remove_tree(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -1163,7 +1150,7 @@ static void test_geo_squares(void **state)
     assert_string_equal(CPLGetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", "unset"), "TRUNCATE");
     assert_string_equal(CPLGetThreadLocalConfigOption("GDAL_VALIDATE_CREATION_OPTIONS", "unset"), "unset");
     CPLSetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", NULL);
-    assert_int_equal(count_entries(f.dir), 2); /* no temporaries left */
+    assert_int_equal(test_count_entries(f.dir), 2); /* no temporaries left */
     check_geojson(gj, 3, "RING");
     check_gpkg(gp, 3, 14);
     /* the attribute columns and their nulls */
@@ -1268,7 +1255,7 @@ static void test_atomic(void **state)
         assert_int_equal(mkdir(path, 0755), 0);
         assert_int_equal(writers[w](f.ctx, d, a, path), LOC_EIO);
         assert_non_null(strstr(loc_errmsg(f.ctx), "cannot write '"));
-        assert_int_equal(count_entries(f.dir), 2); /* plain and the folder */
+        assert_int_equal(test_count_entries(f.dir), 2); /* plain and the folder */
         rmdir(path);
         /* an earlier output survives a refused write */
         put_file(path, "previous output");
@@ -1313,7 +1300,7 @@ static void test_atomic(void **state)
     char *text = slurp(path, NULL);
     assert_string_equal(text, "previous output");
     free(text);
-    assert_int_equal(count_entries(f.dir), 1);
+    assert_int_equal(test_count_entries(f.dir), 1);
     loc_attrs_destroy(bad);
 
     /* allocation failures in the report: the earlier report stays */
@@ -1331,7 +1318,7 @@ static void test_atomic(void **state)
         text = slurp(path, NULL);
         assert_string_equal(text, "previous output");
         free(text);
-        assert_int_equal(count_entries(f.dir), 2);
+        assert_int_equal(test_count_entries(f.dir), 2);
     }
 
     /* allocation failures in the GeoJSON written directly: likewise */
@@ -1349,7 +1336,7 @@ static void test_atomic(void **state)
         text = slurp(path, NULL);
         assert_string_equal(text, "previous output");
         free(text);
-        assert_int_equal(count_entries(f.dir), 3);
+        assert_int_equal(test_count_entries(f.dir), 3);
     }
     loc_attrs_destroy(a);
     loc_dissolved_destroy(d);
@@ -1710,7 +1697,7 @@ static void test_outputs_set(void **state)
         assert_string_equal(text, "previous output");
         free(text);
     }
-    assert_int_equal(count_entries(f.dir), 4);
+    assert_int_equal(test_count_entries(f.dir), 4);
     assert_int_equal(loc_write_outputs(f.ctx, "/nonexistent-dir", d, a, NULL), LOC_EIO);
     assert_string_equal(loc_errmsg(f.ctx),
                         "cannot write '/nonexistent-dir/localities.geojson': No such file or directory");
@@ -1723,7 +1710,7 @@ static void test_outputs_set(void **state)
         loc_status st = loc_write_outputs(f.ctx, f.dir, d, a, &o);
         f.ta.fail_after = -1;
         assert_int_equal(f.ta.live, live);
-        assert_int_equal(count_entries(f.dir), 4);
+        assert_int_equal(test_count_entries(f.dir), 4);
         if (!st)
             break;
         assert_int_equal(st, LOC_ENOMEM);
